@@ -1,0 +1,6 @@
+/** rxgym/core: spaces, the Env contract, errors, seeded random numbers, scenes and rx streams. */
+export * from './errors.js';
+export * from './rng.js';
+export * from './spaces.js';
+export * from './scene.js';
+export * from './env.js';

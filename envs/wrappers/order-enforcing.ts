@@ -1,0 +1,35 @@
+import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { ResetNeeded } from '../../core/errors.js';
+
+/**
+ * Throws `ResetNeeded` on `step()` before the first `reset()`, or after an episode ended (terminated or
+ * truncated) without a new `reset()`. `make()` puts it outermost, so it sees TimeLimit's truncation too.
+ */
+export class OrderEnforcing<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+  private state: 'fresh' | 'running' | 'ended' = 'fresh';
+
+  override reset(args?: ResetArgs): ResetResult<O> {
+    const result = super.reset(args);
+    this.state = 'running';
+    return result;
+  }
+
+  override step(action: A): StepResult<O> {
+    if (this.state !== 'running') {
+      const id = this.spec?.id ?? this.unwrapped.constructor.name;
+      throw new ResetNeeded(
+        this.state === 'fresh'
+          ? `${id}: Expected reset() before the first step(), got step() on an environment that was never reset. Call env.reset() first.`
+          : `${id}: Expected reset() after the episode ended (terminated or truncated), got another step(). Call env.reset() to start a new episode.`,
+      );
+    }
+    const result = super.step(action);
+    if (result.terminated || result.truncated) this.state = 'ended';
+    return result;
+  }
+
+  /** True once `reset()` has been called. */
+  get hasReset(): boolean {
+    return this.state !== 'fresh';
+  }
+}
