@@ -1,0 +1,2 @@
+/** rxgym: environments, streams, replay and agents. */
+export * from './core/index.js';
