@@ -1,0 +1,36 @@
+/**
+ * The rxgym command line: `rxgym list | check-env | train | eval | info | ...`. Each command lives in
+ * cli/commands/<name>.ts and registers itself on the program; this file only wires them and turns
+ * rxgym's typed errors into a one-line message and exit code 1.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { RxgymError } from '../core/errors.js';
+import { registerListCommand } from './commands/list.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the program with every command registered (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name('rxgym').description('Reinforcement-learning gym and agents for Node.js').version(pkg.version);
+  registerListCommand(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (process.argv form). */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof RxgymError) {
+      process.stderr.write(`rxgym: ${err.name}: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /(?:^|[\\/])(?:main\.[jt]s|rxgym(?:\.js)?)$/.test(process.argv[1]);
+if (invokedDirectly) await main(process.argv);

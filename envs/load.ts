@@ -1,0 +1,81 @@
+/**
+ * Loads an environment from a registered id or a user's module path such as `./my-env.ts:MyEnv`.
+ * Node only (it imports files); TypeScript modules need a TypeScript loader such as tsx (the rxgym CLI has one).
+ */
+import type { AnyEnv } from '../core/env.js';
+import { InvalidConfig, RxgymError, describeValue } from '../core/errors.js';
+import './builtin.js';
+import { make, type MakeOptions } from './registry.js';
+
+/** True when `target` looks like a module path rather than a registered id. */
+export function isModuleTarget(target: string): boolean {
+  return /^(\.{1,2}\/|\/|file:)/.test(target) || /\.(m?[jt]s|cjs|cts|mts)(:[\w$]+)?$/.test(target);
+}
+
+/** Splits `./dir/env.ts:Export` into the path and the export name (undefined when none is given). */
+export function parseModuleTarget(target: string): { path: string; exportName: string | undefined } {
+  const m = /^(.*?\.(?:m?[jt]s|cjs|cts|mts))(?::([\w$]+))?$/.exec(target);
+  if (m) return { path: m[1]!, exportName: m[2] };
+  const colon = target.lastIndexOf(':');
+  if (colon > 1) return { path: target.slice(0, colon), exportName: target.slice(colon + 1) };
+  return { path: target, exportName: undefined };
+}
+
+function looksLikeEnv(value: unknown): value is AnyEnv {
+  const v = value as Partial<AnyEnv> | null;
+  return v !== null && typeof v === 'object' && typeof v.reset === 'function' && typeof v.step === 'function' && 'actionSpace' in v;
+}
+
+/**
+ * Builds an environment from a registered id (through `make`) or from a module export: a class is
+ * constructed with `kwargs`, a function is called with `kwargs`, an env object is used as is. Without an
+ * export name the module's default export is used, or its only exported class/function.
+ */
+export async function loadEnv(target: string, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Promise<AnyEnv> {
+  if (!isModuleTarget(target)) return make(target, kwargs, options);
+  const { path, exportName } = parseModuleTarget(target);
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  const { existsSync } = await import('node:fs');
+  const file = path.startsWith('file:') ? new URL(path) : pathToFileURL(resolve(process.cwd(), path));
+  if (!path.startsWith('file:') && !existsSync(resolve(process.cwd(), path))) {
+    throw new InvalidConfig(`Expected an environment module at "${path}", got no such file (relative to ${process.cwd()}).`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(file.href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new RxgymError('MODULE_LOAD_FAILED', `Could not import environment module "${path}": ${(err as Error).message}`, { cause: err });
+  }
+  let exported: unknown;
+  if (exportName !== undefined) {
+    if (!(exportName in mod)) {
+      throw new InvalidConfig(`Expected "${path}" to export "${exportName}", got exports: ${Object.keys(mod).join(', ') || '(none)'}.`);
+    }
+    exported = mod[exportName];
+  } else if (mod['default'] !== undefined) {
+    exported = mod['default'];
+  } else {
+    const candidates = Object.entries(mod).filter(([, v]) => typeof v === 'function' || looksLikeEnv(v));
+    if (candidates.length !== 1) {
+      throw new InvalidConfig(
+        `Expected "${path}" to have a default export or exactly one exported environment class, got ${candidates.length}: ${candidates.map(([k]) => k).join(', ') || '(none)'}. Name one: "${path}:Name".`,
+      );
+    }
+    exported = candidates[0]![1];
+  }
+  const env = instantiate(exported, kwargs, `${path}${exportName ? `:${exportName}` : ''}`);
+  if (!looksLikeEnv(env)) {
+    throw new InvalidConfig(`Expected "${target}" to give an environment (an object with reset, step, actionSpace), got ${describeValue(env)}.`);
+  }
+  return env;
+}
+
+function instantiate(exported: unknown, kwargs: Record<string, unknown>, label: string): unknown {
+  if (looksLikeEnv(exported)) return exported;
+  if (typeof exported !== 'function') throw new InvalidConfig(`Expected "${label}" to be an environment class or factory, got ${describeValue(exported)}.`);
+  const fn = exported as (...args: unknown[]) => unknown;
+  // A class cannot be called without `new`; its source text starts with "class".
+  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) return new (fn as unknown as new (kw: Record<string, unknown>) => unknown)(kwargs);
+  return fn(kwargs);
+}
