@@ -105,6 +105,11 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
   abstract reset(args?: ResetArgs): ResetResult<O>;
   abstract step(action: A): StepResult<O>;
   close(): void {}
+
+  /** `CartPoleEnv<CartPole-v1>` when made by id, else the class name. */
+  toString(): string {
+    return this.spec ? `${this.constructor.name}<${this.spec.id}>` : this.constructor.name;
+  }
 }
 
 /**
