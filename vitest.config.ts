@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// Inside the repository `rxgym/...` imports (as in the README's examples) resolve to the sources, like tsconfig's paths.
+const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^rxgym$/, replacement: source('./index.ts') },
+      { find: /^rxgym\/core$/, replacement: source('./core/index.ts') },
+      { find: /^rxgym\/envs$/, replacement: source('./envs/index.ts') },
+      { find: /^rxgym\/testing$/, replacement: source('./envs/testing.ts') },
+    ],
+  },
   test: {
     include: ['tests/**/*.test.ts', 'core/**/*.test.ts', 'envs/**/*.test.ts', 'agents/**/*.test.ts', 'replay/**/*.test.ts', 'models/**/*.test.ts', 'render/**/*.test.ts', 'cli/**/*.test.ts', 'examples/**/*.test.ts'],
     reporters: ['default', './tests/summary-reporter.ts'],
