@@ -1,8 +1,545 @@
-/** The plain Float32Array MLP engine (being written). */
-import { InvalidConfig } from '../../core/errors.js';
-import type { QFunction, QNetworkConfig } from './q-network.js';
+/**
+ * The plain engine: a Q-network MLP on Float32Arrays, with no tensors at all. For the small nets of classic
+ * control it beats tfjs by a wide margin, because tfjs pays ~6.5 us of dispatch per op on wasm and a train step
+ * is 100+ ops (figures in bench/nn.ts and engine-choice.ts).
+ *
+ * Layout: all parameters live in one Float32Array `theta` (paramSpecs order; dense kernels [in, out] as in tfjs),
+ * so the optimiser, clipping and Polyak updates are single flat loops. The forward pass reads a transposed copy of
+ * each kernel ([out, in]) so that every output is a contiguous dot product accumulated in registers; the copy is
+ * refreshed after each parameter change. Rows are processed four at a time so that each weight loaded serves four
+ * samples. Bias and activation are fused into the same pass. Buffers are preallocated per batch size.
+ */
+import { InvalidAction, InvalidConfig, InvalidObservation, describeValue } from '../../core/errors.js';
+import type { NamedArray, NetworkState, QFunction, QNetworkConfig } from './q-network.js';
+import { assertSameArchitecture, optimizerEpsilon } from './q-network.js';
+import { checkState, initParams, optimizerState, outputWidth, paramSpecs, sizeOf } from './params.js';
 
-/** Builds a plain-engine Q-function. */
+const ACT_NONE = 0;
+const ACT_RELU = 1;
+const ACT_TANH = 2;
+
+/** Adam's and RMSProp's fixed hyper-parameters, tfjs's defaults (tf.train.adam / tf.train.rmsprop). */
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const RMS_DECAY = 0.9;
+
+/** Per-batch-size scratch buffers. */
+interface Work {
+  /** acts[l] = output of layer l-1 after its activation, batch x sizes[l]; acts[0] is unused (the input). */
+  acts: Float32Array[];
+  /** Q-values, batch x numActions (for a dueling head, combined from the raw output). */
+  q: Float32Array;
+  /** Gradient w.r.t. the raw output layer, batch x outputWidth. */
+  dOut: Float32Array;
+  /** Two ping-pong buffers for gradients w.r.t. hidden activations, batch x max hidden width. */
+  g0: Float32Array;
+  g1: Float32Array;
+}
+
+/**
+ * y = act(x W + b) for `rows` rows; x is rows x n, wt is W transposed (m x n), y is rows x m. Four rows at a
+ * time share each weight load; sums stay in registers (float64) and are stored once.
+ */
+function denseForward(x: Float32Array, wt: Float32Array, b: Float32Array, y: Float32Array, rows: number, n: number, m: number, act: number): void {
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const x0 = r * n;
+    const x1 = x0 + n;
+    const x2 = x1 + n;
+    const x3 = x2 + n;
+    const y0 = r * m;
+    for (let j = 0; j < m; j++) {
+      const wo = j * n;
+      const bj = b[j]!;
+      let s0 = bj;
+      let s1 = bj;
+      let s2 = bj;
+      let s3 = bj;
+      for (let i = 0; i < n; i++) {
+        const w = wt[wo + i]!;
+        s0 += x[x0 + i]! * w;
+        s1 += x[x1 + i]! * w;
+        s2 += x[x2 + i]! * w;
+        s3 += x[x3 + i]! * w;
+      }
+      if (act === ACT_RELU) {
+        if (s0 < 0) s0 = 0;
+        if (s1 < 0) s1 = 0;
+        if (s2 < 0) s2 = 0;
+        if (s3 < 0) s3 = 0;
+      } else if (act === ACT_TANH) {
+        s0 = Math.tanh(s0);
+        s1 = Math.tanh(s1);
+        s2 = Math.tanh(s2);
+        s3 = Math.tanh(s3);
+      }
+      y[y0 + j] = s0;
+      y[y0 + m + j] = s1;
+      y[y0 + 2 * m + j] = s2;
+      y[y0 + 3 * m + j] = s3;
+    }
+  }
+  for (; r < rows; r++) {
+    const x0 = r * n;
+    const y0 = r * m;
+    for (let j = 0; j < m; j++) {
+      const wo = j * n;
+      let s = b[j]!;
+      for (let i = 0; i < n; i++) s += x[x0 + i]! * wt[wo + i]!;
+      if (act === ACT_RELU) s = s > 0 ? s : 0;
+      else if (act === ACT_TANH) s = Math.tanh(s);
+      y[y0 + j] = s;
+    }
+  }
+}
+
+/**
+ * Backward through y = act(x W + b) given dz = dLoss/d(x W + b) (rows x m): writes gw = x^T dz (n x m, kernel
+ * layout), gb = column sums of dz, and, when dx is given, dx = (dz W^T) * act'(x) where x is the previous layer's
+ * post-activation output (actPrev says which derivative applies).
+ */
+function denseBackward(
+  x: Float32Array, dz: Float32Array, w: Float32Array, gw: Float32Array, gb: Float32Array, dx: Float32Array | null,
+  rows: number, n: number, m: number, actPrev: number,
+): void {
+  gw.fill(0);
+  gb.fill(0);
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const d0 = r * m;
+    const d1 = d0 + m;
+    const d2 = d1 + m;
+    const d3 = d2 + m;
+    const x0 = r * n;
+    const x1 = x0 + n;
+    const x2 = x1 + n;
+    const x3 = x2 + n;
+    for (let j = 0; j < m; j++) gb[j] = gb[j]! + dz[d0 + j]! + dz[d1 + j]! + dz[d2 + j]! + dz[d3 + j]!;
+    for (let i = 0; i < n; i++) {
+      const a0 = x[x0 + i]!;
+      const a1 = x[x1 + i]!;
+      const a2 = x[x2 + i]!;
+      const a3 = x[x3 + i]!;
+      // ReLU layers are sparse: rows whose input is zero add nothing.
+      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
+      const io = i * m;
+      for (let j = 0; j < m; j++) {
+        gw[io + j] = gw[io + j]! + a0 * dz[d0 + j]! + a1 * dz[d1 + j]! + a2 * dz[d2 + j]! + a3 * dz[d3 + j]!;
+      }
+    }
+    if (dx !== null) {
+      for (let i = 0; i < n; i++) {
+        const io = i * m;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < m; j++) {
+          const wv = w[io + j]!;
+          s0 += dz[d0 + j]! * wv;
+          s1 += dz[d1 + j]! * wv;
+          s2 += dz[d2 + j]! * wv;
+          s3 += dz[d3 + j]! * wv;
+        }
+        const a0 = x[x0 + i]!;
+        const a1 = x[x1 + i]!;
+        const a2 = x[x2 + i]!;
+        const a3 = x[x3 + i]!;
+        if (actPrev === ACT_RELU) {
+          dx[x0 + i] = a0 > 0 ? s0 : 0;
+          dx[x1 + i] = a1 > 0 ? s1 : 0;
+          dx[x2 + i] = a2 > 0 ? s2 : 0;
+          dx[x3 + i] = a3 > 0 ? s3 : 0;
+        } else {
+          dx[x0 + i] = s0 * (1 - a0 * a0);
+          dx[x1 + i] = s1 * (1 - a1 * a1);
+          dx[x2 + i] = s2 * (1 - a2 * a2);
+          dx[x3 + i] = s3 * (1 - a3 * a3);
+        }
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    const d0 = r * m;
+    const x0 = r * n;
+    for (let j = 0; j < m; j++) gb[j] = gb[j]! + dz[d0 + j]!;
+    for (let i = 0; i < n; i++) {
+      const a = x[x0 + i]!;
+      if (a === 0) continue;
+      const io = i * m;
+      for (let j = 0; j < m; j++) gw[io + j] = gw[io + j]! + a * dz[d0 + j]!;
+    }
+    if (dx !== null) {
+      for (let i = 0; i < n; i++) {
+        const io = i * m;
+        let s = 0;
+        for (let j = 0; j < m; j++) s += dz[d0 + j]! * w[io + j]!;
+        const a = x[x0 + i]!;
+        dx[x0 + i] = actPrev === ACT_RELU ? (a > 0 ? s : 0) : s * (1 - a * a);
+      }
+    }
+  }
+}
+
+/** The plain engine's QFunction. Build it through `qNetwork({ ..., engine: 'plain' })`. */
+export class PlainQ implements QFunction {
+  readonly config: QNetworkConfig;
+  readonly engine = 'plain' as const;
+  /** Layer widths: [obsDim, ...hidden, outputWidth]. */
+  private readonly sizes: number[];
+  private readonly nLayers: number;
+  private readonly activation: number;
+  private readonly numActions: number;
+  private readonly outW: number;
+  /** All parameters, flat, in paramSpecs order; `kernels`/`biases` are views into it. */
+  private readonly theta: Float32Array;
+  private readonly grad: Float32Array;
+  private readonly kernels: Float32Array[];
+  private readonly biases: Float32Array[];
+  private readonly gKernels: Float32Array[];
+  private readonly gBiases: Float32Array[];
+  /** Transposed kernels ([out, in]) read by the forward pass. */
+  private readonly kernelsT: Float32Array[];
+  /** Optimiser slots, flat like theta: Adam m and v, or RMSProp's mean square in slotA. */
+  private readonly slotA: Float32Array;
+  private readonly slotB: Float32Array;
+  private step = 0;
+  private readonly work = new Map<number, Work>();
+  private readonly eps: number;
+
+  constructor(config: QNetworkConfig) {
+    if (config.conv) throw new InvalidConfig("Expected engine 'tfjs' for a conv torso, got 'plain'. The plain engine only runs MLPs.");
+    if (config.layerNorm) throw new InvalidConfig("Expected engine 'tfjs' with layerNorm: true, got 'plain'. Use engine 'tfjs' or 'auto'.");
+    this.config = config;
+    this.sizes = [config.obsDim, ...config.hidden, outputWidth(config)];
+    this.nLayers = this.sizes.length - 1;
+    this.activation = config.activation === 'relu' ? ACT_RELU : ACT_TANH;
+    this.numActions = config.numActions;
+    this.outW = outputWidth(config);
+    this.eps = optimizerEpsilon(config);
+    const specs = paramSpecs(config);
+    const total = specs.reduce((n, s) => n + sizeOf(s.shape), 0);
+    this.theta = new Float32Array(total);
+    this.grad = new Float32Array(total);
+    this.slotA = new Float32Array(total);
+    this.slotB = new Float32Array(config.optimizer === 'adam' ? total : 0);
+    this.kernels = [];
+    this.biases = [];
+    this.gKernels = [];
+    this.gBiases = [];
+    this.kernelsT = [];
+    let off = 0;
+    for (let l = 0; l < this.nLayers; l++) {
+      const n = this.sizes[l]!;
+      const m = this.sizes[l + 1]!;
+      this.kernels.push(this.theta.subarray(off, off + n * m));
+      this.gKernels.push(this.grad.subarray(off, off + n * m));
+      off += n * m;
+      this.biases.push(this.theta.subarray(off, off + m));
+      this.gBiases.push(this.grad.subarray(off, off + m));
+      off += m;
+      this.kernelsT.push(new Float32Array(n * m));
+    }
+    let p = 0;
+    for (const arr of initParams(config)) {
+      this.theta.set(arr.data, p);
+      p += arr.data.length;
+    }
+    this.refreshTransposed();
+  }
+
+  private refreshTransposed(): void {
+    for (let l = 0; l < this.nLayers; l++) {
+      const n = this.sizes[l]!;
+      const m = this.sizes[l + 1]!;
+      const w = this.kernels[l]!;
+      const wt = this.kernelsT[l]!;
+      for (let i = 0; i < n; i++) {
+        const io = i * m;
+        for (let j = 0; j < m; j++) wt[j * n + i] = w[io + j]!;
+      }
+    }
+  }
+
+  private workFor(batch: number): Work {
+    let w = this.work.get(batch);
+    if (!w) {
+      const acts = this.sizes.map((s, l) => (l === 0 ? new Float32Array(0) : new Float32Array(batch * s)));
+      const maxHidden = Math.max(1, ...this.sizes.slice(1, -1));
+      w = {
+        acts,
+        q: this.config.dueling ? new Float32Array(batch * this.numActions) : acts[this.nLayers]!,
+        dOut: new Float32Array(batch * this.outW),
+        g0: new Float32Array(batch * maxHidden),
+        g1: new Float32Array(batch * maxHidden),
+      };
+      this.work.set(batch, w);
+    }
+    return w;
+  }
+
+  private checkBatch(obs: Float32Array, batchSize: number): void {
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new InvalidConfig(`Expected batchSize to be a positive integer, got ${describeValue(batchSize)}.`);
+    }
+    if (!(obs instanceof Float32Array) || obs.length < batchSize * this.config.obsDim) {
+      throw new InvalidObservation(
+        `Expected obs to be a Float32Array of batchSize * obsDim = ${batchSize * this.config.obsDim} floats, got ${describeValue(obs)}.`,
+      );
+    }
+  }
+
+  /** Runs the network on `batch` rows of obs; returns the work buffers (Q-values in work.q). */
+  private forward(obs: Float32Array, batch: number): Work {
+    const w = this.workFor(batch);
+    let x = obs;
+    const last = this.nLayers - 1;
+    for (let l = 0; l <= last; l++) {
+      const y = w.acts[l + 1]!;
+      denseForward(x, this.kernelsT[l]!, this.biases[l]!, y, batch, this.sizes[l]!, this.sizes[l + 1]!, l === last ? ACT_NONE : this.activation);
+      x = y;
+    }
+    if (this.config.dueling) {
+      // Q = V + A - mean(A); column 0 of the raw output is V.
+      const raw = w.acts[this.nLayers]!;
+      const q = w.q;
+      const na = this.numActions;
+      const ow = this.outW;
+      for (let r = 0; r < batch; r++) {
+        const ro = r * ow;
+        let mean = 0;
+        for (let k = 1; k < ow; k++) mean += raw[ro + k]!;
+        mean /= na;
+        const v = raw[ro]!;
+        for (let k = 0; k < na; k++) q[r * na + k] = v + raw[ro + 1 + k]! - mean;
+      }
+    }
+    return w;
+  }
+
+  predict(obs: Float32Array, batchSize: number, out?: Float32Array): Float32Array {
+    this.checkBatch(obs, batchSize);
+    const n = batchSize * this.numActions;
+    const w = this.forward(obs, batchSize);
+    const res = out ?? new Float32Array(n);
+    if (res.length < n) throw new InvalidConfig(`Expected out to hold batchSize * numActions = ${n} floats, got ${res.length}.`);
+    res.set(n === w.q.length ? w.q : w.q.subarray(0, n));
+    return res;
+  }
+
+  act(obs: Float32Array): number {
+    this.checkBatch(obs, 1);
+    const q = this.forward(obs, 1).q;
+    let best = 0;
+    let bestQ = q[0]!;
+    for (let k = 1; k < this.numActions; k++) {
+      if (q[k]! > bestQ) {
+        bestQ = q[k]!;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Forward, loss and backward without an optimiser step: fills the flat gradient (before clipping) and returns
+   * the mean weighted loss. Used by fit() and by tests comparing gradients with tfjs.
+   */
+  computeGradients(
+    obs: Float32Array, actions: Int32Array, targets: Float32Array, batchSize: number,
+    options?: { weights?: Float32Array; tdErrorsOut?: Float32Array },
+  ): number {
+    this.checkBatch(obs, batchSize);
+    if (actions.length < batchSize || targets.length < batchSize) {
+      throw new InvalidConfig(`Expected actions and targets to hold batchSize = ${batchSize} values, got ${actions.length} and ${targets.length}.`);
+    }
+    const weights = options?.weights;
+    const td = options?.tdErrorsOut;
+    if (weights && weights.length < batchSize) throw new InvalidConfig(`Expected weights to hold ${batchSize} values, got ${weights.length}.`);
+    if (td && td.length < batchSize) throw new InvalidConfig(`Expected tdErrorsOut to hold ${batchSize} values, got ${td.length}.`);
+    const w = this.forward(obs, batchSize);
+    const q = w.q;
+    const na = this.numActions;
+    const ow = this.outW;
+    const dOut = w.dOut;
+    dOut.fill(0);
+    const huber = this.config.loss === 'huber';
+    const dueling = this.config.dueling;
+    const invB = 1 / batchSize;
+    let lossSum = 0;
+    for (let r = 0; r < batchSize; r++) {
+      const a = actions[r]!;
+      if (!(a >= 0 && a < na)) throw new InvalidAction(`Expected actions[${r}] to be an integer in [0, ${na}), got ${a}.`);
+      const d = q[r * na + a]! - targets[r]!;
+      const ad = Math.abs(d);
+      const wr = weights ? weights[r]! : 1;
+      let l: number;
+      let g: number;
+      if (huber) {
+        l = ad <= 1 ? 0.5 * d * d : ad - 0.5;
+        g = ad <= 1 ? d : d > 0 ? 1 : -1;
+      } else {
+        l = d * d;
+        g = 2 * d;
+      }
+      lossSum += wr * l;
+      if (td) td[r] = ad;
+      const gq = wr * g * invB;
+      if (dueling) {
+        // dQ_a = gq; V gets gq; A_k gets [k == a] gq - gq / numActions.
+        const ro = r * ow;
+        dOut[ro] = gq;
+        const share = gq / na;
+        for (let k = 0; k < na; k++) dOut[ro + 1 + k] = (k === a ? gq : 0) - share;
+      } else {
+        dOut[r * ow + a] = gq;
+      }
+    }
+    let dz = dOut;
+    for (let l = this.nLayers - 1; l >= 0; l--) {
+      const x = l === 0 ? obs : w.acts[l]!;
+      // Ping-pong: the layer below reads dz while this one's dx goes to the other buffer.
+      const dx = l === 0 ? null : (this.nLayers - 1 - l) % 2 === 0 ? w.g0 : w.g1;
+      denseBackward(x, dz, this.kernels[l]!, this.gKernels[l]!, this.gBiases[l]!, dx, batchSize, this.sizes[l]!, this.sizes[l + 1]!, this.activation);
+      if (dx !== null) dz = dx;
+    }
+    return lossSum * invB;
+  }
+
+  /** The flat gradient from the last computeGradients(), as named arrays in kernel layout (copies). */
+  gradients(): NamedArray[] {
+    return this.named(this.grad);
+  }
+
+  fit(
+    obs: Float32Array, actions: Int32Array, targets: Float32Array, batchSize: number,
+    options?: { weights?: Float32Array; tdErrorsOut?: Float32Array },
+  ): number {
+    const loss = this.computeGradients(obs, actions, targets, batchSize, options);
+    const g = this.grad;
+    const max = this.config.maxGradNorm;
+    if (max !== null) {
+      let sq = 0;
+      for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+      const norm = Math.sqrt(sq);
+      // torch's clip_grad_norm_: scale by max / (norm + 1e-6) when that is below 1.
+      const coef = max / (norm + 1e-6);
+      if (coef < 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+    }
+    this.applyOptimizer();
+    this.refreshTransposed();
+    return loss;
+  }
+
+  /** One Adam or RMSProp step on theta with tfjs's update rules. */
+  private applyOptimizer(): void {
+    const p = this.theta;
+    const g = this.grad;
+    const lr = this.config.learningRate;
+    const eps = this.eps;
+    this.step++;
+    if (this.config.optimizer === 'adam') {
+      const m = this.slotA;
+      const v = this.slotB;
+      const bc1 = 1 - Math.pow(BETA1, this.step);
+      const bc2 = 1 - Math.pow(BETA2, this.step);
+      for (let i = 0; i < p.length; i++) {
+        const gi = g[i]!;
+        const mi = BETA1 * m[i]! + (1 - BETA1) * gi;
+        const vi = BETA2 * v[i]! + (1 - BETA2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i]! - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+      }
+    } else {
+      // tfjs RMSProp without momentum or centering: ms = decay ms + (1 - decay) g^2; p -= lr g / sqrt(ms + eps).
+      const ms = this.slotA;
+      for (let i = 0; i < p.length; i++) {
+        const gi = g[i]!;
+        const si = RMS_DECAY * ms[i]! + (1 - RMS_DECAY) * gi * gi;
+        ms[i] = si;
+        p[i] = p[i]! - (lr * gi) / Math.sqrt(si + eps);
+      }
+    }
+  }
+
+  updateFrom(source: QFunction, tau: number): void {
+    assertSameArchitecture(this.config, source.config);
+    if (!(tau > 0 && tau <= 1)) throw new InvalidConfig(`Expected tau in (0, 1], got ${describeValue(tau)}.`);
+    let src: Float32Array;
+    if (source instanceof PlainQ) {
+      src = source.theta;
+    } else {
+      src = new Float32Array(this.theta.length);
+      let off = 0;
+      for (const a of source.getState().params) {
+        src.set(a.data, off);
+        off += a.data.length;
+      }
+    }
+    const p = this.theta;
+    if (tau === 1) p.set(src);
+    else for (let i = 0; i < p.length; i++) p[i] = p[i]! + tau * (src[i]! - p[i]!);
+    this.refreshTransposed();
+  }
+
+  clone(): QFunction {
+    const c = new PlainQ(this.config);
+    c.theta.set(this.theta);
+    c.refreshTransposed();
+    return c;
+  }
+
+  private named(flat: Float32Array): NamedArray[] {
+    let off = 0;
+    return paramSpecs(this.config).map((s) => {
+      const n = sizeOf(s.shape);
+      const data = flat.slice(off, off + n);
+      off += n;
+      return { name: s.name, shape: [...s.shape], data };
+    });
+  }
+
+  private split(flat: Float32Array): Float32Array[] {
+    return this.named(flat).map((a) => a.data);
+  }
+
+  getState(): NetworkState {
+    const slots = this.config.optimizer === 'adam' ? [this.split(this.slotA), this.split(this.slotB)] : [this.split(this.slotA)];
+    return { params: this.named(this.theta), optimizer: optimizerState(this.config, slots), step: this.step };
+  }
+
+  setState(state: NetworkState): void {
+    const { params, slots, step } = checkState(this.config, state);
+    let off = 0;
+    for (const a of params) {
+      this.theta.set(a, off);
+      off += a.length;
+    }
+    const targets = [this.slotA, this.slotB];
+    if (slots) {
+      slots.forEach((arrays, k) => {
+        let o = 0;
+        for (const a of arrays) {
+          targets[k]!.set(a, o);
+          o += a.length;
+        }
+      });
+      this.step = step;
+    } else {
+      this.slotA.fill(0);
+      this.slotB.fill(0);
+      this.step = 0;
+    }
+    this.refreshTransposed();
+  }
+
+  dispose(): void {
+    this.work.clear();
+  }
+}
+
+/** Builds a plain-engine Q-function (MLP only: no conv torso, no layer norm). */
 export function createPlainQ(config: QNetworkConfig): QFunction {
-  throw new InvalidConfig(`Expected an available engine, got 'plain' for ${JSON.stringify(config.hidden)} (not built yet).`);
+  return new PlainQ(config);
 }
