@@ -1,0 +1,13 @@
+/** rxgym/replay: uniform and prioritized replay on typed arrays, n-step returns, episode buffers, the rx writer. */
+export { ReplayBuffer, replayBufferFor, replayDimsFor } from './replay-buffer.js';
+export type { ReplayBufferConfig, ReplayOptions, LoadExpectation, ContinuousActionSpace } from './replay-buffer.js';
+export { PrioritizedReplayBuffer, prioritizedReplayBufferFor } from './prioritized.js';
+export type { PrioritizedReplayBufferConfig, PriorityOptions, PrioritizedBatch } from './prioritized.js';
+export { EpisodeBuffer, discountedReturns } from './episode-buffer.js';
+export type { Episode, EpisodeBufferConfig } from './episode-buffer.js';
+export { writeTo } from './write-to.js';
+export { SumTree, MinTree } from './sum-tree.js';
+export { linearSchedule } from './schedule.js';
+export type { Schedule } from './schedule.js';
+export { InvalidTransition } from './errors.js';
+export type { ActionKind, ActionArray, ActionValue, ReplayBatch, TransitionSink } from './types.js';
