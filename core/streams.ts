@@ -283,7 +283,8 @@ class StepsRun<O, A> {
  * `env.reset`, `env.step` and the actor (thrown or rejected) arrive through the error channel. Invalid
  * options throw `InvalidConfig` here, at the call. A sync actor runs in chunks of `chunk` steps with a
  * yield to the event loop between them; an async actor is awaited step by step. Two runs of one env at the
- * same time are refused with an error (`ENV_BUSY`): share one run with `share()` instead.
+ * same time are refused with an error (`ENV_BUSY`): share one run with `share()` instead. `obs` and
+ * `nextObs` are the values the env returned, not copies: an env that reuses one buffer must return copies.
  */
 export function steps$<O, A>(env: Env<O, A>, actor: Actor<O, A>, options: StepsOptions = {}): Observable<Transition<O, A>> {
   const config = checkOptions(options);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { filter, firstValueFrom, lastValueFrom, map, share, take, toArray } from 'rxjs';
+import { filter, firstValueFrom, lastValueFrom, map, repeat, retry, share, take, toArray } from 'rxjs';
 import type { Transition } from '../../core/env.js';
 import { InvalidConfig, RxgymError } from '../../core/errors.js';
 import { episodeStats } from '../../core/operators/index.js';
@@ -219,6 +219,31 @@ describe('steps$', () => {
     const a = await lastValueFrom(stream.pipe(toArray()));
     const b = await lastValueFrom(stream.pipe(toArray()));
     expect(b).toEqual(a);
+  });
+
+  it('works with repeat() and retry() when the env is kept open', async () => {
+    const env = new ChainEnv({ length: 2 });
+    const repeated = await lastValueFrom(steps$(env, parity, { seed: 3, maxSteps: 3, closeEnv: false }).pipe(repeat(2), toArray()));
+    expect(repeated.map((x) => x.step)).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(repeated.slice(3)).toEqual(repeated.slice(0, 3)); // each subscription reseeds its first reset
+
+    const flaky = new ChainEnv({ throwAtStep: 4 });
+    const retried = await lastValueFrom(steps$(flaky, parity, { maxSteps: 6, closeEnv: false }).pipe(retry(1), toArray()));
+    expect(retried.map((x) => x.step)).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 4, 5]);
+  });
+
+  it('drops a pending async action when unsubscribed while it is awaited', async () => {
+    const env = new ChainEnv();
+    let release: (action: number) => void = () => {};
+    const slow = (): Promise<number> => new Promise<number>((resolve) => (release = resolve));
+    const sub = steps$(env, slow).subscribe();
+    await new Promise((r) => setTimeout(r, 1));
+    expect(env.resets).toBe(1);
+    sub.unsubscribe();
+    expect(env.closes).toBe(1);
+    release(1);
+    await new Promise((r) => setTimeout(r, 1));
+    expect(env.steps).toBe(0);
   });
 
   it('checks its options at the call', () => {
