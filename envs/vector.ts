@@ -1,0 +1,575 @@
+/**
+ * Vector environments: N copies of an environment stepped as one, with batched typed arrays.
+ *
+ * Layout (N envs, obsDim = flatdim(observation space), actDim = 1 for Discrete else the action's length):
+ * - `obs`: ONE Float32Array of N x obsDim, row i = env i's observation flattened with core `flatten`
+ *   (Box as is, Discrete one-hot). `rewards`: Float64Array(N). `terminated`, `truncated`, `done`: Uint8Array(N).
+ * - actions: Int32Array(N) for Discrete, Float32Array(N x actDim) for Box (MultiDiscrete: Int32Array N x len,
+ *   MultiBinary: Int32Array or Float32Array N x n of 0/1).
+ *
+ * AUTORESET IS SAME-STEP (as SB3's VecEnv, not Gymnasium 1.x's default next-step): on the step where env i's
+ * episode ends, `done[i] = 1`, `terminated[i]`/`truncated[i]` say why, `rewards[i]` is the last reward,
+ * `finalObs` row i holds the episode's FINAL observation and `finalInfo[i]` its last info, while `obs` row i
+ * ALREADY holds the next episode's reset observation and `infos[i]` the reset's info. A learner storing
+ * (obs, action, reward, nextObs) must take nextObs from `finalObs` where `done[i]` (bootstrapping from it
+ * only when truncated), and from `obs` elsewhere. Rows of `finalObs` where `done[i] = 0` are stale.
+ *
+ * BUFFERS ARE REUSED: `reset()` and `step()` return the same result object every call, and its arrays are
+ * overwritten by the next call. Copy (`.slice()`) what you keep. Nothing is allocated per step on the vector
+ * path beyond what the sub-envs allocate; envs implementing `VectorizableEnv.stepInto` allocate nothing.
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AnyEnv, Info } from '../core/env.js';
+import { InvalidConfig, ResetNeeded, describeValue } from '../core/errors.js';
+import { checkSeed } from '../core/rng.js';
+import { describeSpace, spaceFromJSON, spacesEqual, type AnySpace, type SpaceJSON } from '../core/spaces.js';
+import { make, spec as registeredSpec } from './registry.js';
+import { EMPTY_INFO, EnvBlock, VectorEnvError, actionLayout, type BlockBuffers } from './vector-block.js';
+
+export { EMPTY_INFO, VectorEnvError, isVectorizable, type StepIntoResult, type VectorizableEnv } from './vector-block.js';
+
+/** What a vector env's `reset()` returns (the same object every call; arrays overwritten by the next call). */
+export interface VecResetResult {
+  /** N x obsDim observations. */
+  readonly obs: Float32Array;
+  /** Per-env reset info. */
+  readonly infos: readonly Info[];
+}
+
+/** What a vector env's `step()` returns (the same object every call; arrays overwritten by the next call). */
+export interface VecStepResult {
+  /** N x obsDim observations; row i is the reset observation where `done[i]` (same-step autoreset). */
+  readonly obs: Float32Array;
+  /** N rewards of this step. */
+  readonly rewards: Float64Array;
+  /** 1 where env i reached a terminal state on this step. */
+  readonly terminated: Uint8Array;
+  /** 1 where env i was cut short (its own truncation or `maxEpisodeSteps`) on this step. */
+  readonly truncated: Uint8Array;
+  /** 1 where env i's episode ended on this step (terminated or truncated) and it was reset. */
+  readonly done: Uint8Array;
+  /** N x obsDim; row i is the final observation of the episode that ended where `done[i]`, stale elsewhere. */
+  readonly finalObs: Float32Array;
+  /** Per-env info: the step's, or the reset's where `done[i]`. */
+  readonly infos: readonly Info[];
+  /** Per-env info of the step that ended the episode where `done[i]`, null elsewhere. */
+  readonly finalInfo: readonly (Info | null)[];
+}
+
+/** Options shared by both vector envs. */
+export interface VectorEnvOptions {
+  /** Truncate each env's episodes after this many steps (the vector applies it, see `SyncVectorEnv.make`). */
+  maxEpisodeSteps?: number;
+}
+
+/** Arguments of a vector env's `reset`: env i is seeded with `seed + i`. */
+export interface VecResetArgs {
+  seed?: number;
+  options?: Record<string, unknown>;
+}
+
+interface Layout {
+  numEnvs: number;
+  obsDim: number;
+  actDim: number;
+  actionKind: 'discrete' | 'box' | 'multi-discrete' | 'multi-binary';
+}
+
+function layoutOf(who: string, numEnvs: number, observationSpace: AnySpace, actionSpace: AnySpace, obsDim: number): Layout {
+  const { actDim, kind } = actionLayout(actionSpace, who);
+  return { numEnvs, obsDim, actDim, actionKind: kind };
+}
+
+function checkMaxSteps(who: string, max: unknown): number | undefined {
+  if (max === undefined) return undefined;
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
+    throw new InvalidConfig(`${who}: Expected maxEpisodeSteps to be a positive integer, got ${describeValue(max)}.`);
+  }
+  return max;
+}
+
+function checkNumEnvs(who: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidConfig(`${who}: Expected numEnvs to be an integer from 1 and up, got ${describeValue(n)}.`);
+  }
+  return n;
+}
+
+function allocBuffers(layout: Layout, shared: boolean): BlockBuffers {
+  const { numEnvs: n, obsDim, actDim, actionKind } = layout;
+  const mk = (bytes: number): ArrayBuffer | SharedArrayBuffer => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  return {
+    obs: new Float32Array(mk(4 * n * obsDim)),
+    finalObs: new Float32Array(mk(4 * n * obsDim)),
+    rewards: new Float64Array(mk(8 * n)),
+    terminated: new Uint8Array(mk(n)),
+    truncated: new Uint8Array(mk(n)),
+    done: new Uint8Array(mk(n)),
+    actions: actionKind === 'box' ? new Float32Array(mk(4 * n * actDim)) : new Int32Array(mk(4 * n * actDim)),
+  };
+}
+
+function checkActions(who: string, actions: unknown, layout: Layout): ArrayLike<number> {
+  const want = layout.numEnvs * layout.actDim;
+  const typeName = layout.actionKind === 'box' ? 'Float32Array' : 'Int32Array';
+  if (!ArrayBuffer.isView(actions) || (actions as unknown as ArrayLike<number>).length !== want) {
+    throw new InvalidConfig(
+      `${who}: Expected actions as a ${typeName} of ${want} (${layout.numEnvs} envs x ${layout.actDim}), got ${describeValue(actions)}.`,
+    );
+  }
+  return actions as unknown as ArrayLike<number>;
+}
+
+/** Builds a registered env for a vector: no passive checker, order enforcing or TimeLimit (the vector does those). */
+function makeForVector(id: string, kwargs: Record<string, unknown>): AnyEnv {
+  return make(id, kwargs, { disableEnvChecker: true, disableOrderEnforcing: true, maxEpisodeSteps: null });
+}
+
+/** Options of `SyncVectorEnv.make` and `AsyncVectorEnv.create` for a registered id. */
+export interface MakeVectorOptions {
+  /** Keyword arguments for every copy. */
+  kwargs?: Record<string, unknown>;
+  /** Overrides the registered limit; `null` removes it. */
+  maxEpisodeSteps?: number | null;
+}
+
+/**
+ * N environments stepped in turn in this thread. Build from a factory and a count, from a list of
+ * factories, or from a registered id with `SyncVectorEnv.make('CartPole-v1', 16)`.
+ */
+export class SyncVectorEnv {
+  readonly numEnvs: number;
+  readonly envs: readonly AnyEnv[];
+  /** The observation space of each copy. */
+  readonly singleObservationSpace: AnySpace;
+  /** The action space of each copy. */
+  readonly singleActionSpace: AnySpace;
+  /** Floats per observation row (flatdim of the single observation space). */
+  readonly obsDim: number;
+  /** Numbers per action row (1 for Discrete). */
+  readonly actDim: number;
+  readonly maxEpisodeSteps: number | undefined;
+  private readonly block: EnvBlock;
+  private readonly layout: Layout;
+  private readonly bufs: BlockBuffers;
+  private readonly resetResult: VecResetResult;
+  private readonly stepResult: VecStepResult;
+  private state: 'fresh' | 'running' | 'closed' = 'fresh';
+
+  /** `new SyncVectorEnv(() => new MyEnv(), 8)` or `new SyncVectorEnv([f0, f1, ...])`. */
+  constructor(factory: (() => AnyEnv) | readonly (() => AnyEnv)[], numEnvs?: number, options: VectorEnvOptions = {}) {
+    const who = 'SyncVectorEnv';
+    let factories: readonly (() => AnyEnv)[];
+    if (typeof factory === 'function') {
+      factories = Array.from({ length: checkNumEnvs(who, numEnvs) }, () => factory);
+    } else if (Array.isArray(factory) && factory.length > 0 && factory.every((f) => typeof f === 'function')) {
+      factories = factory;
+    } else {
+      throw new InvalidConfig(`${who}: Expected a factory () => Env and a count, or a non-empty array of factories, got ${describeValue(factory)}.`);
+    }
+    this.maxEpisodeSteps = checkMaxSteps(who, options.maxEpisodeSteps);
+    const envs = factories.map((f) => f());
+    const first = envs[0]!;
+    envs.forEach((env, i) => {
+      if (!spacesEqual(env.observationSpace, first.observationSpace) || !spacesEqual(env.actionSpace, first.actionSpace)) {
+        throw new InvalidConfig(
+          `${who}: Expected every env to have the spaces of env 0 (${describeSpace(first.observationSpace)}, ${describeSpace(first.actionSpace)}), got ${describeSpace(env.observationSpace)}, ${describeSpace(env.actionSpace)} at env ${i}.`,
+        );
+      }
+    });
+    this.envs = envs;
+    this.numEnvs = envs.length;
+    this.singleObservationSpace = first.observationSpace;
+    this.singleActionSpace = first.actionSpace;
+    const probe = new EnvBlock([], first.observationSpace, first.actionSpace, allocBuffers({ numEnvs: 0, obsDim: 0, actDim: 1, actionKind: 'discrete' }, false), {
+      label: who, firstIndex: 0, maxEpisodeSteps: undefined,
+    });
+    this.layout = layoutOf(who, this.numEnvs, first.observationSpace, first.actionSpace, probe.obsDim);
+    this.obsDim = this.layout.obsDim;
+    this.actDim = this.layout.actDim;
+    this.bufs = allocBuffers(this.layout, false);
+    this.block = new EnvBlock(envs, first.observationSpace, first.actionSpace, this.bufs, { label: who, firstIndex: 0, maxEpisodeSteps: this.maxEpisodeSteps });
+    const b = this.bufs;
+    this.resetResult = { obs: b.obs, infos: this.block.infos };
+    this.stepResult = {
+      obs: b.obs, rewards: b.rewards, terminated: b.terminated, truncated: b.truncated, done: b.done,
+      finalObs: b.finalObs, infos: this.block.infos, finalInfo: this.block.finalInfo,
+    };
+  }
+
+  /**
+   * N copies of a registered env, built without the passive checker, order enforcing and TimeLimit
+   * wrappers (the vector checks actions, orders calls and applies the registered `maxEpisodeSteps` itself),
+   * so envs implementing `VectorizableEnv` take the allocation-free fast path.
+   */
+  static make(id: string, numEnvs: number, options: MakeVectorOptions = {}): SyncVectorEnv {
+    const s = registeredSpec(id);
+    const max = options.maxEpisodeSteps === null ? undefined : (options.maxEpisodeSteps ?? s.maxEpisodeSteps);
+    const kwargs = options.kwargs ?? {};
+    return new SyncVectorEnv(() => makeForVector(id, kwargs), numEnvs, max === undefined ? {} : { maxEpisodeSteps: max });
+  }
+
+  /** True when every copy steps through `VectorizableEnv.stepInto` (no allocation per step). */
+  get fastPath(): boolean {
+    return this.block.allFast;
+  }
+
+  /** Resets every env (env i with `seed + i` when a seed is given). Returns reused buffers. */
+  reset(args: VecResetArgs = {}): VecResetResult {
+    if (this.state === 'closed') throw closedError('SyncVectorEnv', 'reset');
+    if (args.seed !== undefined) checkSeed(args.seed, 'SyncVectorEnv reset seed');
+    this.block.reset(args.seed, args.options);
+    this.state = 'running';
+    return this.resetResult;
+  }
+
+  /** Steps every env with its row of `actions`, autoresetting finished ones (see the module doc). Returns reused buffers. */
+  step(actions: Int32Array | Float32Array): VecStepResult {
+    if (this.state !== 'running') {
+      throw this.state === 'closed'
+        ? closedError('SyncVectorEnv', 'step')
+        : new ResetNeeded('SyncVectorEnv: Expected reset() before the first step(), got step() on a vector env that was never reset. Call reset() first.');
+    }
+    const a = this.bufs.actions;
+    if (actions !== a) {
+      const src = checkActions('SyncVectorEnv', actions, this.layout);
+      for (let i = 0; i < a.length; i++) a[i] = src[i]!;
+    }
+    this.block.step();
+    return this.stepResult;
+  }
+
+  /**
+   * The vector's own action buffer (Int32Array or Float32Array, N x actDim): write actions into it and pass
+   * it to `step()` to skip the copy.
+   */
+  get actionBuffer(): Int32Array | Float32Array {
+    return this.bufs.actions;
+  }
+
+  /** Closes every env. Calling it twice is harmless. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.block.close();
+  }
+}
+
+function closedError(who: string, method: string): ResetNeeded {
+  return new ResetNeeded(`${who}: Expected an open vector env, got ${method}() after close(). Build a new one.`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// AsyncVectorEnv
+// ---------------------------------------------------------------------------------------------------------
+
+/** Where a worker gets its envs: a registered id, or a module exporting a factory or an Env class. */
+export type EnvSource =
+  | { id: string; kwargs?: Record<string, unknown> }
+  | {
+      /** A module path (absolute, relative to the working directory, or a file: URL). */
+      module: string;
+      /** The export: a factory `(...args) => Env` or an Env class. Default `default`. */
+      exportName?: string;
+      /** Arguments passed to the factory or constructor (structured-cloneable). */
+      args?: unknown[];
+    };
+
+/** Options of `AsyncVectorEnv.create`. */
+export interface AsyncVectorEnvOptions extends VectorEnvOptions {
+  /** Worker threads; envs are split into contiguous blocks. Default min(numEnvs, available cores). */
+  numWorkers?: number;
+  /** Modules each worker imports first (e.g. one that `register()`s a custom id). */
+  imports?: string[];
+}
+
+/** Messages a worker posts (see vector-worker.ts). */
+export type WorkerReply =
+  | { type: 'spaces'; observationSpace: SpaceJSON; actionSpace: SpaceJSON; obsDim: number; maxEpisodeSteps: number | null }
+  | { type: 'done'; infos: [number, Info][]; finalInfos: [number, Info][] }
+  | { type: 'error'; envIndex: number; method: string; name: string; message: string; code?: string }
+  | { type: 'closed' };
+
+/** Messages the parent posts to a worker. */
+export type WorkerRequest =
+  | { type: 'buffers'; bufs: BlockBuffers; maxEpisodeSteps: number | null }
+  | { type: 'reset'; seed?: number; options?: Record<string, unknown> }
+  | { type: 'step' }
+  | { type: 'close' };
+
+/** The data a worker starts with. */
+export interface WorkerInit {
+  source: EnvSource;
+  imports: string[];
+  firstIndex: number;
+  count: number;
+  maxEpisodeSteps: number | null | undefined;
+}
+
+function toModuleUrl(spec: string): string {
+  if (/^(file|data|node):/.test(spec)) return spec;
+  if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolvePath(spec)).href;
+  return spec; // a bare package specifier
+}
+
+function workerEntry(): { url: URL; execArgv: string[] | undefined } {
+  // Under tsx or vitest this module runs from its .ts source, and the worker needs the tsx loader too.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './vector-worker.ts' : './vector-worker.js', import.meta.url);
+  if (!fromSource) return { url, execArgv: undefined };
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { url, execArgv: ['--import', tsx] };
+}
+
+interface Pending {
+  remaining: number;
+  error: VectorEnvError | undefined;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * N environments in worker threads (for envs whose step is expensive: rendering, physics, a network).
+ * Observations, rewards, flags and actions live in SharedArrayBuffers; each call is one message per worker.
+ * Same layout and same-step autoreset as `SyncVectorEnv`, but `reset`/`step`/`close` return Promises.
+ * Errors thrown by an env arrive as `VectorEnvError` naming the env index and the original error class.
+ */
+export class AsyncVectorEnv {
+  readonly numEnvs: number;
+  readonly singleObservationSpace: AnySpace;
+  readonly singleActionSpace: AnySpace;
+  readonly obsDim: number;
+  readonly actDim: number;
+  private readonly workers: Worker[];
+  private readonly blocks: { first: number; count: number }[];
+  private readonly layout: Layout;
+  private readonly bufs: BlockBuffers;
+  private readonly infos: Info[];
+  private readonly finalInfo: (Info | null)[];
+  private readonly resetResult: VecResetResult;
+  private readonly stepResult: VecStepResult;
+  private pending: Pending | undefined;
+  private state: 'fresh' | 'running' | 'closed' = 'fresh';
+  private closing: Promise<void> | undefined;
+
+  private constructor(workers: Worker[], blocks: { first: number; count: number }[], layout: Layout, obsSpace: AnySpace, actSpace: AnySpace) {
+    this.workers = workers;
+    this.blocks = blocks;
+    this.layout = layout;
+    this.numEnvs = layout.numEnvs;
+    this.obsDim = layout.obsDim;
+    this.actDim = layout.actDim;
+    this.singleObservationSpace = obsSpace;
+    this.singleActionSpace = actSpace;
+    this.bufs = allocBuffers(layout, true);
+    this.infos = new Array<Info>(layout.numEnvs).fill(EMPTY_INFO);
+    this.finalInfo = new Array<Info | null>(layout.numEnvs).fill(null);
+    const b = this.bufs;
+    this.resetResult = { obs: b.obs, infos: this.infos };
+    this.stepResult = {
+      obs: b.obs, rewards: b.rewards, terminated: b.terminated, truncated: b.truncated, done: b.done,
+      finalObs: b.finalObs, infos: this.infos, finalInfo: this.finalInfo,
+    };
+  }
+
+  /**
+   * Starts the workers, builds `numEnvs` envs from `source` (`{ id, kwargs }` or `{ module, exportName, args }`)
+   * and resolves once every worker is ready. Registered ids are built as `SyncVectorEnv.make` builds them.
+   */
+  static async create(source: EnvSource, numEnvs: number, options: AsyncVectorEnvOptions = {}): Promise<AsyncVectorEnv> {
+    const who = 'AsyncVectorEnv';
+    checkNumEnvs(who, numEnvs);
+    checkMaxSteps(who, options.maxEpisodeSteps);
+    if (source === null || typeof source !== 'object' || (!('id' in source) && !('module' in source))) {
+      throw new InvalidConfig(`${who}: Expected a source { id, kwargs? } or { module, exportName?, args? }, got ${describeValue(source)}.`);
+    }
+    if ('id' in source) registeredSpec(source.id); // an unknown id fails here, in the caller's thread
+    const cores = (await import('node:os')).availableParallelism();
+    const numWorkers = options.numWorkers ?? Math.max(1, Math.min(numEnvs, cores));
+    if (!Number.isSafeInteger(numWorkers) || numWorkers < 1 || numWorkers > numEnvs) {
+      throw new InvalidConfig(`${who}: Expected numWorkers to be an integer from 1 to numEnvs (${numEnvs}), got ${describeValue(numWorkers)}.`);
+    }
+    const src: EnvSource = 'module' in source ? { ...source, module: toModuleUrl(source.module) } : source;
+    const imports = (options.imports ?? []).map(toModuleUrl);
+    const blocks: { first: number; count: number }[] = [];
+    for (let w = 0, first = 0; w < numWorkers; w++) {
+      const count = Math.floor(numEnvs / numWorkers) + (w < numEnvs % numWorkers ? 1 : 0);
+      blocks.push({ first, count });
+      first += count;
+    }
+    const { url, execArgv } = workerEntry();
+    const workers = blocks.map(({ first, count }) => {
+      const init: WorkerInit = { source: src, imports, firstIndex: first, count, maxEpisodeSteps: options.maxEpisodeSteps };
+      return new Worker(url, { workerData: init, ...(execArgv ? { execArgv } : {}) });
+    });
+    let replies: Extract<WorkerReply, { type: 'spaces' }>[];
+    try {
+      replies = await Promise.all(
+        workers.map(
+          (w, k) =>
+            new Promise<Extract<WorkerReply, { type: 'spaces' }>>((resolve, reject) => {
+              const onMessage = (msg: WorkerReply): void => {
+                cleanup();
+                if (msg.type === 'spaces') resolve(msg);
+                else if (msg.type === 'error') reject(new VectorEnvError(who, msg.envIndex, msg.method, msg.name, msg.message, msg.code));
+                else reject(new VectorEnvError(who, blocks[k]!.first, 'make', 'Error', `unexpected message ${msg.type}`));
+              };
+              const onError = (err: Error): void => {
+                cleanup();
+                reject(VectorEnvError.wrap(who, blocks[k]!.first, 'make', err));
+              };
+              const onExit = (code: number): void => {
+                cleanup();
+                reject(new VectorEnvError(who, blocks[k]!.first, 'make', 'WorkerExit', `the worker exited with code ${code} before it was ready`));
+              };
+              const cleanup = (): void => {
+                w.off('message', onMessage);
+                w.off('error', onError);
+                w.off('exit', onExit);
+              };
+              w.on('message', onMessage);
+              w.on('error', onError);
+              w.on('exit', onExit);
+            }),
+        ),
+      );
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    const obsSpace = spaceFromJSON(replies[0]!.observationSpace);
+    const actSpace = spaceFromJSON(replies[0]!.actionSpace);
+    const layout = layoutOf(who, numEnvs, obsSpace, actSpace, replies[0]!.obsDim);
+    const env = new AsyncVectorEnv(workers, blocks, layout, obsSpace, actSpace);
+    const max = replies[0]!.maxEpisodeSteps;
+    workers.forEach((w, k) => {
+      const { first, count } = blocks[k]!;
+      const slice = (arr: Float32Array | Float64Array | Uint8Array | Int32Array, per: number) => arr.subarray(first * per, (first + count) * per);
+      const bufs = {
+        obs: slice(env.bufs.obs, layout.obsDim),
+        finalObs: slice(env.bufs.finalObs, layout.obsDim),
+        rewards: slice(env.bufs.rewards, 1),
+        terminated: slice(env.bufs.terminated, 1),
+        truncated: slice(env.bufs.truncated, 1),
+        done: slice(env.bufs.done, 1),
+        actions: slice(env.bufs.actions, layout.actDim),
+      } as BlockBuffers;
+      const req: WorkerRequest = { type: 'buffers', bufs, maxEpisodeSteps: max };
+      w.postMessage(req);
+      w.on('message', (msg: WorkerReply) => env.onReply(k, msg));
+      w.on('error', (err: Error) => env.onWorkerFailure(k, VectorEnvError.wrap(who, first, 'worker', err)));
+      w.on('exit', (code: number) => {
+        if (env.state !== 'closed') env.onWorkerFailure(k, new VectorEnvError(who, first, 'worker', 'WorkerExit', `the worker exited with code ${code}`));
+      });
+    });
+    return env;
+  }
+
+  private onReply(k: number, msg: WorkerReply): void {
+    const p = this.pending;
+    if (!p) return;
+    if (msg.type === 'error') {
+      p.error ??= new VectorEnvError('AsyncVectorEnv', msg.envIndex, msg.method, msg.name, msg.message, msg.code);
+    } else if (msg.type === 'done') {
+      const { first, count } = this.blocks[k]!;
+      for (let i = first; i < first + count; i++) {
+        this.infos[i] = EMPTY_INFO;
+        this.finalInfo[i] = null;
+      }
+      for (const [i, info] of msg.infos) this.infos[first + i] = info;
+      for (const [i, info] of msg.finalInfos) this.finalInfo[first + i] = info;
+    }
+    if (--p.remaining === 0) this.settle(p);
+  }
+
+  private onWorkerFailure(k: number, err: VectorEnvError): void {
+    const p = this.pending;
+    if (!p) return;
+    p.error ??= err;
+    if (--p.remaining === 0) this.settle(p);
+    void k;
+  }
+
+  private settle(p: Pending): void {
+    this.pending = undefined;
+    if (p.error) p.reject(p.error);
+    else p.resolve();
+  }
+
+  private broadcast(req: WorkerRequest): Promise<void> {
+    if (this.pending) {
+      return Promise.reject(new InvalidConfig('AsyncVectorEnv: Expected the previous reset()/step() to finish, got another call while it runs. Await each call.'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending = { remaining: this.workers.length, error: undefined, resolve, reject };
+      for (const w of this.workers) w.postMessage(req);
+    });
+  }
+
+  /** Resets every env (env i with `seed + i` when a seed is given). Resolves to reused buffers. */
+  async reset(args: VecResetArgs = {}): Promise<VecResetResult> {
+    if (this.state === 'closed') throw closedError('AsyncVectorEnv', 'reset');
+    if (args.seed !== undefined) checkSeed(args.seed, 'AsyncVectorEnv reset seed');
+    const req: WorkerRequest = { type: 'reset' };
+    if (args.seed !== undefined) req.seed = args.seed;
+    if (args.options !== undefined) req.options = args.options;
+    await this.broadcast(req);
+    this.state = 'running';
+    return this.resetResult;
+  }
+
+  /** Steps every env with its row of `actions` (see `SyncVectorEnv.step`). Resolves to reused buffers. */
+  async step(actions: Int32Array | Float32Array): Promise<VecStepResult> {
+    if (this.state !== 'running') {
+      throw this.state === 'closed'
+        ? closedError('AsyncVectorEnv', 'step')
+        : new ResetNeeded('AsyncVectorEnv: Expected reset() before the first step(), got step() on a vector env that was never reset. Call reset() first.');
+    }
+    const src = checkActions('AsyncVectorEnv', actions, this.layout);
+    if (this.pending) {
+      throw new InvalidConfig('AsyncVectorEnv: Expected the previous reset()/step() to finish, got another call while it runs. Await each call.');
+    }
+    const a = this.bufs.actions;
+    for (let i = 0; i < a.length; i++) a[i] = src[i]!;
+    await this.broadcast({ type: 'step' });
+    return this.stepResult;
+  }
+
+  /** Closes every env and terminates the workers. Calling it twice is harmless. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.state = 'closed';
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(closedError('AsyncVectorEnv', 'step'));
+    this.closing = (async () => {
+      await Promise.all(
+        this.workers.map(async (w) => {
+          // Ask the env to close itself, but never wait long for a stuck worker.
+          const closed = new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 1000);
+            w.once('message', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            w.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+          });
+          try {
+            w.postMessage({ type: 'close' } satisfies WorkerRequest);
+          } catch {
+            // already gone
+          }
+          await closed;
+          await w.terminate();
+        }),
+      );
+    })();
+    return this.closing;
+  }
+}

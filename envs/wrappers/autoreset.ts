@@ -1,0 +1,28 @@
+import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+
+/**
+ * Resets the wrapped env automatically with Gymnasium 1.x "next-step" semantics: the step that ends an
+ * episode is returned unchanged (its `obs` is the final observation); the NEXT `step()` ignores its action,
+ * resets the env (no seed: the env's random stream continues) and returns the reset observation with reward
+ * 0, terminated and truncated false, and the reset's info. Put it outside OrderEnforcing.
+ */
+export class Autoreset<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+  /** True when the last step ended an episode, so the next step() resets instead of stepping. */
+  needsReset = false;
+
+  override reset(args?: ResetArgs): ResetResult<O> {
+    this.needsReset = false;
+    return super.reset(args);
+  }
+
+  override step(action: A): StepResult<O> {
+    if (this.needsReset) {
+      this.needsReset = false;
+      const r = super.reset();
+      return { obs: r.obs, reward: 0, terminated: false, truncated: false, info: r.info };
+    }
+    const r = super.step(action);
+    this.needsReset = r.terminated || r.truncated;
+    return r;
+  }
+}

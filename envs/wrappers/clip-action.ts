@@ -1,0 +1,32 @@
+import { Wrapper, type AnyEnv, type StepResult } from '../../core/env.js';
+import { box, type BoxArray, type BoxDtype, type BoxSpace } from '../../core/spaces.js';
+import { boxSpace } from './validate.js';
+
+/**
+ * Clips each action element into the wrapped env's Box bounds before stepping, so an agent may emit any
+ * real vector. The wrapper's action space is the same shape with infinite bounds (as Gymnasium's ClipAction).
+ * A clipped copy is passed down; the caller's array is left untouched.
+ */
+export class ClipAction<O, E extends AnyEnv = AnyEnv> extends Wrapper<O, Float32Array | Float64Array, E> {
+  private readonly inner: BoxSpace;
+  private readonly buffer: BoxArray<BoxDtype>;
+
+  constructor(env: E) {
+    super(env);
+    const space = boxSpace('ClipAction', 'action space', env.actionSpace, true);
+    this.inner = space;
+    this.actionSpace = box({ low: -Infinity, high: Infinity, shape: space.shape, dtype: space.dtype as 'float32' });
+    this.buffer = space.dtype === 'float64' ? new Float64Array(space.low.length) : new Float32Array(space.low.length);
+  }
+
+  override step(action: Float32Array | Float64Array): StepResult<O> {
+    const { low, high } = this.inner;
+    // A fresh array per step: the env may keep the action (e.g. in info), so the buffer cannot be shared.
+    const clipped = this.buffer.slice();
+    for (let i = 0; i < clipped.length; i++) {
+      const x = action[i]!;
+      clipped[i] = x < low[i]! ? low[i]! : x > high[i]! ? high[i]! : x;
+    }
+    return this.env.step(clipped) as StepResult<O>;
+  }
+}

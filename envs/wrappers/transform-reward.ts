@@ -1,0 +1,19 @@
+import { Wrapper, type AnyEnv, type Env, type StepResult } from '../../core/env.js';
+import { fn } from './validate.js';
+
+/** Replaces every reward `r` by `f(r)` (e.g. `(r) => r * 0.01` or `Math.sign`). */
+export class TransformReward<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+  private readonly f: (reward: number) => number;
+
+  constructor(env: E, f: (reward: number) => number) {
+    super(env);
+    fn('TransformReward', 'f (reward) => number', f);
+    this.f = f;
+  }
+
+  override step(action: A): StepResult<O> {
+    const result = super.step(action);
+    result.reward = this.f(result.reward);
+    return result;
+  }
+}
