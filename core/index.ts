@@ -4,3 +4,5 @@ export * from './rng.js';
 export * from './spaces.js';
 export * from './scene.js';
 export * from './env.js';
+export * from './streams.js';
+export * from './operators/index.js';

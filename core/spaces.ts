@@ -208,14 +208,23 @@ function assertSpace(s: unknown, what: string): void {
 // Description, membership and validation
 // ---------------------------------------------------------------------------------------------------------
 
-function fmtBound(x: number): string {
-  return x === Infinity ? 'inf' : x === -Infinity ? '-inf' : String(x);
+function fmtBound(x: number, float32 = false): string {
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (float32 && Math.fround(x) === x) {
+    // The shortest decimal that reads back as the same float32 (4.8, not 4.800000190734863).
+    for (let p = 1; p < 10; p++) {
+      const text = String(Number(x.toPrecision(p)));
+      if (Math.fround(Number(text)) === x) return text;
+    }
+  }
+  return String(x);
 }
 
-function fmtBounds(b: readonly number[]): string {
+function fmtBounds(b: readonly number[], float32: boolean): string {
   const allSame = b.every((x) => x === b[0]);
-  if (allSame && b.length > 0) return fmtBound(b[0]!);
-  const head = b.slice(0, 6).map(fmtBound).join(', ');
+  if (allSame && b.length > 0) return fmtBound(b[0]!, float32);
+  const head = b.slice(0, 6).map((x) => fmtBound(x, float32)).join(', ');
   return `[${head}${b.length > 6 ? ', ...' : ''}]`;
 }
 
@@ -223,7 +232,7 @@ function fmtBounds(b: readonly number[]): string {
 export function describeSpace(space: AnySpace): string {
   switch (space.kind) {
     case 'box':
-      return `Box(${fmtBounds(space.low)}, ${fmtBounds(space.high)}, [${space.shape.join(', ')}], ${space.dtype})`;
+      return `Box(${fmtBounds(space.low, space.dtype === 'float32')}, ${fmtBounds(space.high, space.dtype === 'float32')}, [${space.shape.join(', ')}], ${space.dtype})`;
     case 'discrete':
       return space.start === 0 ? `Discrete(${space.n})` : `Discrete(${space.n}, start=${space.start})`;
     case 'multi-discrete':

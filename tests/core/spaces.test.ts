@@ -28,7 +28,7 @@ describe('Box', () => {
     expect(s.shape).toEqual([2]);
     expect(s.low[0]).toBe(Math.fround(-4.8));
     expect(s.high[1]).toBe(Infinity);
-    expect(describeSpace(s)).toBe(`Box([${Math.fround(-4.8)}, -inf], [${Math.fround(4.8)}, inf], [2], float32)`);
+    expect(describeSpace(s)).toBe('Box([-4.8, -inf], [4.8, inf], [2], float32)');
   });
 
   it('contains checks length, bounds, NaN and integer-ness', () => {
