@@ -178,7 +178,7 @@ for (const { name, ref } of files) {
         const { obs, info } = env.reset({ seed });
         expect(support).toContain(obs);
         expect(info['prob']).toBe(1);
-        seen.add(obs);
+        seen.add(obs as number);
       }
       // 3000 seeded resets cover every start state (300 for Taxi, 1 for FrozenLake and CliffWalking).
       expect(seen.size).toBe(support.length);
