@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RxgymError } from '../core/errors.js';
+import { registerCheckEnvCommand } from './commands/check-env.js';
 import { registerListCommand } from './commands/list.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program.name('rxgym').description('Reinforcement-learning gym and agents for Node.js').version(pkg.version);
   registerListCommand(program);
+  registerCheckEnvCommand(program);
   return program;
 }
 

@@ -1,0 +1,304 @@
+/**
+ * `rxgym train dqn <env> [--steps N] [--seed S] [--config file.json] [--set key=value ...] [--out dir]
+ *  [--backend auto|wasm|cpu|tensorflow] [--checkpoint-every N] [--checkpoint-replay] [--resume <run>]`
+ *
+ * Trains into a run folder (runs/dqn-<env>-<timestamp>/: config.json, metrics.jsonl, checkpoints/<step>/,
+ * final/), with a progress bar on stderr. Ctrl-C writes a checkpoint and says how to resume.
+ */
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { InvalidConfig, describeValue } from '../../core/errors.js';
+import type { Env } from '../../core/env.js';
+import { loadEnv } from '../../envs/load.js';
+import { latestCheckpoint, readJsonFile } from '../../agents/checkpoint.js';
+import { DQN_CONFIG_KEYS, dqn, loadDqn, resolveDqnConfig, type DqnAgent, type DqnConfig } from '../../agents/dqn.js';
+import { MetricsWriter, createRun, resolveRun, type RunDir } from '../../agents/run.js';
+import { progressBar, type ProgressBar } from '../progress.js';
+
+/** One entry of presets/dqn.json. */
+export interface DqnPreset {
+  /** Environment steps to train for. */
+  steps: number;
+  /** Config fields over DQN_DEFAULTS. */
+  config: Partial<DqnConfig>;
+  /** Where the numbers come from and what was changed. */
+  source?: string;
+}
+
+/** The presets file: env id (or `<env id>:<variant>`) to preset. Keys starting with `_` are comments. */
+export type DqnPresets = Record<string, DqnPreset>;
+
+/** Reads presets/dqn.json (from a checkout or an installed package). */
+export function loadDqnPresets(): DqnPresets {
+  for (const rel of ['../../presets/dqn.json', '../../../presets/dqn.json']) {
+    const url = new URL(rel, import.meta.url);
+    if (existsSync(url)) {
+      const json = JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(json).filter(([k]) => !k.startsWith('_'))) as DqnPresets;
+    }
+  }
+  return {};
+}
+
+/** What `rxgym train` accepts (commander's parsed options). */
+export interface TrainOptions {
+  steps?: string | number;
+  seed?: string | number;
+  config?: string;
+  set?: string[];
+  out?: string;
+  backend?: string;
+  checkpointEvery?: string | number;
+  checkpointReplay?: boolean;
+  resume?: string;
+  preset?: string;
+  /** Force plain progress lines (tests); default: a bar when stderr is a terminal. */
+  plain?: boolean;
+  /** Greedy evaluation episodes after training (0 to skip). */
+  evalEpisodes?: string | number;
+}
+
+/** What a run's config.json holds. */
+export interface RunConfig {
+  algo: 'dqn';
+  env: string;
+  /** Total environment steps of the run. */
+  steps: number;
+  config: DqnConfig;
+  checkpointEvery: number | null;
+  checkpointReplay: boolean;
+  preset: string | null;
+  createdAt: string;
+}
+
+/** What `trainCommand` resolves to. */
+export interface TrainOutcome {
+  run: RunDir;
+  step: number;
+  stopped: 'done' | 'aborted';
+  eval: { mean: number; std: number } | null;
+}
+
+function intOption(value: unknown, flag: string, min: number): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new InvalidConfig(`Expected ${flag} to be an integer >= ${min}, got ${describeValue(value)}.`);
+  }
+  return n;
+}
+
+/** Parses `key=value` (value as JSON when it parses: numbers, booleans, arrays, null; else a string). */
+export function parseSet(pairs: readonly string[]): Partial<DqnConfig> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidConfig(`Expected --set key=value (e.g. --set learningRate=0.001), got ${describeValue(pair)}.`);
+    const key = pair.slice(0, eq).trim();
+    const raw = pair.slice(eq + 1).trim();
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a bare string such as relu
+    }
+    out[key] = value;
+  }
+  return out as Partial<DqnConfig>;
+}
+
+function readConfigFile(path: string): Partial<DqnConfig> {
+  if (!existsSync(path)) throw new InvalidConfig(`Expected a config file at ${path}, got no such file.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InvalidConfig(`Expected ${path} to hold a JSON object of DQN config fields, got invalid JSON (${(err as Error).message}).`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new InvalidConfig(`Expected ${path} to hold a JSON object of DQN config fields, got ${describeValue(json)}.`);
+  }
+  // Accept a preset-shaped file too: { steps, config }.
+  const obj = json as Record<string, unknown>;
+  return ('config' in obj && typeof obj['config'] === 'object' ? obj['config'] : obj) as Partial<DqnConfig>;
+}
+
+/**
+ * Trains DQN on `envId` as `rxgym train dqn` does; exported so tests and scripts call it directly.
+ * `signal` aborts like Ctrl-C (checkpoint, then resolve with stopped 'aborted').
+ */
+export async function trainCommand(
+  algo: string,
+  envId: string | undefined,
+  opts: TrainOptions,
+  io: { stderr?: NodeJS.WritableStream & { isTTY?: boolean }; stdout?: NodeJS.WritableStream; signal?: AbortSignal } = {},
+): Promise<TrainOutcome> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = (io.stderr ?? process.stderr) as NodeJS.WriteStream;
+  const say = (line: string) => stdout.write(`${line}\n`);
+  if (algo !== 'dqn') throw new InvalidConfig(`Expected an algorithm name, one of: dqn; got ${describeValue(algo)}.`);
+
+  let run: RunDir;
+  let runConfig: RunConfig;
+  let agent: DqnAgent<unknown>;
+  let env: Env<unknown, number>;
+  if (opts.resume !== undefined) {
+    // ---- resume: the run's own config, the newest complete checkpoint -----------------------------------
+    run = await resolveRun(opts.resume, opts.out ?? 'runs');
+    runConfig = await readJsonFile<RunConfig>(run.config);
+    if (envId !== undefined && envId !== runConfig.env) {
+      throw new InvalidConfig(`Expected the environment of the resumed run (${runConfig.env}), got ${describeValue(envId)}.`);
+    }
+    if (opts.steps !== undefined) runConfig.steps = intOption(opts.steps, '--steps', 1);
+    const found = await latestCheckpoint(run.checkpoints, (dir, err) => {
+      stderr.write(`rxgym: skipping incomplete checkpoint ${relative(process.cwd(), dir) || dir}: ${err.message}\n`);
+    });
+    if (!found) {
+      throw new InvalidConfig(`Expected a complete checkpoint in ${run.checkpoints} to resume from, got none. Start a new run instead.`);
+    }
+    env = (await loadEnv(runConfig.env)) as Env<unknown, number>;
+    const overrides: Partial<DqnConfig> = opts.backend !== undefined ? { backend: opts.backend as DqnConfig['backend'] } : {};
+    agent = await loadDqn(found.dir, env, overrides);
+    say(`Resuming ${run.name} from step ${found.step} (${relative(process.cwd(), found.dir) || found.dir}).`);
+  } else {
+    // ---- a new run: preset, then config file, then --set, then flags --------------------------------------
+    if (envId === undefined) throw new InvalidConfig('Expected an environment id (e.g. CartPole-v1), got none.');
+    const presets = loadDqnPresets();
+    const presetName = opts.preset ?? (presets[envId] ? envId : null);
+    if (opts.preset !== undefined && !presets[opts.preset]) {
+      throw new InvalidConfig(`Expected a preset from presets/dqn.json (${Object.keys(presets).join(', ')}), got ${describeValue(opts.preset)}.`);
+    }
+    const preset = presetName ? presets[presetName]! : undefined;
+    const partial: Partial<DqnConfig> = {
+      ...(preset?.config ?? {}),
+      ...(opts.config !== undefined ? readConfigFile(opts.config) : {}),
+      ...parseSet(opts.set ?? []),
+      ...(opts.seed !== undefined ? { seed: intOption(opts.seed, '--seed', 0) } : {}),
+      ...(opts.backend !== undefined ? { backend: opts.backend as DqnConfig['backend'] } : {}),
+    };
+    const config = resolveDqnConfig(partial);
+    const steps = opts.steps !== undefined ? intOption(opts.steps, '--steps', 1) : (preset?.steps ?? 100_000);
+    const every = opts.checkpointEvery !== undefined ? intOption(opts.checkpointEvery, '--checkpoint-every', 1) : null;
+    env = (await loadEnv(envId)) as Env<unknown, number>;
+    agent = dqn(env, config);
+    runConfig = {
+      algo: 'dqn',
+      env: envId,
+      steps,
+      config,
+      checkpointEvery: every,
+      checkpointReplay: opts.checkpointReplay === true,
+      preset: presetName,
+      createdAt: new Date().toISOString(),
+    };
+    run = await createRun(opts.out ?? 'runs', 'dqn', envId, runConfig);
+    say(`Run folder: ${relative(process.cwd(), run.dir) || run.dir}${presetName ? ` (preset ${presetName})` : ''}`);
+  }
+
+  // ---- the training loop, with metrics, progress, checkpoints and Ctrl-C ---------------------------------
+  const metrics = new MetricsWriter(run.metrics);
+  const bar: ProgressBar = progressBar({ stream: stderr, tty: opts.plain ? false : Boolean(stderr.isTTY), label: `dqn ${runConfig.env}` });
+  const every = opts.checkpointEvery !== undefined ? intOption(opts.checkpointEvery, '--checkpoint-every', 1) : runConfig.checkpointEvery;
+  const replayInCheckpoints = opts.checkpointReplay ?? runConfig.checkpointReplay;
+  const controller = new AbortController();
+  io.signal?.addEventListener('abort', () => controller.abort());
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      stderr.write('\nrxgym: second Ctrl-C: exiting without a checkpoint.\n');
+      process.exit(130);
+    }
+    bar.log('rxgym: Ctrl-C: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)...');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const saveCheckpoint = async (step: number): Promise<string> => {
+    const dir = join(run.checkpoints, String(step));
+    await agent.save(dir, { replay: replayInCheckpoints });
+    await metrics.flush();
+    return dir;
+  };
+  let result;
+  try {
+    result = await agent.learn({
+      steps: Math.max(0, runConfig.steps - agent.step),
+      totalSteps: runConfig.steps,
+      signal: controller.signal,
+      log: (line) => bar.log(line),
+      onProgress: (p) =>
+        bar.update({ step: p.step, total: p.totalSteps, fps: p.fps, meanReturn: p.meanReturn, epsilon: p.epsilon, loss: Number.isNaN(p.loss) ? undefined : p.loss, episodes: p.episodes }),
+      onEpisode: (e) =>
+        metrics.write({ kind: 'episode', step: e.globalStep, episode: e.episode, return: e.return, length: e.length, terminated: e.terminated, truncated: e.truncated, epsilon: e.epsilon }),
+      onLog: (r) => {
+        metrics.write({ kind: 'log', step: r.step, loss: finite(r.loss), epsilon: r.epsilon, fps: r.fps, meanReturn: finite(r.meanReturn), episodes: r.episodes, updates: r.updates });
+        bar.update({ step: r.step, total: r.totalSteps, fps: r.fps, meanReturn: r.meanReturn, epsilon: r.epsilon, loss: Number.isNaN(r.loss) ? undefined : r.loss, episodes: r.episodes });
+      },
+      ...(every !== null && every !== undefined ? { checkpointEvery: every, onCheckpoint: async (s: number) => void (await saveCheckpoint(s)) } : {}),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.done();
+    await metrics.flush();
+  }
+
+  if (result.stopped === 'aborted') {
+    const dir = await saveCheckpoint(agent.step);
+    const where = relative(process.cwd(), run.dir) || run.dir;
+    say(`Interrupted at step ${agent.step}/${runConfig.steps}: checkpoint written to ${relative(process.cwd(), dir) || dir}.`);
+    say(`Resume with: rxgym train dqn ${runConfig.env} --resume ${where}`);
+    env.close();
+    agent.dispose();
+    return { run, step: agent.step, stopped: 'aborted', eval: null };
+  }
+
+  await agent.save(run.final);
+  const episodes = opts.evalEpisodes !== undefined ? intOption(opts.evalEpisodes, '--eval-episodes', 0) : 10;
+  let evaluation: TrainOutcome['eval'] = null;
+  say(`Trained ${result.step} steps in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(0)} steps/s, ${result.updates} gradient steps, engine ${result.engine}).`);
+  if (episodes > 0) {
+    const evalEnv = (await loadEnv(runConfig.env)) as Env<unknown, number>;
+    const e = await agent.evaluate({ episodes, seed: runConfig.config.seed + 1_000_000, env: evalEnv });
+    evalEnv.close();
+    evaluation = { mean: e.mean, std: e.std };
+    metrics.write({ kind: 'eval', step: agent.step, mean: e.mean, std: e.std, episodes });
+    await metrics.flush();
+    say(`Greedy evaluation: ${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} over ${episodes} episodes.`);
+  }
+  say(`Saved ${relative(process.cwd(), run.final) || run.final}. Evaluate with: rxgym eval ${relative(process.cwd(), run.dir) || run.dir}`);
+  env.close();
+  agent.dispose();
+  return { run, step: agent.step, stopped: 'done', eval: evaluation };
+}
+
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Registers `rxgym train`. */
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train an agent on an environment into a run folder (runs/<algo>-<env>-<timestamp>/)')
+    .argument('<algo>', 'algorithm: dqn')
+    .argument('[env]', 'environment id (e.g. CartPole-v1) or ./module.ts:Export; omit with --resume')
+    .option('--steps <n>', 'total environment steps (default: the preset\'s)')
+    .option('--seed <s>', 'seed of weights, exploration and resets')
+    .option('--config <file.json>', 'JSON object of config fields over the preset')
+    .option('--set <key=value>', `override one config field (repeatable); fields: ${DQN_CONFIG_KEYS.join(', ')}`, collect)
+    .option('--preset <name>', 'preset from presets/dqn.json (default: the env id\'s, if any)')
+    .option('--out <dir>', 'folder that holds run folders', 'runs')
+    .option('--backend <name>', 'tfjs backend: auto, wasm, cpu or tensorflow')
+    .option('--checkpoint-every <n>', 'write checkpoints/<step>/ every n steps')
+    .option('--checkpoint-replay', 'include the replay buffer in checkpoints (larger, exact resume)')
+    .option('--resume <run>', 'continue a run from its newest complete checkpoint')
+    .option('--eval-episodes <n>', 'greedy evaluation episodes after training (0 skips)', '10')
+    .action(async (algo: string, envId: string | undefined, opts: TrainOptions) => {
+      const outcome = await trainCommand(algo, envId, opts);
+      if (outcome.stopped === 'aborted') process.exitCode = 130;
+    });
+}

@@ -1,0 +1,4 @@
+import { testEnvConformance } from 'rxgym/testing';
+import { Corridor } from './corridor.js';
+
+testEnvConformance('Corridor', () => new Corridor({ length: 6 }));
