@@ -10,7 +10,6 @@ export interface ContinuousMountainCarOptions {
   goalVelocity?: number;
 }
 
-const f32 = Math.fround;
 const MIN_ACTION = -1.0;
 const MAX_ACTION = 1.0;
 const MIN_POSITION = -1.2;
@@ -19,11 +18,11 @@ const MAX_SPEED = 0.07;
 const GOAL_POSITION = 0.45;
 const POWER = 0.0015;
 // numpy 2 compares a float32 scalar with a Python float in float32 (NEP 50).
-const MIN_POSITION_F32 = f32(MIN_POSITION);
-const MAX_POSITION_F32 = f32(MAX_POSITION);
-const MAX_SPEED_F32 = f32(MAX_SPEED);
-const GOAL_POSITION_F32 = f32(GOAL_POSITION);
-const POWER_F32 = f32(POWER);
+const MIN_POSITION_F32 = Math.fround(MIN_POSITION);
+const MAX_POSITION_F32 = Math.fround(MAX_POSITION);
+const MAX_SPEED_F32 = Math.fround(MAX_SPEED);
+const GOAL_POSITION_F32 = Math.fround(GOAL_POSITION);
+const POWER_F32 = Math.fround(POWER);
 const LAYOUT = ['position', 'velocity'] as const;
 
 /**
@@ -87,7 +86,7 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
   /** One step with engine force `action[0]` (a float32; clipped to [-1, 1] for the dynamics only). */
   step(action: Float32Array): StepResult<Float32Array> {
     const s = this.state;
-    const a = f32(action[0]!);
+    const a = Math.fround(action[0]!);
     // Python's min(max(a, -1.0), 1.0) returns the float64 constant when it clips, the float32 action otherwise.
     const clipped = a < MIN_ACTION || a > MAX_ACTION;
     const force = a < MIN_ACTION ? MIN_ACTION : a > MAX_ACTION ? MAX_ACTION : a;
@@ -96,7 +95,7 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
       position = s[0]!;
       velocity = s[1]!;
       const gravityTerm = 0.0025 * Math.cos(3 * position);
-      velocity += clipped ? force * POWER - gravityTerm : f32(f32(force * POWER_F32) - f32(gravityTerm));
+      velocity += clipped ? force * POWER - gravityTerm : Math.fround(Math.fround(force * POWER_F32) - Math.fround(gravityTerm));
       if (velocity > MAX_SPEED) velocity = MAX_SPEED;
       if (velocity < -MAX_SPEED) velocity = -MAX_SPEED;
       position += velocity;
@@ -106,13 +105,13 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
     } else {
       position = s[0]!;
       velocity = s[1]!;
-      const gravityTerm = 0.0025 * Math.cos(f32(3 * position));
-      const dv = clipped ? force * POWER - gravityTerm : f32(f32(force * POWER_F32) - f32(gravityTerm));
-      velocity = f32(velocity + f32(dv));
+      const gravityTerm = 0.0025 * Math.cos(Math.fround(3 * position));
+      const dv = clipped ? force * POWER - gravityTerm : Math.fround(Math.fround(force * POWER_F32) - Math.fround(gravityTerm));
+      velocity = Math.fround(velocity + Math.fround(dv));
       // The clips assign Python floats; every later operation with the float32 position casts them to float32.
       if (velocity > MAX_SPEED_F32) velocity = MAX_SPEED;
       if (velocity < -MAX_SPEED_F32) velocity = -MAX_SPEED;
-      position = f32(position + f32(velocity));
+      position = Math.fround(position + Math.fround(velocity));
       if (position > MAX_POSITION_F32) position = MAX_POSITION;
       if (position < MIN_POSITION_F32) position = MIN_POSITION;
       if ((position === MIN_POSITION || position === MIN_POSITION_F32) && velocity < 0) velocity = 0;
@@ -120,12 +119,12 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
     // Gymnasium compares before storing: a clipped position is the float64 constant, otherwise float32.
     const atGoal = position === MAX_POSITION || this.stateDtype === 'float64' ? position >= GOAL_POSITION : position >= GOAL_POSITION_F32;
     const goalVelocity = this.goalVelocity;
-    const fastEnough = velocity === MAX_SPEED || velocity === -MAX_SPEED || velocity === 0 || this.stateDtype === 'float64' ? velocity >= goalVelocity : velocity >= f32(goalVelocity);
+    const fastEnough = velocity === MAX_SPEED || velocity === -MAX_SPEED || velocity === 0 || this.stateDtype === 'float64' ? velocity >= goalVelocity : velocity >= Math.fround(goalVelocity);
     const terminated = atGoal && fastEnough;
     let reward = terminated ? 100.0 : 0;
     reward -= a * a * 0.1;
-    s[0] = f32(position);
-    s[1] = f32(velocity);
+    s[0] = Math.fround(position);
+    s[1] = Math.fround(velocity);
     this.stateDtype = 'float32';
     const obs = new Float32Array(2);
     obs[0] = position;

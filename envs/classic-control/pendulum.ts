@@ -9,13 +9,12 @@ export interface PendulumOptions {
   g?: number;
 }
 
-const f32 = Math.fround;
 const MAX_SPEED = 8;
 const MAX_TORQUE = 2.0;
 const DT = 0.05;
 const M = 1.0;
 const L = 1.0;
-const F32_0_001 = f32(0.001);
+const F32_0_001 = Math.fround(0.001);
 const LAYOUT = ['theta', 'theta_dot'] as const;
 
 /** Gymnasium's `angle_normalize`: x wrapped to [-pi, pi) with numpy's floored modulo. */
@@ -86,13 +85,13 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
   step(action: Float32Array): StepResult<Float32Array> {
     const s = this.state;
     const th = s[0]!, thdot = s[1]!;
-    const a = f32(action[0]!);
+    const a = Math.fround(action[0]!);
     const u = a < -MAX_TORQUE ? -MAX_TORQUE : a > MAX_TORQUE ? MAX_TORQUE : a;
     this.lastU = u;
     const an = angleNormalize(th);
     // u is a numpy float32: u**2 and 0.001 * u**2 and 3.0 * u are float32 operations.
-    const costs = an * an + 0.1 * (thdot * thdot) + f32(F32_0_001 * f32(u * u));
-    let newthdot = thdot + (((3 * this.g) / (2 * L)) * Math.sin(th) + f32((3.0 / (M * L * L)) * u)) * DT;
+    const costs = an * an + 0.1 * (thdot * thdot) + Math.fround(F32_0_001 * Math.fround(u * u));
+    let newthdot = thdot + (((3 * this.g) / (2 * L)) * Math.sin(th) + Math.fround((3.0 / (M * L * L)) * u)) * DT;
     newthdot = newthdot < -MAX_SPEED ? -MAX_SPEED : newthdot > MAX_SPEED ? MAX_SPEED : newthdot;
     s[0] = th + newthdot * DT;
     s[1] = newthdot;
