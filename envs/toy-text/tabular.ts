@@ -101,8 +101,6 @@ export abstract class TabularEnv extends BaseEnv<number, number> {
   lastAction: number | null = null;
   protected readonly nS: number;
   protected readonly nA: number;
-  /** When true, a step with a single outcome takes it without drawing a uniform (Taxi); else every step draws. */
-  protected drawOnlyWhenRandom = false;
 
   protected constructor(P: TransitionTable, initialStateDistrib: Float64Array, uniform: UniformSource | undefined) {
     super();
@@ -157,8 +155,8 @@ export abstract class TabularEnv extends BaseEnv<number, number> {
       throw new InvalidAction(`Expected an action in [0, ${this.nA - 1}] for ${this.constructor.name}, got ${describeValue(action)}.`);
     }
     const outcomes = this.P[this.s]![action]!;
-    const i = this.drawOnlyWhenRandom && outcomes.length === 1 ? 0 : sampleOutcome(outcomes, this.uniform());
-    const [prob, next, reward, terminated] = outcomes[i]!;
+    // Like Gymnasium, every step draws one uniform, even when P[s][a] has a single outcome.
+    const [prob, next, reward, terminated] = outcomes[sampleOutcome(outcomes, this.uniform())]!;
     const prev = this.s;
     this.s = this.afterTransition(prev, next);
     this.lastAction = action;

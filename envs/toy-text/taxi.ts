@@ -137,8 +137,6 @@ export class TaxiEnv extends TabularEnv {
     }
     for (let s = 0; s < NUM_STATES; s++) isd[s] = isd[s]! / count;
     super(buildTable(isRainy, rainyProbability), isd, uniform);
-    // Gymnasium's Taxi samples only when a step has several outcomes (rainy moves).
-    this.drawOnlyWhenRandom = true;
     this.isRainy = isRainy;
     this.rainyProbability = rainyProbability;
     this.ficklePassenger = ficklePassenger;

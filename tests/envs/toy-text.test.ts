@@ -215,11 +215,17 @@ describe('Taxi', () => {
     expect(reachable.size).toBe(404);
   });
 
-  it('draws no uniform on a dry step', () => {
+  it('draws one uniform per step, dry steps included, as categorical_sample does in Gymnasium', () => {
     const env = new TaxiEnv();
     env.reset({ options: { state: encodeTaxi(2, 2, 0, 1) } });
-    env.uniform = noDraws;
+    let used = 0;
+    env.uniform = () => {
+      used++;
+      return 0.999;
+    };
     expect(env.step(0).obs).toBe(encodeTaxi(3, 2, 0, 1));
+    expect(env.step(4).reward).toBe(-10);
+    expect(used).toBe(2);
   });
 
   it('is rainy with [p, (1-p)/2, (1-p)/2] for ahead, left and right of the heading', () => {
