@@ -203,9 +203,11 @@ export class EnvBlock {
     if (actions.length < expected) {
       throw new InvalidAction(`${this.options.label}: Expected ${expected} actions (${this.n} envs x ${this.actDim}), got ${actions.length}.`);
     }
+    validateActions(this.actionSpace, actions, this.n, this.actDim, this.options.label, this.options.firstIndex, this.actionBufs);
+    const discrete = this.kind === 'discrete';
     for (let i = 0; i < this.n; i++) {
       const env = this.envs[i]!;
-      const action = this.readAction(i, actions);
+      const action = discrete ? actions[i]! : this.actionBufs[i]!;
       const offset = i * dim;
       let info: Info;
       try {
@@ -244,34 +246,6 @@ export class EnvBlock {
     }
   }
 
-  private readAction(i: number, actions: Int32Array | Float32Array): number | ArrayLike<number> {
-    const space = this.actionSpace;
-    const label = this.options.label;
-    const index = this.options.firstIndex + i;
-    if (space.kind === 'discrete') {
-      const a = actions[i]!;
-      if (!(a >= space.start && a < space.start + space.n) || a !== Math.floor(a)) {
-        throw new InvalidAction(`${label}: Expected actions[${index}] to be an integer in [${space.start}, ${space.start + space.n - 1}] for ${describeSpace(space)}, got ${a}.`);
-      }
-      return a;
-    }
-    const buf = this.actionBufs[i] as Float32Array;
-    const d = this.actDim;
-    const from = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = actions[from + j]!;
-      let ok: boolean;
-      if (space.kind === 'box') ok = v >= space.low[j]! && v <= space.high[j]!;
-      else if (space.kind === 'multi-discrete') ok = v >= space.start[j]! && v < space.start[j]! + space.nvec[j]! && v === Math.floor(v);
-      else ok = v === 0 || v === 1;
-      if (!ok) {
-        throw new InvalidAction(`${label}: Expected actions[${index}][${j}] inside ${describeSpace(space)}, got ${v}.`);
-      }
-      buf[j] = v;
-    }
-    return buf;
-  }
-
   /** Closes every env; errors are collected and the first is thrown after all were tried. */
   close(): void {
     let first: unknown;
@@ -283,5 +257,37 @@ export class EnvBlock {
       }
     });
     if (first !== undefined) throw first;
+  }
+}
+
+/**
+ * Validates the actions of `n` envs (throwing `InvalidAction` naming the first bad index, `firstIndex` based,
+ * before any env steps) and, when `rows` is given, copies non-Discrete rows into those per-env arrays.
+ */
+export function validateActions(
+  space: AnySpace, actions: ArrayLike<number>, n: number, actDim: number, label: string, firstIndex: number, rows: ArrayLike<number>[] | null,
+): void {
+  if (space.kind === 'discrete') {
+    const lo = space.start, hi = space.start + space.n;
+    for (let i = 0; i < n; i++) {
+      const a = actions[i]!;
+      if (!(a >= lo && a < hi) || a !== Math.floor(a)) {
+        throw new InvalidAction(`${label}: Expected actions[${firstIndex + i}] to be an integer in [${lo}, ${hi - 1}] for ${describeSpace(space)}, got ${a}.`);
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const buf = rows === null ? null : (rows[i] as Float32Array);
+    const from = i * actDim;
+    for (let j = 0; j < actDim; j++) {
+      const v = actions[from + j]!;
+      let ok: boolean;
+      if (space.kind === 'box') ok = v >= space.low[j]! && v <= space.high[j]!;
+      else if (space.kind === 'multi-discrete') ok = v >= space.start[j]! && v < space.start[j]! + space.nvec[j]! && v === Math.floor(v);
+      else ok = v === 0 || v === 1;
+      if (!ok) throw new InvalidAction(`${label}: Expected actions[${firstIndex + i}][${j}] inside ${describeSpace(space)}, got ${v}.`);
+      if (buf !== null) buf[j] = v;
+    }
   }
 }

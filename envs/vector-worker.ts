@@ -96,7 +96,7 @@ port.on('message', (req: WorkerRequest) => {
         return;
       case 'step':
         block!.step();
-        post({ type: 'done', infos: sparse(block!.infos, nonEmpty), finalInfos: sparse(block!.finalInfo, nonEmpty) as [number, Info][] });
+        post({ type: 'done', infos: sparse(block!.infos, nonEmpty), finalInfos: sparse(block!.finalInfo, (x) => x !== null) as [number, Info][] });
         return;
       case 'close':
         try {

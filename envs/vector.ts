@@ -19,6 +19,7 @@
  * path beyond what the sub-envs allocate; envs implementing `VectorizableEnv.stepInto` allocate nothing.
  */
 import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +28,7 @@ import { InvalidConfig, ResetNeeded, describeValue } from '../core/errors.js';
 import { checkSeed } from '../core/rng.js';
 import { describeSpace, spaceFromJSON, spacesEqual, type AnySpace, type SpaceJSON } from '../core/spaces.js';
 import { make, spec as registeredSpec } from './registry.js';
-import { EMPTY_INFO, EnvBlock, VectorEnvError, actionLayout, type BlockBuffers } from './vector-block.js';
+import { EMPTY_INFO, EnvBlock, VectorEnvError, actionLayout, validateActions, type BlockBuffers } from './vector-block.js';
 
 export { EMPTY_INFO, VectorEnvError, isVectorizable, type StepIntoResult, type VectorizableEnv } from './vector-block.js';
 
@@ -315,13 +316,21 @@ function toModuleUrl(spec: string): string {
   return spec; // a bare package specifier
 }
 
-function workerEntry(): { url: URL; execArgv: string[] | undefined } {
-  // Under tsx or vitest this module runs from its .ts source, and the worker needs the tsx loader too.
+/**
+ * How to start a worker. Built (.js) code runs vector-worker.js directly. Under tsx or vitest this module
+ * runs from its .ts source; Node 20 workers ignore `--import tsx` in execArgv for their entry point, so a
+ * small eval'd bootstrap loads the .ts worker through tsx's `tsImport` (which also handles its imports).
+ */
+function workerEntry(): { script: URL | string; eval: boolean } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './vector-worker.ts' : './vector-worker.js', import.meta.url);
-  if (!fromSource) return { url, execArgv: undefined };
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { url, execArgv: ['--import', tsx] };
+  if (!fromSource) return { script: new URL('./vector-worker.js', import.meta.url), eval: false };
+  const target = new URL('./vector-worker.ts', import.meta.url).href;
+  // The ESM build of tsx's API, found through its package.json (require.resolve would pick the CJS build).
+  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
+  const api = new URL(pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs', pathToFileURL(pkgPath)).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(target)}, ${JSON.stringify(target)}));`;
+  return { script: code, eval: true };
 }
 
 interface Pending {
@@ -400,10 +409,10 @@ export class AsyncVectorEnv {
       blocks.push({ first, count });
       first += count;
     }
-    const { url, execArgv } = workerEntry();
+    const entry = workerEntry();
     const workers = blocks.map(({ first, count }) => {
       const init: WorkerInit = { source: src, imports, firstIndex: first, count, maxEpisodeSteps: options.maxEpisodeSteps };
-      return new Worker(url, { workerData: init, ...(execArgv ? { execArgv } : {}) });
+      return new Worker(entry.script, { workerData: init, eval: entry.eval });
     });
     let replies: Extract<WorkerReply, { type: 'spaces' }>[];
     try {
@@ -532,6 +541,7 @@ export class AsyncVectorEnv {
     if (this.pending) {
       throw new InvalidConfig('AsyncVectorEnv: Expected the previous reset()/step() to finish, got another call while it runs. Await each call.');
     }
+    validateActions(this.singleActionSpace, src, this.numEnvs, this.actDim, 'AsyncVectorEnv', 0, null);
     const a = this.bufs.actions;
     for (let i = 0; i < a.length; i++) a[i] = src[i]!;
     await this.broadcast({ type: 'step' });

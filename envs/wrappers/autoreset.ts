@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 
 /**
  * Resets the wrapped env automatically with Gymnasium 1.x "next-step" semantics: the step that ends an
@@ -6,7 +6,7 @@ import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type 
  * resets the env (no seed: the env's random stream continues) and returns the reset observation with reward
  * 0, terminated and truncated false, and the reset's info. Put it outside OrderEnforcing.
  */
-export class Autoreset<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+export class Autoreset<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
   /** True when the last step ended an episode, so the next step() resets instead of stepping. */
   needsReset = false;
 

@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type StepResult } from '../../core/env.js';
+import { Wrapper, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import { box, type BoxArray, type BoxDtype, type BoxSpace } from '../../core/spaces.js';
 import { boxSpace } from './validate.js';
 
@@ -7,7 +7,7 @@ import { boxSpace } from './validate.js';
  * real vector. The wrapper's action space is the same shape with infinite bounds (as Gymnasium's ClipAction).
  * A clipped copy is passed down; the caller's array is left untouched.
  */
-export class ClipAction<O, E extends AnyEnv = AnyEnv> extends Wrapper<O, Float32Array | Float64Array, E> {
+export class ClipAction<E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, Float32Array | Float64Array, E> {
   private readonly inner: BoxSpace;
   private readonly buffer: BoxArray<BoxDtype>;
 

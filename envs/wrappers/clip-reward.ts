@@ -1,8 +1,8 @@
-import { Wrapper, type AnyEnv, type Env, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 
 /** Clips every reward into [min, max] (either bound may be +-Infinity for a one-sided clip). */
-export class ClipReward<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+export class ClipReward<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
   readonly min: number;
   readonly max: number;
 

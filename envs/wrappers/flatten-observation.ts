@@ -1,11 +1,11 @@
-import { Wrapper, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { flatten, flattenSpace, type AnySpace } from '../../core/spaces.js';
 
 /**
  * Flattens every observation into a float32 vector with core `flatten` (Box elements as they are, Discrete
  * and MultiDiscrete one-hot, Tuple and Dict concatenated); the observation space becomes `flattenSpace(space)`.
  */
-export class FlattenObservation<A, E extends AnyEnv = AnyEnv> extends Wrapper<Float32Array, A, E> {
+export class FlattenObservation<E extends AnyEnv, A = ActOf<E>> extends Wrapper<Float32Array, A, E> {
   private readonly inner: AnySpace;
 
   constructor(env: E) {

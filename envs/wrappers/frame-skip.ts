@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type Env, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import { positiveInt } from './validate.js';
 
 type NumericArray = Float32Array | Float64Array | Uint8Array | Int32Array;
@@ -11,7 +11,7 @@ const isNumericArray = (x: unknown): x is NumericArray =>
  * observations (removes Atari sprite flicker; other observations are returned as the last one). Unlike SB3,
  * an episode that ends before the second-to-last repeat pools only frames of this call, never stale ones.
  */
-export class FrameSkip<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+export class FrameSkip<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
   readonly skip: number;
   private prev: NumericArray | undefined;
 

@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { box, type BoxArray, type BoxDtype, type BoxSpace } from '../../core/spaces.js';
 import { boxSpace, positiveInt } from './validate.js';
 
@@ -9,7 +9,7 @@ const ctors = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array,
  * [k, ...shape]; after reset the stack is padded by repeating the reset observation (Gymnasium's
  * FrameStackObservation with padding "reset"). Each call returns a fresh array, safe to keep.
  */
-export class FrameStack<A, E extends AnyEnv = AnyEnv> extends Wrapper<BoxArray, A, E> {
+export class FrameStack<E extends AnyEnv, A = ActOf<E>> extends Wrapper<BoxArray, A, E> {
   readonly k: number;
   private readonly frameSize: number;
   private readonly stack: BoxArray;

@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
 import { RunningMeanStd, type RunningMeanStdState } from './running-mean-std.js';
@@ -17,7 +17,7 @@ export interface NormalizeObservationOptions {
  * with per-element running statistics updated from every observation (reset and step) while `update` is
  * true. Observations become float32 with an unbounded space. Save `getState()` in checkpoints.
  */
-export class NormalizeObservation<A, E extends AnyEnv = AnyEnv> extends Wrapper<Float32Array, A, E> {
+export class NormalizeObservation<E extends AnyEnv, A = ActOf<E>> extends Wrapper<Float32Array, A, E> {
   readonly epsilon: number;
   /** Whether new observations update the statistics. */
   update: boolean;

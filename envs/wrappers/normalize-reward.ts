@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type Env, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { RunningMeanStd } from './running-mean-std.js';
 
@@ -26,7 +26,7 @@ export interface NormalizeRewardState {
  * `r / sqrt(var + epsilon)` (not centred). Like Gymnasium, `G` restarts only on termination, not on
  * truncation or reset.
  */
-export class NormalizeReward<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+export class NormalizeReward<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
   readonly gamma: number;
   readonly epsilon: number;
   /** Whether new rewards update the statistics. */

@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { positiveInt } from './validate.js';
 
 /** What `RecordEpisodeStatistics` puts in `info.episode` at the end of an episode. */
@@ -16,7 +16,7 @@ export interface EpisodeStatistics {
  * length, seconds) to a copy of the step's info, and pushes them onto `returnQueue`, `lengthQueue` and
  * `timeQueue`, which keep the most recent `bufferLength` (default 100) episodes, oldest first.
  */
-export class RecordEpisodeStatistics<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+export class RecordEpisodeStatistics<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
   readonly bufferLength: number;
   readonly returnQueue: number[] = [];
   readonly lengthQueue: number[] = [];

@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type StepResult } from '../../core/env.js';
+import { Wrapper, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { box, describeSpace, type BoxSpace } from '../../core/spaces.js';
 import { bounds, boxSpace } from './validate.js';
@@ -7,7 +7,7 @@ import { bounds, boxSpace } from './validate.js';
  * Exposes a Box action space [min, max] and maps each action element linearly onto the wrapped env's finite
  * Box bounds: `low + (a - min) * (high - low) / (max - min)`. Actions outside [min, max] are clipped first.
  */
-export class RescaleAction<O, E extends AnyEnv = AnyEnv> extends Wrapper<O, Float32Array | Float64Array, E> {
+export class RescaleAction<E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, Float32Array | Float64Array, E> {
   private readonly inner: BoxSpace;
   private readonly scale: Float64Array;
   private readonly outer: { low: number[]; high: number[] };

@@ -1,4 +1,4 @@
-import { Wrapper, type ActOf, type AnyEnv, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import type { Space } from '../../core/spaces.js';
 import { fn } from './validate.js';
 
@@ -6,7 +6,7 @@ import { fn } from './validate.js';
  * Passes `f(action)` to the wrapped env. Pass `space`, the space of the actions this wrapper accepts, when it
  * differs from the wrapped env's (e.g. a Discrete(3) mapped onto a Box); without it the env's space is kept.
  */
-export class TransformAction<O, A, E extends AnyEnv = AnyEnv> extends Wrapper<O, A, E> {
+export class TransformAction<A, E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, A, E> {
   private readonly f: (action: A) => ActOf<E>;
 
   constructor(env: E, f: (action: A) => ActOf<E>, space?: Space<A>) {

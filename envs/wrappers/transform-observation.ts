@@ -1,4 +1,4 @@
-import { Wrapper, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Space } from '../../core/spaces.js';
 import { fn } from './validate.js';
 
@@ -6,7 +6,7 @@ import { fn } from './validate.js';
  * Applies `f` to every observation from reset and step. Pass `space` when `f` changes the observations'
  * shape, type or range; without it the wrapped env's observation space is kept.
  */
-export class TransformObservation<O, A, E extends AnyEnv = AnyEnv> extends Wrapper<O, A, E> {
+export class TransformObservation<O, E extends AnyEnv, A = ActOf<E>> extends Wrapper<O, A, E> {
   private readonly f: (obs: ObsOf<E>) => O;
 
   constructor(env: E, f: (obs: ObsOf<E>) => O, space?: Space<O>) {

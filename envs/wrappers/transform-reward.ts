@@ -1,8 +1,8 @@
-import { Wrapper, type AnyEnv, type Env, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import { fn } from './validate.js';
 
 /** Replaces every reward `r` by `f(r)` (e.g. `(r) => r * 0.01` or `Math.sign`). */
-export class TransformReward<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
+export class TransformReward<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
   private readonly f: (reward: number) => number;
 
   constructor(env: E, f: (reward: number) => number) {

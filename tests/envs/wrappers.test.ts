@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
 import { box, contains, describeSpace, discrete, flatdim } from '../../core/spaces.js';
 import {
@@ -308,5 +308,17 @@ describe('Autoreset (next-step semantics)', () => {
     expect(env.step(0).truncated).toBe(true);
     expect(env.step(0).obs).toBe(0);
     expect(env.step(0).obs).toBe(1);
+  });
+});
+
+describe('wrapper types', () => {
+  it('keep the wrapped observation and action types, and type unwrapped', () => {
+    const env = new RecordEpisodeStatistics(new ClipReward(new FrameSkip(new CounterEnv(), 2), 0, 1));
+    expectTypeOf(env.reset().obs).toEqualTypeOf<number>();
+    expectTypeOf(env.step).parameter(0).toEqualTypeOf<number>();
+    expectTypeOf(env.unwrapped).toEqualTypeOf<CounterEnv>();
+    const flat = new FlattenObservation(new WalkEnv());
+    expectTypeOf(flat.reset().obs).toEqualTypeOf<Float32Array>();
+    expect(env.unwrapped).toBeInstanceOf(CounterEnv);
   });
 });
