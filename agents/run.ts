@@ -53,9 +53,9 @@ export async function createRun(root: string, algo: string, envId: string, confi
   return run;
 }
 
-/** One line of metrics.jsonl: `kind` 'episode' per finished episode, 'log' per log interval. */
+/** One line of metrics.jsonl: `kind` 'episode' per finished episode, 'log' per log interval, 'eval' per evaluation. */
 export interface MetricsRecord {
-  kind: 'episode' | 'log';
+  kind: 'episode' | 'log' | 'eval';
   /** Global environment step. */
   step: number;
   [key: string]: number | string | boolean | null;
