@@ -45,6 +45,8 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
   private betaValue: number;
   /** Largest |TD error| + epsilon seen (before the alpha power); new transitions get it. */
   private maxPriority = 1;
+  /** maxPriority^alpha, cached because every add needs it. */
+  private maxPriorityAlpha = 1;
   /** p_i^alpha per row. */
   private readonly sums: SumTree;
   private readonly mins: MinTree;
@@ -147,8 +149,12 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     }
     for (let i = 0; i < indices.length; i++) {
       const p = Math.abs(tdErrors[i]!) + this.epsilon;
-      if (p > this.maxPriority) this.maxPriority = p;
-      this.setPriority(indices[i]!, Math.pow(p, this.alpha));
+      const pAlpha = Math.pow(p, this.alpha);
+      if (p > this.maxPriority) {
+        this.maxPriority = p;
+        this.maxPriorityAlpha = pAlpha;
+      }
+      this.setPriority(indices[i]!, pAlpha);
     }
   }
 
@@ -157,6 +163,7 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     this.sums.clear();
     this.mins.clear();
     this.maxPriority = 1;
+    this.maxPriorityAlpha = 1;
   }
 
   /** A prioritized buffer restored from `save(dir)` (see `ReplayBuffer.load`). */
@@ -178,7 +185,7 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
   }
 
   protected override onStored(row: number): void {
-    this.setPriority(row, Math.pow(this.maxPriority, this.alpha));
+    this.setPriority(row, this.maxPriorityAlpha);
   }
 
   protected override headerFields(): Record<string, unknown> & { kind: string } {
@@ -205,6 +212,7 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     this.sums.rebuild();
     this.mins.rebuild();
     this.maxPriority = headerNumber(dir, header, 'maxPriority', Number.MIN_VALUE, Number.MAX_VALUE);
+    this.maxPriorityAlpha = Math.pow(this.maxPriority, this.alpha);
   }
 
   private setPriority(row: number, pAlpha: number): void {
