@@ -5,6 +5,7 @@ import { InvalidAction, InvalidConfig } from '../../core/errors.js';
 import { explainInvalidScene, type CircleShape, type RectShape, type Scene, type TextShape } from '../../core/scene.js';
 import { contains } from '../../core/spaces.js';
 import { make } from '../../envs/registry.js';
+import { testEnvConformance } from '../../envs/testing.js';
 import {
   BlackjackEnv,
   CLIFF_WALKING_COLORS,
@@ -507,3 +508,6 @@ describe('toy-text through make()', () => {
     expect(env.step(2)).toMatchObject({ obs: 0, info: { prob: (1 - 1 / 3) / 2 } });
   });
 });
+
+// The library's own conformance suite, on every toy-text id as make() builds it.
+for (const id of ['FrozenLake-v1', 'FrozenLake8x8-v1', 'CliffWalking-v1', 'Taxi-v4', 'Blackjack-v1']) testEnvConformance(id, () => make(id));
