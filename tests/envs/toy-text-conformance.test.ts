@@ -30,6 +30,7 @@ interface RefCase {
   initial_state: number;
   initial_obs: number;
   reset_uniform_draws?: number[];
+  initial_state_overridden?: boolean;
   actions: number[];
   steps: RefStep[];
   ends_with: 'terminated' | 'truncated' | 'step_budget';
@@ -143,7 +144,7 @@ for (const { name, ref } of files) {
         if (!replayable) continue;
         let used = () => 0;
         let draws: number[] = [];
-        if (c.reset_uniform_draws) {
+        if (c.reset_uniform_draws && !c.initial_state_overridden) {
           // Drive reset's categorical draw too: the start state comes from the recorded uniform.
           draws = [...c.reset_uniform_draws, ...c.steps.flatMap((st) => st.uniform_draws ?? [])];
           used = feedUniforms(base, draws);
