@@ -1,0 +1,214 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptFile, InvalidConfig, UnregisteredEnv } from '../../core/errors.js';
+import { trainCommand, parseSet } from '../../cli/commands/train.js';
+import { evalCommand } from '../../cli/commands/eval.js';
+import { infoCommand } from '../../cli/commands/info.js';
+import { describeProgress, progressBar } from '../../cli/progress.js';
+
+/** A writable that keeps what was written. */
+function sink(): Writable & { text: () => string; isTTY?: boolean } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => chunks.join('');
+  return w;
+}
+
+const fast = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rxgym-train-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('rxgym train dqn', () => {
+  it('makes a run folder, checkpoints, stops on abort with a resume hint, resumes, and evaluates', async () => {
+    const out = join(root, 'runs');
+    const stdout = sink();
+    const stderr = sink();
+    const controller = new AbortController();
+    let seen = 0;
+    // Abort (as Ctrl-C does) once the second checkpoint exists: the run is mid-way then.
+    const timer = setInterval(() => {
+      const runs = existsSync(out) ? readdirSync(out) : [];
+      const cps = runs.length ? join(out, runs[0]!, 'checkpoints') : '';
+      seen = cps && existsSync(cps) ? readdirSync(cps).length : 0;
+      if (seen >= 2) controller.abort();
+    }, 5);
+    const first = await trainCommand(
+      'dqn',
+      'CartPole-v1',
+      { steps: 400_000, out, seed: 3, set: fast, checkpointEvery: 1000, checkpointReplay: true, plain: true },
+      { stdout, stderr, signal: controller.signal },
+    );
+    clearInterval(timer);
+    expect(first.stopped).toBe('aborted');
+    expect(first.step).toBeGreaterThanOrEqual(2000);
+    expect(first.step).toBeLessThan(400_000);
+    const run = first.run;
+    expect(run.name).toMatch(/^dqn-CartPole-v1-\d{8}-\d{6}$/);
+    const text = stdout.text();
+    expect(text).toContain(`Interrupted at step ${first.step}/400000: checkpoint written to`);
+    expect(text).toMatch(/Resume with: rxgym train dqn CartPole-v1 --resume \S+/);
+    expect(existsSync(join(run.checkpoints, String(first.step), 'manifest.json'))).toBe(true);
+    expect(existsSync(join(run.checkpoints, String(first.step), 'replay', 'replay.json'))).toBe(true);
+    expect(stderr.text()).toContain('dqn: engine plain');
+
+    // config.json and metrics.jsonl: one line per episode and per log interval.
+    const config = JSON.parse(readFileSync(run.config, 'utf8'));
+    expect(config).toMatchObject({ algo: 'dqn', env: 'CartPole-v1', steps: 400_000, checkpointEvery: 1000, preset: 'CartPole-v1' });
+    expect(config.config).toMatchObject({ seed: 3, batchSize: 16, hidden: [16], learningRate: 0.0023 });
+    const lines = readFileSync(run.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const episodes = lines.filter((l) => l.kind === 'episode');
+    const logs = lines.filter((l) => l.kind === 'log');
+    expect(episodes.length).toBeGreaterThan(10);
+    expect(episodes[0]).toMatchObject({ kind: 'episode', episode: 0 });
+    expect(Object.keys(episodes[0]).sort()).toEqual(['episode', 'epsilon', 'kind', 'length', 'return', 'step', 'terminated', 'truncated']);
+    expect(logs.map((l) => l.step).slice(0, 3)).toEqual([500, 1000, 1500]);
+    expect(Object.keys(logs[0])).toEqual(expect.arrayContaining(['step', 'loss', 'epsilon', 'fps', 'meanReturn']));
+
+    // A save that crashed: a newer checkpoint without manifest, and one with a truncated file.
+    const crashed = join(run.checkpoints, String(first.step + 1000));
+    await mkdir(crashed);
+    await writeFile(join(crashed, 'q.bin'), 'partial');
+    const cut = join(run.checkpoints, String(first.step + 2000));
+    await mkdir(cut);
+    const { cp } = await import('node:fs/promises');
+    await cp(join(run.checkpoints, String(first.step)), cut, { recursive: true });
+    await truncate(join(cut, 'q.bin'), 5);
+
+    const stdout2 = sink();
+    const stderr2 = sink();
+    const second = await trainCommand('dqn', undefined, { resume: run.dir, steps: first.step + 600, plain: true, evalEpisodes: 2 }, { stdout: stdout2, stderr: stderr2 });
+    expect(stdout2.text()).toContain(`from step ${first.step} `);
+    expect(stderr2.text()).toContain(`skipping incomplete checkpoint`);
+    expect(stderr2.text()).toContain(join(crashed, 'manifest.json'));
+    expect(stderr2.text()).toContain(join(cut, 'q.bin'));
+    expect(second.stopped).toBe('done');
+    expect(second.step).toBe(first.step + 600);
+    expect(stdout2.text()).toMatch(/Greedy evaluation: [\d.]+ \+- [\d.]+ over 2 episodes\./);
+    expect(existsSync(join(run.final, 'manifest.json'))).toBe(true);
+    // The resumed run appends to the same metrics file, with global episode numbers.
+    const after = readFileSync(run.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const eps2 = after.filter((l) => l.kind === 'episode');
+    expect(eps2.length).toBeGreaterThan(episodes.length);
+    expect(eps2.at(-1).step).toBeLessThanOrEqual(first.step + 600);
+    expect(after.at(-1)).toMatchObject({ kind: 'eval', step: first.step + 600, episodes: 2 });
+
+    // rxgym eval <run> --json
+    const evalOut = sink();
+    const report = await evalCommand(run.dir, { episodes: 3, seed: 7, json: true }, { stdout: evalOut });
+    expect(JSON.parse(evalOut.text())).toEqual(report);
+    expect(report).toMatchObject({ env: 'CartPole-v1', episodes: 3, seed: 7, step: first.step + 600 });
+    expect(report.returns).toHaveLength(3);
+    const plainOut = sink();
+    await evalCommand(run.dir, { episodes: 2, seed: 7 }, { stdout: plainOut });
+    expect(plainOut.text()).toMatch(/^CartPole-v1: greedy return [\d.]+ \+- [\d.]+ over 2 episodes \(seed 7, .*final, step \d+\)\n$/);
+  });
+
+  it('gives typed errors that say what to do', async () => {
+    const io = { stdout: sink(), stderr: sink() };
+    await expect(trainCommand('ppo', 'CartPole-v1', {}, io)).rejects.toThrow('Expected an algorithm name, one of: dqn; got "ppo".');
+    await expect(trainCommand('dqn', 'CartPol-v1', { out: root }, io)).rejects.toThrow(UnregisteredEnv);
+    await expect(trainCommand('dqn', 'CartPol-v1', { out: root }, io)).rejects.toThrow(/Did you mean `CartPole-v1`\?/);
+    await expect(trainCommand('dqn', 'Pendulum-v1', { out: root }, io)).rejects.toThrow(/^Expected a Discrete action space for DQN, got Box/);
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, set: ['batchSize=-4'] }, io)).rejects.toThrow(
+      new InvalidConfig('Expected dqn.batchSize to be a positive integer, got -4.'),
+    );
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, set: ['gamma'] }, io)).rejects.toThrow('Expected --set key=value (e.g. --set learningRate=0.001), got "gamma".');
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, steps: 'many' }, io)).rejects.toThrow('Expected --steps to be an integer >= 1, got "many".');
+    await expect(trainCommand('dqn', undefined, { resume: 'no-such-run', out: root }, io)).rejects.toThrow(/^Expected a run folder \(with config.json\), got "no-such-run"\./);
+    await expect(evalCommand(join(root, 'nothing'))).rejects.toThrow(InvalidConfig);
+  });
+
+  it('eval names a corrupt final checkpoint', async () => {
+    const out = join(root, 'corrupt');
+    const r = await trainCommand('dqn', 'CartPole-v1', { out, steps: 300, set: fast, plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
+    await truncate(join(r.run.final, 'target.bin'), 7);
+    const err = await evalCommand(r.run.dir, { episodes: 1 }, { stdout: sink() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptFile);
+    expect((err as CorruptFile).path).toBe(join(r.run.final, 'target.bin'));
+  });
+
+  it('parses --set values as JSON where they parse', () => {
+    expect(parseSet(['learningRate=1e-3', 'hidden=[32,32]', 'double=true', 'activation=tanh', 'maxGradNorm=null'])).toEqual({
+      learningRate: 0.001,
+      hidden: [32, 32],
+      double: true,
+      activation: 'tanh',
+      maxGradNorm: null,
+    });
+  });
+
+  it('Ctrl-C (SIGINT) in a real process writes a checkpoint and exits with a resume hint', async () => {
+    const out = join(root, 'sigint');
+    const script = `import { trainCommand } from ${JSON.stringify(join(process.cwd(), 'cli/commands/train.ts'))};
+      const o = await trainCommand('dqn', 'CartPole-v1', { steps: 10000000, out: ${JSON.stringify(out)}, set: ${JSON.stringify(fast)}, plain: true });
+      process.exitCode = o.stopped === 'aborted' ? 130 : 0;`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      // Interrupt once training runs (the first progress line is out).
+      if (stderr.includes('dqn CartPole-v1 ') && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toContain('Ctrl-C: finishing the current step and writing a checkpoint');
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/Interrupted at step \d+\/10000000: checkpoint written to .*checkpoints[\\/]\d+\./);
+    expect(stdout).toMatch(/Resume with: rxgym train dqn CartPole-v1 --resume \S+/);
+    const step = /Interrupted at step (\d+)/.exec(stdout)![1]!;
+    const run = readdirSync(out)[0]!;
+    expect(existsSync(join(out, run, 'checkpoints', step, 'manifest.json'))).toBe(true);
+  });
+});
+
+describe('rxgym info', () => {
+  it('reports the backend and versions', async () => {
+    const out = sink();
+    const r = await infoCommand({ backend: 'cpu', json: true }, { stdout: out });
+    expect(JSON.parse(out.text())).toEqual(r);
+    expect(r).toMatchObject({ backend: 'cpu', tfjs: '4.22.0', node: process.versions.node, simd: null, threads: null });
+    expect(r.rxgym).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('progress bar', () => {
+  it('prints plain lines when stderr is not a terminal, throttled', () => {
+    const out = sink();
+    const bar = progressBar({ stream: out as unknown as NodeJS.WriteStream, tty: false, plainInterval: 3600, label: 'dqn CartPole-v1' });
+    bar.update({ step: 10, total: 100, fps: 1234.5, meanReturn: 21.5, epsilon: 0.5, loss: 0.25, episodes: 2 });
+    bar.update({ step: 20, total: 100 }); // throttled
+    bar.done({ step: 100, total: 100, fps: 1000, meanReturn: 500, epsilon: 0.04, loss: 0.0001 });
+    expect(out.text()).toBe(
+      'dqn CartPole-v1 10/100 (10%)  fps 1235  return 21.5  eps 0.500  loss 0.2500  ep 2\n' +
+        'dqn CartPole-v1 100/100 (100%)  fps 1000  return 500.0  eps 0.040  loss 1.00e-4\n',
+    );
+  });
+
+  it('redraws one line on a terminal', () => {
+    const out = sink();
+    const bar = progressBar({ stream: out as unknown as NodeJS.WriteStream, tty: true, redrawInterval: 0 });
+    bar.update({ step: 50, total: 100 });
+    bar.done();
+    expect(out.text()).toContain('\r\x1b[2K[###############---------------] 50/100 (50%)');
+    expect(out.text().endsWith('\n')).toBe(true);
+    expect(describeProgress({ step: 0, total: 0 })).toBe('0/0 (0%)  fps -  return -  eps -  loss -');
+  });
+});
