@@ -1,6 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
+import type { StepIntoResult, VectorizableEnv } from '../vector-block.js';
 import { booleanKwarg, checkKwargs, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `CartPoleEnv` (Gymnasium's, in camelCase). */
@@ -39,7 +40,7 @@ const LAYOUT = ['x', 'x_dot', 'theta', 'theta_dot'] as const;
  * - End: terminated when |theta| > 12° or |x| > 2.4; truncated by `make()`'s TimeLimit at 500 steps.
  * - Dynamics: explicit Euler with tau = 0.02 s, in float64; the observation is the state cast to float32.
  */
-export class CartPoleEnv extends BaseEnv<Float32Array, number> {
+export class CartPoleEnv extends BaseEnv<Float32Array, number> implements VectorizableEnv<number> {
   readonly observationSpace: BoxSpace<'float32'> = box({
     low: [-X_THRESHOLD * 2, -Infinity, -THETA_THRESHOLD * 2, -Infinity],
     high: [X_THRESHOLD * 2, Infinity, THETA_THRESHOLD * 2, Infinity],
@@ -122,6 +123,70 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> {
     obs[2] = theta;
     obs[3] = thetaDot;
     return { obs, reward, terminated, truncated: false, info: {} };
+  }
+
+  /**
+   * `step(action)` without allocating, for vector envs (`VectorizableEnv`): writes the float32 observation
+   * into `obsOut[offset .. offset + 4)` and the reward and flags into `out`. Same arithmetic, in the same
+   * order, as `step()`; the vector tests check they agree step for step.
+   */
+  stepInto(action: number, obsOut: Float32Array, offset: number, out: StepIntoResult): void {
+    const s = this.state;
+    let x = s[0]!, xDot = s[1]!, theta = s[2]!, thetaDot = s[3]!;
+    const force = action === 1 ? FORCE_MAG : -FORCE_MAG;
+    const costheta = Math.cos(theta);
+    const sintheta = Math.sin(theta);
+    const temp = (force + POLEMASS_LENGTH * (thetaDot * thetaDot) * sintheta) / TOTAL_MASS;
+    const thetaAcc = (GRAVITY * sintheta - costheta * temp) / (LENGTH * (4.0 / 3.0 - (MASS_POLE * (costheta * costheta)) / TOTAL_MASS));
+    const xAcc = temp - (POLEMASS_LENGTH * thetaAcc * costheta) / TOTAL_MASS;
+    if (this.kinematicsIntegrator === 'euler') {
+      x = x + TAU * xDot;
+      xDot = xDot + TAU * xAcc;
+      theta = theta + TAU * thetaDot;
+      thetaDot = thetaDot + TAU * thetaAcc;
+    } else {
+      xDot = xDot + TAU * xAcc;
+      x = x + TAU * xDot;
+      thetaDot = thetaDot + TAU * thetaAcc;
+      theta = theta + TAU * thetaDot;
+    }
+    s[0] = x;
+    s[1] = xDot;
+    s[2] = theta;
+    s[3] = thetaDot;
+    const terminated = x < -X_THRESHOLD || x > X_THRESHOLD || theta < -THETA_THRESHOLD || theta > THETA_THRESHOLD;
+    let reward: number;
+    if (!terminated) {
+      reward = this.suttonBartoReward ? 0.0 : 1.0;
+    } else if (this.stepsBeyondTerminated < 0) {
+      this.stepsBeyondTerminated = 0;
+      reward = this.suttonBartoReward ? -1.0 : 1.0;
+    } else {
+      this.stepsBeyondTerminated++;
+      reward = this.suttonBartoReward ? -1.0 : 0.0;
+    }
+    obsOut[offset] = x;
+    obsOut[offset + 1] = xDot;
+    obsOut[offset + 2] = theta;
+    obsOut[offset + 3] = thetaDot;
+    out.reward = reward;
+    out.terminated = terminated;
+    out.truncated = false;
+    out.info = undefined;
+  }
+
+  /** `reset(args)` writing the observation into `obsOut[offset ..]` (`VectorizableEnv`); allocation-free without options. */
+  resetInto(obsOut: Float32Array, offset: number, args?: ResetArgs): undefined {
+    if (args?.options !== undefined) {
+      obsOut.set(this.reset(args).obs, offset);
+      return undefined;
+    }
+    this.seedRng(args?.seed);
+    const s = this.state;
+    for (let i = 0; i < 4; i++) s[i] = this.rng.uniform(-0.05, 0.05);
+    this.stepsBeyondTerminated = -1;
+    for (let i = 0; i < 4; i++) obsOut[offset + i] = s[i]!;
+    return undefined;
   }
 
   private observe(): Float32Array {
