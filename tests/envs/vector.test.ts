@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidAction, InvalidConfig, ResetNeeded } from '../../core/errors.js';
 import '../../envs/builtin.js';
 import { isRegistered, make } from '../../envs/registry.js';
+import { CartPoleEnv } from '../../envs/classic-control/cartpole.js';
 import { SyncVectorEnv, VectorEnvError } from '../../envs/vector.js';
 import '../fixtures/register.js';
 import { ContinuousEnv, CounterEnv, FastWalkEnv, ThrowingEnv, WalkEnv } from '../fixtures/walk-env.js';
@@ -187,7 +188,7 @@ describe('SyncVectorEnv on CartPole-v1', () => {
   it('matches single CartPole-v1 envs made by make()', () => {
     expect(isRegistered('CartPole-v1')).toBe(true);
     const vec = SyncVectorEnv.make('CartPole-v1', 4);
-    expect([vec.obsDim, vec.actDim, vec.maxEpisodeSteps]).toEqual([4, 1, 500]);
+    expect([vec.obsDim, vec.actDim, vec.maxEpisodeSteps, vec.fastPath]).toEqual([4, 1, 500, true]);
     const singles = Array.from({ length: 4 }, () => make('CartPole-v1'));
     const obs = vec.reset({ seed: 7 }).obs;
     singles.forEach((e, i) => expect(Array.from(obs.subarray(4 * i, 4 * i + 4))).toEqual(Array.from(e.reset({ seed: 7 + i }).obs as Float32Array)));
@@ -209,5 +210,27 @@ describe('SyncVectorEnv on CartPole-v1', () => {
       });
     }
     expect(episodes).toBeGreaterThan(4);
+  });
+
+  it('CartPole stepInto/resetInto agree with step/reset bit for bit, in every mode', () => {
+    for (const [kwargs, integrator] of [[{}, 'euler'], [{ suttonBartoReward: true }, 'semi-implicit euler']] as const) {
+      const a = new CartPoleEnv(kwargs);
+      const b = new CartPoleEnv(kwargs);
+      a.kinematicsIntegrator = b.kinematicsIntegrator = integrator;
+      const buf = new Float32Array(8);
+      const out = { reward: 0, terminated: false, truncated: false, info: undefined };
+      expect(b.resetInto(buf, 4, { seed: 11 })).toBeUndefined();
+      expect(Array.from(buf.subarray(4))).toEqual(Array.from(a.reset({ seed: 11 }).obs));
+      for (let t = 0; t < 60; t++) {
+        const action = t % 3 === 0 ? 0 : 1; // drifts right until it falls, then keeps stepping past termination
+        const s = a.step(action);
+        b.stepInto(action, buf, 4, out);
+        expect(Array.from(buf.subarray(4))).toEqual(Array.from(s.obs));
+        expect([out.reward, out.terminated, out.truncated]).toEqual([s.reward, s.terminated, s.truncated]);
+      }
+      expect(out.terminated).toBe(true);
+      b.resetInto(buf, 0, { options: { state: [0.1, 0, 0, 0] } });
+      expect(buf[0]).toBeCloseTo(0.1, 6);
+    }
   });
 });
