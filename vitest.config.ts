@@ -8,8 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^rxgym$/, replacement: source('./index.ts') },
-      { find: /^rxgym\/core$/, replacement: source('./core/index.ts') },
-      { find: /^rxgym\/envs$/, replacement: source('./envs/index.ts') },
+      { find: /^rxgym\/(core|envs|replay|agents|render)$/, replacement: source('./$1/index.ts') },
       { find: /^rxgym\/testing$/, replacement: source('./envs/testing.ts') },
     ],
   },

@@ -3,6 +3,29 @@ import './builtin.js';
 
 export * from './registry.js';
 export { loadEnv, isModuleTarget, parseModuleTarget } from './load.js';
-export { OrderEnforcing } from './wrappers/order-enforcing.js';
-export { PassiveEnvChecker } from './wrappers/passive-checker.js';
-export { TimeLimit } from './wrappers/time-limit.js';
+export * from './wrappers/index.js';
+export {
+  AcrobotEnv,
+  CartPoleEnv,
+  ContinuousMountainCarEnv,
+  MountainCarEnv,
+  PendulumEnv,
+  angleNormalize,
+  mountainHeight,
+  type CartPoleOptions,
+  type ClassicResetOptions,
+  type ContinuousMountainCarOptions,
+  type MountainCarOptions,
+  type PendulumOptions,
+} from './classic-control/index.js';
+export {
+  BlackjackEnv,
+  CliffWalkingEnv,
+  FrozenLakeEnv,
+  TabularEnv,
+  TaxiEnv,
+  FROZEN_LAKE_MAPS,
+  generateRandomMap,
+} from './toy-text/index.js';
+export { SyncVectorEnv, AsyncVectorEnv, VectorEnvError, isVectorizable, type VectorizableEnv, type VecStepResult, type VecResetResult } from './vector.js';
+export { checkEnv, assertEnvOk, ENV_CHECKS, type EnvCheck, type EnvCheckReport, type CheckEnvOptions } from './checker.js';
