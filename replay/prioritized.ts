@@ -124,9 +124,9 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
       let row = this.sums.find(mass);
       if (row > last) row = last; // only reachable through rounding at the very end of the total
       batch.indices[i] = row;
-      this.gather(batch, i, row);
       weights[i] = beta === 0 ? 1 : Math.pow(minP / this.sums.get(row), beta);
     }
+    this.gatherRows(batch);
   }
 
   /**
