@@ -383,7 +383,6 @@ class Dqn<O> implements DqnAgent<O> {
   private betaAt: Schedule;
   // Preallocated scratch for act() and the learner (no allocation per step).
   private readonly obsBuf: Float32Array;
-  private readonly qBuf: Float32Array;
   private readonly nextQTarget: Float32Array;
   private readonly nextQOnline: Float32Array;
   private readonly targets: Float32Array;
@@ -430,7 +429,6 @@ class Dqn<O> implements DqnAgent<O> {
     this.betaAt = () => config.priorityBeta0;
     const b = config.batchSize;
     this.obsBuf = new Float32Array(this.obsDim);
-    this.qBuf = new Float32Array(this.numActions);
     this.nextQTarget = new Float32Array(b * this.numActions);
     this.nextQOnline = new Float32Array(b * this.numActions);
     this.targets = new Float32Array(b);

@@ -12,7 +12,10 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 import type { Env } from '../../core/env.js';
 import { loadEnv } from '../../envs/load.js';
 import { latestCheckpoint, readJsonFile } from '../../agents/checkpoint.js';
-import { DQN_CONFIG_KEYS, dqn, loadDqn, resolveDqnConfig, type DqnAgent, type DqnConfig } from '../../agents/dqn.js';
+import { initBackend } from '../../agents/nn/backend.js';
+import { chooseEngine } from '../../agents/nn/engine-choice.js';
+import { resolveQNetworkConfig } from '../../agents/nn/q-network.js';
+import { DQN_CONFIG_KEYS, dqn, loadDqn, readDqnState, resolveDqnConfig, type DqnAgent, type DqnConfig } from '../../agents/dqn.js';
 import { MetricsWriter, createRun, resolveRun, type RunDir } from '../../agents/run.js';
 import { progressBar, type ProgressBar } from '../progress.js';
 
@@ -158,6 +161,8 @@ export async function trainCommand(
     }
     env = (await loadEnv(runConfig.env)) as Env<unknown, number>;
     const overrides: Partial<DqnConfig> = opts.backend !== undefined ? { backend: opts.backend as DqnConfig['backend'] } : {};
+    const saved = await readDqnState(found.dir);
+    if (willUseTfjs({ ...saved.config, ...overrides })) await initBackend(overrides.backend ?? saved.config.backend);
     agent = await loadDqn(found.dir, env, overrides);
     say(`Resuming ${run.name} from step ${found.step} (${relative(process.cwd(), found.dir) || found.dir}).`);
   } else {
@@ -180,6 +185,8 @@ export async function trainCommand(
     const steps = opts.steps !== undefined ? intOption(opts.steps, '--steps', 1) : (preset?.steps ?? 100_000);
     const every = opts.checkpointEvery !== undefined ? intOption(opts.checkpointEvery, '--checkpoint-every', 1) : null;
     env = (await loadEnv(envId)) as Env<unknown, number>;
+    // Networks are built on the active tfjs backend: pick it before building a tfjs-engine agent.
+    if (willUseTfjs(config)) await initBackend(config.backend);
     agent = dqn(env, config);
     runConfig = {
       algo: 'dqn',
@@ -269,6 +276,12 @@ export async function trainCommand(
   env.close();
   agent.dispose();
   return { run, step: agent.step, stopped: 'done', eval: evaluation };
+}
+
+/** True when `config` runs on the tfjs engine (as `qNetwork`'s 'auto' decides). */
+function willUseTfjs(config: DqnConfig): boolean {
+  if (config.engine !== 'auto') return config.engine === 'tfjs';
+  return chooseEngine(resolveQNetworkConfig({ obsDim: 1, numActions: 2, hidden: config.hidden, layerNorm: config.layerNorm })) === 'tfjs';
 }
 
 function finite(x: number): number | null {
