@@ -5,13 +5,12 @@
  * (obs_t, a_t, sum_k gamma^k r_{t+k}, obs_{t+k}, terminated, truncated, gamma^k) with k <= n, flushing at
  * episode ends, so a learner's target is `r + discount * (1 - terminated) * V(nextObs)`.
  */
+import { join } from 'node:path';
 import type { Transition } from '../core/env.js';
-import { InvalidConfig, describeValue } from '../core/errors.js';
+import { CorruptFile, InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { explainNotContained, flatdim, flatten, shapeSize, spaceFromJSON, spaceToJSON } from '../core/spaces.js';
 import type { AnySpace, BoxSpace, DiscreteSpace, MultiBinarySpace, MultiDiscreteSpace, Space } from '../core/spaces.js';
-import { CorruptFile } from '../core/errors.js';
-import { join } from 'node:path';
 import { InvalidTransition } from './errors.js';
 import { HEADER_FILE, headerInt, headerNumber, readField, readReplayHeader, writeReplayDir } from './files.js';
 import type { FieldArray, ReplayHeader } from './files.js';
