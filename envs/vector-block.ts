@@ -35,7 +35,11 @@ export function isVectorizable(env: AnyEnv): env is AnyEnv & VectorizableEnv {
   return typeof (env as Partial<VectorizableEnv>).stepInto === 'function';
 }
 
-/** An error thrown by one sub-environment of a vector env, naming its index; the original is `cause`. */
+/**
+ * An error thrown by one sub-environment of a vector env, naming its index; the original is `cause` (in the
+ * same thread) or described by `originalName`/`originalCode` (from a worker). The envs before it in the
+ * same call have already stepped: `reset()` the vector env before stepping it again.
+ */
 export class VectorEnvError extends RxgymError {
   /** Index of the failing environment in the vector (0 .. numEnvs - 1). */
   readonly envIndex: number;

@@ -60,15 +60,10 @@ let built: { envs: AnyEnv[]; maxEpisodeSteps: number | undefined };
 try {
   built = await buildEnvs();
   const first = built.envs[0]!;
-  const probe = new EnvBlock([], first.observationSpace, first.actionSpace, {
-    obs: new Float32Array(0), finalObs: new Float32Array(0), rewards: new Float64Array(0), terminated: new Uint8Array(0),
-    truncated: new Uint8Array(0), done: new Uint8Array(0), actions: new Int32Array(0),
-  }, { label, firstIndex: init.firstIndex, maxEpisodeSteps: undefined });
   post({
     type: 'spaces',
     observationSpace: spaceToJSON(first.observationSpace),
     actionSpace: spaceToJSON(first.actionSpace),
-    obsDim: probe.obsDim,
     maxEpisodeSteps: built.maxEpisodeSteps ?? null,
   });
 } catch (err) {

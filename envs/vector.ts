@@ -26,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import type { AnyEnv, Info } from '../core/env.js';
 import { InvalidConfig, ResetNeeded, describeValue } from '../core/errors.js';
 import { checkSeed } from '../core/rng.js';
-import { describeSpace, spaceFromJSON, spacesEqual, type AnySpace, type SpaceJSON } from '../core/spaces.js';
+import { describeSpace, flatdim, spaceFromJSON, spacesEqual, type AnySpace, type SpaceJSON } from '../core/spaces.js';
 import { make, spec as registeredSpec } from './registry.js';
 import { EMPTY_INFO, EnvBlock, VectorEnvError, actionLayout, validateActions, type BlockBuffers } from './vector-block.js';
 
@@ -79,9 +79,9 @@ interface Layout {
   actionKind: 'discrete' | 'box' | 'multi-discrete' | 'multi-binary';
 }
 
-function layoutOf(who: string, numEnvs: number, observationSpace: AnySpace, actionSpace: AnySpace, obsDim: number): Layout {
+function layoutOf(who: string, numEnvs: number, observationSpace: AnySpace, actionSpace: AnySpace): Layout {
   const { actDim, kind } = actionLayout(actionSpace, who);
-  return { numEnvs, obsDim, actDim, actionKind: kind };
+  return { numEnvs, obsDim: flatdim(observationSpace), actDim, actionKind: kind };
 }
 
 function checkMaxSteps(who: string, max: unknown): number | undefined {
@@ -185,10 +185,7 @@ export class SyncVectorEnv {
     this.numEnvs = envs.length;
     this.singleObservationSpace = first.observationSpace;
     this.singleActionSpace = first.actionSpace;
-    const probe = new EnvBlock([], first.observationSpace, first.actionSpace, allocBuffers({ numEnvs: 0, obsDim: 0, actDim: 1, actionKind: 'discrete' }, false), {
-      label: who, firstIndex: 0, maxEpisodeSteps: undefined,
-    });
-    this.layout = layoutOf(who, this.numEnvs, first.observationSpace, first.actionSpace, probe.obsDim);
+    this.layout = layoutOf(who, this.numEnvs, first.observationSpace, first.actionSpace);
     this.obsDim = this.layout.obsDim;
     this.actDim = this.layout.actDim;
     this.bufs = allocBuffers(this.layout, false);
@@ -289,7 +286,7 @@ export interface AsyncVectorEnvOptions extends VectorEnvOptions {
 
 /** Messages a worker posts (see vector-worker.ts). */
 export type WorkerReply =
-  | { type: 'spaces'; observationSpace: SpaceJSON; actionSpace: SpaceJSON; obsDim: number; maxEpisodeSteps: number | null }
+  | { type: 'spaces'; observationSpace: SpaceJSON; actionSpace: SpaceJSON; maxEpisodeSteps: number | null }
   | { type: 'done'; infos: [number, Info][]; finalInfos: [number, Info][] }
   | { type: 'error'; envIndex: number; method: string; name: string; message: string; code?: string }
   | { type: 'closed' };
@@ -363,6 +360,8 @@ export class AsyncVectorEnv {
   private pending: Pending | undefined;
   private state: 'fresh' | 'running' | 'closed' = 'fresh';
   private closing: Promise<void> | undefined;
+  /** Set when a worker died; every later call rejects with it. */
+  private failure: VectorEnvError | undefined;
 
   private constructor(workers: Worker[], blocks: { first: number; count: number }[], layout: Layout, obsSpace: AnySpace, actSpace: AnySpace) {
     this.workers = workers;
@@ -451,7 +450,7 @@ export class AsyncVectorEnv {
     }
     const obsSpace = spaceFromJSON(replies[0]!.observationSpace);
     const actSpace = spaceFromJSON(replies[0]!.actionSpace);
-    const layout = layoutOf(who, numEnvs, obsSpace, actSpace, replies[0]!.obsDim);
+    const layout = layoutOf(who, numEnvs, obsSpace, actSpace);
     const env = new AsyncVectorEnv(workers, blocks, layout, obsSpace, actSpace);
     const max = replies[0]!.maxEpisodeSteps;
     workers.forEach((w, k) => {
@@ -469,9 +468,9 @@ export class AsyncVectorEnv {
       const req: WorkerRequest = { type: 'buffers', bufs, maxEpisodeSteps: max };
       w.postMessage(req);
       w.on('message', (msg: WorkerReply) => env.onReply(k, msg));
-      w.on('error', (err: Error) => env.onWorkerFailure(k, VectorEnvError.wrap(who, first, 'worker', err)));
+      w.on('error', (err: Error) => env.onWorkerFailure(VectorEnvError.wrap(who, first, 'worker', err)));
       w.on('exit', (code: number) => {
-        if (env.state !== 'closed') env.onWorkerFailure(k, new VectorEnvError(who, first, 'worker', 'WorkerExit', `the worker exited with code ${code}`));
+        if (env.state !== 'closed') env.onWorkerFailure(new VectorEnvError(who, first, 'worker', 'WorkerExit', `the worker exited with code ${code}`));
       });
     });
     return env;
@@ -494,12 +493,13 @@ export class AsyncVectorEnv {
     if (--p.remaining === 0) this.settle(p);
   }
 
-  private onWorkerFailure(k: number, err: VectorEnvError): void {
+  /** A worker died (uncaught error or exit): it will never answer the pending call, so count it as answered. */
+  private onWorkerFailure(err: VectorEnvError): void {
+    this.failure ??= err;
     const p = this.pending;
     if (!p) return;
     p.error ??= err;
     if (--p.remaining === 0) this.settle(p);
-    void k;
   }
 
   private settle(p: Pending): void {
@@ -509,6 +509,7 @@ export class AsyncVectorEnv {
   }
 
   private broadcast(req: WorkerRequest): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure); // a dead worker would never answer
     if (this.pending) {
       return Promise.reject(new InvalidConfig('AsyncVectorEnv: Expected the previous reset()/step() to finish, got another call while it runs. Await each call.'));
     }

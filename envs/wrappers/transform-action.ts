@@ -1,6 +1,6 @@
 import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
 import type { Space } from '../../core/spaces.js';
-import { fn } from './validate.js';
+import { fn, optionalSpace } from './validate.js';
 
 /**
  * Passes `f(action)` to the wrapped env. Pass `space`, the space of the actions this wrapper accepts, when it
@@ -12,6 +12,7 @@ export class TransformAction<A, E extends AnyEnv, O = ObsOf<E>> extends Wrapper<
   constructor(env: E, f: (action: A) => ActOf<E>, space?: Space<A>) {
     super(env);
     fn('TransformAction', 'f (action) => innerAction', f);
+    optionalSpace('TransformAction', 'space (the accepted action space)', space);
     this.f = f;
     if (space !== undefined) this.actionSpace = space;
   }

@@ -1,6 +1,6 @@
 import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Space } from '../../core/spaces.js';
-import { fn } from './validate.js';
+import { fn, optionalSpace } from './validate.js';
 
 /**
  * Applies `f` to every observation from reset and step. Pass `space` when `f` changes the observations'
@@ -12,6 +12,7 @@ export class TransformObservation<O, E extends AnyEnv, A = ActOf<E>> extends Wra
   constructor(env: E, f: (obs: ObsOf<E>) => O, space?: Space<O>) {
     super(env);
     fn('TransformObservation', 'f (obs) => newObs', f);
+    optionalSpace('TransformObservation', 'space (the new observation space)', space);
     this.f = f;
     if (space !== undefined) this.observationSpace = space;
   }

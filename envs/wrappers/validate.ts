@@ -1,6 +1,6 @@
 /** Argument checks shared by the wrappers: each throws `InvalidConfig` naming the wrapper and the expected form. */
 import { InvalidConfig, describeValue } from '../../core/errors.js';
-import { describeSpace, type AnySpace, type BoxSpace } from '../../core/spaces.js';
+import { describeSpace, spaceFromJSON, spaceToJSON, type AnySpace, type BoxSpace } from '../../core/spaces.js';
 
 /** A finite number, or throws "`<Wrapper>`: Expected <what> to be a finite number, got ...". */
 export function finiteNumber(wrapper: string, what: string, value: unknown): number {
@@ -53,4 +53,14 @@ export function bounds(wrapper: string, min: unknown, max: unknown, size: number
     }
   }
   return { low, high };
+}
+
+/** An optional replacement space: undefined, or a space that passes core validation. */
+export function optionalSpace(wrapper: string, what: string, value: unknown): void {
+  if (value === undefined) return;
+  try {
+    spaceFromJSON(spaceToJSON(value as AnySpace));
+  } catch {
+    throw new InvalidConfig(`${wrapper}: Expected ${what} to be a core space (box(), discrete(), ...) or undefined, got ${describeValue(value)}.`);
+  }
 }

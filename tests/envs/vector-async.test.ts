@@ -87,6 +87,18 @@ describe('AsyncVectorEnv (worker threads, shared memory)', () => {
     await vec.close();
   });
 
+  it('reports a worker that dies, and rejects every later call with the same error', async () => {
+    const vec = await AsyncVectorEnv.create({ module: fixtures, exportName: 'ExitingEnv' }, 2, { numWorkers: 2 });
+    open.push(vec);
+    await vec.reset({ seed: 0 });
+    await vec.step(new Int32Array(2));
+    const err = (await rejection(vec.step(new Int32Array(2)))) as VectorEnvError;
+    expect(err).toBeInstanceOf(VectorEnvError);
+    expect(err.message).toMatch(/^AsyncVectorEnv: env [01] threw in worker\(\): WorkerExit: the worker exited with code 3$/);
+    expect(await rejection(vec.reset())).toBe(err);
+    await vec.close();
+  });
+
   it('rejects a bad source, a missing export and bad options with clear messages', async () => {
     expect((await rejection(AsyncVectorEnv.create({ id: 'NoSuchEnv-v0' }, 2))).message).toContain('Expected a registered environment id, got "NoSuchEnv-v0".');
     const missing = (await rejection(AsyncVectorEnv.create({ module: fixtures, exportName: 'Nope' }, 1))) as VectorEnvError;

@@ -112,6 +112,14 @@ describe('TransformObservation / TransformReward / TransformAction', () => {
     expectConfigError(() => new TransformReward(new CounterEnv(), 3 as never), 'TransformReward: Expected f (reward) => number to be a function, got 3.');
     expectConfigError(() => new TransformObservation(new CounterEnv(), null as never), 'TransformObservation: Expected f (obs) => newObs to be a function, got null.');
     expectConfigError(() => new TransformAction(new CounterEnv(), 'x' as never), 'TransformAction: Expected f (action) => innerAction to be a function, got "x".');
+    expectConfigError(
+      () => new TransformObservation(new CounterEnv(), (t: number) => t, { kind: 'discrete', n: 0 } as never),
+      'TransformObservation: Expected space (the new observation space) to be a core space (box(), discrete(), ...) or undefined, got {"kind":"discrete","n":0}.',
+    );
+    expectConfigError(
+      () => new TransformAction(new CounterEnv(), (a: number) => a, [2] as never),
+      'TransformAction: Expected space (the accepted action space) to be a core space (box(), discrete(), ...) or undefined, got [2].',
+    );
   });
 });
 
