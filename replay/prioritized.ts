@@ -122,7 +122,7 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     for (let i = 0; i < n; i++) {
       const mass = (i + rng.float()) * segment;
       let row = this.sums.find(mass);
-      if (row > last) row = last; // only reachable through rounding at the very end of the total
+      if (row > last) row = last; // defensive: find() skips zero-sum subtrees, so empty rows are unreachable
       batch.indices[i] = row;
       weights[i] = beta === 0 ? 1 : Math.pow(minP / this.sums.get(row), beta);
     }
