@@ -232,15 +232,17 @@ export function checkEnv(env: AnyEnv, options: CheckEnvOptions = {}): EnvCheckRe
         }
       }
     } else {
-      for (const name of dependent) pass(name, 'not reached'); // overwritten below when they failed
-      const reached = first === 'reset failed' ? ['same seed gives the same trajectory', 'different seeds give different trajectories'] : ['same seed gives the same trajectory', 'different seeds give different trajectories'];
-      for (const name of reached as EnvCheck['name'][]) fail(name, `Expected a complete trajectory to compare, got: ${first} (see the other checks).`);
+      for (const name of ['same seed gives the same trajectory', 'different seeds give different trajectories'] as const) {
+        fail(name, `Expected a complete trajectory to compare, got: ${first} (see the other checks).`);
+      }
       // Checks never reached after a failed reset also fail, so a broken env cannot pass them by default.
       if (first === 'reset failed') {
         for (const name of ['step returns { obs, reward, terminated, truncated, info }', 'step obs is inside the observation space', 'rewards are finite numbers', 'terminated and truncated are booleans'] as EnvCheck['name'][]) {
           fail(name, 'Expected to reach step(), got a failed reset() first (see the reset check).');
         }
       }
+      // Checks the failed trajectory did pass on its way (e.g. rewards before a step that threw).
+      for (const name of dependent) pass(name, 'passed until the trajectory stopped (see the failed checks)');
     }
   }
 

@@ -6,7 +6,7 @@ import { ENV_CHECKS, assertEnvOk, checkEnv, type EnvCheckReport } from '../../en
 import { make } from '../../envs/registry.js';
 import { testEnvConformance } from '../../envs/testing.js';
 import { FrameStack, NormalizeObservation, TimeLimit } from '../../envs/wrappers/index.js';
-import { BrokenEnv, CounterEnv, WalkEnv, type Faults } from '../fixtures/walk-env.js';
+import { BrokenEnv, CounterEnv, ThrowingEnv, WalkEnv, type Faults } from '../fixtures/walk-env.js';
 
 // The one-line helper a user puts in their own test file.
 testEnvConformance('WalkEnv', () => new WalkEnv());
@@ -98,6 +98,16 @@ describe('checkEnv', () => {
     expect(f['rewards are finite numbers']).toBe('Expected to reach step(), got a failed reset() first (see the reset check).');
     expect(f['same seed gives the same trajectory']).toBe('Expected a complete trajectory to compare, got: reset failed (see the other checks).');
     expect(f['scene() returns a valid scene']).toBeUndefined();
+  });
+
+  it('reports a step that throws', () => {
+    const report = checkEnv(new ThrowingEnv(3), { seed: 1 });
+    expect(failures(report)).toEqual({
+      'step returns { obs, reward, terminated, truncated, info }': 'Expected step(1) to return a result, got a thrown TypeError: boom at step 3',
+      'same seed gives the same trajectory': 'Expected a complete trajectory to compare, got: step failed (see the other checks).',
+      'different seeds give different trajectories': 'Expected a complete trajectory to compare, got: step failed (see the other checks).',
+    });
+    expect(report.checks.find((c) => c.name === 'rewards are finite numbers')!.ok).toBe(true);
   });
 
   it('accepts a scene-less env and records that the scene check was skipped', () => {

@@ -70,6 +70,19 @@ describe('AsyncVectorEnv (worker threads, shared memory)', () => {
     await Promise.all([byClass.close(), byFactory.close()]);
   });
 
+  it('passes Box actions through shared memory', async () => {
+    const vec = await AsyncVectorEnv.create({ module: fixtures, exportName: 'ContinuousEnv' }, 3, { numWorkers: 2 });
+    open.push(vec);
+    expect([vec.obsDim, vec.actDim]).toEqual([1, 2]);
+    await vec.reset();
+    const r = await vec.step(Float32Array.of(0.5, 1, -1, 2, 0, 0.25));
+    expect(Array.from(r.rewards)).toEqual([1.5, 1, 0.25]);
+    expect(Array.from(r.obs)).toEqual([1.5, 1, 0.25]);
+    const bad = await rejection(vec.step(Float32Array.of(0, 0, 0, 0, 0, 9)));
+    expect(bad.message).toBe('AsyncVectorEnv: Expected actions[2][1] inside Box([-1, 0], [1, 2], [2], float32), got 9.');
+    await vec.close();
+  });
+
   it("re-throws an env's error in the parent as VectorEnvError naming the env index", async () => {
     const vec = await AsyncVectorEnv.create({ module: fixtures, exportName: 'ThrowingEnv', args: [2] }, 3, { numWorkers: 2 });
     open.push(vec);
