@@ -27,6 +27,7 @@ import type { AnyEnv, Info } from '../core/env.js';
 import { InvalidConfig, ResetNeeded, describeValue } from '../core/errors.js';
 import { checkSeed } from '../core/rng.js';
 import { describeSpace, flatdim, spaceFromJSON, spacesEqual, type AnySpace, type SpaceJSON } from '../core/spaces.js';
+import './builtin.js'; // so SyncVectorEnv.make('CartPole-v1') works without importing the envs index
 import { make, spec as registeredSpec } from './registry.js';
 import { EMPTY_INFO, EnvBlock, VectorEnvError, actionLayout, validateActions, type BlockBuffers } from './vector-block.js';
 
@@ -394,7 +395,6 @@ export class AsyncVectorEnv {
     if (source === null || typeof source !== 'object' || (!('id' in source) && !('module' in source))) {
       throw new InvalidConfig(`${who}: Expected a source { id, kwargs? } or { module, exportName?, args? }, got ${describeValue(source)}.`);
     }
-    if ('id' in source) registeredSpec(source.id); // an unknown id fails here, in the caller's thread
     const cores = (await import('node:os')).availableParallelism();
     const numWorkers = options.numWorkers ?? Math.max(1, Math.min(numEnvs, cores));
     if (!Number.isSafeInteger(numWorkers) || numWorkers < 1 || numWorkers > numEnvs) {

@@ -113,7 +113,12 @@ describe('AsyncVectorEnv (worker threads, shared memory)', () => {
   });
 
   it('rejects a bad source, a missing export and bad options with clear messages', async () => {
-    expect((await rejection(AsyncVectorEnv.create({ id: 'NoSuchEnv-v0' }, 2))).message).toContain('Expected a registered environment id, got "NoSuchEnv-v0".');
+    // Ids are looked up in the worker (after `imports`), so an unknown one comes back from there.
+    const unknown = (await rejection(AsyncVectorEnv.create({ id: 'NoSuchEnv-v0' }, 2, { numWorkers: 1 }))) as VectorEnvError;
+    expect(unknown.message).toBe(
+      'AsyncVectorEnv: env 0 threw in make(): UnregisteredEnv: Expected a registered environment id, got "NoSuchEnv-v0". Run `rxgym list` to see every registered id.',
+    );
+    expect(unknown.originalCode).toBe('UNREGISTERED_ENV');
     const missing = (await rejection(AsyncVectorEnv.create({ module: fixtures, exportName: 'Nope' }, 1))) as VectorEnvError;
     expect(missing).toBeInstanceOf(VectorEnvError);
     expect(missing.message).toMatch(/^AsyncVectorEnv: env 0 threw in make\(\): InvalidConfig: AsyncVectorEnv: Expected module file:.*walk-env\.ts to export "Nope" as a factory or Env class, got undefined\.$/);
