@@ -51,7 +51,10 @@ describe('AsyncVectorEnv (worker threads, shared memory)', () => {
       dones += a.done.reduce((x, y) => x + y, 0);
     }
     expect(dones).toBeGreaterThan(0);
+    const workers = (vec as unknown as { workers: { threadId: number }[] }).workers;
+    expect(workers.map((w) => w.threadId > 0)).toEqual([true, true]);
     await vec.close();
+    expect(workers.map((w) => w.threadId)).toEqual([-1, -1]); // terminated
     await vec.close(); // idempotent
     expect((await rejection(vec.step(actions))).message).toBe('AsyncVectorEnv: Expected an open vector env, got step() after close(). Build a new one.');
   });
