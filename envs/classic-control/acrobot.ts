@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
-import { checkKwargs, resetBounds, stateOption } from './util.js';
+import { ClassicStep, checkKwargs, resetBounds, stateOption } from './util.js';
 
 const PI = Math.PI;
 const DT = 0.2;
@@ -66,8 +66,6 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
   torqueNoiseMax = 0.0;
   /** `'book'` (default, Gymnasium's) or `'nips'`: the paper's equations, missing a term. */
   bookOrNips: 'book' | 'nips' = 'book';
-  // RK4 scratch: the four derivative evaluations (dtheta1, dtheta2, ddtheta1, ddtheta2) each.
-  private readonly k = new Float64Array(16);
 
   /** Acrobot takes no keyword arguments (besides `renderMode`). */
   constructor(options: Record<string, unknown> = {}) {
@@ -96,18 +94,45 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     let torque: number = AVAIL_TORQUE[action]!;
     if (this.torqueNoiseMax > 0) torque += this.rng.uniform(-this.torqueNoiseMax, this.torqueNoiseMax);
     const s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
-    const k = this.k;
+    const book = this.bookOrNips === 'book';
     const dt2 = DT / 2.0;
-    // Gymnasium's rk4 over t = [0, dt]; the torque rides along as a fifth component with derivative 0.
-    this.dsdt(s0, s1, s2, s3, torque, k, 0);
-    this.dsdt(s0 + dt2 * k[0]!, s1 + dt2 * k[1]!, s2 + dt2 * k[2]!, s3 + dt2 * k[3]!, torque, k, 4);
-    this.dsdt(s0 + dt2 * k[4]!, s1 + dt2 * k[5]!, s2 + dt2 * k[6]!, s3 + dt2 * k[7]!, torque, k, 8);
-    this.dsdt(s0 + DT * k[8]!, s1 + DT * k[9]!, s2 + DT * k[10]!, s3 + DT * k[11]!, torque, k, 12);
+    // Gymnasium's rk4 over t = [0, dt]; the torque rides along as a fifth component with derivative 0. The four
+    // derivative evaluations are inlined in one loop: a call per evaluation would box its float arguments.
+    let k1a = 0, k1b = 0, k1c = 0, k1d = 0, k2a = 0, k2b = 0, k2c = 0, k2d = 0, k3a = 0, k3b = 0, k3c = 0, k3d = 0;
+    let da = 0, db = 0, dc = 0, dd = 0; // the latest derivative
+    for (let stage = 0; stage < 4; stage++) {
+      const h = stage === 0 ? 0 : stage === 3 ? DT : dt2;
+      const theta1 = stage === 0 ? s0 : s0 + h * da;
+      const theta2 = stage === 0 ? s1 : s1 + h * db;
+      const dtheta1 = stage === 0 ? s2 : s2 + h * dc;
+      const dtheta2 = stage === 0 ? s3 : s3 + h * dd;
+      // Gymnasium's `_dsdt`, grouped exactly as Python evaluates it.
+      const cos2 = Math.cos(theta2), sin2 = Math.sin(theta2);
+      const d1 = M1_LC1_SQ + LINK_MASS_2 * (L1_SQ_PLUS_LC2_SQ + TWO_L1_LC2 * cos2) + LINK_MOI + LINK_MOI;
+      const d2 = LINK_MASS_2 * (LC2_SQ + L1_LC2 * cos2) + LINK_MOI;
+      const phi2 = M2_LC2_G * Math.cos(theta1 + theta2 - PI / 2.0);
+      const phi1 =
+        NEG_M2_L1_LC2 * (dtheta2 * dtheta2) * sin2 - TWO_M2_L1_LC2 * dtheta2 * dtheta1 * sin2 + M1LC1_M2L1_G * Math.cos(theta1 - PI / 2) + phi2;
+      const ddtheta2 = book
+        ? (torque + (d2 / d1) * phi1 - M2_L1_LC2 * (dtheta1 * dtheta1) * sin2 - phi2) / (M2_LC2_SQ_I2 - (d2 * d2) / d1)
+        : (torque + (d2 / d1) * phi1 - phi2) / (M2_LC2_SQ_I2 - (d2 * d2) / d1);
+      da = dtheta1;
+      db = dtheta2;
+      dc = -(d2 * ddtheta2 + phi1) / d1;
+      dd = ddtheta2;
+      if (stage === 0) {
+        k1a = da; k1b = db; k1c = dc; k1d = dd;
+      } else if (stage === 1) {
+        k2a = da; k2b = db; k2c = dc; k2d = dd;
+      } else if (stage === 2) {
+        k3a = da; k3b = db; k3c = dc; k3d = dd;
+      }
+    }
     const w = DT / 6.0;
-    let n0 = s0 + w * (k[0]! + 2 * k[4]! + 2 * k[8]! + k[12]!);
-    let n1 = s1 + w * (k[1]! + 2 * k[5]! + 2 * k[9]! + k[13]!);
-    let n2 = s2 + w * (k[2]! + 2 * k[6]! + 2 * k[10]! + k[14]!);
-    let n3 = s3 + w * (k[3]! + 2 * k[7]! + 2 * k[11]! + k[15]!);
+    let n0 = s0 + w * (k1a + 2 * k2a + 2 * k3a + da);
+    let n1 = s1 + w * (k1b + 2 * k2b + 2 * k3b + db);
+    let n2 = s2 + w * (k1c + 2 * k2c + 2 * k3c + dc);
+    let n3 = s3 + w * (k1d + 2 * k2d + 2 * k3d + dd);
     const twoPi = PI - -PI;
     while (n0 > PI) n0 = n0 - twoPi;
     while (n0 < -PI) n0 = n0 + twoPi;
@@ -128,27 +153,7 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     obs[3] = Math.sin(n1);
     obs[4] = n2;
     obs[5] = n3;
-    return { obs, reward: terminated ? 0.0 : -1.0, terminated, truncated: false, info: {} };
-  }
-
-  /** Gymnasium's `_dsdt`: writes (dtheta1, dtheta2, ddtheta1, ddtheta2) into `out` from `at`. */
-  private dsdt(theta1: number, theta2: number, dtheta1: number, dtheta2: number, a: number, out: Float64Array, at: number): void {
-    const cos2 = Math.cos(theta2), sin2 = Math.sin(theta2);
-    const d1 = M1_LC1_SQ + LINK_MASS_2 * (L1_SQ_PLUS_LC2_SQ + TWO_L1_LC2 * cos2) + LINK_MOI + LINK_MOI;
-    const d2 = LINK_MASS_2 * (LC2_SQ + L1_LC2 * cos2) + LINK_MOI;
-    const phi2 = M2_LC2_G * Math.cos(theta1 + theta2 - PI / 2.0);
-    const phi1 =
-      NEG_M2_L1_LC2 * (dtheta2 * dtheta2) * sin2 - TWO_M2_L1_LC2 * dtheta2 * dtheta1 * sin2 + M1LC1_M2L1_G * Math.cos(theta1 - PI / 2) + phi2;
-    let ddtheta2: number;
-    if (this.bookOrNips === 'book') {
-      ddtheta2 = (a + (d2 / d1) * phi1 - M2_L1_LC2 * (dtheta1 * dtheta1) * sin2 - phi2) / (M2_LC2_SQ_I2 - (d2 * d2) / d1);
-    } else {
-      ddtheta2 = (a + (d2 / d1) * phi1 - phi2) / (M2_LC2_SQ_I2 - (d2 * d2) / d1);
-    }
-    out[at] = dtheta1;
-    out[at + 1] = dtheta2;
-    out[at + 2] = -(d2 * ddtheta2 + phi1) / d1;
-    out[at + 3] = ddtheta2;
+    return new ClassicStep(obs, terminated ? 0.0 : -1.0, terminated, false, {});
   }
 
   private observe(): Float32Array {

@@ -2,7 +2,7 @@ import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../.
 import type { Scene } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
 import type { StepIntoResult, VectorizableEnv } from '../vector-block.js';
-import { booleanKwarg, checkKwargs, resetBounds, stateOption } from './util.js';
+import { ClassicStep, booleanKwarg, checkKwargs, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `CartPoleEnv` (Gymnasium's, in camelCase). */
 export interface CartPoleOptions {
@@ -122,7 +122,7 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
     obs[1] = xDot;
     obs[2] = theta;
     obs[3] = thetaDot;
-    return { obs, reward, terminated, truncated: false, info: {} };
+    return new ClassicStep(obs, reward, terminated, false, {});
   }
 
   /**

@@ -2,7 +2,7 @@ import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../.
 import type { Scene } from '../../core/scene.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
 import { mountainScene } from './mountain-car.js';
-import { checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
+import { ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `ContinuousMountainCarEnv`. */
 export interface ContinuousMountainCarOptions {
@@ -129,7 +129,7 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
     const obs = new Float32Array(2);
     obs[0] = position;
     obs[1] = velocity;
-    return { obs, reward, terminated, truncated: false, info: {} };
+    return new ClassicStep(obs, reward, terminated, false, {});
   }
 
   /** The valley curve, the car with its wheels and the flag (at 0.45), as Gymnasium's 600x400 frame draws them. */

@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
-import { checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
+import { ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `MountainCarEnv`. */
 export interface MountainCarOptions {
@@ -84,7 +84,7 @@ export class MountainCarEnv extends BaseEnv<Float32Array, number> {
     const obs = new Float32Array(2);
     obs[0] = position;
     obs[1] = velocity;
-    return { obs, reward: -1.0, terminated, truncated: false, info: {} };
+    return new ClassicStep(obs, -1.0, terminated, false, {});
   }
 
   /** The valley curve, the car with its wheels and the flag, as Gymnasium's 600x400 frame draws them. */

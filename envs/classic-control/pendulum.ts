@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
-import { checkKwargs, floorMod, numberKwarg, stateOption, toNumber } from './util.js';
+import { ClassicStep, checkKwargs, floorMod, numberKwarg, stateOption, toNumber } from './util.js';
 
 /** Keyword arguments of `PendulumEnv`. */
 export interface PendulumOptions {
@@ -95,7 +95,7 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
     newthdot = newthdot < -MAX_SPEED ? -MAX_SPEED : newthdot > MAX_SPEED ? MAX_SPEED : newthdot;
     s[0] = th + newthdot * DT;
     s[1] = newthdot;
-    return { obs: this.observe(), reward: -costs, terminated: false, truncated: false, info: {} };
+    return new ClassicStep(this.observe(), -costs, false, false, {});
   }
 
   private observe(): Float32Array {

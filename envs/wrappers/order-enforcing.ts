@@ -9,7 +9,7 @@ export class OrderEnforcing<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<
   private state: 'fresh' | 'running' | 'ended' = 'fresh';
 
   override reset(args?: ResetArgs): ResetResult<O> {
-    const result = super.reset(args);
+    const result = this.env.reset(args) as ResetResult<O>;
     this.state = 'running';
     return result;
   }
@@ -23,7 +23,8 @@ export class OrderEnforcing<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<
           : `${id}: Expected reset() after the episode ended (terminated or truncated), got another step(). Call env.reset() to start a new episode.`,
       );
     }
-    const result = super.step(action);
+    // A direct call (not super.step) keeps this call site monomorphic: one inner env type per wrapper.
+    const result = this.env.step(action) as StepResult<O>;
     if (result.terminated || result.truncated) this.state = 'ended';
     return result;
   }

@@ -1,15 +1,11 @@
 import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidAction, InvalidObservation, describeValue } from '../../core/errors.js';
-import { describeSpace, explainNotContained, type AnySpace } from '../../core/spaces.js';
+import { explainNotContained, type AnySpace } from '../../core/spaces.js';
 
-/** A fast membership test for the spaces actions are checked against on every step. */
-function actionTest(space: AnySpace): (x: unknown) => boolean {
-  if (space.kind === 'discrete') {
-    const lo = space.start, hi = space.start + space.n;
-    return (x) => typeof x === 'number' && Number.isInteger(x) && x >= lo && x < hi;
-  }
-  return (x) => explainNotContained(space, x) === null;
-}
+// Which fast per-step action test applies: a discrete range, numeric box bounds, or only the general check.
+const TEST_DISCRETE = 0;
+const TEST_BOX = 1;
+const TEST_GENERAL = 2;
 
 /**
  * Validates an environment against its own spaces: every action (an action outside the action space throws
@@ -19,11 +15,57 @@ function actionTest(space: AnySpace): (x: unknown) => boolean {
 export class PassiveEnvChecker<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A, E> {
   private checkedReset = false;
   private checkedStep = false;
-  private readonly isValidAction: (x: unknown) => boolean;
+  // The per-step action test reads these plain fields (no closure call): a discrete range [lo, hi), or a
+  // box's bounds. It only ever answers "certainly valid"; anything else goes to explainNotContained, so the
+  // accepted set and the messages are exactly those of the general check.
+  private readonly testKind: number;
+  private readonly lo: number;
+  private readonly hi: number;
+  private readonly boxLow: Float64Array;
+  private readonly boxHigh: Float64Array;
+  private readonly boxInteger: boolean;
 
   constructor(env: E) {
     super(env);
-    this.isValidAction = actionTest(env.actionSpace);
+    const space = env.actionSpace as AnySpace;
+    this.lo = 0;
+    this.hi = 0;
+    this.boxLow = new Float64Array(0);
+    this.boxHigh = new Float64Array(0);
+    this.boxInteger = false;
+    if (space.kind === 'discrete') {
+      this.testKind = TEST_DISCRETE;
+      this.lo = space.start;
+      this.hi = space.start + space.n;
+    } else if (space.kind === 'box') {
+      this.testKind = TEST_BOX;
+      this.boxLow = Float64Array.from(space.low);
+      this.boxHigh = Float64Array.from(space.high);
+      this.boxInteger = space.dtype === 'uint8' || space.dtype === 'int32';
+    } else {
+      this.testKind = TEST_GENERAL;
+    }
+  }
+
+  /** True when `x` is certainly in the action space (false may still be valid: ask explainNotContained). */
+  private quickValid(x: unknown): boolean {
+    if (this.testKind === TEST_DISCRETE) {
+      return typeof x === 'number' && x >= this.lo && x < this.hi && Number.isInteger(x);
+    }
+    if (this.testKind === TEST_BOX) {
+      if (!(x instanceof Float32Array || x instanceof Float64Array || Array.isArray(x))) return false;
+      const v = x as ArrayLike<unknown>;
+      const low = this.boxLow, high = this.boxHigh, n = low.length;
+      if (v.length !== n) return false;
+      for (let i = 0; i < n; i++) {
+        const e = v[i];
+        // NaN fails both comparisons.
+        if (typeof e !== 'number' || !(e >= low[i]! && e <= high[i]!)) return false;
+        if (this.boxInteger && !Number.isInteger(e)) return false;
+      }
+      return true;
+    }
+    return false;
   }
 
   private get label(): string {
@@ -31,7 +73,7 @@ export class PassiveEnvChecker<O, A, E extends AnyEnv = Env<O, A>> extends Wrapp
   }
 
   override reset(args?: ResetArgs): ResetResult<O> {
-    const result = super.reset(args);
+    const result = this.env.reset(args) as ResetResult<O>;
     if (!this.checkedReset) {
       this.checkedReset = true;
       if (result === null || typeof result !== 'object' || !('obs' in result)) {
@@ -43,11 +85,12 @@ export class PassiveEnvChecker<O, A, E extends AnyEnv = Env<O, A>> extends Wrapp
   }
 
   override step(action: A): StepResult<O> {
-    if (!this.isValidAction(action)) {
-      const why = explainNotContained(this.actionSpace, action) ?? `Expected an action in ${describeSpace(this.actionSpace)}.`;
-      throw new InvalidAction(`${this.label}: invalid action. ${why}`);
+    if (!this.quickValid(action)) {
+      const why = explainNotContained(this.actionSpace, action);
+      if (why !== null) throw new InvalidAction(`${this.label}: invalid action. ${why}`);
     }
-    const result = super.step(action);
+    // A direct call (not super.step) keeps this call site monomorphic: one env type per checker.
+    const result = this.env.step(action) as StepResult<O>;
     const reward = result.reward;
     if (typeof reward !== 'number' || !Number.isFinite(reward)) {
       throw new InvalidObservation(`${this.label}: Expected step() to return a finite number reward, got ${describeValue(reward)}.`);

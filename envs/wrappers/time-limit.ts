@@ -25,11 +25,12 @@ export class TimeLimit<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A,
       throw new InvalidConfig(`Expected reset option elapsedSteps to be a non-negative integer, got ${describeValue(start)}.`);
     }
     this.elapsedSteps = (start as number | undefined) ?? 0;
-    return super.reset(args);
+    return this.env.reset(args) as ResetResult<O>;
   }
 
   override step(action: A): StepResult<O> {
-    const result = super.step(action);
+    // A direct call (not super.step) keeps this call site monomorphic; the inner result is passed through.
+    const result = this.env.step(action) as StepResult<O>;
     this.elapsedSteps++;
     if (this.elapsedSteps >= this.maxEpisodeSteps) result.truncated = true;
     return result;
