@@ -1,0 +1,260 @@
+/**
+ * The viewer's JSON API over a runs folder, as plain async functions (the HTTP layer is render/server.ts).
+ * A runs folder holds run folders (`<algo>-<env>-<timestamp>/` with config.json, metrics.jsonl, episodes/);
+ * a single run folder may be served on its own. Broken lines and corrupt episodes are reported, never thrown
+ * to the client: a live run's last line is often half-written.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { CorruptFile } from '../core/errors.js';
+import type { Scene } from '../core/scene.js';
+import { loadEpisodeFile } from './server-episodes.js';
+import { resolveFileInside, resolveInside } from './server-files.js';
+
+/** One run as `/api/runs` lists it. */
+export interface RunInfo {
+  /** Folder name, used in every other API path. */
+  name: string;
+  /** Algorithm and env id from config.json when it names them. */
+  algo: string | null;
+  env: string | null;
+  hasMetrics: boolean;
+  /** Number of `*.ndjson` files in episodes/. */
+  episodes: number;
+  /** Last modification of the run (ms since the epoch), newest first in the list. */
+  modified: number;
+  /** config.json, or `null` when missing or unreadable. */
+  config: Record<string, unknown> | null;
+}
+
+/** One metrics.jsonl line: `kind` ('episode' | 'log' | 'eval'), `step`, and numbers such as return, loss, epsilon. */
+export interface MetricsRow {
+  kind?: string;
+  step: number;
+  [key: string]: number | string | boolean | null | undefined;
+}
+
+/** A line the reader skipped, 1-based. */
+export interface SkippedLine {
+  line: number;
+  reason: string;
+}
+
+/** `/api/runs/<run>/metrics`. */
+export interface MetricsResponse {
+  run: string;
+  rows: MetricsRow[];
+  skipped: SkippedLine[];
+}
+
+/** One recording as `/api/runs/<run>/episodes` lists it. */
+export interface EpisodeListing {
+  file: string;
+  ok: boolean;
+  /** Episode index in the run, when the header says it. */
+  episode: number | null;
+  /** Sum of the recorded rewards and number of recorded steps (null for a corrupt file). */
+  return: number | null;
+  length: number | null;
+  /** Why the file cannot be played (corrupt or truncated), for a corrupt file. */
+  error: string | null;
+}
+
+/** One recorded step: the scene after the step, its reward, and optional value estimates. */
+export interface EpisodeFrame {
+  scene: Scene;
+  reward: number;
+  /** A value estimate V(s) or max Q(s, .), when the recording has one. */
+  value: number | null;
+  /** Per-action values Q(s, .), when the recording has them. */
+  q: number[] | null;
+  action: unknown;
+}
+
+/** `/api/runs/<run>/episodes/<file>`: the header and every frame (frame 0 is the reset scene when recorded). */
+export interface EpisodeData {
+  file: string;
+  header: Record<string, unknown>;
+  /** Frames per second for real-time playback. */
+  fps: number;
+  frames: EpisodeFrame[];
+}
+
+const EPISODE_FILE = /^[\w.+-]+\.ndjson$/;
+const RUN_MARKERS = ['config.json', 'metrics.jsonl', 'episodes'];
+
+/** Whether `dir` is itself a run folder (it holds config.json, metrics.jsonl or episodes/). */
+export async function isRunFolder(dir: string): Promise<boolean> {
+  for (const m of RUN_MARKERS) {
+    try {
+      await stat(join(dir, m));
+      return true;
+    } catch {
+      // not this marker
+    }
+  }
+  return false;
+}
+
+/** The runs a root serves: itself when it is a run folder, else its sub-folders that are runs. */
+async function runFolders(runsDir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (await isRunFolder(runsDir)) {
+    out.set(basename(runsDir), runsDir);
+    return out;
+  }
+  let entries: string[];
+  try {
+    entries = await readdir(runsDir);
+  } catch {
+    return out;
+  }
+  for (const name of entries.sort()) {
+    const dir = join(runsDir, name);
+    try {
+      // A symlinked run that leaves the folder is not served, so it is not listed either.
+      if ((await resolveInside(runsDir, [name])) !== null && (await isRunFolder(dir))) out.set(name, dir);
+    } catch {
+      // outside the runs folder
+    }
+  }
+  return out;
+}
+
+/** The folder of run `name` (inside `runsDir`, symlinks checked), or `null` when there is no such run. */
+export async function runDir(runsDir: string, name: string): Promise<string | null> {
+  const dir = (await runFolders(runsDir)).get(name);
+  if (dir === undefined) return null;
+  // A run named by the root itself resolves to the root; any other must stay inside it.
+  return dir === runsDir ? resolveInside(runsDir, []) : resolveInside(runsDir, [name]);
+}
+
+async function readJson(path: string): Promise<Record<string, unknown> | null> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function mtime(path: string): Promise<number> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** `/api/runs`: every run, newest first. */
+export async function listRuns(runsDir: string): Promise<RunInfo[]> {
+  const runs: RunInfo[] = [];
+  for (const [name, dir] of await runFolders(runsDir)) {
+    const config = await readJson(join(dir, 'config.json'));
+    const files = await episodeFiles(dir);
+    const modified = Math.max(await mtime(dir), await mtime(join(dir, 'metrics.jsonl')), await mtime(join(dir, 'episodes')));
+    const str = (k: string): string | null => (typeof config?.[k] === 'string' ? (config[k] as string) : null);
+    runs.push({
+      name,
+      algo: str('algo') ?? str('algorithm'),
+      env: str('env') ?? str('envId'),
+      hasMetrics: (await mtime(join(dir, 'metrics.jsonl'))) > 0,
+      episodes: files.length,
+      modified,
+      config,
+    });
+  }
+  return runs.sort((a, b) => b.modified - a.modified || a.name.localeCompare(b.name));
+}
+
+/** Parses metrics.jsonl text: objects with a numeric `step` are kept, anything else is reported by line. */
+export function parseMetrics(text: string): { rows: MetricsRow[]; skipped: SkippedLine[] } {
+  const rows: MetricsRow[] = [];
+  const skipped: SkippedLine[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      skipped.push({ line: i + 1, reason: i === lines.length - 1 ? 'Expected a JSON object, got a truncated last line.' : 'Expected a JSON object, got text that is not JSON.' });
+      continue;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || typeof (v as MetricsRow).step !== 'number') {
+      skipped.push({ line: i + 1, reason: 'Expected an object with a numeric "step", got something else.' });
+      continue;
+    }
+    rows.push(v as MetricsRow);
+  }
+  return { rows, skipped };
+}
+
+/** `/api/runs/<run>/metrics`. A missing metrics.jsonl gives no rows. */
+export async function readMetrics(dir: string, run: string): Promise<MetricsResponse> {
+  let text = '';
+  try {
+    text = await readFile(join(dir, 'metrics.jsonl'), 'utf8');
+  } catch {
+    // no metrics yet
+  }
+  return { run, ...parseMetrics(text) };
+}
+
+async function episodeFiles(dir: string): Promise<string[]> {
+  try {
+    const names = (await readdir(join(dir, 'episodes'))).filter((n) => EPISODE_FILE.test(n));
+    // episode-2 before episode-10
+    return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  } catch {
+    return [];
+  }
+}
+
+/** Parsed episodes keyed by real path, reused while size and mtime are unchanged. */
+const listingCache = new Map<string, { size: number; mtime: number; listing: EpisodeListing }>();
+
+/** `/api/runs/<run>/episodes`: every recording with its return and length; corrupt ones carry `error`. */
+export async function listEpisodes(dir: string): Promise<EpisodeListing[]> {
+  const out: EpisodeListing[] = [];
+  for (const file of await episodeFiles(dir)) {
+    let path: string | null;
+    try {
+      path = await resolveFileInside(dir, ['episodes', file]);
+    } catch {
+      continue; // a symlink out of the run is not listed
+    }
+    if (path === null) continue;
+    const s = await stat(path);
+    const cached = listingCache.get(path);
+    if (cached && cached.size === s.size && cached.mtime === s.mtimeMs) {
+      out.push(cached.listing);
+      continue;
+    }
+    let listing: EpisodeListing;
+    try {
+      const ep = await loadEpisodeFile(path, file);
+      let ret = 0;
+      for (const f of ep.frames) ret += f.reward;
+      const idx = ep.header.episode;
+      listing = { file, ok: true, episode: typeof idx === 'number' ? idx : null, return: ret, length: ep.frames.length, error: null };
+    } catch (err) {
+      listing = { file, ok: false, episode: null, return: null, length: null, error: err instanceof CorruptFile ? err.message : String(err) };
+    }
+    listingCache.set(path, { size: s.size, mtime: s.mtimeMs, listing });
+    out.push(listing);
+  }
+  return out;
+}
+
+/**
+ * `/api/runs/<run>/episodes/<file>`: the episode, `null` when there is no such file. Throws `CorruptFile`
+ * for a truncated or corrupt recording and `ForbiddenPath` for a name or symlink that leaves the run.
+ */
+export async function readEpisodeData(dir: string, file: string): Promise<EpisodeData | null> {
+  if (!EPISODE_FILE.test(file)) return null;
+  const path = await resolveFileInside(dir, ['episodes', file]);
+  if (path === null) return null;
+  return loadEpisodeFile(path, file);
+}
