@@ -246,7 +246,7 @@ export interface DqnProgress {
   /** Mean return of the last 100 finished episodes (NaN before the first). */
   meanReturn: number;
   epsilon: number;
-  /** Mean TD loss since the previous progress report (NaN before learning starts). */
+  /** Mean TD loss since the previous progress report, or of the last training round (NaN before learning starts). */
   loss: number;
   /** Gradient steps taken so far. */
   updates: number;
@@ -576,10 +576,13 @@ class Dqn<O> implements DqnAgent<O> {
 
     const started = performance.now();
     const fps = () => ((this.state.step - startStep) * 1000) / Math.max(1, performance.now() - started);
+    let lastLoss = NaN;
     let lossWindowSum = 0;
     let lossWindowCount = 0;
     const progress = (): DqnProgress => {
-      const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : NaN;
+      // Between training rounds, show the last round's loss rather than nothing.
+      const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : lastLoss;
+      lastLoss = loss;
       if (this.lossCount > 0) {
         lossWindowSum += this.lossSum;
         lossWindowCount += this.lossCount;
