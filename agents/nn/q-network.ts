@@ -42,6 +42,8 @@ export interface QNetworkConfig {
   /** tfjs engine: dense matMul with tfjs's gradient ('stock') or explicit transposes ('transposed');
       'auto' (default) = transposed on wasm, where it trains 3.5-6x faster, stock elsewhere. */
   tfjsMatMul?: 'auto' | 'stock' | 'transposed';
+  /** The train batch size you expect to use; only engine 'auto' reads it (default 32, SB3's DQN batch). */
+  batchSize?: number;
 }
 
 /** A Q-function over discrete actions. All arrays are row-major Float32Arrays; no tensor escapes. */
@@ -154,6 +156,9 @@ export function resolveQNetworkConfig(
   oneOf('engine', c.engine, ['auto', 'plain', 'tfjs'] as const);
   if (typeof c.seed !== 'number' || !Number.isSafeInteger(c.seed) || c.seed < 0) {
     throw new InvalidConfig(`Expected seed to be a non-negative integer, got ${describeValue(c.seed)}.`);
+  }
+  if (c.batchSize !== undefined && !isPositiveInt(c.batchSize)) {
+    throw new InvalidConfig(`Expected batchSize to be a positive integer, got ${describeValue(c.batchSize)}.`);
   }
   if (c.tfjsMatMul !== undefined) oneOf('tfjsMatMul', c.tfjsMatMul, ['auto', 'stock', 'transposed'] as const);
   if (c.conv !== undefined) {

@@ -121,9 +121,10 @@ export class TfjsQ implements QFunction {
     this.eps = optimizerEpsilon(config);
     const id = nextId++;
     const init = initParams(config);
-    this.vars = init.map((p) => tf.variable(tf.tensor(p.data, p.shape), true, `rxgym_q${id}/${p.name}`));
+    // tf.variable() copies its initial value, which tidy then releases.
+    this.vars = init.map((p) => tf.tidy(() => tf.variable(tf.tensor(p.data, p.shape), true, `rxgym_q${id}/${p.name}`)));
     this.slots = optimizerSlots(config).map((slot) =>
-      init.map((p) => tf.variable(tf.zeros(p.shape), false, `rxgym_q${id}/${p.name}/${slot}`)),
+      init.map((p) => tf.tidy(() => tf.variable(tf.zeros(p.shape), false, `rxgym_q${id}/${p.name}/${slot}`))),
     );
   }
 

@@ -1,0 +1,129 @@
+/**
+ * Q-network engine speed: train steps/s (forward, Huber on Q(s,a), backward, clipping, Adam) and act latency
+ * (one observation -> greedy action) for the plain Float32Array MLP and tfjs on wasm (stock and explicit-transpose
+ * matMul) and on cpu. Medians of 5 repeats. Also a DQN-shaped cycle (SB3 CartPole defaults: 4 acts, then one
+ * train step and one target-network predict on batch 32) as env steps/s with the env itself left out.
+ *
+ *   npm run bench -- nn [--quick] [--engines plain,wasm,wasm-stock,cpu] [--nets 4-64-64-2,8-256-256-4] [--batches 32,64]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describeBackend, initBackend } from '../agents/nn/backend.js';
+import { qNetwork } from '../agents/nn/q-network.js';
+import type { QFunction, QNetworkConfig } from '../agents/nn/q-network.js';
+import { Rng } from '../core/rng.js';
+
+type EngineName = 'plain' | 'wasm' | 'wasm-stock' | 'cpu';
+
+const ALL_ENGINES: EngineName[] = ['plain', 'wasm', 'wasm-stock', 'cpu'];
+const ENGINE_LABEL: Record<EngineName, string> = {
+  plain: 'plain',
+  wasm: 'tfjs-wasm (transposed-grad matMul)',
+  'wasm-stock': 'tfjs-wasm (stock matMul)',
+  cpu: 'tfjs-cpu',
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs fn repeatedly for at least `ms` milliseconds (and `minIters` calls); returns calls per second. */
+function rate(fn: () => void, ms: number, minIters = 2): number {
+  const t0 = performance.now();
+  let n = 0;
+  let t = t0;
+  while (n < minIters || t - t0 < ms) {
+    fn();
+    n++;
+    t = performance.now();
+  }
+  return (n * 1000) / (t - t0);
+}
+
+function parseList(args: string[], flag: string): string[] | null {
+  const i = args.indexOf(flag);
+  return i >= 0 && args[i + 1] ? args[i + 1]!.split(',') : null;
+}
+
+async function build(engine: EngineName, net: number[], lrSeed: number): Promise<QFunction> {
+  const [obsDim, ...rest] = net;
+  const numActions = rest.pop()!;
+  const base: Partial<QNetworkConfig> & { obsDim: number; numActions: number } = {
+    obsDim: obsDim!, numActions, hidden: rest, learningRate: 1e-4, maxGradNorm: 10, seed: lrSeed,
+  };
+  if (engine === 'plain') return qNetwork({ ...base, engine: 'plain' });
+  await initBackend(engine === 'cpu' ? 'cpu' : 'wasm');
+  return qNetwork({ ...base, engine: 'tfjs', tfjsMatMul: engine === 'wasm-stock' ? 'stock' : engine === 'wasm' ? 'transposed' : 'auto' });
+}
+
+/** Prints the benchmark tables. */
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const repeats = quick ? 3 : 5;
+  const ms = quick ? 80 : 150;
+  const engines = (parseList(args, '--engines') ?? ALL_ENGINES) as EngineName[];
+  const nets = (parseList(args, '--nets') ?? ['4-64-64-2', '4-256-256-2', '8-256-256-4']).map((s) => s.split('-').map(Number));
+  const batches = (parseList(args, '--batches') ?? ['32', '64', '256']).map(Number);
+
+  console.log(describeBackend(await initBackend('wasm')));
+  console.log(`node ${process.version}; medians of ${repeats} repeats of >= ${ms} ms each\n`);
+  const rng = new Rng(0);
+
+  console.log('train steps/s (forward + Huber + backward + clip + Adam)');
+  console.log(['net / batch'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(36))].join(''));
+  const actRows: string[] = [];
+  const cycleRows: string[] = [];
+  for (const net of nets) {
+    const obsDim = net[0]!;
+    const numActions = net[net.length - 1]!;
+    const actCells: string[] = [];
+    for (const batch of batches) {
+      const obs = new Float32Array(batch * obsDim).map(() => rng.uniform(-1, 1));
+      const actions = new Int32Array(batch).map(() => rng.int(numActions));
+      const targets = new Float32Array(batch).map(() => rng.uniform(-1, 1));
+      const cells: string[] = [];
+      for (const engine of engines) {
+        const q = await build(engine, net, 1);
+        q.fit(obs, actions, targets, batch); // warm-up (JIT, tfjs kernels, optimiser slots)
+        const runs = Array.from({ length: repeats }, () => rate(() => q.fit(obs, actions, targets, batch), ms));
+        cells.push(median(runs).toFixed(0).padStart(36));
+        q.dispose();
+      }
+      console.log([`${net.join('-')} / ${batch}`.padEnd(18), ...cells].join(''));
+    }
+    // Act latency and the DQN-shaped cycle do not depend on the train batch size list.
+    const one = new Float32Array(obsDim).map(() => rng.uniform(-1, 1));
+    const b32 = new Float32Array(32 * obsDim).map(() => rng.uniform(-1, 1));
+    const a32 = new Int32Array(32).map(() => rng.int(numActions));
+    const t32 = new Float32Array(32);
+    const q32 = new Float32Array(32 * numActions);
+    const cycleCells: string[] = [];
+    for (const engine of engines) {
+      const q = await build(engine, net, 2);
+      const target = q.clone();
+      for (let i = 0; i < 50; i++) q.act(one);
+      const runs = Array.from({ length: repeats }, () => 1e6 / rate(() => q.act(one), ms / 2, 20));
+      actCells.push(median(runs).toFixed(1).padStart(36));
+      const cycle = () => {
+        for (let k = 0; k < 4; k++) q.act(one);
+        target.predict(b32, 32, q32);
+        q.fit(b32, a32, t32, 32);
+      };
+      cycle();
+      const cycles = Array.from({ length: repeats }, () => rate(cycle, ms));
+      cycleCells.push((median(cycles) * 4).toFixed(0).padStart(36));
+      target.dispose();
+      q.dispose();
+    }
+    actRows.push([`${net.join('-')}`.padEnd(18), ...actCells].join(''));
+    cycleRows.push([`${net.join('-')}`.padEnd(18), ...cycleCells].join(''));
+  }
+  console.log('\nact latency, us per call (one observation -> greedy action)');
+  console.log(['net'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(36))].join(''));
+  for (const r of actRows) console.log(r);
+  console.log('\nDQN cycle (4 x act, target predict 32, train step 32) as env steps/s, env excluded');
+  console.log(['net'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(36))].join(''));
+  for (const r of cycleRows) console.log(r);
+  console.log(`\ntensors alive at exit: ${tf.memory().numTensors}`);
+}
