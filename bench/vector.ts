@@ -7,11 +7,10 @@
  * Usage: `npm run bench -- vector [--envs N] [--seconds S] [--async]`
  *
  * Random actions are drawn before timing (a ring of 256 action batches); autoresets are inside the loop.
- * Bytes per step: heap growth over a burst of steps short enough to fit in the young generation, between two
- * forced GCs (median of 5 bursts).
+ * Bytes per env-step: bytes allocated on the JS heap over 5000 vector steps (heap growth plus everything the
+ * GCs during the run freed, from v8's GCProfiler), median of 5.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { Wrapper, type AnyEnv } from '../core/env.js';
 import { Rng } from '../core/rng.js';
 import '../envs/builtin.js';
@@ -22,8 +21,17 @@ import { AsyncVectorEnv, SyncVectorEnv } from '../envs/vector.js';
 const GYMNASIUM_SYNC_VECTOR = 81_000;
 const NUMPY_VECTORISED = 200_000;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+/** Bytes allocated on the JS heap while `f` runs: the heap's growth plus what every GC in between freed. */
+export function allocatedBytes(f: () => void): number {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const start = getHeapStatistics().used_heap_size;
+  f();
+  const end = getHeapStatistics().used_heap_size;
+  let freed = 0;
+  for (const gc of profiler.stop()?.statistics ?? []) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+  return end - start + freed;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,15 +67,8 @@ function measureSync(vec: SyncVectorEnv, seconds: number): Measure {
     run(steps);
     rates.push((steps * vec.numEnvs) / ((performance.now() - t0) / 1000));
   }
-  // A burst of 2000 vector steps allocates < 16 MB unless a step allocates > 500 bytes per env.
   const bytes: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    run(2000);
-    const after = process.memoryUsage().heapUsed;
-    bytes.push(Math.max(0, after - before) / (2000 * vec.numEnvs));
-  }
+  for (let r = 0; r < 5; r++) bytes.push(allocatedBytes(() => run(5000)) / (5000 * vec.numEnvs));
   vec.close();
   return { envStepsPerSec: median(rates), bytesPerStep: median(bytes), fastPath: vec.fastPath };
 }
