@@ -110,7 +110,15 @@ export async function initBackend(preference: 'auto' | BackendName = 'auto'): Pr
   }
   // Loading other candidates may have switched the active backend; make the chosen one current.
   if (tf.getBackend() !== chosen) await tf.setBackend(chosen);
+  selected = chosen;
   return backendInfo();
+}
+
+let selected: BackendName | null = null;
+
+/** The backend the last `initBackend()` activated, or null when it has not run in this process. */
+export function selectedBackend(): BackendName | null {
+  return selected;
 }
 
 /** Describes the currently active tfjs backend (after `initBackend()`; before it, tfjs's own default). */

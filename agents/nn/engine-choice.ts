@@ -17,7 +17,7 @@
  * runs tfjs. On tfjs's pure-JS cpu backend tfjs is slower than plain at every MLP size (dispatch ~2 us/op and
  * matMul slower than the plain loops), so MLPs stay plain there. Conv torsos and layer norm exist only in tfjs.
  */
-import * as tf from '@tensorflow/tfjs';
+import { selectedBackend } from './backend.js';
 import type { QNetworkConfig } from './q-network.js';
 import { outputWidth } from './params.js';
 
@@ -32,8 +32,11 @@ export function macsPerSample(config: QNetworkConfig): number {
   return macs;
 }
 
-/** The engine 'auto' resolves to for this config on the current tfjs backend. */
-export function chooseEngine(config: QNetworkConfig, backend: string = tf.getBackend()): 'plain' | 'tfjs' {
+/**
+ * The engine 'auto' resolves to for this config on `backend`: by default the one `initBackend()` chose, or, before
+ * it has run, wasm (always installed), so that a caller can decide whether it needs `initBackend()` at all.
+ */
+export function chooseEngine(config: QNetworkConfig, backend: string = selectedBackend() ?? 'wasm'): 'plain' | 'tfjs' {
   if (config.conv || config.layerNorm) return 'tfjs';
   if (backend !== 'wasm' && backend !== 'tensorflow') return 'plain';
   return (config.batchSize ?? 32) * macsPerSample(config) <= PLAIN_WORK_LIMIT ? 'plain' : 'tfjs';

@@ -186,7 +186,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /**
  * Builds a Q-network. Defaults are `DEFAULT_Q_NETWORK_CONFIG` (SB3's DQN). The tfjs engine runs on the current tfjs
- * backend: call `await initBackend()` first to get tfjs-node or wasm instead of tfjs's cpu fallback.
+ * backend: call `await initBackend()` first to get tfjs-node or wasm instead of tfjs's cpu fallback. Engine 'auto'
+ * follows `chooseEngine()` (plain below batchSize x multiply-adds per sample ~ 500k, tfjs above).
  */
 export function qNetwork(config: Partial<QNetworkConfig> & { obsDim: number; numActions: number }): QFunction {
   const c = resolveQNetworkConfig(config);
