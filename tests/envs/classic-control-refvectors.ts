@@ -38,7 +38,14 @@ export interface RefCase {
 export interface RefFile {
   file: string;
   env_id: string;
+  /** Constructor keyword arguments of the recording (Gymnasium's `env_kwargs`), in rxgym's camelCase. */
+  kwargs: Record<string, unknown>;
   cases: RefCase[];
+}
+
+/** `sutton_barto_reward` -> `suttonBartoReward`. */
+function camelCase(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,8 +58,9 @@ export function loadRefFiles(envId: string): RefFile[] {
     .filter((f) => f.endsWith('.json') && (f === `${envId}.json` || f.startsWith(`${envId}.`) || f.startsWith(`${envId}__`)))
     .sort();
   return names.map((name) => {
-    const data = JSON.parse(readFileSync(join(refDir, name), 'utf8')) as RefFile;
-    return { file: name, env_id: data.env_id, cases: data.cases };
+    const data = JSON.parse(readFileSync(join(refDir, name), 'utf8')) as RefFile & { env_kwargs?: Record<string, unknown> };
+    const kwargs = Object.fromEntries(Object.entries(data.env_kwargs ?? {}).map(([k, v]) => [camelCase(k), v]));
+    return { file: name, env_id: data.env_id, kwargs, cases: data.cases };
   });
 }
 
