@@ -1,5 +1,5 @@
 import { Wrapper, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
-import { box, type BoxArray, type BoxDtype, type BoxSpace } from '../../core/spaces.js';
+import { box, type BoxSpace } from '../../core/spaces.js';
 import { boxSpace } from './validate.js';
 
 /**
@@ -9,20 +9,18 @@ import { boxSpace } from './validate.js';
  */
 export class ClipAction<E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, Float32Array | Float64Array, E> {
   private readonly inner: BoxSpace;
-  private readonly buffer: BoxArray<BoxDtype>;
 
   constructor(env: E) {
     super(env);
     const space = boxSpace('ClipAction', 'action space', env.actionSpace, true);
     this.inner = space;
     this.actionSpace = box({ low: -Infinity, high: Infinity, shape: space.shape, dtype: space.dtype as 'float32' });
-    this.buffer = space.dtype === 'float64' ? new Float64Array(space.low.length) : new Float32Array(space.low.length);
   }
 
   override step(action: Float32Array | Float64Array): StepResult<O> {
     const { low, high } = this.inner;
-    // A fresh array per step: the env may keep the action (e.g. in info), so the buffer cannot be shared.
-    const clipped = this.buffer.slice();
+    // A fresh array per step: the env may keep the action it was given, so a shared buffer could change under it.
+    const clipped = this.inner.dtype === 'float64' ? new Float64Array(low.length) : new Float32Array(low.length);
     for (let i = 0; i < clipped.length; i++) {
       const x = action[i]!;
       clipped[i] = x < low[i]! ? low[i]! : x > high[i]! ? high[i]! : x;
