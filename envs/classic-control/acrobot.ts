@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
-import { ClassicStep, checkKwargs, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, checkKwargs, resetBounds, stateOption } from './util.js';
 
 const PI = Math.PI;
 const DT = 0.2;
@@ -66,6 +66,10 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
   torqueNoiseMax = 0.0;
   /** `'book'` (default, Gymnasium's) or `'nips'`: the paper's equations, missing a term. */
   bookOrNips: 'book' | 'nips' = 'book';
+  // cos and sin of theta2 as last observed, keyed by the exact angle (NaN: none), reused by the next step.
+  private trigAngle = NaN;
+  private trigCos = 0;
+  private trigSin = 0;
 
   /** Acrobot takes no keyword arguments (besides `renderMode`). */
   constructor(options: Record<string, unknown> = {}) {
@@ -82,10 +86,11 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     if (given !== null) {
       for (let i = 0; i < 4; i++) s[i] = given[i]!;
     } else {
-      const [low, high] = resetBounds(options, -0.1, 0.1, 'Acrobot');
+      const bounds = resetBounds(options, -0.1, 0.1, 'Acrobot');
+      const low = bounds[0]!, high = bounds[1]!;
       for (let i = 0; i < 4; i++) s[i] = Math.fround(this.rng.uniform(low, high));
     }
-    return { obs: this.observe(), info: {} };
+    return new ClassicReset(this.observe(), {});
   }
 
   /** One RK4 step of 0.2 s with torque -1 (action 0), 0 (1) or +1 (2). */
@@ -106,8 +111,17 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
       const theta2 = stage === 0 ? s1 : s1 + h * db;
       const dtheta1 = stage === 0 ? s2 : s2 + h * dc;
       const dtheta2 = stage === 0 ? s3 : s3 + h * dd;
-      // Gymnasium's `_dsdt`, grouped exactly as Python evaluates it.
-      const cos2 = Math.cos(theta2), sin2 = Math.sin(theta2);
+      // Gymnasium's `_dsdt`, grouped exactly as Python evaluates it. At stage 0, theta2 is the state's, whose
+      // cosine and sine the previous observation already computed (kept with the exact angle they belong to; not
+      // for 0, whose sine keeps the sign of a -0).
+      let cos2: number, sin2: number;
+      if (stage === 0 && theta2 === this.trigAngle && theta2 !== 0) {
+        cos2 = this.trigCos;
+        sin2 = this.trigSin;
+      } else {
+        cos2 = Math.cos(theta2);
+        sin2 = Math.sin(theta2);
+      }
       const d1 = M1_LC1_SQ + LINK_MASS_2 * (L1_SQ_PLUS_LC2_SQ + TWO_L1_LC2 * cos2) + LINK_MOI + LINK_MOI;
       const d2 = LINK_MASS_2 * (LC2_SQ + L1_LC2 * cos2) + LINK_MOI;
       const phi2 = M2_LC2_G * Math.cos(theta1 + theta2 - PI / 2.0);
@@ -147,10 +161,14 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     const c0 = Math.cos(n0);
     const terminated = -c0 - Math.cos(n1 + n0) > 1.0;
     const obs = new Float32Array(6);
+    const c1 = Math.cos(n1), s1n = Math.sin(n1);
+    this.trigAngle = n1;
+    this.trigCos = c1;
+    this.trigSin = s1n;
     obs[0] = c0;
     obs[1] = Math.sin(n0);
-    obs[2] = Math.cos(n1);
-    obs[3] = Math.sin(n1);
+    obs[2] = c1;
+    obs[3] = s1n;
     obs[4] = n2;
     obs[5] = n3;
     return new ClassicStep(obs, terminated ? 0.0 : -1.0, terminated, false, {});

@@ -2,7 +2,7 @@ import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../.
 import type { Scene } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
 import type { StepIntoResult, VectorizableEnv } from '../vector-block.js';
-import { ClassicStep, booleanKwarg, checkKwargs, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, booleanKwarg, checkKwargs, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `CartPoleEnv` (Gymnasium's, in camelCase). */
 export interface CartPoleOptions {
@@ -72,11 +72,12 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
     if (given !== null) {
       for (let i = 0; i < 4; i++) s[i] = given[i]!;
     } else {
-      const [low, high] = resetBounds(options, -0.05, 0.05, 'CartPole');
+      const bounds = resetBounds(options, -0.05, 0.05, 'CartPole');
+      const low = bounds[0]!, high = bounds[1]!;
       for (let i = 0; i < 4; i++) s[i] = this.rng.uniform(low, high);
     }
     this.stepsBeyondTerminated = -1;
-    return { obs: this.observe(), info: {} };
+    return new ClassicReset(this.observe(), {});
   }
 
   /** One Euler step of 0.02 s with a push left (0) or right (1). */

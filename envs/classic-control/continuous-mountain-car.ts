@@ -2,7 +2,7 @@ import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../.
 import type { Scene } from '../../core/scene.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
 import { mountainScene } from './mountain-car.js';
-import { ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `ContinuousMountainCarEnv`. */
 export interface ContinuousMountainCarOptions {
@@ -72,7 +72,8 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
       this.state[1] = given[1]!;
       this.stateDtype = given instanceof Float32Array ? 'float32' : 'float64';
     } else {
-      const [low, high] = resetBounds(options, -0.6, -0.4, 'MountainCarContinuous');
+      const bounds = resetBounds(options, -0.6, -0.4, 'MountainCarContinuous');
+      const low = bounds[0]!, high = bounds[1]!;
       this.state[0] = this.rng.uniform(low, high);
       this.state[1] = 0;
       this.stateDtype = 'float64';
@@ -80,7 +81,7 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
     const obs = new Float32Array(2);
     obs[0] = this.state[0]!;
     obs[1] = this.state[1]!;
-    return { obs, info: {} };
+    return new ClassicReset(obs, {});
   }
 
   /** One step with engine force `action[0]` (a float32; clipped to [-1, 1] for the dynamics only). */

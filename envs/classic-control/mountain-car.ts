@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
-import { ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `MountainCarEnv`. */
 export interface MountainCarOptions {
@@ -58,14 +58,15 @@ export class MountainCarEnv extends BaseEnv<Float32Array, number> {
       this.state[0] = given[0]!;
       this.state[1] = given[1]!;
     } else {
-      const [low, high] = resetBounds(options, -0.6, -0.4, 'MountainCar');
+      const bounds = resetBounds(options, -0.6, -0.4, 'MountainCar');
+      const low = bounds[0]!, high = bounds[1]!;
       this.state[0] = this.rng.uniform(low, high);
       this.state[1] = 0;
     }
     const obs = new Float32Array(2);
     obs[0] = this.state[0]!;
     obs[1] = this.state[1]!;
-    return { obs, info: {} };
+    return new ClassicReset(obs, {});
   }
 
   /** One step with acceleration left (0), none (1) or right (2). */

@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
-import { ClassicStep, checkKwargs, floorMod, numberKwarg, stateOption, toNumber } from './util.js';
+import { ClassicReset, ClassicStep, checkKwargs, floorMod, numberKwarg, stateOption, toNumber } from './util.js';
 
 /** Keyword arguments of `PendulumEnv`. */
 export interface PendulumOptions {
@@ -78,7 +78,7 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
       this.state[1] = this.rng.uniform(-y, y);
     }
     this.lastU = NaN;
-    return { obs: this.observe(), info: {} };
+    return new ClassicReset(this.observe(), {});
   }
 
   /** One step of 0.05 s with torque `action[0]` (N m). */

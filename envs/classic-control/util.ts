@@ -2,7 +2,7 @@
  * Helpers shared by the classic-control environments: reset-option parsing (Gymnasium's
  * `maybe_parse_reset_bounds` and an exact `state`), kwargs validation, and the float32 constants they compare to.
  */
-import type { Info, StepResult } from '../../core/env.js';
+import type { Info, ResetResult, StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 
 /** Reset options every classic-control environment understands (and the TimeLimit's `elapsedSteps`). */
@@ -15,15 +15,26 @@ export interface ClassicResetOptions {
   high?: number;
 }
 
-/** Gymnasium's `maybe_parse_reset_bounds`: `[low, high]` from reset options, defaults when absent. */
-export function resetBounds(options: Record<string, unknown> | undefined, defaultLow: number, defaultHigh: number, envName: string): [number, number] {
-  if (options === undefined || options === null) return [defaultLow, defaultHigh];
-  const low = 'low' in options && options['low'] !== undefined ? toNumber(options['low'], 'low', envName) : defaultLow;
-  const high = 'high' in options && options['high'] !== undefined ? toNumber(options['high'], 'high', envName) : defaultHigh;
-  if (low > high) {
-    throw new InvalidConfig(`${envName}: Expected reset option low <= high, got low ${low} and high ${high}.`);
+// Reused by resetBounds: resets happen every few dozen steps in CartPole, and a fresh [low, high] array literal
+// per reset is one more allocation site V8 might pretenure.
+const bounds = new Float64Array(2);
+
+/**
+ * Gymnasium's `maybe_parse_reset_bounds`: [low, high] from reset options, defaults when absent. Returns a shared
+ * scratch array: read both values before the next call.
+ */
+export function resetBounds(options: Record<string, unknown> | undefined, defaultLow: number, defaultHigh: number, envName: string): Float64Array {
+  let low = defaultLow, high = defaultHigh;
+  if (options !== undefined && options !== null) {
+    if (options['low'] !== undefined) low = toNumber(options['low'], 'low', envName);
+    if (options['high'] !== undefined) high = toNumber(options['high'], 'high', envName);
+    if (low > high) {
+      throw new InvalidConfig(`${envName}: Expected reset option low <= high, got low ${low} and high ${high}.`);
+    }
   }
-  return [low, high];
+  bounds[0] = low;
+  bounds[1] = high;
+  return bounds;
 }
 
 /** A finite number from a reset option, or a typed error naming the option. */
@@ -94,6 +105,14 @@ export function floorMod(a: number, b: number): number {
     mod = b < 0 ? -0 : 0;
   }
   return mod;
+}
+
+/** A reset result built with `new` (see `ClassicStep`). */
+export class ClassicReset implements ResetResult<Float32Array> {
+  constructor(
+    public obs: Float32Array,
+    public info: Info,
+  ) {}
 }
 
 /**
