@@ -30,6 +30,11 @@ const TWO_M2_L1_LC2 = 2 * LINK_MASS_2 * LINK_LENGTH_1 * LINK_COM_POS_2;
 const M1LC1_M2L1_G = (LINK_MASS_1 * LINK_COM_POS_1 + LINK_MASS_2 * LINK_LENGTH_1) * G;
 const M2_L1_LC2 = LINK_MASS_2 * LINK_LENGTH_1 * LINK_COM_POS_2;
 const M2_LC2_SQ_I2 = LINK_MASS_2 * LINK_COM_POS_2 ** 2 + LINK_MOI;
+// Divisions hoisted out of the step (same values: a division is exactly rounded); module constants are not
+// folded by the JIT, so `PI / 2` in the loop would divide every time.
+const HALF_PI = PI / 2.0;
+const HALF_DT = DT / 2.0;
+const SIXTH_DT = DT / 6.0;
 
 /**
  * Acrobot-v1: two links hanging from a fixed pivot, torque on the middle joint only; swing the tip above the
@@ -100,13 +105,12 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     if (this.torqueNoiseMax > 0) torque += this.rng.uniform(-this.torqueNoiseMax, this.torqueNoiseMax);
     const s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
     const book = this.bookOrNips === 'book';
-    const dt2 = DT / 2.0;
     // Gymnasium's rk4 over t = [0, dt]; the torque rides along as a fifth component with derivative 0. The four
     // derivative evaluations are inlined in one loop: a call per evaluation would box its float arguments.
     let k1a = 0, k1b = 0, k1c = 0, k1d = 0, k2a = 0, k2b = 0, k2c = 0, k2d = 0, k3a = 0, k3b = 0, k3c = 0, k3d = 0;
     let da = 0, db = 0, dc = 0, dd = 0; // the latest derivative
     for (let stage = 0; stage < 4; stage++) {
-      const h = stage === 0 ? 0 : stage === 3 ? DT : dt2;
+      const h = stage === 0 ? 0 : stage === 3 ? DT : HALF_DT;
       const theta1 = stage === 0 ? s0 : s0 + h * da;
       const theta2 = stage === 0 ? s1 : s1 + h * db;
       const dtheta1 = stage === 0 ? s2 : s2 + h * dc;
@@ -124,9 +128,9 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
       }
       const d1 = M1_LC1_SQ + LINK_MASS_2 * (L1_SQ_PLUS_LC2_SQ + TWO_L1_LC2 * cos2) + LINK_MOI + LINK_MOI;
       const d2 = LINK_MASS_2 * (LC2_SQ + L1_LC2 * cos2) + LINK_MOI;
-      const phi2 = M2_LC2_G * Math.cos(theta1 + theta2 - PI / 2.0);
+      const phi2 = M2_LC2_G * Math.cos(theta1 + theta2 - HALF_PI);
       const phi1 =
-        NEG_M2_L1_LC2 * (dtheta2 * dtheta2) * sin2 - TWO_M2_L1_LC2 * dtheta2 * dtheta1 * sin2 + M1LC1_M2L1_G * Math.cos(theta1 - PI / 2) + phi2;
+        NEG_M2_L1_LC2 * (dtheta2 * dtheta2) * sin2 - TWO_M2_L1_LC2 * dtheta2 * dtheta1 * sin2 + M1LC1_M2L1_G * Math.cos(theta1 - HALF_PI) + phi2;
       const ddtheta2 = book
         ? (torque + (d2 / d1) * phi1 - M2_L1_LC2 * (dtheta1 * dtheta1) * sin2 - phi2) / (M2_LC2_SQ_I2 - (d2 * d2) / d1)
         : (torque + (d2 / d1) * phi1 - phi2) / (M2_LC2_SQ_I2 - (d2 * d2) / d1);
@@ -142,7 +146,7 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
         k3a = da; k3b = db; k3c = dc; k3d = dd;
       }
     }
-    const w = DT / 6.0;
+    const w = SIXTH_DT;
     let n0 = s0 + w * (k1a + 2 * k2a + 2 * k3a + da);
     let n1 = s1 + w * (k1b + 2 * k2b + 2 * k3b + db);
     let n2 = s2 + w * (k1c + 2 * k2c + 2 * k3c + dc);

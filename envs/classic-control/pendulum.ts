@@ -15,6 +15,7 @@ const DT = 0.05;
 const M = 1.0;
 const L = 1.0;
 const F32_0_001 = Math.fround(0.001);
+const TORQUE_GAIN = 3.0 / (M * L ** 2); // Gymnasium's 3.0 / (m * l**2)
 const LAYOUT = ['theta', 'theta_dot'] as const;
 
 /** Gymnasium's `angle_normalize`: x wrapped to [-pi, pi) with numpy's floored modulo. */
@@ -48,6 +49,8 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
   readonly state = new Float64Array(2);
   /** Gravitational acceleration (m/s^2). */
   readonly g: number;
+  // Gymnasium's 3 * g / (2 * l), computed once.
+  private readonly gravityGain: number;
   /** The last clipped torque, for drawing; NaN after reset. */
   lastU = NaN;
 
@@ -57,6 +60,7 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
     const kwargs = options as Record<string, unknown>;
     checkKwargs(kwargs, ['g'], 'Pendulum');
     this.g = numberKwarg(kwargs, 'g', 10.0, 'Pendulum');
+    this.gravityGain = (3 * this.g) / (2 * L);
   }
 
   /** Draws a state (or sets `options.state`); returns [cos, sin, theta_dot] as float32. */
@@ -91,7 +95,7 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
     const an = angleNormalize(th);
     // u is a numpy float32: u**2 and 0.001 * u**2 and 3.0 * u are float32 operations.
     const costs = an * an + 0.1 * (thdot * thdot) + Math.fround(F32_0_001 * Math.fround(u * u));
-    let newthdot = thdot + (((3 * this.g) / (2 * L)) * Math.sin(th) + Math.fround((3.0 / (M * L * L)) * u)) * DT;
+    let newthdot = thdot + (this.gravityGain * Math.sin(th) + Math.fround(TORQUE_GAIN * u)) * DT;
     newthdot = newthdot < -MAX_SPEED ? -MAX_SPEED : newthdot > MAX_SPEED ? MAX_SPEED : newthdot;
     s[0] = th + newthdot * DT;
     s[1] = newthdot;
