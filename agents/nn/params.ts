@@ -35,7 +35,8 @@ export interface ParamSpec {
 
 /**
  * The conv torso for an [H, W, C] input: Nature DQN's three layers (32@8x8/4, 64@4x4/2, 64@3x3/1, valid) when
- * the image is at least 36 pixels on each side, else two stride-2 'same' layers (16@3x3, 32@3x3) for small grids.
+ * the image is at least 36 pixels on each side, else two 'valid' layers (16@3x3/1, 32@3x3/2) for small grids
+ * (at least 5x5). 'valid' because tfjs-wasm's PadV2 made 'same' padding the slowest op of a small step.
  */
 export function convTorso(inputShape: [number, number, number]): { layers: ConvSpec[]; outShape: [number, number, number] } {
   const [h, w] = inputShape;
@@ -47,8 +48,8 @@ export function convTorso(inputShape: [number, number, number]): { layers: ConvS
           { filters: 64, kernel: 3, stride: 1, padding: 'valid' },
         ]
       : [
-          { filters: 16, kernel: 3, stride: 2, padding: 'same' },
-          { filters: 32, kernel: 3, stride: 2, padding: 'same' },
+          { filters: 16, kernel: 3, stride: 1, padding: 'valid' },
+          { filters: 32, kernel: 3, stride: 2, padding: 'valid' },
         ];
   let [oh, ow, oc] = inputShape;
   for (const l of layers) {

@@ -166,6 +166,9 @@ export function resolveQNetworkConfig(
     if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isPositiveInt)) {
       throw new InvalidConfig(`Expected conv.inputShape to be [height, width, channels] positive integers, got ${describeValue(shape)}.`);
     }
+    if (Math.min(shape[0], shape[1]) < 5) {
+      throw new InvalidConfig(`Expected conv.inputShape to be at least 5x5 pixels, got ${describeValue(shape)}. Flatten smaller grids and use an MLP.`);
+    }
     const size = shape[0] * shape[1] * shape[2];
     if (size !== c.obsDim) {
       throw new InvalidConfig(`Expected obsDim to equal the product of conv.inputShape (${size}), got ${c.obsDim}.`);

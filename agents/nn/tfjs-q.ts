@@ -50,7 +50,7 @@ const transposedMatMul: MatMul = (() => {
  * tfjs-wasm 4.22 registers no Conv2DBackpropFilter kernel, so the stock gradient cannot train there.
  * dFilter[kh, kw, c, f] = sum over b, i, j of x[b, i*s + kh, j*s + kw, c] dy[b, i, j, f].
  */
-function makeConvValid(stride: number): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D {
+function makeConvValid(stride: number, inputGrad: boolean): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor4D;
     const w = args[1] as tf.Tensor4D;
@@ -62,7 +62,9 @@ function makeConvValid(stride: number): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.T
         const [sx, sw] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;
         const [k, , c, f] = sw.shape;
-        const dx = tf.conv2dTranspose(d, sw, sx.shape, stride, 'valid');
+        // The torso's first layer reads observations: its input gradient (conv2dTranspose, the slowest op of a
+        // step on wasm) would be thrown away.
+        const dx = inputGrad ? tf.conv2dTranspose(d, sw, sx.shape, stride, 'valid') : tf.zerosLike(sx);
         const g = tf.conv2d(tf.transpose(sx, [3, 1, 2, 0]), tf.transpose(d, [1, 2, 0, 3]), 1, 'valid', 'NHWC', stride);
         const dw = tf.transpose(tf.slice(g, [0, 0, 0, 0], [c, k, k, f]), [1, 2, 0, 3]);
         return [dx, dw];
@@ -72,20 +74,21 @@ function makeConvValid(stride: number): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.T
   return (x, w) => f(x, w) as tf.Tensor4D;
 }
 
-const convValidByStride = new Map<number, (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D>();
+const convValidCache = new Map<string, (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D>();
 
-/** A 'valid' conv2d with the gradient above (exported for the gradient test). */
-export function convValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): tf.Tensor4D {
-  let f = convValidByStride.get(stride);
+/** A 'valid' conv2d with the gradient above; inputGrad false returns zeros for x (exported for the test). */
+export function convValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, inputGrad = true): tf.Tensor4D {
+  const key = `${stride}/${inputGrad}`;
+  let f = convValidCache.get(key);
   if (!f) {
-    f = makeConvValid(stride);
-    convValidByStride.set(stride, f);
+    f = makeConvValid(stride, inputGrad);
+    convValidCache.set(key, f);
   }
   return f(x, w);
 }
 
 /** conv2d with 'same' or 'valid' padding through `convValid` ('same' pads explicitly, like TensorFlow). */
-function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'valid' | 'same'): tf.Tensor4D {
+function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'valid' | 'same', inputGrad: boolean): tf.Tensor4D {
   if (padding === 'same') {
     const k = w.shape[0];
     const padFor = (n: number) => {
@@ -94,7 +97,7 @@ function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'valid'
     };
     x = tf.pad(x, [[0, 0], padFor(x.shape[1]), padFor(x.shape[2]), [0, 0]]);
   }
-  return convValid(x, w, stride);
+  return convValid(x, w, stride, inputGrad);
 }
 
 let nextId = 0;
@@ -139,8 +142,8 @@ export class TfjsQ implements QFunction {
     let h: tf.Tensor2D = x;
     if (c.conv) {
       let img: tf.Tensor4D = tf.reshape(x, [batch, ...c.conv.inputShape]);
-      for (const l of this.convLayers) {
-        const z = conv2d(img, this.vars[v++] as tf.Tensor4D, l.stride, l.padding);
+      for (const [i, l] of this.convLayers.entries()) {
+        const z = conv2d(img, this.vars[v++] as tf.Tensor4D, l.stride, l.padding, i > 0);
         img = tf.relu(tf.add(z, this.vars[v++]!));
       }
       h = tf.reshape(img, [batch, -1]);

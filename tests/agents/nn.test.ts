@@ -84,8 +84,11 @@ describe('config', () => {
     expect(() => qNetwork({ obsDim: 4, numActions: 2, maxGradNorm: -1 })).toThrow(
       'Expected maxGradNorm to be a positive number or null, got -1.',
     );
-    expect(() => qNetwork({ obsDim: 10, numActions: 2, conv: { inputShape: [3, 3, 1] } })).toThrow(
-      'Expected obsDim to equal the product of conv.inputShape (9), got 10.',
+    expect(() => qNetwork({ obsDim: 10, numActions: 2, conv: { inputShape: [6, 6, 1] } })).toThrow(
+      'Expected obsDim to equal the product of conv.inputShape (36), got 10.',
+    );
+    expect(() => qNetwork({ obsDim: 9, numActions: 2, conv: { inputShape: [3, 3, 1] } })).toThrow(
+      'Expected conv.inputShape to be at least 5x5 pixels, got [3, 3, 1].',
     );
     expect(() => qNetwork({ obsDim: 4, numActions: 2, layerNorm: true, engine: 'plain' })).toThrow(
       "Expected engine 'tfjs' with layerNorm: true, got 'plain'.",
