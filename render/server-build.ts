@@ -3,6 +3,7 @@
  * and Vite builds them to dist/viewer/; an installed package ships dist/viewer/ prebuilt.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,5 +65,13 @@ export async function buildViewer(outDir: string): Promise<void> {
   if (src === null) throw new Error(`Expected the viewer's sources next to the server, got none: reinstall rxgym or run ${BUILD_COMMAND} in a checkout.`);
   // A computed specifier: vite is a dev dependency and an installed package never gets here.
   const vite = (await import(['vite'][0]!)) as typeof import('vite');
-  await vite.build({ configFile: join(src, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  // Build beside the target and swap it in, so a server (or a second build) never sees half a folder.
+  const tmp = `${outDir.replace(/[\\/]+$/, '')}.building-${process.pid}-${Date.now()}`;
+  try {
+    await vite.build({ configFile: join(src, 'vite.config.ts'), logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+    await rm(outDir, { recursive: true, force: true });
+    await rename(tmp, outDir);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,156 @@
+/**
+ * The viewer in a real browser: Debian's headless chromium opens recorded CartPole episodes served by
+ * startServer, steps frames with the keyboard, and the screenshot's pixels must put the cart and the pole
+ * where the recorded state says.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RectShape } from '../../core/scene.js';
+import { startServer, type ViewerServer } from '../../render/server.js';
+import { sceneView } from '../../render/view.js';
+import { recordCartPole, writeRun, type RecordedStep } from '../render/server-fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const RUN = 'dqn-CartPole-v1-20261123-230000';
+
+let root: string;
+let server: ViewerServer;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+// Episode 0 falls to the right while pushed left; episode 1 falls to the left while pushed right.
+const episodes: RecordedStep[][] = [recordCartPole([-1.2, 0, 0.1, 0], 0), recordCartPole([1.1, 0, -0.1, 0], 1)];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Expected Debian's chromium at ${CHROMIUM}, got no such file: install the Debian package with \`apt-get install -y chromium\`.`);
+  }
+  root = mkdtempSync(join(tmpdir(), 'rxgym-e2e-'));
+  const dir = writeRun(join(root, 'runs'), RUN, episodes);
+  writeFileSync(join(dir, 'episodes', 'episode-2.ndjson'), '{"format":"rxgym-episode"}\n{"t":0,"sce');
+  server = await startServer({ runsDir: join(root, 'runs'), build: 'build' });
+  expect(server.viewerReady).toBe(true);
+  context = await chromium.launchPersistentContext(join(root, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1440, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** RGBA pixels of the scene canvas as the browser shows it. */
+async function canvasPixels(): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  const png = await page.locator('#scene-canvas').screenshot();
+  const img = await loadImage(png);
+  const c = createCanvas(img.width, img.height);
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  return { width: img.width, height: img.height, data: g.getImageData(0, 0, img.width, img.height).data };
+}
+
+/** Per row (top to bottom), the columns of the longest run of pixels matching `match`. */
+function rowsOf(px: { width: number; height: number; data: Uint8ClampedArray }, match: (r: number, g: number, b: number) => boolean): number[][] {
+  const rows: number[][] = [];
+  for (let y = 0; y < px.height; y++) {
+    let best: number[] = [];
+    let run: number[] = [];
+    for (let x = 0; x < px.width; x++) {
+      const i = (y * px.width + x) * 4;
+      if (match(px.data[i]!, px.data[i + 1]!, px.data[i + 2]!)) run.push(x);
+      else run = [];
+      if (run.length > best.length) best = run;
+    }
+    rows.push(best);
+  }
+  return rows;
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Checks the cart's and the pole's pixels against recorded step `k` of `steps`. */
+async function expectFrameMatches(steps: RecordedStep[], k: number, lean: 'left' | 'right'): Promise<void> {
+  const px = await canvasPixels();
+  if (process.env.RXGYM_E2E_SHOTS) await page.locator('#scene-canvas').screenshot({ path: join(process.env.RXGYM_E2E_SHOTS, `frame-${k}-${lean}.png`) });
+  const scene = steps[k]!.scene;
+  const view = sceneView(scene, px.width, px.height);
+  const cart = scene.shapes[1] as RectShape;
+  const cartWidthPx = cart.width * view.sx;
+  // Cart rows: dark runs about one cart wide below the track line (above it the pole and the axle cover
+  // part of the cart; the track line itself spans the whole frame).
+  const dark = rowsOf(px, (r, g, b) => r < 70 && g < 70 && b < 70);
+  const cartRows = dark.filter((cols, y) => y > view.oy + 1 && cols.length > cartWidthPx * 0.6 && cols.length < cartWidthPx * 1.4);
+  expect(cartRows.length).toBeGreaterThan(cart.height * view.sy * 0.3);
+  const cartCol = mean(cartRows.flat());
+  const expectedCol = view.ox + steps[k]!.state[0]! * view.sx;
+  expect(Math.abs(cartCol - expectedCol), `frame ${k}: cart at column ${cartCol.toFixed(1)}, expected ${expectedCol.toFixed(1)} (x = ${steps[k]!.state[0]}, ${px.width} px wide)`).toBeLessThan(2);
+  // The pole (#ca9865): its top rows lean the way theta says (theta > 0 leans right).
+  const pole = rowsOf(px, (r, g, b) => Math.abs(r - 0xca) < 40 && Math.abs(g - 0x98) < 40 && Math.abs(b - 0x65) < 40);
+  const poleRows = pole.filter((cols) => cols.length > 0);
+  expect(poleRows.length).toBeGreaterThan(40);
+  const top = mean(poleRows.slice(0, 5).flat());
+  const theta = steps[k]!.state[2]!;
+  expect(Math.sign(theta)).toBe(lean === 'right' ? 1 : -1);
+  // The pole is 1 m long from the axle: its top is about sin(theta) m to the side of the cart.
+  const expectedOffset = Math.sin(theta) * view.sx;
+  expect(lean === 'right' ? top - cartCol : cartCol - top).toBeGreaterThan(Math.abs(expectedOffset) * 0.6);
+  expect(Math.abs(top - cartCol - expectedOffset)).toBeLessThan(Math.abs(expectedOffset) * 0.4 + 4);
+}
+
+const frameIs = (k: number) => page.waitForSelector(`#app[data-state=ready][data-frame="${k}"]`, { timeout: 10_000 });
+
+describe('the viewer in headless chromium', () => {
+  it('lists the run and its episodes with return and length, marking the corrupt one', async () => {
+    await page.goto(`${server.url}?run=${RUN}&episode=episode-0.ndjson`);
+    await frameIs(0);
+    await expect(page.locator('#runs li').count()).resolves.toBe(1);
+    const items = page.locator('#episodes li');
+    await expect(items.count()).resolves.toBe(3);
+    await expect(items.nth(0).locator('.len').textContent()).resolves.toBe(String(episodes[0]!.length));
+    await expect(items.nth(0).locator('.ret b').textContent()).resolves.toBe(String(episodes[0]!.length - 1));
+    await expect(items.nth(2).getAttribute('class')).resolves.toContain('corrupt');
+    await expect(items.nth(2).getAttribute('title')).resolves.toBe('Expected JSON on line 2 of episode-2.ndjson, got a truncated last line.');
+    await expect(page.locator('#frame-label').textContent()).resolves.toBe(`1 / ${episodes[0]!.length}`);
+  });
+
+  it('steps frames with the arrow keys and draws the cart and pole where the recording says', async () => {
+    const last = episodes[0]!.length - 1;
+    await expectFrameMatches(episodes[0]!, 0, 'right');
+    for (let i = 0; i < last; i++) await page.keyboard.press('ArrowRight');
+    await frameIs(last);
+    await expectFrameMatches(episodes[0]!, last, 'right');
+    await page.keyboard.press('ArrowLeft');
+    await frameIs(last - 1);
+    await expect(page.locator('#ro-return').textContent()).resolves.toBe(String(last - 1));
+  });
+
+  it('moves to the next episode with ArrowDown and to its last frame with End', async () => {
+    await page.keyboard.press('ArrowDown');
+    await page.waitForSelector('#crumb-episode:text("episode-1.ndjson")');
+    await frameIs(0);
+    await page.keyboard.press('End');
+    const last = episodes[1]!.length - 1;
+    await frameIs(last);
+    await expectFrameMatches(episodes[1]!, last, 'left');
+  });
+
+  it('plays with space and stops at the end', async () => {
+    await page.keyboard.press('Home');
+    await frameIs(0);
+    await page.keyboard.press('Space');
+    await frameIs(episodes[1]!.length - 1);
+    await expect(page.locator('#app').getAttribute('class')).resolves.not.toContain('playing');
+    expect(pageErrors).toEqual([]);
+  });
+});
