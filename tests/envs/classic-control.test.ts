@@ -9,6 +9,7 @@ import { explainInvalidScene, type RectShape, type Scene } from '../../core/scen
 import type { BoxSpace } from '../../core/spaces.js';
 import { AcrobotEnv, CartPoleEnv, ContinuousMountainCarEnv, MountainCarEnv, PendulumEnv, angleNormalize, mountainHeight } from '../../envs/classic-control/index.js';
 import { make, spec } from '../../envs/registry.js';
+import { testEnvConformance } from '../../envs/testing.js';
 import { refDir } from './classic-control-refvectors.js';
 
 const ids = ['CartPole-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'Acrobot-v1'] as const;
@@ -35,6 +36,14 @@ interface GymSpec {
 }
 const gymSpecs = JSON.parse(readFileSync(join(refDir, 'spec.json'), 'utf8')) as Record<string, GymSpec>;
 const bound = (x: number | string): number => (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : (x as number));
+
+// rxgym's own environment contract checks (what a custom env gets from rxgym/testing), bare and made.
+testEnvConformance('CartPoleEnv', () => new CartPoleEnv());
+testEnvConformance('MountainCarEnv', () => new MountainCarEnv());
+testEnvConformance('ContinuousMountainCarEnv', () => new ContinuousMountainCarEnv());
+testEnvConformance('PendulumEnv', () => new PendulumEnv());
+testEnvConformance('AcrobotEnv', () => new AcrobotEnv());
+for (const id of ['CartPole-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'Acrobot-v1']) testEnvConformance(`make(${id})`, () => make(id));
 
 describe('registration and spaces match Gymnasium', () => {
   for (const id of ids) {
