@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
-import { ClassicReset, ClassicStep, checkKwargs, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, checkKwargs, invalidDiscreteAction, resetBounds, stateOption } from './util.js';
 
 const PI = Math.PI;
 const DT = 0.2;
@@ -100,6 +100,7 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
 
   /** One RK4 step of 0.2 s with torque -1 (action 0), 0 (1) or +1 (2). */
   step(action: number): StepResult<Float32Array> {
+    if (action !== 0 && action !== 1 && action !== 2) throw invalidDiscreteAction('Acrobot', 3, action);
     const s = this.state;
     let torque: number = AVAIL_TORQUE[action]!;
     if (this.torqueNoiseMax > 0) torque += this.rng.uniform(-this.torqueNoiseMax, this.torqueNoiseMax);

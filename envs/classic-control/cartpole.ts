@@ -2,7 +2,7 @@ import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../.
 import type { Scene } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
 import type { StepIntoResult, VectorizableEnv } from '../vector-block.js';
-import { ClassicReset, ClassicStep, booleanKwarg, checkKwargs, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, booleanKwarg, checkKwargs, invalidDiscreteAction, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `CartPoleEnv` (Gymnasium's, in camelCase). */
 export interface CartPoleOptions {
@@ -82,6 +82,7 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
 
   /** One Euler step of 0.02 s with a push left (0) or right (1). */
   step(action: number): StepResult<Float32Array> {
+    if (action !== 0 && action !== 1) throw invalidDiscreteAction('CartPole', 2, action);
     const s = this.state;
     let x = s[0]!, xDot = s[1]!, theta = s[2]!, thetaDot = s[3]!;
     const force = action === 1 ? FORCE_MAG : -FORCE_MAG;

@@ -1,7 +1,7 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
-import { ClassicReset, ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
+import { ClassicReset, ClassicStep, checkKwargs, invalidDiscreteAction, numberKwarg, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `MountainCarEnv`. */
 export interface MountainCarOptions {
@@ -71,6 +71,7 @@ export class MountainCarEnv extends BaseEnv<Float32Array, number> {
 
   /** One step with acceleration left (0), none (1) or right (2). */
   step(action: number): StepResult<Float32Array> {
+    if (action !== 0 && action !== 1 && action !== 2) throw invalidDiscreteAction('MountainCar', 3, action);
     const s = this.state;
     let position = s[0]!, velocity = s[1]!;
     velocity += (action - 1) * FORCE + Math.cos(3 * position) * -GRAVITY;

@@ -3,7 +3,7 @@
  * `maybe_parse_reset_bounds` and an exact `state`), kwargs validation, and the float32 constants they compare to.
  */
 import type { Info, ResetResult, StepResult } from '../../core/env.js';
-import { InvalidConfig, describeValue } from '../../core/errors.js';
+import { InvalidAction, InvalidConfig, describeValue } from '../../core/errors.js';
 
 /** Reset options every classic-control environment understands (and the TimeLimit's `elapsedSteps`). */
 export interface ClassicResetOptions {
@@ -128,4 +128,9 @@ export class ClassicStep implements StepResult<Float32Array> {
     public truncated: boolean,
     public info: Info,
   ) {}
+}
+
+/** The `InvalidAction` a bare discrete env throws for an action outside `[0, n)` (Gymnasium asserts the same). */
+export function invalidDiscreteAction(envName: string, n: number, action: unknown): InvalidAction {
+  return new InvalidAction(`${envName}: Expected an integer in [0, ${n - 1}] for Discrete(${n}), got ${describeValue(action)}.`);
 }

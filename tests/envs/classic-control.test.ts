@@ -270,6 +270,14 @@ describe('reset options and kwargs', () => {
     expect(() => cp.step(0.5)).toThrow(InvalidAction);
     // Plain arrays are accepted for Box actions.
     expect(env.step([1.5] as unknown as Float32Array).reward).toBeLessThan(0);
+    // Bare discrete envs assert their action as Gymnasium's do.
+    const bareCart = new CartPoleEnv();
+    bareCart.reset({ seed: 0 });
+    expect(() => bareCart.step(2)).toThrow('CartPole: Expected an integer in [0, 1] for Discrete(2), got 2.');
+    const bareAcro = new AcrobotEnv();
+    bareAcro.reset({ seed: 0 });
+    expect(() => bareAcro.step(-1)).toThrow(InvalidAction);
+    expect(() => new MountainCarEnv().step(1.5)).toThrow('MountainCar: Expected an integer in [0, 2] for Discrete(3), got 1.5.');
     const bare = new PendulumEnv();
     bare.reset({ options: { state: [0, 0] } });
     expect(bare.step(new Float32Array([5])).reward).toBeCloseTo(-Math.fround(0.001) * 4, 9);
