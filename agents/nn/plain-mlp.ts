@@ -13,6 +13,7 @@ import { InvalidAction, InvalidConfig, InvalidObservation, describeValue } from 
 import type { NamedArray, NetworkState, QFunction, QNetworkConfig } from './q-network.js';
 import { assertSameArchitecture, optimizerEpsilon } from './q-network.js';
 import { checkState, initParams, optimizerState, outputWidth, paramSpecs, sizeOf } from './params.js';
+import { simdGemm, type SimdGemm } from './simd-gemm.js';
 
 const ACT_NONE = 0;
 const ACT_RELU = 1;
@@ -218,6 +219,30 @@ function denseBackward(
   }
 }
 
+/** denseBackward on the SIMD kernel: strides read x transposed in place, and W^T is the engine's kernelsT copy. */
+function denseBackwardSimd(
+  gemm: SimdGemm, x: Float32Array, dz: Float32Array, wt: Float32Array, gw: Float32Array, gb: Float32Array,
+  dx: Float32Array | null, rows: number, n: number, m: number, actPrev: number,
+): void {
+  gemm(x, 1, n, dz, null, gw, n, rows, m, false);
+  gb.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const o = r * m;
+    for (let j = 0; j < m; j++) gb[j] = gb[j]! + dz[o + j]!;
+  }
+  if (dx === null) return;
+  gemm(dz, m, 1, wt, null, dx, rows, m, n, false);
+  const len = rows * n;
+  if (actPrev === ACT_RELU) {
+    for (let i = 0; i < len; i++) if (!(x[i]! > 0)) dx[i] = 0;
+  } else {
+    for (let i = 0; i < len; i++) {
+      const a = x[i]!;
+      dx[i] = dx[i]! * (1 - a * a);
+    }
+  }
+}
+
 /** The plain engine's QFunction. Build it through `qNetwork({ ..., engine: 'plain' })`. */
 export class PlainQ implements QFunction {
   readonly config: QNetworkConfig;
@@ -243,6 +268,10 @@ export class PlainQ implements QFunction {
   private step = 0;
   private readonly work = new Map<number, Work>();
   private readonly eps: number;
+  /** The WebAssembly SIMD kernel, or null for the JS loops. */
+  private readonly simd: SimdGemm | null;
+  /** 'simd' or 'js': which kernel this network runs. */
+  readonly kernel: 'simd' | 'js';
 
   constructor(config: QNetworkConfig) {
     if (config.conv) throw new InvalidConfig("Expected engine 'tfjs' for a conv torso, got 'plain'. The plain engine only runs MLPs.");
@@ -254,6 +283,12 @@ export class PlainQ implements QFunction {
     this.numActions = config.numActions;
     this.outW = outputWidth(config);
     this.eps = optimizerEpsilon(config);
+    const want = config.plainKernel ?? 'auto';
+    if (want === 'simd' && !simdGemm) {
+      throw new InvalidConfig("Expected plainKernel 'simd' to find WebAssembly SIMD, got none. Use 'auto' or 'js'.");
+    }
+    this.simd = want === 'js' ? null : simdGemm;
+    this.kernel = this.simd ? 'simd' : 'js';
     const specs = paramSpecs(config);
     const total = specs.reduce((n, s) => n + sizeOf(s.shape), 0);
     this.theta = new Float32Array(total);
@@ -335,7 +370,16 @@ export class PlainQ implements QFunction {
     const last = this.nLayers - 1;
     for (let l = 0; l <= last; l++) {
       const y = w.acts[l + 1]!;
-      gemmNT(x, this.kernelsT[l]!, this.biases[l]!, y, batch, this.sizes[l]!, this.sizes[l + 1]!, l === last ? ACT_NONE : this.activation);
+      const n = this.sizes[l]!;
+      const m = this.sizes[l + 1]!;
+      const act = l === last ? ACT_NONE : this.activation;
+      // One or two rows (act()) would spend more on copying W into wasm memory than on multiplying: JS loops.
+      if (this.simd && batch >= 4) {
+        this.simd(x, n, 1, this.kernels[l]!, this.biases[l]!, y, batch, n, m, act === ACT_RELU);
+        if (act === ACT_TANH) for (let i = 0; i < batch * m; i++) y[i] = Math.tanh(y[i]!);
+      } else {
+        gemmNT(x, this.kernelsT[l]!, this.biases[l]!, y, batch, n, m, act);
+      }
       x = y;
     }
     if (this.config.dueling) {
@@ -439,7 +483,11 @@ export class PlainQ implements QFunction {
       const x = l === 0 ? obs : w.acts[l]!;
       // Ping-pong: the layer below reads dz while this one's dx goes to the other buffer.
       const dx = l === 0 ? null : (this.nLayers - 1 - l) % 2 === 0 ? w.g0 : w.g1;
-      denseBackward(x, dz, this.kernels[l]!, this.gKernels[l]!, this.gBiases[l]!, dx, batchSize, this.sizes[l]!, this.sizes[l + 1]!, this.activation, w.xT, w.dzT);
+      if (this.simd) {
+        denseBackwardSimd(this.simd, x, dz, this.kernelsT[l]!, this.gKernels[l]!, this.gBiases[l]!, dx, batchSize, this.sizes[l]!, this.sizes[l + 1]!, this.activation);
+      } else {
+        denseBackward(x, dz, this.kernels[l]!, this.gKernels[l]!, this.gBiases[l]!, dx, batchSize, this.sizes[l]!, this.sizes[l + 1]!, this.activation, w.xT, w.dzT);
+      }
       if (dx !== null) dz = dx;
     }
     return lossSum * invB;

@@ -42,6 +42,9 @@ export interface QNetworkConfig {
   /** tfjs engine: dense matMul with tfjs's gradient ('stock') or explicit transposes ('transposed');
       'auto' (default) = transposed on wasm, where it trains 3.5-6x faster, stock elsewhere. */
   tfjsMatMul?: 'auto' | 'stock' | 'transposed';
+  /** Plain engine: WebAssembly SIMD matMul kernel ('simd', ~4x the JS loops) or the JS loops; 'auto' (default)
+      = simd where WebAssembly SIMD exists. */
+  plainKernel?: 'auto' | 'simd' | 'js';
   /** The train batch size you expect to use; only engine 'auto' reads it (default 32, SB3's DQN batch). */
   batchSize?: number;
 }
@@ -160,6 +163,7 @@ export function resolveQNetworkConfig(
   if (c.batchSize !== undefined && !isPositiveInt(c.batchSize)) {
     throw new InvalidConfig(`Expected batchSize to be a positive integer, got ${describeValue(c.batchSize)}.`);
   }
+  if (c.plainKernel !== undefined) oneOf('plainKernel', c.plainKernel, ['auto', 'simd', 'js'] as const);
   if (c.tfjsMatMul !== undefined) oneOf('tfjsMatMul', c.tfjsMatMul, ['auto', 'stock', 'transposed'] as const);
   if (c.conv !== undefined) {
     const shape = c.conv?.inputShape;

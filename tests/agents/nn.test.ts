@@ -116,10 +116,11 @@ describe('plain engine against tfjs', () => {
     { name: 'tanh mse dueling weighted, batch 8', cfg: { obsDim: 5, numActions: 3, hidden: [9], activation: 'tanh', loss: 'mse', dueling: true }, b: 8, weighted: true },
     { name: 'relu huber dueling, batch 13, three layers', cfg: { obsDim: 3, numActions: 4, hidden: [10, 7, 6], dueling: true }, b: 13, weighted: true },
   ];
-  for (const tc of cases) {
-    it(`gradients and loss match tfjs autodiff (${tc.name})`, () => {
-      const c = resolveQNetworkConfig({ ...tc.cfg, engine: 'plain', seed: 3 });
+  for (const tc of cases) for (const plainKernel of ['simd', 'js'] as const) {
+    it(`gradients and loss match tfjs autodiff (${tc.name}, ${plainKernel} kernel)`, () => {
+      const c = resolveQNetworkConfig({ ...tc.cfg, engine: 'plain', seed: 3, plainKernel });
       const q = new PlainQ(c);
+      expect(q.kernel).toBe(plainKernel);
       const { obs, actions, targets, weights } = batch(new Rng(11), c, tc.b);
       const w = tc.weighted ? weights : undefined;
       const td = new Float32Array(tc.b);
@@ -132,9 +133,9 @@ describe('plain engine against tfjs', () => {
     });
   }
 
-  for (const optimizer of ['adam', 'rmsprop'] as const) {
-    it(`${optimizer} steps with global-norm clipping match tf.train.${optimizer}`, () => {
-      const c = resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [8, 8], optimizer, learningRate: 0.01, maxGradNorm: 0.5, seed: 5 });
+  for (const [optimizer, plainKernel] of [['adam', 'simd'], ['rmsprop', 'js']] as const) {
+    it(`${optimizer} steps with global-norm clipping match tf.train.${optimizer} (${plainKernel} kernel)`, () => {
+      const c = resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [8, 8], optimizer, learningRate: 0.01, maxGradNorm: 0.5, seed: 5, plainKernel });
       const q = new PlainQ(c);
       const lr = c.learningRate;
       const opt = optimizer === 'adam' ? tf.train.adam(lr, 0.9, 0.999, 1e-8) : tf.train.rmsprop(lr, 0.9, 0, 1e-7);
