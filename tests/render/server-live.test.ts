@@ -8,7 +8,7 @@ import { Rng } from '../../core/rng.js';
 import { steps$ } from '../../core/streams.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
-import { condenseRows, liveViewer, type LiveViewer } from '../../render/live.js';
+import { EpisodeBatcher, condenseRows, liveViewer, type LiveViewer } from '../../render/live.js';
 import type { MetricsRow } from '../../render/server-api.js';
 import type { LiveServerMessage } from '../../render/server-ws.js';
 
@@ -88,6 +88,47 @@ describe('liveViewer', () => {
     expect(rows.reduce((a, row) => a + (row.length as number), 0)).toBe(r.stepsInEpisodes);
     expect(rows.every((row) => row.kind === 'episode' && row.return === row.length)).toBe(true); // +1 per CartPole step
     ws.close();
+  });
+
+  it('sample() draws an env between steps by a timer, only while a viewer is connected', async () => {
+    const env = make('CartPole-v1');
+    env.reset({ options: { state: [0.5, 0, 0.1, 0] } });
+    let calls = 0;
+    const stop = viewer.sample({ scene: () => (calls++, env.scene!()) });
+    await new Promise((ok) => setTimeout(ok, 120));
+    expect(calls).toBe(0); // nobody watching
+    const ws = new WebSocket(`ws://127.0.0.1:${new URL(viewer.url).port}/ws`);
+    const scenes: LiveServerMessage[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as LiveServerMessage;
+      if (m.type === 'scene') scenes.push(m);
+    });
+    await new Promise((ok) => ws.once('open', ok));
+    await new Promise((ok) => setTimeout(ok, 300));
+    stop();
+    const got = scenes.length;
+    expect(got).toBeGreaterThanOrEqual(3); // ~9 at 30 a second on a quiet machine
+    expect(got).toBeLessThanOrEqual(11);
+    const last = scenes[scenes.length - 1]!;
+    expect(last.type === 'scene' && last.scene.shapes[1]).toMatchObject({ type: 'rect', x: 0.5 });
+    await new Promise((ok) => setTimeout(ok, 150));
+    expect(scenes.length).toBeLessThanOrEqual(got + 1); // stopped (one may have been in flight)
+    ws.close();
+    env.close();
+  });
+
+  it('EpisodeBatcher keeps at most capacity rows by averaging neighbours, without losing episodes', () => {
+    const b = new EpisodeBatcher(4);
+    for (let e = 0; e < 10; e++) b.add((e + 1) * 100, e, e, 10 + e);
+    const rows = b.take();
+    expect(rows.length).toBeLessThanOrEqual(4);
+    const n = (r: MetricsRow): number => (r.episodes as number | undefined) ?? 1;
+    expect(rows.reduce((a, r) => a + n(r), 0)).toBe(10);
+    expect(rows.reduce((a, r) => a + (r.return as number) * n(r), 0)).toBe(45); // 0 + 1 + ... + 9
+    expect(rows[rows.length - 1]).toMatchObject({ kind: 'episode', step: 1000, episode: 9 });
+    expect(b.take()).toEqual([]);
+    b.add(5, 0, 3, 5);
+    expect(b.take()).toEqual([{ kind: 'episode', step: 5, episode: 0, return: 3, length: 5 }]);
   });
 
   it('condenseRows averages runs of rows into at most max rows, keeping the last step', () => {
