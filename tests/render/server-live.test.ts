@@ -94,6 +94,8 @@ describe('liveViewer', () => {
     const env = make('CartPole-v1');
     env.reset({ options: { state: [0.5, 0, 0.1, 0] } });
     let calls = 0;
+    // The previous test's viewer may still be closing.
+    for (let i = 0; i < 100 && viewer.viewers > 0; i++) await new Promise((ok) => setTimeout(ok, 10));
     const stop = viewer.sample({ scene: () => (calls++, env.scene!()) });
     await new Promise((ok) => setTimeout(ok, 120));
     expect(calls).toBe(0); // nobody watching
