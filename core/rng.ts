@@ -88,6 +88,15 @@ export class Rng {
     return low + (high - low) * this.float();
   }
 
+  /**
+   * Writes `count` uniform draws in [low, high) into `out` from `offset`; the same draws as calling
+   * `uniform(low, high)` that many times. Allocation-free: no number is boxed on the way (hot reset paths).
+   */
+  fillUniform(out: Float64Array | Float32Array, low: number, high: number, offset = 0, count = out.length - offset): void {
+    const span = high - low;
+    for (let i = 0; i < count; i++) out[offset + i] = low + span * this.float();
+  }
+
   /** A uniform integer in [0, n), without modulo bias. `n` is a positive integer up to 2^32. */
   int(n: number): number {
     if (n <= 0x100000000 && (n & (n - 1)) === 0 && n > 0) {

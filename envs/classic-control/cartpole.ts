@@ -185,7 +185,7 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
     }
     this.seedRng(args?.seed);
     const s = this.state;
-    for (let i = 0; i < 4; i++) s[i] = this.rng.uniform(-0.05, 0.05);
+    this.rng.fillUniform(s, -0.05, 0.05);
     this.stepsBeyondTerminated = -1;
     for (let i = 0; i < 4; i++) obsOut[offset + i] = s[i]!;
     return undefined;

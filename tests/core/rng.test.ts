@@ -62,3 +62,14 @@ describe('Rng', () => {
     expect(() => new Rng(1.5)).toThrow('Expected seed to be a non-negative integer, got 1.5.');
   });
 });
+
+describe('Rng.fillUniform', () => {
+  it('gives the same draws as uniform() one at a time', () => {
+    const a = new Rng(3), b = new Rng(3);
+    const out = new Float64Array(6);
+    a.fillUniform(out, -0.05, 0.05, 1, 4);
+    expect(out[0]).toBe(0);
+    expect(out[5]).toBe(0);
+    expect(Array.from(out.subarray(1, 5))).toEqual([1, 2, 3, 4].map(() => b.uniform(-0.05, 0.05)));
+  });
+});
