@@ -4,7 +4,9 @@
  * matMul) and on cpu. Medians of 5 repeats. Also a DQN-shaped cycle (SB3 CartPole defaults: 4 acts, then one
  * train step and one target-network predict on batch 32) as env steps/s with the env itself left out.
  *
- *   npm run bench -- nn [--quick] [--engines plain,wasm,wasm-stock,cpu] [--nets 4-64-64-2,8-256-256-4] [--batches 32,64]
+ *   npm run bench -- nn [--quick] [--wall] [--engines plain,plain-js,wasm,wasm-stock,cpu] [--nets 4-64-64-2] [--batches 32,64]
+ *
+ * Rates are per second of this process's CPU time unless --wall is given.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../agents/nn/backend.js';
@@ -12,15 +14,19 @@ import { qNetwork } from '../agents/nn/q-network.js';
 import type { QFunction, QNetworkConfig } from '../agents/nn/q-network.js';
 import { Rng } from '../core/rng.js';
 
-type EngineName = 'plain' | 'wasm' | 'wasm-stock' | 'cpu';
+type EngineName = 'plain' | 'plain-js' | 'wasm' | 'wasm-stock' | 'cpu';
 
-const ALL_ENGINES: EngineName[] = ['plain', 'wasm', 'wasm-stock', 'cpu'];
+const ALL_ENGINES: EngineName[] = ['plain', 'plain-js', 'wasm', 'wasm-stock', 'cpu'];
 const ENGINE_LABEL: Record<EngineName, string> = {
-  plain: 'plain',
-  wasm: 'tfjs-wasm (transposed-grad matMul)',
+  plain: 'plain (SIMD kernel)',
+  'plain-js': 'plain (JS loops)',
+  wasm: 'tfjs-wasm (transposed grad)',
   'wasm-stock': 'tfjs-wasm (stock matMul)',
   cpu: 'tfjs-cpu',
 };
+
+/** Column width of the tables. */
+const W = 30;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -28,15 +34,27 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs fn repeatedly for at least `ms` milliseconds (and `minIters` calls); returns calls per second. */
+let clock: 'cpu' | 'wall' = 'cpu';
+
+/** Milliseconds on the chosen clock: this process's CPU time (user + system) or wall time. */
+function now(): number {
+  if (clock === 'wall') return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Runs fn repeatedly for at least `ms` milliseconds of the clock (and `minIters` calls); returns calls per second.
+ * CPU time by default: on a shared machine, wall time mostly measures the other processes.
+ */
 function rate(fn: () => void, ms: number, minIters = 2): number {
-  const t0 = performance.now();
+  const t0 = now();
   let n = 0;
   let t = t0;
   while (n < minIters || t - t0 < ms) {
     fn();
     n++;
-    t = performance.now();
+    t = now();
   }
   return (n * 1000) / (t - t0);
 }
@@ -52,7 +70,9 @@ async function build(engine: EngineName, net: number[], lrSeed: number): Promise
   const base: Partial<QNetworkConfig> & { obsDim: number; numActions: number } = {
     obsDim: obsDim!, numActions, hidden: rest, learningRate: 1e-4, maxGradNorm: 10, seed: lrSeed,
   };
-  if (engine === 'plain') return qNetwork({ ...base, engine: 'plain' });
+  if (engine === 'plain' || engine === 'plain-js') {
+    return qNetwork({ ...base, engine: 'plain', plainKernel: engine === 'plain' ? 'auto' : 'js' });
+  }
   await initBackend(engine === 'cpu' ? 'cpu' : 'wasm');
   return qNetwork({ ...base, engine: 'tfjs', tfjsMatMul: engine === 'wasm-stock' ? 'stock' : engine === 'wasm' ? 'transposed' : 'auto' });
 }
@@ -60,6 +80,7 @@ async function build(engine: EngineName, net: number[], lrSeed: number): Promise
 /** Prints the benchmark tables. */
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  clock = args.includes('--wall') ? 'wall' : 'cpu';
   const repeats = quick ? 3 : 5;
   const ms = quick ? 80 : 150;
   const engines = (parseList(args, '--engines') ?? ALL_ENGINES) as EngineName[];
@@ -67,11 +88,11 @@ export async function main(args: string[]): Promise<void> {
   const batches = (parseList(args, '--batches') ?? ['32', '64', '256']).map(Number);
 
   console.log(describeBackend(await initBackend('wasm')));
-  console.log(`node ${process.version}; medians of ${repeats} repeats of >= ${ms} ms each\n`);
+  console.log(`node ${process.version}; medians of ${repeats} repeats of >= ${ms} ms of ${clock === 'cpu' ? 'CPU' : 'wall'} time each\n`);
   const rng = new Rng(0);
 
   console.log('train steps/s (forward + Huber + backward + clip + Adam)');
-  console.log(['net / batch'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(36))].join(''));
+  console.log(['net / batch'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(W))].join(''));
   const actRows: string[] = [];
   const cycleRows: string[] = [];
   for (const net of nets) {
@@ -87,7 +108,7 @@ export async function main(args: string[]): Promise<void> {
         const q = await build(engine, net, 1);
         q.fit(obs, actions, targets, batch); // warm-up (JIT, tfjs kernels, optimiser slots)
         const runs = Array.from({ length: repeats }, () => rate(() => q.fit(obs, actions, targets, batch), ms));
-        cells.push(median(runs).toFixed(0).padStart(36));
+        cells.push(median(runs).toFixed(0).padStart(W));
         q.dispose();
       }
       console.log([`${net.join('-')} / ${batch}`.padEnd(18), ...cells].join(''));
@@ -104,7 +125,7 @@ export async function main(args: string[]): Promise<void> {
       const target = q.clone();
       for (let i = 0; i < 50; i++) q.act(one);
       const runs = Array.from({ length: repeats }, () => 1e6 / rate(() => q.act(one), ms / 2, 20));
-      actCells.push(median(runs).toFixed(1).padStart(36));
+      actCells.push(median(runs).toFixed(1).padStart(W));
       const cycle = () => {
         for (let k = 0; k < 4; k++) q.act(one);
         target.predict(b32, 32, q32);
@@ -112,7 +133,7 @@ export async function main(args: string[]): Promise<void> {
       };
       cycle();
       const cycles = Array.from({ length: repeats }, () => rate(cycle, ms));
-      cycleCells.push((median(cycles) * 4).toFixed(0).padStart(36));
+      cycleCells.push((median(cycles) * 4).toFixed(0).padStart(W));
       target.dispose();
       q.dispose();
     }
@@ -120,10 +141,10 @@ export async function main(args: string[]): Promise<void> {
     cycleRows.push([`${net.join('-')}`.padEnd(18), ...cycleCells].join(''));
   }
   console.log('\nact latency, us per call (one observation -> greedy action)');
-  console.log(['net'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(36))].join(''));
+  console.log(['net'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(W))].join(''));
   for (const r of actRows) console.log(r);
   console.log('\nDQN cycle (4 x act, target predict 32, train step 32) as env steps/s, env excluded');
-  console.log(['net'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(36))].join(''));
+  console.log(['net'.padEnd(18), ...engines.map((e) => ENGINE_LABEL[e].padStart(W))].join(''));
   for (const r of cycleRows) console.log(r);
   console.log(`\ntensors alive at exit: ${tf.memory().numTensors}`);
 }
