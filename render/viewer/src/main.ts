@@ -14,7 +14,8 @@ import { Stage } from './stage.js';
 import type { LiveSceneMeta } from '../../server-ws.js';
 import type { Scene } from '../../../core/scene.js';
 
-const PALETTE = ['#7c9cff', '#f472b6', '#34d399', '#fbbf24', '#a78bfa', '#fb923c', '#22d3ee', '#f87171'];
+// Green is kept for the live run.
+const PALETTE = ['#7c9cff', '#f472b6', '#fbbf24', '#a78bfa', '#fb923c', '#22d3ee', '#f87171', '#e2e8f0'];
 const LIVE = '\u0000live';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -40,7 +41,7 @@ const state = {
   cumulative: [] as number[],
   live: false,
   liveRows: [] as MetricsRow[],
-  liveRewards: { xs: [] as number[], ys: [] as number[], episode: -1 },
+  liveRewards: { xs: [] as number[], ys: [] as number[], values: [] as number[], episode: -1 },
   smoothing: 0.6,
 };
 const player = new Player(0, 30);
@@ -224,7 +225,7 @@ async function selectEpisode(file: string, frame = 0): Promise<void> {
   const series: Series[] = [{ name: 'reward', color: '#7c9cff', xs, ys: ep.frames.map((f) => f.reward), bars: true, alpha: 0.85 }];
   const hasValue = ep.frames.some((f) => f.value !== null);
   if (hasValue) series.push({ name: 'value', color: '#fbbf24', xs, ys: ep.frames.map((f) => f.value ?? NaN), width: 2 });
-  stepPlot.setTitle(hasValue ? 'Reward and value per step' : 'Reward per step');
+  stepPlot.setTitle(hasValue ? 'Reward and value per step' : 'Reward per step', 'frame');
   stepPlot.setSeries(series);
   setTransportEnabled(true);
   $('stage-empty').hidden = true;
@@ -362,7 +363,8 @@ function renderCurves(): void {
 function enterLive(): void {
   player.load(0, 30);
   setTransportEnabled(false);
-  $('timeline').hidden = true;
+  app.classList.add('live-view');
+  stepPlot.setTitle('Live: sampled reward per step', 'run step');
   $('stage-empty').hidden = false;
   $('stage-empty').textContent = 'Waiting for the next live scene ...';
   $('crumb-episode').textContent = 'live';
@@ -374,7 +376,7 @@ function enterLive(): void {
 }
 
 function leaveLive(): void {
-  $('timeline').hidden = false;
+  app.classList.remove('live-view');
   // Scenes nobody looks at are not worth the socket.
   live?.send({ type: 'pause', paused: true });
 }
@@ -383,26 +385,27 @@ function onLiveScene(scene: Scene, meta: LiveSceneMeta): void {
   if (state.run !== LIVE) return;
   $('stage-empty').hidden = true;
   void drawScene(scene);
+  // Sampled steps across episodes, newest on the right: the live reward (and value) trace.
   const lr = state.liveRewards;
-  if (meta.episode !== undefined && meta.episode !== lr.episode) {
-    lr.episode = meta.episode;
-    lr.xs = [];
-    lr.ys = [];
-  }
-  if (meta.reward !== undefined) {
-    lr.xs.push(meta.t ?? lr.xs.length);
+  if (meta.reward !== undefined && meta.step !== undefined) {
+    lr.xs.push(meta.step);
     lr.ys.push(meta.reward);
-    if (lr.xs.length > 2000) {
+    lr.values.push(meta.value ?? NaN);
+    if (lr.xs.length > 600) {
       lr.xs.shift();
       lr.ys.shift();
+      lr.values.shift();
     }
-    stepPlot.setSeries([{ name: 'reward', color: '#34d399', xs: lr.xs, ys: lr.ys, width: 1.5 }]);
-    stepPlot.setCursor(lr.xs[lr.xs.length - 1] ?? null);
+    const series: Series[] = [{ name: 'reward', color: '#34d399', xs: lr.xs, ys: lr.ys, width: 1.5 }];
+    if (lr.values.some((v) => Number.isFinite(v))) series.push({ name: 'value', color: '#fbbf24', xs: lr.xs, ys: lr.values, width: 1.5 });
+    stepPlot.setSeries(series);
+    stepPlot.setCursor(meta.step);
+    lr.episode = meta.episode ?? lr.episode;
   }
   $('crumb-episode').textContent = `live · episode ${meta.episode ?? '?'} · step ${meta.step ?? '?'}`;
   $('frame-label').textContent = `t ${meta.t ?? '?'}`;
   $('ro-reward').textContent = meta.reward === undefined ? '—' : formatNumber(meta.reward);
-  $('ro-return').textContent = formatNumber(lr.ys.reduce((a, b) => a + b, 0));
+  $('ro-return').textContent = '—';
   $('ro-value').textContent = meta.value === undefined ? '—' : formatNumber(meta.value);
   $('ro-action').textContent = '—';
 }

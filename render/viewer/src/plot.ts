@@ -83,9 +83,10 @@ export class LinePlot {
     }
   }
 
-  /** Changes the title. */
-  setTitle(title: string): void {
+  /** Changes the title (and the x axis name). */
+  setTitle(title: string, xLabel?: string): void {
     this.options.title = title;
+    if (xLabel !== undefined) this.options.xLabel = xLabel;
     this.request();
   }
 
