@@ -205,9 +205,14 @@ export async function startServer(options: ServerOptions): Promise<ViewerServer>
   });
 
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      hub.close();
+      if (err.code === 'EADDRINUSE') fail(new InvalidConfig(`Expected port ${port} on ${host} to be free, got one in use: pass another port, or 0 for any free one.`));
+      else fail(err);
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', fail);
+      server.off('error', onError);
       ok();
     });
   });

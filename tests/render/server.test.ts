@@ -61,6 +61,9 @@ describe('startServer', () => {
     await expect(startServer({ runsDir, host: '0.0.0.0' })).rejects.toThrow(
       'Expected a loopback host (127.0.0.1, ::1 or localhost), got "0.0.0.0": the viewer serves your run files and must not be reachable from the network.',
     );
+    await expect(startServer({ runsDir, port: server.port, build: 'never' })).rejects.toThrow(
+      `Expected port ${server.port} on 127.0.0.1 to be free, got one in use: pass another port, or 0 for any free one.`,
+    );
     await expect(startServer({ runsDir: join(root, 'nope') })).rejects.toThrow(/^Expected a runs folder or a run folder, got ".*nope", which is not a folder\./);
   });
 
