@@ -4,7 +4,7 @@
  * checkpoint from one loads into the other (dense kernels are [in, out], tfjs's layout; conv kernels
  * [kh, kw, cin, cout]).
  */
-import { RxgymError } from '../../core/errors.js';
+import { InvalidConfig, RxgymError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { NamedArray, NetworkState, QNetworkConfig } from './q-network.js';
 
@@ -176,4 +176,20 @@ export function optimizerState(config: QNetworkConfig, slots: Float32Array[][]):
     specs.forEach((s, i) => out.push({ name: `${s.name}/${slot}`, shape: [...s.shape], data: slots[k]![i]!.slice() }));
   });
   return out;
+}
+
+/** Epsilon used by the optimiser when `adamEpsilon` is not given. */
+export function optimizerEpsilon(config: QNetworkConfig): number {
+  return config.adamEpsilon ?? (config.optimizer === 'adam' ? 1e-8 : 1e-7);
+}
+
+/** Throws `InvalidConfig` unless `a` and `b` describe networks of the same shape (for updateFrom). */
+export function assertSameArchitecture(a: QNetworkConfig, b: QNetworkConfig): void {
+  const key = (c: QNetworkConfig) =>
+    JSON.stringify([c.obsDim, c.numActions, c.hidden, c.dueling, c.layerNorm, c.conv?.inputShape ?? null]);
+  if (key(a) !== key(b)) {
+    throw new InvalidConfig(
+      `Expected a source network with the same architecture ${key(a)}, got ${key(b)}. Build the target with clone().`,
+    );
+  }
 }

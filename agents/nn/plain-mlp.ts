@@ -13,8 +13,7 @@
  */
 import { InvalidAction, InvalidConfig, InvalidObservation, describeValue } from '../../core/errors.js';
 import type { NamedArray, NetworkState, QFunction, QNetworkConfig } from './q-network.js';
-import { assertSameArchitecture, optimizerEpsilon } from './q-network.js';
-import { checkState, initParams, optimizerState, outputWidth, paramSpecs, sizeOf } from './params.js';
+import { assertSameArchitecture, checkState, initParams, optimizerEpsilon, optimizerState, outputWidth, paramSpecs, sizeOf } from './params.js';
 import { simdGemm, type SimdGemm } from './simd-gemm.js';
 
 const ACT_NONE = 0;

@@ -8,6 +8,8 @@ import { createPlainQ } from './plain-mlp.js';
 import { createTfjsQ } from './tfjs-q.js';
 import { chooseEngine } from './engine-choice.js';
 
+export { assertSameArchitecture, optimizerEpsilon } from './params.js';
+
 /** Everything that defines a Q-network; `qNetwork()` fills the omitted fields from `DEFAULT_Q_NETWORK_CONFIG`. */
 export interface QNetworkConfig {
   /** Length of one (flattened) observation. For `conv`, the product of `conv.inputShape`. */
@@ -108,11 +110,6 @@ export const DEFAULT_Q_NETWORK_CONFIG: Omit<QNetworkConfig, 'obsDim' | 'numActio
   seed: 0,
 };
 
-/** Epsilon used by the optimiser when `adamEpsilon` is not given. */
-export function optimizerEpsilon(config: QNetworkConfig): number {
-  return config.adamEpsilon ?? (config.optimizer === 'adam' ? 1e-8 : 1e-7);
-}
-
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
 }
@@ -200,15 +197,4 @@ export function qNetwork(config: Partial<QNetworkConfig> & { obsDim: number; num
   const c = resolveQNetworkConfig(config);
   const engine = c.engine === 'auto' ? chooseEngine(c) : c.engine;
   return engine === 'plain' ? createPlainQ(c) : createTfjsQ(c);
-}
-
-/** Throws `InvalidConfig` unless `a` and `b` describe networks of the same shape (for updateFrom). */
-export function assertSameArchitecture(a: QNetworkConfig, b: QNetworkConfig): void {
-  const key = (c: QNetworkConfig) =>
-    JSON.stringify([c.obsDim, c.numActions, c.hidden, c.dueling, c.layerNorm, c.conv?.inputShape ?? null]);
-  if (key(a) !== key(b)) {
-    throw new InvalidConfig(
-      `Expected a source network with the same architecture ${key(a)}, got ${key(b)}. Build the target with clone().`,
-    );
-  }
 }

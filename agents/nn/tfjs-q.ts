@@ -10,8 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidAction, InvalidConfig, InvalidObservation, describeValue } from '../../core/errors.js';
 import type { NetworkState, QFunction, QNetworkConfig } from './q-network.js';
-import { assertSameArchitecture, optimizerEpsilon } from './q-network.js';
-import { checkState, convTorso, initParams, optimizerSlots, paramSpecs, type ConvSpec } from './params.js';
+import { assertSameArchitecture, checkState, convTorso, initParams, optimizerEpsilon, optimizerSlots, paramSpecs, type ConvSpec } from './params.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -118,6 +117,8 @@ export class TfjsQ implements QFunction {
   private readonly eps: number;
   private step = 0;
   private disposed = false;
+  /** act()'s Q-values, reused. */
+  private readonly actOut: Float32Array;
 
   constructor(config: QNetworkConfig, matMul: TfjsMatMul = config.tfjsMatMul ?? 'auto') {
     this.config = config;
@@ -125,6 +126,7 @@ export class TfjsQ implements QFunction {
     this.mm = this.matMul === 'transposed' ? transposedMatMul : stockMatMul;
     this.convLayers = config.conv ? convTorso(config.conv.inputShape).layers : [];
     this.eps = optimizerEpsilon(config);
+    this.actOut = new Float32Array(config.numActions);
     const id = nextId++;
     const init = initParams(config);
     // tf.variable() copies its initial value, which tidy then releases.
@@ -197,7 +199,7 @@ export class TfjsQ implements QFunction {
   }
 
   act(obs: Float32Array): number {
-    const q = this.predict(obs, 1);
+    const q = this.predict(obs, 1, this.actOut);
     let best = 0;
     for (let k = 1; k < q.length; k++) if (q[k]! > q[best]!) best = k;
     return best;
