@@ -54,6 +54,8 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
   private readonly suttonBartoReward: boolean;
   /** Gymnasium's `steps_beyond_terminated`: -1 while running, then steps taken after termination. */
   private stepsBeyondTerminated = -1;
+  /** Scratch result of `stepInto` for `step()`, reused every step. */
+  private readonly outcome: StepIntoResult = { reward: 0, terminated: false, truncated: false, info: undefined };
 
   /** See `CartPoleOptions`. */
   constructor(options: CartPoleOptions = {}) {
@@ -83,6 +85,18 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
   /** One Euler step of 0.02 s with a push left (0) or right (1). */
   step(action: number): StepResult<Float32Array> {
     if (action !== 0 && action !== 1) throw invalidDiscreteAction('CartPole', 2, action);
+    const obs = new Float32Array(4);
+    const outcome = this.outcome;
+    this.stepInto(action, obs, 0, outcome);
+    return new ClassicStep(obs, outcome.reward, outcome.terminated, false, {});
+  }
+
+  /**
+   * `step(action)` without allocating, for vector envs (`VectorizableEnv`): writes the float32 observation
+   * into `obsOut[offset .. offset + 4)` and the reward and flags into `out`. `step()` runs through it, so
+   * the dynamics exist once.
+   */
+  stepInto(action: number, obsOut: Float32Array, offset: number, out: StepIntoResult): void {
     const s = this.state;
     let x = s[0]!, xDot = s[1]!, theta = s[2]!, thetaDot = s[3]!;
     const force = action === 1 ? FORCE_MAG : -FORCE_MAG;
@@ -113,54 +127,6 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
       reward = this.suttonBartoReward ? 0.0 : 1.0;
     } else if (this.stepsBeyondTerminated < 0) {
       // The pole just fell: this step still counts.
-      this.stepsBeyondTerminated = 0;
-      reward = this.suttonBartoReward ? -1.0 : 1.0;
-    } else {
-      this.stepsBeyondTerminated++;
-      reward = this.suttonBartoReward ? -1.0 : 0.0;
-    }
-    const obs = new Float32Array(4);
-    obs[0] = x;
-    obs[1] = xDot;
-    obs[2] = theta;
-    obs[3] = thetaDot;
-    return new ClassicStep(obs, reward, terminated, false, {});
-  }
-
-  /**
-   * `step(action)` without allocating, for vector envs (`VectorizableEnv`): writes the float32 observation
-   * into `obsOut[offset .. offset + 4)` and the reward and flags into `out`. Same arithmetic, in the same
-   * order, as `step()`; the vector tests check they agree step for step.
-   */
-  stepInto(action: number, obsOut: Float32Array, offset: number, out: StepIntoResult): void {
-    const s = this.state;
-    let x = s[0]!, xDot = s[1]!, theta = s[2]!, thetaDot = s[3]!;
-    const force = action === 1 ? FORCE_MAG : -FORCE_MAG;
-    const costheta = Math.cos(theta);
-    const sintheta = Math.sin(theta);
-    const temp = (force + POLEMASS_LENGTH * (thetaDot * thetaDot) * sintheta) / TOTAL_MASS;
-    const thetaAcc = (GRAVITY * sintheta - costheta * temp) / (LENGTH * (4.0 / 3.0 - (MASS_POLE * (costheta * costheta)) / TOTAL_MASS));
-    const xAcc = temp - (POLEMASS_LENGTH * thetaAcc * costheta) / TOTAL_MASS;
-    if (this.kinematicsIntegrator === 'euler') {
-      x = x + TAU * xDot;
-      xDot = xDot + TAU * xAcc;
-      theta = theta + TAU * thetaDot;
-      thetaDot = thetaDot + TAU * thetaAcc;
-    } else {
-      xDot = xDot + TAU * xAcc;
-      x = x + TAU * xDot;
-      thetaDot = thetaDot + TAU * thetaAcc;
-      theta = theta + TAU * thetaDot;
-    }
-    s[0] = x;
-    s[1] = xDot;
-    s[2] = theta;
-    s[3] = thetaDot;
-    const terminated = x < -X_THRESHOLD || x > X_THRESHOLD || theta < -THETA_THRESHOLD || theta > THETA_THRESHOLD;
-    let reward: number;
-    if (!terminated) {
-      reward = this.suttonBartoReward ? 0.0 : 1.0;
-    } else if (this.stepsBeyondTerminated < 0) {
       this.stepsBeyondTerminated = 0;
       reward = this.suttonBartoReward ? -1.0 : 1.0;
     } else {
