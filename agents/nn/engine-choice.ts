@@ -1,28 +1,35 @@
 /**
- * How engine: 'auto' picks between the plain Float32Array MLP and tfjs.
+ * How engine: 'auto' picks between the plain engine (Float32Array MLP, WebAssembly SIMD matMul) and tfjs.
  *
- * The plain engine costs time in proportion to the work: ~1.1e6 multiply-adds per ms in V8 (4-row x 2-column
- * blocked loops, measured 1.0-1.3 GMAC/s), a train step being ~3x the forward multiply-adds of a batch. tfjs on
- * wasm pays a fixed ~1.2 ms per train step (130-150 ops at ~6.5-9 us of dispatch each) and then runs ~7e6
- * multiply-adds per ms (XNNPACK SIMD). Measured train steps/s on a quiet machine (bench/nn.ts, STACK figures):
+ * Measured with `npm run bench -- nn` (train steps per CPU-second, forward + Huber + backward + clip + Adam;
+ * Node 20, 2 shared cores under load, so absolute figures are low and the ratios are what counts):
  *
- *   net / batch         plain   tfjs-wasm (transposed-gradient matMul)
- *   4-64-64-2 / 32       2342   ~700
- *   4-64-64-2 / 64       1221   743
- *   4-64-64-2 / 256       398   596
- *   8-256-256-4 / 64       97   328
+ *   net / batch          plain SIMD   plain JS loops   tfjs-wasm (transposed grad)   tfjs-wasm (stock)   tfjs-cpu
+ *   4-64-64-2 / 32          5916          1772               104                        237              96
+ *   4-64-64-2 / 64          3333           936               423                        384             114
+ *   4-64-64-2 / 256         1606           326               364                        171              44
+ *   4-256-256-2 / 64         289            73                93                         51              10
+ *   4-256-256-2 / 256         93            20                59                         17               4
+ *   8-256-256-4 / 64         360            91               149                         52              12
+ *   8-256-256-4 / 256        120            24                66                         20               4
  *
- * Setting the two cost lines equal puts the break-even at batch x (multiply-adds per sample) ~ 500k: plain below,
- * tfjs above. So SB3's CartPole DQN ([64, 64], batch 32: 143k) runs plain and rl-zoo's ([256, 256], batch 64: 4.3M)
- * runs tfjs. On tfjs's pure-JS cpu backend tfjs is slower than plain at every MLP size (dispatch ~2 us/op and
- * matMul slower than the plain loops), so MLPs stay plain there. Conv torsos and layer norm exist only in tfjs.
+ * tfjs pays ~130 op dispatches per train step (~6.5 us each on wasm), and XNNPACK's matMul does not outrun our
+ * SIMD kernel at these sizes, so with WebAssembly SIMD the plain engine wins every MLP we measured, by 1.8x at
+ * 8-256-256-4 / 256 and 20x+ at SB3's CartPole size. Without SIMD the plain JS loops (~1.1e9 multiply-adds/s)
+ * lose to tfjs-wasm once batch x multiply-adds per sample passes ~500k (4-64-64-2 / 256 is 1.1M). Native
+ * TensorFlow (tfjs-node, multi-threaded) could not be installed here and is unmeasured: we give it the MLPs whose
+ * batch x multiply-adds per sample exceeds 5M, where compute dominates dispatch. Conv torsos and layer norm exist
+ * only in tfjs.
  */
 import { selectedBackend } from './backend.js';
 import type { QNetworkConfig } from './q-network.js';
 import { outputWidth } from './params.js';
+import { simdGemm } from './simd-gemm.js';
 
-/** batch x multiply-adds per sample above which tfjs (wasm or native) trains faster than the plain engine. */
-export const PLAIN_WORK_LIMIT = 500_000;
+/** Without WebAssembly SIMD: batch x multiply-adds per sample above which tfjs-wasm beats the JS loops. */
+export const PLAIN_JS_WORK_LIMIT = 500_000;
+/** On native TensorFlow (tfjs-node): batch x multiply-adds per sample above which tfjs is preferred. */
+export const NATIVE_WORK_LIMIT = 5_000_000;
 
 /** Multiply-adds of one forward pass for one sample through the MLP layers. */
 export function macsPerSample(config: QNetworkConfig): number {
@@ -35,9 +42,16 @@ export function macsPerSample(config: QNetworkConfig): number {
 /**
  * The engine 'auto' resolves to for this config on `backend`: by default the one `initBackend()` chose, or, before
  * it has run, wasm (always installed), so that a caller can decide whether it needs `initBackend()` at all.
+ * `simd` says whether the plain engine has its WebAssembly SIMD kernel (it does wherever wasm SIMD exists).
  */
-export function chooseEngine(config: QNetworkConfig, backend: string = selectedBackend() ?? 'wasm'): 'plain' | 'tfjs' {
+export function chooseEngine(
+  config: QNetworkConfig,
+  backend: string = selectedBackend() ?? 'wasm',
+  simd: boolean = simdGemm !== null && config.plainKernel !== 'js',
+): 'plain' | 'tfjs' {
   if (config.conv || config.layerNorm) return 'tfjs';
-  if (backend !== 'wasm' && backend !== 'tensorflow') return 'plain';
-  return (config.batchSize ?? 32) * macsPerSample(config) <= PLAIN_WORK_LIMIT ? 'plain' : 'tfjs';
+  const work = (config.batchSize ?? 32) * macsPerSample(config);
+  if (backend === 'tensorflow') return work > NATIVE_WORK_LIMIT ? 'tfjs' : 'plain';
+  if (simd || backend !== 'wasm') return 'plain';
+  return work > PLAIN_JS_WORK_LIMIT ? 'tfjs' : 'plain';
 }

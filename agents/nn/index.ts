@@ -4,4 +4,4 @@ export type { QFunction, QNetworkConfig, NetworkState, NamedArray } from './q-ne
 export { initBackend, backendInfo, describeBackend, selectedBackend, BackendUnavailable } from './backend.js';
 export type { BackendInfo, BackendName } from './backend.js';
 export { IncompatibleState } from './params.js';
-export { chooseEngine, macsPerSample, PLAIN_WORK_LIMIT } from './engine-choice.js';
+export { chooseEngine, macsPerSample, PLAIN_JS_WORK_LIMIT, NATIVE_WORK_LIMIT } from './engine-choice.js';

@@ -191,7 +191,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /**
  * Builds a Q-network. Defaults are `DEFAULT_Q_NETWORK_CONFIG` (SB3's DQN). The tfjs engine runs on the current tfjs
  * backend: call `await initBackend()` first to get tfjs-node or wasm instead of tfjs's cpu fallback. Engine 'auto'
- * follows `chooseEngine()` (plain below batchSize x multiply-adds per sample ~ 500k, tfjs above).
+ * follows `chooseEngine()`: tfjs for conv torsos and layer norm; for MLPs the plain engine wherever WebAssembly SIMD
+ * exists (it out-trains tfjs-wasm at every size measured), see engine-choice.ts for the figures and the rest.
  */
 export function qNetwork(config: Partial<QNetworkConfig> & { obsDim: number; numActions: number }): QFunction {
   const c = resolveQNetworkConfig(config);

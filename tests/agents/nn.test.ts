@@ -100,10 +100,17 @@ describe('config', () => {
     expect(() => q.predict(new Float32Array(7), 2)).toThrow('Expected obs to be a Float32Array of batchSize * obsDim = 8 floats');
   });
   it('auto picks plain for small MLPs and tfjs for conv, layer norm and wide nets', () => {
-    expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2 }), 'wasm')).toBe('plain');
-    expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2, batchSize: 256 }), 'wasm')).toBe('tfjs');
-    expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [256, 256], batchSize: 64 }), 'wasm')).toBe('tfjs');
-    expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [256, 256], batchSize: 64 }), 'cpu')).toBe('plain');
+    const small = resolveQNetworkConfig({ obsDim: 4, numActions: 2 });
+    const wide = resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [256, 256], batchSize: 64 });
+    // With the SIMD kernel the plain engine wins every MLP measured.
+    expect(chooseEngine(small, 'wasm', true)).toBe('plain');
+    expect(chooseEngine(wide, 'wasm', true)).toBe('plain');
+    // JS loops only: tfjs-wasm above batch x MACs 500k; tfjs-cpu never; native tfjs above 5M.
+    expect(chooseEngine(small, 'wasm', false)).toBe('plain');
+    expect(chooseEngine({ ...small, batchSize: 256 }, 'wasm', false)).toBe('tfjs');
+    expect(chooseEngine(wide, 'cpu', false)).toBe('plain');
+    expect(chooseEngine(wide, 'tensorflow', true)).toBe('plain');
+    expect(chooseEngine({ ...wide, batchSize: 256 }, 'tensorflow', true)).toBe('tfjs');
     expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2, layerNorm: true }))).toBe('tfjs');
     expect(chooseEngine(resolveQNetworkConfig({ obsDim: 64, numActions: 2, conv: { inputShape: [8, 8, 1] } }))).toBe('tfjs');
     expect(qNetwork({ obsDim: 4, numActions: 2 }).engine).toBe('plain');
