@@ -529,15 +529,16 @@ export class PlainQ implements QFunction {
     if (this.config.optimizer === 'adam') {
       const m = this.slotA;
       const v = this.slotB;
-      const bc1 = 1 - Math.pow(BETA1, this.step);
-      const bc2 = 1 - Math.pow(BETA2, this.step);
+      // p -= lr (m / bc1) / (sqrt(v / bc2) + eps), with the per-step constants hoisted out of the loop.
+      const stepSize = lr / (1 - Math.pow(BETA1, this.step));
+      const invBc2 = 1 / (1 - Math.pow(BETA2, this.step));
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]!;
         const mi = BETA1 * m[i]! + (1 - BETA1) * gi;
         const vi = BETA2 * v[i]! + (1 - BETA2) * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        p[i] = p[i]! - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+        p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi * invBc2) + eps);
       }
     } else {
       // tfjs RMSProp without momentum or centering: ms = decay ms + (1 - decay) g^2; p -= lr g / sqrt(ms + eps).
