@@ -39,7 +39,8 @@ export interface QNetworkConfig {
   /** Seed of the weight initialisation (torch Linear's default: Kaiming-uniform weights, uniform biases). */
   seed: number;
   /** Pixel observations: a small Nature-DQN-like conv torso over [H, W, C] inputs (tfjs engine only). The network
-      takes the floats as given: scale uint8 pixels to [0, 1] (x / 255) before they reach it. */
+      takes the floats as given (each row an H x W x C image, row-major): scale uint8 pixels to [0, 1] (x / 255)
+      before they reach it. */
   conv?: { inputShape: [number, number, number] };
   /** tfjs engine: dense matMul with tfjs's gradient ('stock') or explicit transposes ('transposed');
       'auto' (default) = transposed on wasm, where it trains 3.5-6x faster, stock elsewhere. */

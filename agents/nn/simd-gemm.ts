@@ -5,8 +5,8 @@
  *   out[i, c] = act(bias[c] + sum_k A(i, k) * b[k, c]),  A(i, k) = a[i * saI + k * saK]
  *
  * so forward (A = x, b = W), the kernel gradient (A = x transposed through strides, b = dz) and the input gradient
- * (A = dz, b = W transposed) need no extra copies. Rows go four at a time (each b vector loaded once serves four
- * rows), columns four per f32x4 lane group. Operands are copied into one module-wide wasm memory per call: for the
+ * (A = dz, b = W transposed) need no extra copies. Blocks of 4 rows x 8 columns keep eight f32x4 sums in
+ * registers: each b vector loaded serves four rows and each splatted A value eight columns. Operands are copied into one module-wide wasm memory per call: for the
  * nets it serves that costs a few percent of the multiply work, and it keeps the engine's own arrays plain JS.
  *
  * `simdGemm` is null where WebAssembly SIMD is missing; the engine then runs its JS loops.
@@ -82,11 +82,17 @@ const op = {
 // Parameters of both kernels (all i32; pointers and strides in bytes).
 const P_A = 0, P_SAI = 1, P_SAK = 2, P_B = 3, P_LDB = 4, P_OUT = 5, P_LDO = 6, P_BIAS = 7, P_BLOCKS = 8, P_K = 9, P_NBYTES = 10, P_RELU = 11;
 const NPARAMS = 12;
-// Locals.
+// i32 locals.
 const L_C = 12, L_K = 13, L_PB = 14, L_PA = 15; // L_PA .. L_PA + 3: row pointers into A
 const L_OUT = 19;
-const L_ACC = 20; // L_ACC .. L_ACC + 3: v128 accumulators
-const L_BV = 24;
+const N_I32 = 8;
+/** f32x4 groups per row in one column block: 2, i.e. 8 columns (eight accumulators for four rows). */
+const VECS = 2;
+// v128 locals: accumulators acc[r][v] at L_ACC + r * VECS + v, then b vectors, then the splatted A value.
+const L_ACC = NPARAMS + N_I32;
+const L_BV = L_ACC + 4 * VECS;
+const L_S = L_BV + VECS;
+const N_V128 = 4 * VECS + VECS + 1;
 
 /** The body of a kernel that handles `rows` (1 or 4) rows per block, `blocks` blocks per call. */
 function kernelBody(rows: number): number[] {
@@ -95,38 +101,42 @@ function kernelBody(rows: number): number[] {
     for (const x of xs) if (Array.isArray(x)) b.push(...x);
     else b.push(x);
   };
+  const acc = (r: number, v: number) => L_ACC + r * VECS + v;
   e(op.block, op.loop); // rows loop
   e(op.get(P_BLOCKS), op.eqz, op.brIf(1));
   e(op.i32(0), op.set(L_C));
-  e(op.block, op.loop); // columns loop
+  e(op.block, op.loop); // column blocks of 4 * VECS
   e(op.get(L_C), op.get(P_NBYTES), op.geS, op.brIf(1));
-  // acc_r = bias ? bias[c..c+3] : 0
-  e(op.get(P_BIAS), op.ifV128, op.get(P_BIAS), op.get(L_C), op.add, op.v128load, op.else, op.v128zero, op.end);
-  for (let r = 0; r < rows - 1; r++) e(op.tee(L_ACC + r));
-  e(op.set(L_ACC + rows - 1));
+  // acc[r][v] = bias ? bias[c + 4v .. c + 4v + 3] : 0
+  for (let v = 0; v < VECS; v++) {
+    e(op.get(P_BIAS), op.ifV128, op.get(P_BIAS), op.get(L_C), op.add, op.i32(16 * v), op.add, op.v128load, op.else, op.v128zero, op.end);
+    for (let r = 0; r < rows - 1; r++) e(op.tee(acc(r, v)));
+    e(op.set(acc(rows - 1, v)));
+  }
   e(op.get(P_B), op.get(L_C), op.add, op.set(L_PB));
   e(op.get(P_A), op.set(L_PA));
   for (let r = 1; r < rows; r++) e(op.get(L_PA + r - 1), op.get(P_SAI), op.add, op.set(L_PA + r));
   e(op.get(P_K), op.set(L_K));
   e(op.block, op.loop); // inner loop over k
   e(op.get(L_K), op.eqz, op.brIf(1));
-  e(op.get(L_PB), op.v128load, op.set(L_BV));
+  for (let v = 0; v < VECS; v++) e(op.get(L_PB), op.i32(16 * v), op.add, op.v128load, op.set(L_BV + v));
   for (let r = 0; r < rows; r++) {
-    e(op.get(L_ACC + r), op.get(L_PA + r), op.f32load, op.splat, op.get(L_BV), op.fmul, op.fadd, op.set(L_ACC + r));
+    e(op.get(L_PA + r), op.f32load, op.splat, op.set(L_S));
+    for (let v = 0; v < VECS; v++) e(op.get(acc(r, v)), op.get(L_S), op.get(L_BV + v), op.fmul, op.fadd, op.set(acc(r, v)));
     e(op.get(L_PA + r), op.get(P_SAK), op.add, op.set(L_PA + r));
   }
   e(op.get(L_PB), op.get(P_LDB), op.add, op.set(L_PB));
   e(op.get(L_K), op.i32(1), op.sub, op.set(L_K));
   e(op.br(0), op.end, op.end);
   e(op.get(P_RELU), op.if);
-  for (let r = 0; r < rows; r++) e(op.get(L_ACC + r), op.v128zero, op.fmax, op.set(L_ACC + r));
+  for (let r = 0; r < rows; r++) for (let v = 0; v < VECS; v++) e(op.get(acc(r, v)), op.v128zero, op.fmax, op.set(acc(r, v)));
   e(op.end);
   e(op.get(P_OUT), op.get(L_C), op.add, op.set(L_OUT));
   for (let r = 0; r < rows; r++) {
-    e(op.get(L_OUT), op.get(L_ACC + r), op.v128store);
+    for (let v = 0; v < VECS; v++) e(op.get(L_OUT), op.i32(16 * v), op.add, op.get(acc(r, v)), op.v128store);
     if (r < rows - 1) e(op.get(L_OUT), op.get(P_LDO), op.add, op.set(L_OUT));
   }
-  e(op.get(L_C), op.i32(16), op.add, op.set(L_C));
+  e(op.get(L_C), op.i32(16 * VECS), op.add, op.set(L_C));
   e(op.br(0), op.end, op.end);
   // next block of rows
   for (let r = 0; r < rows; r++) {
@@ -137,8 +147,8 @@ function kernelBody(rows: number): number[] {
   e(op.br(0), op.end, op.end);
   e(op.end);
   const locals = vec([
-    [...uleb(L_ACC - NPARAMS), I32],
-    [...uleb(5), V128],
+    [...uleb(N_I32), I32],
+    [...uleb(N_V128), V128],
   ]);
   return [...uleb(locals.length + b.length), ...locals, ...b];
 }
@@ -178,7 +188,7 @@ function create(): SimdGemm | null {
   let heap = new Float32Array(memory.buffer);
 
   return (a, saI, saK, b, bias, out, rows, inner, cols, relu) => {
-    const cp = (cols + 3) & ~3; // padded column count: whole f32x4 groups
+    const cp = (cols + 7) & ~7; // padded column count: whole blocks of 2 x f32x4
     const aLen = (rows - 1) * saI + (inner - 1) * saK + 1;
     // Layout (floats, 16-byte aligned): [0, 4) unused so that bias pointer 0 means "none"; a; b; bias; out.
     const aOff = 4;
