@@ -2,20 +2,20 @@
  * How engine: 'auto' picks between the plain engine (Float32Array MLP, WebAssembly SIMD matMul) and tfjs.
  *
  * Measured with `npm run bench -- nn` (train steps per CPU-second, forward + Huber + backward + clip + Adam;
- * Node 20, 2 shared cores under load, so absolute figures are low and the ratios are what counts):
+ * Node 20 on 2 shared cores, load ~2-3, so the ratios count more than the absolute figures):
  *
  *   net / batch          plain SIMD   plain JS loops   tfjs-wasm (transposed grad)   tfjs-wasm (stock)   tfjs-cpu
- *   4-64-64-2 / 32          5916          1772               104                        237              96
- *   4-64-64-2 / 64          3333           936               423                        384             114
- *   4-64-64-2 / 256         1606           326               364                        171              44
- *   4-256-256-2 / 64         289            73                93                         51              10
- *   4-256-256-2 / 256         93            20                59                         17               4
- *   8-256-256-4 / 64         360            91               149                         52              12
- *   8-256-256-4 / 256        120            24                66                         20               4
+ *   4-64-64-2 / 32          8187          2544               338                        510             193
+ *   4-64-64-2 / 64          5203          1298               693                        718             162
+ *   4-64-64-2 / 256         2150           406               639                        300              62
+ *   4-256-256-2 / 64         362            63               119                         68              11
+ *   4-256-256-2 / 256        132            31               107                         22               5
+ *   8-256-256-4 / 64         449            80               138                         55              12
+ *   8-256-256-4 / 256        160            22                86                         22               5
  *
  * tfjs pays ~130 op dispatches per train step (~6.5 us each on wasm), and XNNPACK's matMul does not outrun our
- * SIMD kernel at these sizes, so with WebAssembly SIMD the plain engine wins every MLP we measured, by 1.8x at
- * 8-256-256-4 / 256 and 20x+ at SB3's CartPole size. Without SIMD the plain JS loops (~1.1e9 multiply-adds/s)
+ * SIMD kernel at these sizes, so with WebAssembly SIMD the plain engine wins every MLP we measured, by 1.2x at
+ * 4-256-256-2 / 256 and 16x at SB3's CartPole size (4-64-64-2 / 32). Without SIMD the plain JS loops (~1.1e9 multiply-adds/s)
  * lose to tfjs-wasm once batch x multiply-adds per sample passes ~500k (4-64-64-2 / 256 is 1.1M). Native
  * TensorFlow (tfjs-node, multi-threaded) could not be installed here and is unmeasured: we give it the MLPs whose
  * batch x multiply-adds per sample exceeds 5M, where compute dominates dispatch. Conv torsos and layer norm exist
