@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RectShape } from '../../core/scene.js';
 import { startServer, type ViewerServer } from '../../render/server.js';
 import { sceneView } from '../../render/view.js';
-import { recordCartPole, writeRun, type RecordedStep } from '../render/server-fixtures.js';
+import { headerLine, recordCartPole, writeRun, type RecordedStep } from '../render/server-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RUN = 'dqn-CartPole-v1-20261123-230000';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   }
   root = mkdtempSync(join(tmpdir(), 'rxgym-e2e-'));
   const dir = writeRun(join(root, 'runs'), RUN, episodes);
-  writeFileSync(join(dir, 'episodes', 'episode-2.ndjson'), '{"format":"rxgym-episode"}\n{"t":0,"sce');
+  writeFileSync(join(dir, 'episodes', 'episode-2.ndjson'), `${headerLine(2)}\n{"t":0,"sce`);
   server = await startServer({ runsDir: join(root, 'runs'), build: 'build' });
   expect(server.viewerReady).toBe(true);
   context = await chromium.launchPersistentContext(join(root, 'profile'), {
@@ -118,7 +118,7 @@ describe('the viewer in headless chromium', () => {
     const items = page.locator('#episodes li');
     await expect(items.count()).resolves.toBe(3);
     await expect(items.nth(0).locator('.len').textContent()).resolves.toBe(String(episodes[0]!.length));
-    await expect(items.nth(0).locator('.ret b').textContent()).resolves.toBe(String(episodes[0]!.length - 1));
+    await expect(items.nth(0).locator('.ret b').textContent()).resolves.toBe(String(episodes[0]!.length)); // +1 a step
     await expect(items.nth(2).getAttribute('class')).resolves.toContain('corrupt');
     await expect(items.nth(2).getAttribute('title')).resolves.toBe('Expected JSON on line 2 of episode-2.ndjson, got a truncated last line.');
     await expect(page.locator('#frame-label').textContent()).resolves.toBe(`1 / ${episodes[0]!.length}`);
@@ -132,7 +132,7 @@ describe('the viewer in headless chromium', () => {
     await expectFrameMatches(episodes[0]!, last, 'right');
     await page.keyboard.press('ArrowLeft');
     await frameIs(last - 1);
-    await expect(page.locator('#ro-return').textContent()).resolves.toBe(String(last - 1));
+    await expect(page.locator('#ro-return').textContent()).resolves.toBe(String(last)); // frames 0 .. last - 1
   });
 
   it('moves to the next episode with ArrowDown and to its last frame with End', async () => {

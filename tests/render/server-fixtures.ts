@@ -1,10 +1,11 @@
 /**
  * Run folders for the viewer's tests: CartPole episodes recorded from the real env's scene() in the
- * recorder's NDJSON format, and a metrics.jsonl shaped like `rxgym train` writes it.
+ * recorder's NDJSON format (render/recorder.ts), and a metrics.jsonl shaped like `rxgym train` writes it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scene } from '../../core/scene.js';
+import { EPISODE_FORMAT, type EpisodeHeader, type EpisodeStep } from '../../render/recorder.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
 
@@ -13,23 +14,25 @@ export interface RecordedStep {
   state: number[];
   scene: Scene;
   reward: number;
-  action: number | null;
+  action: number;
   value: number;
+  /** Whether this step ended the episode. */
+  done: boolean;
 }
 
 /**
  * Runs CartPole-v1 from `state` pushing with `action` every step until it terminates (or `maxSteps`),
- * returning frame 0 (the reset scene) and one frame per step.
+ * returning one frame per step (the scene after it), as the recorder writes them.
  */
 export function recordCartPole(state: number[], action: number, maxSteps = 60): RecordedStep[] {
   const env = make('CartPole-v1');
   const inner = env.unwrapped as unknown as { state: Float64Array; scene(): Scene };
   try {
     env.reset({ options: { state } });
-    const steps: RecordedStep[] = [{ state: [...inner.state], scene: inner.scene(), reward: 0, action: null, value: 0 }];
+    const steps: RecordedStep[] = [];
     for (let t = 0; t < maxSteps; t++) {
       const r = env.step(action);
-      steps.push({ state: [...inner.state], scene: inner.scene(), reward: r.reward, action, value: 10 - t * 0.5 });
+      steps.push({ state: [...inner.state], scene: inner.scene(), reward: r.reward, action, value: 10 - t * 0.5, done: r.terminated || r.truncated });
       if (r.terminated || r.truncated) break;
     }
     return steps;
@@ -38,11 +41,19 @@ export function recordCartPole(state: number[], action: number, maxSteps = 60): 
   }
 }
 
-/** The NDJSON text of a recording: a header line, then one line per frame. */
-export function episodeText(episode: number, steps: RecordedStep[]): string {
-  const header = { format: 'rxgym-episode', version: 1, env: 'CartPole-v1', episode, fps: 50, frames: steps.length };
-  const lines = steps.map((s, t) => JSON.stringify({ t, scene: s.scene, reward: s.reward, action: s.action, value: s.value, obs: s.state }));
-  return `${[JSON.stringify(header), ...lines].join('\n')}\n`;
+/** The header line of a recording of episode `episode`. */
+export function headerLine(episode: number): string {
+  const header: EpisodeHeader = { format: EPISODE_FORMAT, version: 1, envId: 'CartPole-v1', episode, width: 600, height: 400, fps: 50 };
+  return JSON.stringify(header);
+}
+
+/** The NDJSON text of a recording: a header line, then one line per step (with a value per step). */
+export function episodeText(episode: number, steps: RecordedStep[], firstStep = 0): string {
+  const lines = steps.map((s, t) => {
+    const line: EpisodeStep = { t, step: firstStep + t, action: s.action, reward: s.reward, terminated: s.done, truncated: false, scene: s.scene, value: s.value };
+    return JSON.stringify(line);
+  });
+  return `${[headerLine(episode), ...lines].join('\n')}\n`;
 }
 
 /** metrics.jsonl text: episode rows with a rising return and log rows with a falling loss and epsilon. */

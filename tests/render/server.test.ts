@@ -2,13 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lastValueFrom, tap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { Rng } from '../../core/rng.js';
+import { steps$ } from '../../core/streams.js';
+import '../../envs/builtin.js';
+import { make } from '../../envs/registry.js';
+import { recordEpisodes } from '../../render/recorder.js';
 import { startServer, type ViewerServer } from '../../render/server.js';
 import type { EpisodeData, EpisodeListing, MetricsResponse, RunInfo } from '../../render/server-api.js';
 import { pathSegments } from '../../render/server-files.js';
 import type { LiveServerMessage } from '../../render/server-ws.js';
-import { recordCartPole, writeRun } from './server-fixtures.js';
+import { headerLine, recordCartPole, writeRun } from './server-fixtures.js';
 
 const RUN = 'dqn-CartPole-v1-20261123-220000';
 let root: string;
@@ -34,8 +40,8 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'rxgym-server-'));
   runsDir = join(root, 'runs');
   const dir = writeRun(runsDir, RUN, [recordCartPole([-1.2, 0, 0.12, 0], 0), recordCartPole([1, 0, -0.12, 0], 1)]);
-  writeFileSync(join(dir, 'episodes', 'episode-2.ndjson'), '{"format":"rxgym-episode"}\n{"t":0,"scene":{"wid');
-  writeFileSync(join(dir, 'episodes', 'episode-3.ndjson'), '{"format":"rxgym-episode"}\n{"t":0,"scene":{"width":-1}}\n');
+  writeFileSync(join(dir, 'episodes', 'episode-2.ndjson'), `${headerLine(2)}\n{"t":0,"scene":{"wid`);
+  writeFileSync(join(dir, 'episodes', 'episode-3.ndjson'), `${headerLine(3)}\n{"t":0,"reward":1,"scene":{"width":-1}}\n`);
   writeFileSync(join(dir, 'metrics.jsonl'), '{"kind":"episode","step":10,"return":10}\nnot json\n{"kind":"log","step":20,"loss":0.5}\n{"kind":"episode","st');
   // Secrets outside the runs folder, reachable only through symlinks.
   writeFileSync(join(root, 'secret.ndjson'), '{"secret":"TOP-SECRET"}\n');
@@ -79,8 +85,9 @@ describe('startServer', () => {
 
   it('lists runs, metrics (skipping broken lines) and episodes with their return and length', async () => {
     const runs = await json<RunInfo[]>('/api/runs');
-    expect(runs.map((r) => r.name)).toEqual([RUN]); // the symlinked run outside the folder is not listed
-    expect(runs[0]).toMatchObject({ algo: 'dqn', env: 'CartPole-v1', hasMetrics: true, episodes: 5 });
+    expect(runs.map((r) => r.name)).toContain(RUN);
+    expect(runs.map((r) => r.name)).not.toContain('linked-run'); // a symlinked run outside the folder is not listed
+    expect(runs.find((r) => r.name === RUN)).toMatchObject({ algo: 'dqn', env: 'CartPole-v1', hasMetrics: true, episodes: 5 });
     const metrics = await json<MetricsResponse>(`/api/runs/${RUN}/metrics`);
     expect(metrics.rows).toEqual([{ kind: 'episode', step: 10, return: 10 }, { kind: 'log', step: 20, loss: 0.5 }]);
     expect(metrics.skipped).toEqual([
@@ -90,9 +97,9 @@ describe('startServer', () => {
     const eps = await json<EpisodeListing[]>(`/api/runs/${RUN}/episodes`);
     expect(eps.map((e) => e.file)).toEqual(['episode-0.ndjson', 'episode-1.ndjson', 'episode-2.ndjson', 'episode-3.ndjson']);
     const rec = recordCartPole([-1.2, 0, 0.12, 0], 0);
-    expect(eps[0]).toEqual({ file: 'episode-0.ndjson', ok: true, episode: 0, return: rec.length - 1, length: rec.length, error: null });
+    expect(eps[0]).toEqual({ file: 'episode-0.ndjson', ok: true, episode: 0, return: rec.length, length: rec.length, error: null });
     expect(eps[2]).toMatchObject({ ok: false, return: null, error: 'Expected JSON on line 2 of episode-2.ndjson, got a truncated last line.' });
-    expect(eps[3]!.error).toMatch(/^Line 2 of episode-3\.ndjson: Expected scene width and height to be positive numbers/);
+    expect(eps[3]!.error).toMatch(/^Expected a valid scene on line 2 of episode-3\.ndjson: Expected scene width and height to be positive numbers/);
   });
 
   it('serves an episode and reports a corrupt one with 422 and the reason', async () => {
@@ -107,6 +114,32 @@ describe('startServer', () => {
     expect(JSON.parse(bad.body)).toEqual({ error: 'Expected JSON on line 2 of episode-2.ndjson, got a truncated last line.', file: 'episode-2.ndjson' });
     expect((await get(`/api/runs/${RUN}/episodes/episode-7.ndjson`)).status).toBe(404);
     expect((await get('/api/runs/no-such-run/episodes')).status).toBe(404);
+  });
+
+  it('plays what the recorder writes: a recordEpisodes run of CartPole is listed and served frame for frame', async () => {
+    const dir = join(runsDir, 'dqn-CartPole-v1-20261123-221500');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), '{"algo":"dqn","env":"CartPole-v1"}');
+    const env = make('CartPole-v1');
+    const rng = new Rng(5);
+    const lengths: number[] = [];
+    await lastValueFrom(
+      steps$(env, () => rng.int(2), { seed: 5, maxEpisodes: 3 }).pipe(
+        recordEpisodes(join(dir, 'episodes'), { envId: 'CartPole-v1', every: 2, sceneOf: () => env.scene!(), valuesOf: (x) => ({ q: [x.t, -x.t] }) }),
+        tap((x) => (x.terminated || x.truncated ? lengths.push(x.t + 1) : undefined)),
+      ),
+    );
+    const name = 'dqn-CartPole-v1-20261123-221500';
+    const eps = await json<EpisodeListing[]>(`/api/runs/${name}/episodes`);
+    expect(eps.map((e) => [e.file, e.episode, e.length, e.return])).toEqual([
+      ['episode-0.ndjson', 0, lengths[0], lengths[0]],
+      ['episode-2.ndjson', 2, lengths[2], lengths[2]],
+    ]);
+    const ep = await json<EpisodeData>(`/api/runs/${name}/episodes/episode-2.ndjson`);
+    expect(ep.fps).toBe(50);
+    expect(ep.header).toMatchObject({ format: 'rxgym-episode', envId: 'CartPole-v1', episode: 2 });
+    expect(ep.frames[4]).toMatchObject({ reward: 1, q: [4, -4], value: 4 }); // value falls back to max Q
+    expect(ep.frames[ep.frames.length - 1]!.scene.viewport.xMax).toBe(2.4);
   });
 
   it('rejects path traversal: .., encoded dots and slashes, absolute paths and symlinks out of the folder', async () => {
