@@ -506,21 +506,38 @@ export class PlainQ implements QFunction {
     const loss = this.computeGradients(obs, actions, targets, batchSize, options);
     const g = this.grad;
     const max = this.config.maxGradNorm;
+    let scale = 1;
     if (max !== null) {
-      let sq = 0;
-      for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
-      const norm = Math.sqrt(sq);
-      // torch's clip_grad_norm_: scale by max / (norm + 1e-6) when that is below 1.
+      // Four partial sums: one running sum is bound by the add latency.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      const n4 = g.length & ~3;
+      let i = 0;
+      for (; i < n4; i += 4) {
+        const a = g[i]!;
+        const b = g[i + 1]!;
+        const c = g[i + 2]!;
+        const d = g[i + 3]!;
+        s0 += a * a;
+        s1 += b * b;
+        s2 += c * c;
+        s3 += d * d;
+      }
+      for (; i < g.length; i++) s0 += g[i]! * g[i]!;
+      const norm = Math.sqrt(s0 + s1 + s2 + s3);
+      // torch's clip_grad_norm_: scale by max / (norm + 1e-6) when that is below 1 (applied inside the optimiser).
       const coef = max / (norm + 1e-6);
-      if (coef < 1) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+      if (coef < 1) scale = coef;
     }
-    this.applyOptimizer();
+    this.applyOptimizer(scale);
     this.refreshTransposed();
     return loss;
   }
 
-  /** One Adam or RMSProp step on theta with tfjs's update rules. */
-  private applyOptimizer(): void {
+  /** One Adam or RMSProp step on theta with tfjs's update rules, on the gradient times `scale` (clipping). */
+  private applyOptimizer(scale: number): void {
     const p = this.theta;
     const g = this.grad;
     const lr = this.config.learningRate;
@@ -533,7 +550,7 @@ export class PlainQ implements QFunction {
       const stepSize = lr / (1 - Math.pow(BETA1, this.step));
       const invBc2 = 1 / (1 - Math.pow(BETA2, this.step));
       for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
+        const gi = g[i]! * scale;
         const mi = BETA1 * m[i]! + (1 - BETA1) * gi;
         const vi = BETA2 * v[i]! + (1 - BETA2) * gi * gi;
         m[i] = mi;
@@ -544,7 +561,7 @@ export class PlainQ implements QFunction {
       // tfjs RMSProp without momentum or centering: ms = decay ms + (1 - decay) g^2; p -= lr g / sqrt(ms + eps).
       const ms = this.slotA;
       for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
+        const gi = g[i]! * scale;
         const si = RMS_DECAY * ms[i]! + (1 - RMS_DECAY) * gi * gi;
         ms[i] = si;
         p[i] = p[i]! - (lr * gi) / Math.sqrt(si + eps);
