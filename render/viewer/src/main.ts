@@ -213,6 +213,8 @@ async function selectEpisode(file: string, frame = 0): Promise<void> {
   }
   if (state.file !== file) return; // another click won
   notice(null);
+  const envId = typeof ep.header.envId === 'string' ? ep.header.envId : null;
+  $('crumb-episode').textContent = [file, envId, `${ep.fps} fps`].filter(Boolean).join(' · ');
   state.episode = ep;
   state.cumulative = [];
   let sum = 0;
@@ -261,6 +263,8 @@ function showFrame(): void {
   $('ro-reward').textContent = formatNumber(f.reward);
   $('ro-return').textContent = formatNumber(state.cumulative[i]!);
   $('ro-value').textContent = f.value === null ? '—' : formatNumber(f.value);
+  // Per-action Q values, when recorded, sit beside the value: "1.2  (Q 0.8 · 1.2)".
+  if (f.q !== null && f.q.length <= 8) $('ro-value').textContent += `  (Q ${f.q.map(formatNumber).join(' · ')})`;
   $('ro-action').textContent = f.action === null ? '—' : typeof f.action === 'number' ? String(f.action) : JSON.stringify(f.action);
   updateTransport();
 }
