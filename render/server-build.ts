@@ -40,9 +40,12 @@ function newestMtime(dir: string, skip: (name: string) => boolean): number {
   return newest;
 }
 
+/** Files outside render/viewer/ that the viewer bundles. */
+const VIEWER_IMPORTS = ['./draw-scene.ts', './view.ts', '../core/scene.ts', '../core/errors.ts'];
+
 /**
  * Whether `outDir` lacks a build, or (in a checkout) is older than any source the viewer bundles:
- * render/viewer/, the scene renderer in render/ and core/scene.ts.
+ * render/viewer/ and `VIEWER_IMPORTS`.
  */
 export function viewerNeedsBuild(outDir: string): boolean {
   const index = join(outDir, 'index.html');
@@ -50,12 +53,9 @@ export function viewerNeedsBuild(outDir: string): boolean {
   const src = viewerSourceDir();
   if (src === null) return false;
   const built = statSync(index).mtimeMs;
-  const renderDir = here('./');
-  const sources = Math.max(
-    newestMtime(src, (n) => n === 'node_modules'),
-    newestMtime(renderDir, (n) => n === 'viewer' || n.startsWith('server') || !n.endsWith('.ts')),
-    statSync(here('../core/scene.ts')).mtimeMs,
-  );
+  const mtime = (p: string): number => (existsSync(p) ? statSync(p).mtimeMs : 0);
+  // What the bundle pulls in besides its own folder: the shared scene drawing and the scene types.
+  const sources = Math.max(newestMtime(src, (n) => n === 'node_modules'), ...VIEWER_IMPORTS.map((p) => mtime(here(p))));
   return sources > built;
 }
 
