@@ -10,6 +10,9 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RectShape } from '../../core/scene.js';
+import '../../envs/builtin.js';
+import { make } from '../../envs/registry.js';
+import { liveViewer } from '../../render/live.js';
 import { startServer, type ViewerServer } from '../../render/server.js';
 import { sceneView } from '../../render/view.js';
 import { headerLine, recordCartPole, writeRun, type RecordedStep } from '../render/server-fixtures.js';
@@ -25,10 +28,16 @@ const pageErrors: string[] = [];
 // Episode 0 falls to the right while pushed left; episode 1 falls to the left while pushed right.
 const episodes: RecordedStep[][] = [recordCartPole([-1.2, 0, 0.1, 0], 0), recordCartPole([1.1, 0, -0.1, 0], 1)];
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Expected Debian's chromium at ${CHROMIUM}, got no such file: install the Debian package with \`apt-get install -y chromium\`.`);
+/** `path` when chromium is there; otherwise the failure CI shows (never a skip). */
+function requireChromium(path: string): string {
+  if (!existsSync(path)) {
+    throw new Error(`Expected Debian's chromium at ${path}, got no such file: install the Debian package with \`apt-get install -y chromium\`.`);
   }
+  return path;
+}
+
+beforeAll(async () => {
+  requireChromium(CHROMIUM);
   root = mkdtempSync(join(tmpdir(), 'rxgym-e2e-'));
   const dir = writeRun(join(root, 'runs'), RUN, episodes);
   writeFileSync(join(dir, 'episodes', 'episode-2.ndjson'), `${headerLine(2)}\n{"t":0,"sce`);
@@ -152,5 +161,36 @@ describe('the viewer in headless chromium', () => {
     await frameIs(episodes[1]!.length - 1);
     await expect(page.locator('#app').getAttribute('class')).resolves.not.toContain('playing');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('shows live scenes pushed over the WebSocket', async () => {
+    const viewer = await liveViewer({ runsDir: join(root, 'runs'), envId: 'CartPole-v1' });
+    const env = make('CartPole-v1');
+    try {
+      env.reset({ options: { state: [0.9, 0, 0.15, 0] } });
+      const scene = env.scene!();
+      await page.goto(viewer.url);
+      await page.waitForSelector('#runs li.live.selected');
+      // Publish until the viewer shows it (the first may arrive before the page subscribes).
+      for (let i = 0; i < 100 && !(await page.locator('#crumb-episode').textContent())?.includes('step 7'); i++) {
+        viewer.publishScene(scene, { step: 7, episode: 2, t: 3, reward: 1 });
+        await page.waitForTimeout(50);
+      }
+      await expect(page.locator('#crumb-episode').textContent()).resolves.toBe('live · episode 2 · step 7');
+      await page.waitForSelector('#app[data-state=ready]');
+      await page.waitForTimeout(100);
+      const state = (env.unwrapped as unknown as { state: Float64Array }).state;
+      await expectFrameMatches([{ state: [...state], scene, reward: 1, action: 0, value: 0, done: false }], 0, 'right');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      env.close();
+      await viewer.close();
+    }
+  });
+
+  it('fails, naming the Debian package, when chromium is missing', () => {
+    expect(() => requireChromium('/nonexistent/chromium')).toThrow(
+      "Expected Debian's chromium at /nonexistent/chromium, got no such file: install the Debian package with `apt-get install -y chromium`.",
+    );
   });
 });
