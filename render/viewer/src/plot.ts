@@ -148,7 +148,8 @@ export class LinePlot {
     }
     const xs = visible.flatMap((s) => [s.xs[0]!, s.xs[s.xs.length - 1]!]);
     this.xr = [Math.min(...xs), Math.max(...xs)];
-    if (this.xr[0] === this.xr[1]) this.xr = [this.xr[0] - 0.5, this.xr[1] + 0.5];
+    // Bars are centred on their x: half a bar of room at each end keeps the first and last whole.
+    if (this.xr[0] === this.xr[1] || visible.some((s) => s.bars)) this.xr = [this.xr[0] - 0.5, this.xr[1] + 0.5];
     const ranged = visible.filter((s) => !s.quiet);
     const yValues = (ranged.length > 0 ? ranged : visible).flatMap((s) => (s.bars ? [...s.ys, 0] : [...s.ys]));
     this.yr = extent(yValues, 0.08);
