@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { RxgymError } from '../core/errors.js';
 import { registerCheckEnvCommand } from './commands/check-env.js';
 import { registerListCommand } from './commands/list.js';
+import { registerWatchCommand } from './commands/watch.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.name('rxgym').description('Reinforcement-learning gym and agents for Node.js').version(pkg.version);
   registerListCommand(program);
   registerCheckEnvCommand(program);
+  registerWatchCommand(program);
   return program;
 }
 
