@@ -135,10 +135,10 @@ function gemmNT(
         s2 += a[a2 + k]! * w;
         s3 += a[a3 + k]! * w;
       }
-      out[o0 + c] = activate(s0, act);
-      out[o1 + c] = activate(s1, act);
-      out[o2 + c] = activate(s2, act);
-      out[o3 + c] = activate(s3, act);
+      out[o0 + c] = act === ACT_RELU ? (s0 > 0 ? s0 : 0) : act === ACT_TANH ? Math.tanh(s0) : s0;
+      out[o1 + c] = act === ACT_RELU ? (s1 > 0 ? s1 : 0) : act === ACT_TANH ? Math.tanh(s1) : s1;
+      out[o2 + c] = act === ACT_RELU ? (s2 > 0 ? s2 : 0) : act === ACT_TANH ? Math.tanh(s2) : s2;
+      out[o3 + c] = act === ACT_RELU ? (s3 > 0 ? s3 : 0) : act === ACT_TANH ? Math.tanh(s3) : s3;
     }
   }
   for (; r < rows; r++) {
@@ -161,25 +161,20 @@ function gemmNT(
         s2 += x * b[b2 + k]!;
         s3 += x * b[b3 + k]!;
       }
-      out[o0 + c] = activate(s0, act);
-      out[o0 + c + 1] = activate(s1, act);
-      out[o0 + c + 2] = activate(s2, act);
-      out[o0 + c + 3] = activate(s3, act);
+      out[o0 + c] = act === ACT_RELU ? (s0 > 0 ? s0 : 0) : act === ACT_TANH ? Math.tanh(s0) : s0;
+      out[o0 + c + 1] = act === ACT_RELU ? (s1 > 0 ? s1 : 0) : act === ACT_TANH ? Math.tanh(s1) : s1;
+      out[o0 + c + 2] = act === ACT_RELU ? (s2 > 0 ? s2 : 0) : act === ACT_TANH ? Math.tanh(s2) : s2;
+      out[o0 + c + 3] = act === ACT_RELU ? (s3 > 0 ? s3 : 0) : act === ACT_TANH ? Math.tanh(s3) : s3;
     }
     for (; c < cols; c++) {
       const b0 = c * inner;
       let s = bias === null ? 0 : bias[c]!;
       for (let k = 0; k < inner; k++) s += a[a0 + k]! * b[b0 + k]!;
-      out[o0 + c] = activate(s, act);
+      out[o0 + c] = act === ACT_RELU ? (s > 0 ? s : 0) : act === ACT_TANH ? Math.tanh(s) : s;
     }
   }
 }
 
-function activate(s: number, act: number): number {
-  if (act === ACT_RELU) return s > 0 ? s : 0;
-  if (act === ACT_TANH) return Math.tanh(s);
-  return s;
-}
 
 /** dst (cols x rows) = src (rows x cols) transposed. */
 function transpose(src: Float32Array, dst: Float32Array, rows: number, cols: number): void {

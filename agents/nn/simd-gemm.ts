@@ -186,6 +186,25 @@ function create(): SimdGemm | null {
   const gemm4 = inst.exports['gemm4'] as Kernel;
   const gemm1 = inst.exports['gemm1'] as Kernel;
   let heap = new Float32Array(memory.buffer);
+  // Views of the heap by offset and length, kept so that a steady stream of calls allocates nothing.
+  const views = new Map<number, Map<number, Float32Array>>();
+  const view = (off: number, len: number): Float32Array => {
+    let byLen = views.get(off);
+    if (!byLen) {
+      byLen = new Map();
+      views.set(off, byLen);
+    }
+    let v = byLen.get(len);
+    if (!v) {
+      v = heap.subarray(off, off + len);
+      byLen.set(len, v);
+    }
+    return v;
+  };
+  const copyIn = (src: Float32Array, len: number, off: number) => {
+    if (len === src.length) heap.set(src, off);
+    else for (let i = 0; i < len; i++) heap[off + i] = src[i]!;
+  };
 
   return (a, saI, saK, b, bias, out, rows, inner, cols, relu) => {
     const cp = (cols + 7) & ~7; // padded column count: whole blocks of 2 x f32x4
@@ -199,10 +218,11 @@ function create(): SimdGemm | null {
     if (need > memory.buffer.byteLength) {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
       heap = new Float32Array(memory.buffer);
+      views.clear();
     }
-    heap.set(aLen === a.length ? a : a.subarray(0, aLen), aOff);
+    copyIn(a, aLen, aOff);
     if (cp === cols) {
-      heap.set(inner * cols === b.length ? b : b.subarray(0, inner * cols), bOff);
+      copyIn(b, inner * cols, bOff);
     } else {
       // Narrow matrices (an output layer of 2 actions): element loops beat a subarray per row.
       for (let k = 0; k < inner; k++) {
@@ -224,7 +244,7 @@ function create(): SimdGemm | null {
     if (done < rows) {
       gemm1((aOff + done * saI) * 4, saI * 4, saK * 4, bOff * 4, cp * 4, (outOff + done * cp) * 4, cp * 4, biasPtr, rows - done, inner, cp * 4, rl);
     }
-    if (cp === cols) out.set(heap.subarray(outOff, outOff + rows * cols));
+    if (cp === cols) out.set(view(outOff, rows * cols));
     else {
       for (let r = 0; r < rows; r++) {
         const src = outOff + r * cp;

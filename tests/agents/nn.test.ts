@@ -140,6 +140,35 @@ describe('plain engine against tfjs', () => {
     });
   }
 
+  it('allocates no buffers per act, predict (with out) and fit after a warm-up', () => {
+    for (const plainKernel of ['simd', 'js'] as const) {
+      const q = qNetwork({ obsDim: 4, numActions: 2, hidden: [64, 64], engine: 'plain', plainKernel });
+      const target = q.clone();
+      const { obs, actions, targets, weights } = batch(new Rng(5), q.config, 32);
+      const td = new Float32Array(32);
+      const out = new Float32Array(64);
+      const opts = { weights, tdErrorsOut: td };
+      const one = obs.subarray(0, 4);
+      const cycle = () => {
+        for (let k = 0; k < 4; k++) q.act(one);
+        target.predict(obs, 32, out);
+        q.fit(obs, actions, targets, 32, opts);
+      };
+      for (let i = 0; i < 300; i++) cycle();
+      // Median of 9 bursts (a GC inside a burst reads negative, JIT work positive). V8 boxes a few floats
+      // (measured: up to ~40 bytes per act and ~60 per fit, ~257 per cycle in all); one Float32Array(64) is
+      // ~184 bytes, so a buffer made per predict or fit, or any per act, crosses 400.
+      const perCycle: number[] = [];
+      for (let burst = 0; burst < 9; burst++) {
+        const before = process.memoryUsage().heapUsed;
+        for (let i = 0; i < 300; i++) cycle();
+        perCycle.push((process.memoryUsage().heapUsed - before) / 300);
+      }
+      perCycle.sort((a, b) => a - b);
+      expect(perCycle[4], plainKernel).toBeLessThan(400);
+    }
+  });
+
   for (const [optimizer, plainKernel] of [['adam', 'simd'], ['rmsprop', 'js']] as const) {
     it(`${optimizer} steps with global-norm clipping match tf.train.${optimizer} (${plainKernel} kernel)`, () => {
       const c = resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [8, 8], optimizer, learningRate: 0.01, maxGradNorm: 0.5, seed: 5, plainKernel });
