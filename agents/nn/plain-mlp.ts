@@ -256,7 +256,7 @@ export class PlainQ implements QFunction {
   private readonly biases: Float32Array[];
   private readonly gKernels: Float32Array[];
   private readonly gBiases: Float32Array[];
-  /** Transposed kernels ([out, in]) read by the forward pass. */
+  /** Transposed kernels ([out, in]): read by the JS forward pass and by the input gradient. */
   private readonly kernelsT: Float32Array[];
   /** Optimiser slots, flat like theta: Adam m and v, or RMSProp's mean square in slotA. */
   private readonly slotA: Float32Array;
