@@ -226,6 +226,7 @@ export async function trainCommand(
     await metrics.flush();
     return dir;
   };
+  const fromStep = agent.step;
   let result;
   try {
     result = await agent.learn({
@@ -262,7 +263,8 @@ export async function trainCommand(
   await agent.save(run.final);
   const episodes = opts.evalEpisodes !== undefined ? intOption(opts.evalEpisodes, '--eval-episodes', 0) : 10;
   let evaluation: TrainOutcome['eval'] = null;
-  say(`Trained ${result.step} steps in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(0)} steps/s, ${result.updates} gradient steps, engine ${result.engine}).`);
+  const span = fromStep > 0 ? `steps ${fromStep}-${result.step}` : `${result.step} steps`;
+  say(`Trained ${span} in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(0)} steps/s, ${result.updates} gradient steps in all, engine ${result.engine}).`);
   if (episodes > 0) {
     const evalEnv = (await loadEnv(runConfig.env)) as Env<unknown, number>;
     const e = await agent.evaluate({ episodes, seed: runConfig.config.seed + 1_000_000, env: evalEnv });
