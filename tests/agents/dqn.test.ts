@@ -142,21 +142,27 @@ describe('save / loadDqn', () => {
 });
 
 describe('dqn learns CartPole', () => {
-  it('clearly beats random (~22) within 10k steps, fixed seed', async () => {
-    const agent = dqn(cartpole(), {
-      learningRate: 2.3e-3,
-      batchSize: 64,
-      bufferSize: 20_000,
-      learningStarts: 1000,
-      targetUpdateInterval: 10,
-      trainFreq: 128,
-      gradientSteps: 32,
-      explorationFraction: 0.16,
-      explorationFinalEps: 0.04,
-      seed: 1,
-    });
-    await agent.learn({ steps: 10_000, ...quiet });
-    const e = await agent.evaluate({ episodes: 10, seed: 100, env: cartpole() });
-    expect(e.mean).toBeGreaterThan(100);
+  it('clearly beats random (~22) within 10k steps: mean greedy return of two fixed seeds > 100', async () => {
+    const means: number[] = [];
+    for (const seed of [1, 2]) {
+      const agent = dqn(cartpole(), {
+        learningRate: 2.3e-3,
+        batchSize: 64,
+        bufferSize: 20_000,
+        learningStarts: 1000,
+        targetUpdateInterval: 10,
+        trainFreq: 128,
+        gradientSteps: 32,
+        explorationFraction: 0.16,
+        explorationFinalEps: 0.04,
+        seed,
+      });
+      await agent.learn({ steps: 10_000, ...quiet });
+      means.push((await agent.evaluate({ episodes: 10, seed: 100, env: cartpole() })).mean);
+      agent.dispose();
+    }
+    // Measured: 179.8 and 235.8. A random policy averages ~22.
+    expect((means[0]! + means[1]!) / 2).toBeGreaterThan(100);
+    expect(Math.min(...means)).toBeGreaterThan(50);
   });
 });
