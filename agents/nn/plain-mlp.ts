@@ -16,6 +16,9 @@ import type { NamedArray, NetworkState, QFunction, QNetworkConfig } from './q-ne
 import { assertSameArchitecture, checkState, initParams, optimizerEpsilon, optimizerState, outputWidth, paramSpecs, sizeOf } from './params.js';
 import { simdGemm, type SimdGemm } from './simd-gemm.js';
 
+/** Layers with at least this many weights take the SIMD kernel even for a single row (see forward()). */
+const SIMD_MIN_WEIGHTS_PER_ROW = 4096;
+
 const ACT_NONE = 0;
 const ACT_RELU = 1;
 const ACT_TANH = 2;
@@ -369,8 +372,9 @@ export class PlainQ implements QFunction {
       const n = this.sizes[l]!;
       const m = this.sizes[l + 1]!;
       const act = l === last ? ACT_NONE : this.activation;
-      // One or two rows (act()) would spend more on copying W into wasm memory than on multiplying: JS loops.
-      if (this.simd && batch >= 4) {
+      // For a row or two (act()) the SIMD path's cost is mostly copying W into wasm memory: worth it for big
+      // layers only.
+      if (this.simd && (batch >= 4 || n * m >= SIMD_MIN_WEIGHTS_PER_ROW)) {
         this.simd(x, n, 1, this.kernels[l]!, this.biases[l]!, y, batch, n, m, act === ACT_RELU);
         if (act === ACT_TANH) for (let i = 0; i < batch * m; i++) y[i] = Math.tanh(y[i]!);
       } else {

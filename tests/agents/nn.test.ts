@@ -140,6 +140,14 @@ describe('plain engine against tfjs', () => {
     });
   }
 
+  it('gives the same Q-values on the SIMD and JS kernels, one row or many', () => {
+    const simd = qNetwork({ obsDim: 6, numActions: 3, hidden: [80, 72], engine: 'plain', plainKernel: 'simd', seed: 4 });
+    const js = qNetwork({ obsDim: 6, numActions: 3, hidden: [80, 72], engine: 'plain', plainKernel: 'js', seed: 4 });
+    const { obs } = batch(new Rng(9), simd.config, 9);
+    for (const b of [1, 2, 4, 9]) expect(maxAbsDiff(simd.predict(obs, b), js.predict(obs, b)), `batch ${b}`).toBeLessThan(1e-5);
+    expect(simd.act(obs.subarray(6, 12))).toBe(js.act(obs.subarray(6, 12)));
+  });
+
   it('allocates no buffers per act, predict (with out) and fit after a warm-up', () => {
     for (const plainKernel of ['simd', 'js'] as const) {
       const q = qNetwork({ obsDim: 4, numActions: 2, hidden: [64, 64], engine: 'plain', plainKernel });
