@@ -18,7 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { map, share, type Subscription } from 'rxjs';
-import type { Env, Transition } from '../core/env.js';
+import type { Env } from '../core/env.js';
 import { CorruptFile, InvalidConfig, InvalidSpace, describeValue } from '../core/errors.js';
 import { episodeStats } from '../core/operators/episode-stats.js';
 import { Rng, type RngState } from '../core/rng.js';
@@ -262,7 +262,7 @@ export interface DqnLogRecord extends DqnProgress {
 export interface LearnOptions {
   /** Environment steps to take in this call. */
   steps: number;
-  /** Horizon of the exploration and PER-beta schedules; default: the current step plus `steps`. */
+  /** Horizon of the exploration and PER-beta schedules (a resumed run passes its total); default: the current step plus `steps`. The call stops there even if `steps` would go further. */
   totalSteps?: number;
   /** Called every 100 steps and after every episode. */
   onProgress?: (p: DqnProgress) => void;
@@ -602,8 +602,8 @@ class Dqn<O> implements DqnAgent<O> {
       };
     };
 
-    let stopped: 'done' | 'aborted' = 'done';
-    const remaining = Math.max(0, totalSteps - startStep);
+    let stopped: 'done' | 'aborted' = options.signal?.aborted ? 'aborted' : 'done';
+    const remaining = Math.max(0, Math.min(steps, totalSteps - startStep));
     if (remaining > 0 && !options.signal?.aborted) {
       await new Promise<void>((resolve, reject) => {
         let sub: Subscription | undefined;

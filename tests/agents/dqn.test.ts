@@ -51,6 +51,14 @@ describe('dqn()', () => {
     expect(() => dqn(env)).toThrow(/^Expected a Discrete action space for DQN, got Box\(.*\)\. DQN chooses among a finite set of actions/);
   });
 
+  it('does nothing and says so when learn() is called with an aborted signal', async () => {
+    const agent = dqn(cartpole(), smoke);
+    const controller = new AbortController();
+    controller.abort();
+    const r = await agent.learn({ steps: 100, signal: controller.signal, ...quiet });
+    expect(r).toMatchObject({ step: 0, stopped: 'aborted', updates: 0 });
+  });
+
   it('rejects bad learn() arguments', async () => {
     const agent = dqn(cartpole(), smoke);
     await expect(agent.learn({ steps: -1, ...quiet })).rejects.toThrow('Expected learn({ steps }) to be a non-negative integer, got -1.');
