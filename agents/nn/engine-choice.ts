@@ -18,8 +18,7 @@
  * 4-256-256-2 / 256 and 16x at SB3's CartPole size (4-64-64-2 / 32). Without SIMD the plain JS loops (~1.1e9 multiply-adds/s)
  * lose to tfjs-wasm once batch x multiply-adds per sample passes ~500k (4-64-64-2 / 256 is 1.1M). Native
  * TensorFlow (tfjs-node, multi-threaded) could not be installed here and is unmeasured: we give it the MLPs whose
- * batch x multiply-adds per sample exceeds 5M, where compute dominates dispatch. Conv torsos and layer norm exist
- * only in tfjs.
+ * batch x multiply-adds per sample exceeds 5M, where compute dominates dispatch. Conv torsos exist only in tfjs.
  */
 import { selectedBackend } from './backend.js';
 import type { QNetworkConfig } from './q-network.js';
@@ -49,7 +48,7 @@ export function chooseEngine(
   backend: string = selectedBackend() ?? 'wasm',
   simd: boolean = simdGemm !== null && config.plainKernel !== 'js',
 ): 'plain' | 'tfjs' {
-  if (config.conv || config.layerNorm) return 'tfjs';
+  if (config.conv) return 'tfjs';
   const work = (config.batchSize ?? 32) * macsPerSample(config);
   if (backend === 'tensorflow') return work > NATIVE_WORK_LIMIT ? 'tfjs' : 'plain';
   if (simd || backend !== 'wasm') return 'plain';

@@ -11,8 +11,8 @@
  *   target.updateFrom(q, 1);                                // hard copy; tau < 1 for Polyak
  *   const state = q.getState();                             // named Float32Arrays for checkpoints
  *
- * Engine 'auto' picks the plain Float32Array MLP (WebAssembly SIMD matMul) for MLPs and tfjs for conv torsos and
- * layer norm; see engine-choice.ts for the measurements behind it.
+ * Engine 'auto' picks the plain Float32Array MLP (WebAssembly SIMD matMul) for MLPs, layer norm included, and
+ * tfjs for conv torsos; see engine-choice.ts for the measurements behind it.
  */
 export { qNetwork, resolveQNetworkConfig, DEFAULT_Q_NETWORK_CONFIG, optimizerEpsilon } from './q-network.js';
 export type { QFunction, QNetworkConfig, NetworkState, NamedArray } from './q-network.js';

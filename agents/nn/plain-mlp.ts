@@ -7,7 +7,7 @@
  * so the optimiser, clipping and Polyak updates are single flat loops. Matrix products run on a WebAssembly SIMD
  * kernel (simd-gemm.ts, ~4.4e9 multiply-adds/s here) where available; otherwise, and for act()'s single row, on
  * JS loops that block 4 rows x 2 columns with sums in registers (~1.1e9/s). Bias and activation are fused into
- * the product. A transposed copy of each kernel ([out, in]) serves the JS forward pass and the input gradient;
+ * the product (with layer norm, normalisation then activation follow it per row). A transposed copy of each kernel ([out, in]) serves the JS forward pass and the input gradient;
  * it is refreshed after each parameter change. Buffers are preallocated per batch size: predict/act/fit allocate
  * nothing after the first call at a given batch size (predict without `out` allocates its result).
  */
@@ -32,6 +32,10 @@ const RMS_DECAY = 0.9;
 interface Work {
   /** acts[l] = output of layer l-1 after its activation, batch x sizes[l]; acts[0] is unused (the input). */
   acts: Float32Array[];
+  /** Layer norm only: lnHat[l] = normalised pre-activation of layer l-1 (batch x sizes[l]), lnRstd[l] = its
+      1 / sqrt(variance + eps) per row; empty arrays where there is no layer norm. */
+  lnHat: Float32Array[];
+  lnRstd: Float32Array[];
   /** Q-values, batch x numActions (for a dueling head, combined from the raw output). */
   q: Float32Array;
   /** Gradient w.r.t. the raw output layer, batch x outputWidth. */
@@ -218,6 +222,51 @@ function denseBackward(
   }
 }
 
+/** torch's LayerNorm epsilon. */
+const LN_EPS = 1e-5;
+
+/**
+ * Layer norm without gain or bias, then the activation, in place on y (rows x m): keeps the normalised values
+ * in hat and 1 / sqrt(var + eps) per row in rstd for the backward pass.
+ */
+function layerNormForward(y: Float32Array, hat: Float32Array, rstd: Float32Array, rows: number, m: number, act: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * m;
+    let mean = 0;
+    for (let j = 0; j < m; j++) mean += y[o + j]!;
+    mean /= m;
+    let v = 0;
+    for (let j = 0; j < m; j++) {
+      const d = y[o + j]! - mean;
+      v += d * d;
+    }
+    const rs = 1 / Math.sqrt(v / m + LN_EPS);
+    rstd[r] = rs;
+    for (let j = 0; j < m; j++) {
+      const h = (y[o + j]! - mean) * rs;
+      hat[o + j] = h;
+      y[o + j] = act === ACT_RELU ? (h > 0 ? h : 0) : Math.tanh(h);
+    }
+  }
+}
+
+/** In place: d (rows x m, gradient w.r.t. the normalised values) becomes the gradient w.r.t. the raw ones. */
+function layerNormBackward(d: Float32Array, hat: Float32Array, rstd: Float32Array, rows: number, m: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * m;
+    let md = 0;
+    let mdh = 0;
+    for (let j = 0; j < m; j++) {
+      md += d[o + j]!;
+      mdh += d[o + j]! * hat[o + j]!;
+    }
+    md /= m;
+    mdh /= m;
+    const rs = rstd[r]!;
+    for (let j = 0; j < m; j++) d[o + j] = rs * (d[o + j]! - md - hat[o + j]! * mdh);
+  }
+}
+
 /** denseBackward on the SIMD kernel: strides read x transposed in place, and W^T is the engine's kernelsT copy. */
 function denseBackwardSimd(
   gemm: SimdGemm, x: Float32Array, dz: Float32Array, wt: Float32Array, gw: Float32Array, gb: Float32Array,
@@ -271,14 +320,15 @@ export class PlainQ implements QFunction {
   private readonly simd: SimdGemm | null;
   /** 'simd' or 'js': which kernel this network runs. */
   readonly kernel: 'simd' | 'js';
+  private readonly layerNorm: boolean;
 
   constructor(config: QNetworkConfig) {
     if (config.conv) throw new InvalidConfig("Expected engine 'tfjs' for a conv torso, got 'plain'. The plain engine only runs MLPs.");
-    if (config.layerNorm) throw new InvalidConfig("Expected engine 'tfjs' with layerNorm: true, got 'plain'. Use engine 'tfjs' or 'auto'.");
     this.config = config;
     this.sizes = [config.obsDim, ...config.hidden, outputWidth(config)];
     this.nLayers = this.sizes.length - 1;
     this.activation = config.activation === 'relu' ? ACT_RELU : ACT_TANH;
+    this.layerNorm = config.layerNorm;
     this.numActions = config.numActions;
     this.outW = outputWidth(config);
     this.eps = optimizerEpsilon(config);
@@ -339,6 +389,8 @@ export class PlainQ implements QFunction {
       const maxHidden = Math.max(1, ...this.sizes.slice(1, -1));
       w = {
         acts,
+        lnHat: this.sizes.map((s, l) => (this.layerNorm && l > 0 && l < this.nLayers ? new Float32Array(batch * s) : new Float32Array(0))),
+        lnRstd: this.sizes.map((_, l) => (this.layerNorm && l > 0 && l < this.nLayers ? new Float32Array(batch) : new Float32Array(0))),
         q: this.config.dueling ? new Float32Array(batch * this.numActions) : acts[this.nLayers]!,
         dOut: new Float32Array(batch * this.outW),
         g0: new Float32Array(batch * maxHidden),
@@ -371,7 +423,9 @@ export class PlainQ implements QFunction {
       const y = w.acts[l + 1]!;
       const n = this.sizes[l]!;
       const m = this.sizes[l + 1]!;
-      const act = l === last ? ACT_NONE : this.activation;
+      const norm = this.layerNorm && l < last;
+      // With layer norm the activation comes after normalising, below.
+      const act = l === last || norm ? ACT_NONE : this.activation;
       // For a row or two (act()) the SIMD path's cost is mostly copying W into wasm memory: worth it for big
       // layers only.
       if (this.simd && (batch >= 4 || n * m >= SIMD_MIN_WEIGHTS_PER_ROW)) {
@@ -380,6 +434,7 @@ export class PlainQ implements QFunction {
       } else {
         gemmNT(x, this.kernelsT[l]!, this.biases[l]!, y, batch, n, m, act);
       }
+      if (norm) layerNormForward(y, w.lnHat[l + 1]!, w.lnRstd[l + 1]!, batch, m, this.activation);
       x = y;
     }
     if (this.config.dueling) {
@@ -488,7 +543,11 @@ export class PlainQ implements QFunction {
       } else {
         denseBackward(x, dz, this.kernels[l]!, this.gKernels[l]!, this.gBiases[l]!, dx, batchSize, this.sizes[l]!, this.sizes[l + 1]!, this.activation, w.xT, w.dzT);
       }
-      if (dx !== null) dz = dx;
+      if (dx !== null) {
+        // dx is now dLoss / d(normalised pre-activation) of layer l - 1; take it back through the norm.
+        if (this.layerNorm) layerNormBackward(dx, w.lnHat[l]!, w.lnRstd[l]!, batchSize, this.sizes[l]!);
+        dz = dx;
+      }
     }
     return lossSum * invB;
   }

@@ -22,7 +22,7 @@ export interface QNetworkConfig {
   activation: 'relu' | 'tanh';
   /** Dueling head: Q = V + A - mean(A). */
   dueling: boolean;
-  /** Layer normalisation (no learned gain/bias) of each hidden layer's pre-activation; tfjs engine only. */
+  /** Layer normalisation (no learned gain/bias, eps 1e-5) of each hidden layer's pre-activation; both engines. */
   layerNorm: boolean;
   /** Optimiser; update rules are tfjs's (Adam with bias correction, RMSProp without momentum or centering). */
   optimizer: 'adam' | 'rmsprop';
@@ -192,7 +192,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /**
  * Builds a Q-network. Defaults are `DEFAULT_Q_NETWORK_CONFIG` (SB3's DQN). The tfjs engine runs on the current tfjs
  * backend: call `await initBackend()` first to get tfjs-node or wasm instead of tfjs's cpu fallback. Engine 'auto'
- * follows `chooseEngine()`: tfjs for conv torsos and layer norm; for MLPs the plain engine wherever WebAssembly SIMD
+ * follows `chooseEngine()`: tfjs for conv torsos; for MLPs the plain engine wherever WebAssembly SIMD
  * exists (it out-trains tfjs-wasm at every size measured), see engine-choice.ts for the figures and the rest.
  */
 export function qNetwork(config: Partial<QNetworkConfig> & { obsDim: number; numActions: number }): QFunction {

@@ -1,7 +1,7 @@
 /**
  * The tfjs engine: the same network as the plain engine (same parameter names, layouts, initialisation and
  * optimiser rules, so states move between engines), written in raw tfjs ops on whatever backend is active,
- * plus what the plain engine lacks: a conv torso for pixel observations and layer normalisation.
+ * plus what the plain engine lacks: a conv torso for pixel observations.
  *
  * Every tensor-making path runs inside `tf.tidy`; the only long-lived tensors are the parameter and optimiser
  * variables, released by `dispose()`. On wasm, dense layers use a matMul whose gradient transposes explicitly

@@ -90,8 +90,8 @@ describe('config', () => {
     expect(() => qNetwork({ obsDim: 9, numActions: 2, conv: { inputShape: [3, 3, 1] } })).toThrow(
       'Expected conv.inputShape to be at least 5x5 pixels, got [3, 3, 1].',
     );
-    expect(() => qNetwork({ obsDim: 4, numActions: 2, layerNorm: true, engine: 'plain' })).toThrow(
-      "Expected engine 'tfjs' with layerNorm: true, got 'plain'.",
+    expect(() => qNetwork({ obsDim: 36, numActions: 2, conv: { inputShape: [6, 6, 1] }, engine: 'plain' })).toThrow(
+      "Expected engine 'tfjs' or 'auto' with a conv torso, got 'plain'.",
     );
   });
   it('checks input sizes at call time', () => {
@@ -99,7 +99,7 @@ describe('config', () => {
     expect(() => q.predict(new Float32Array(7), 2)).toThrow(InvalidObservation);
     expect(() => q.predict(new Float32Array(7), 2)).toThrow('Expected obs to be a Float32Array of batchSize * obsDim = 8 floats');
   });
-  it('auto picks plain for small MLPs and tfjs for conv, layer norm and wide nets', () => {
+  it('auto picks plain for MLPs (with or without layer norm) where SIMD exists, tfjs for conv torsos', () => {
     const small = resolveQNetworkConfig({ obsDim: 4, numActions: 2 });
     const wide = resolveQNetworkConfig({ obsDim: 4, numActions: 2, hidden: [256, 256], batchSize: 64 });
     // With the SIMD kernel the plain engine wins every MLP measured.
@@ -111,7 +111,7 @@ describe('config', () => {
     expect(chooseEngine(wide, 'cpu', false)).toBe('plain');
     expect(chooseEngine(wide, 'tensorflow', true)).toBe('plain');
     expect(chooseEngine({ ...wide, batchSize: 256 }, 'tensorflow', true)).toBe('tfjs');
-    expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2, layerNorm: true }))).toBe('tfjs');
+    expect(chooseEngine(resolveQNetworkConfig({ obsDim: 4, numActions: 2, layerNorm: true }), 'wasm', true)).toBe('plain');
     expect(chooseEngine(resolveQNetworkConfig({ obsDim: 64, numActions: 2, conv: { inputShape: [8, 8, 1] } }))).toBe('tfjs');
     expect(qNetwork({ obsDim: 4, numActions: 2 }).engine).toBe('plain');
   });
@@ -286,8 +286,24 @@ describe('tfjs engine', () => {
     q.dispose();
   });
 
+  for (const activation of ['relu', 'tanh'] as const) {
+    it(`layer norm: the plain engine matches the tfjs engine step for step (${activation})`, () => {
+      const c: Cfg = { obsDim: 5, numActions: 3, hidden: [12, 9], layerNorm: true, activation, dueling: true, learningRate: 1e-2, seed: 6 };
+      const p = qNetwork({ ...c, engine: 'plain' });
+      const t = qNetwork({ ...c, engine: 'tfjs' });
+      const rng = new Rng(10);
+      for (let s = 0; s < 4; s++) {
+        const { obs, actions, targets } = batch(rng, p.config, 9);
+        expect(Math.abs(p.fit(obs, actions, targets, 9) - t.fit(obs, actions, targets, 9))).toBeLessThan(1e-4);
+      }
+      const { obs } = batch(rng, p.config, 6);
+      expect(maxAbsDiff(p.predict(obs, 6), t.predict(obs, 6))).toBeLessThan(1e-4);
+      t.dispose();
+    });
+  }
+
   it('trains with layer normalisation', () => {
-    const q = qNetwork({ obsDim: 4, numActions: 2, hidden: [16, 16], layerNorm: true, learningRate: 1e-2, seed: 2 });
+    const q = qNetwork({ obsDim: 4, numActions: 2, hidden: [16, 16], layerNorm: true, learningRate: 1e-2, seed: 2, engine: 'tfjs' });
     expect(q.engine).toBe('tfjs');
     const { obs, actions, targets } = batch(new Rng(3), q.config, 16);
     const first = q.fit(obs, actions, targets, 16);
