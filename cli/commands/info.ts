@@ -1,6 +1,6 @@
 /** `rxgym info [--backend name] [--json]`: the tfjs backend, SIMD, threads, and versions of rxgym, tfjs, node. */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { describeBackend, initBackend, type BackendName } from '../../agents/nn/backend.js';
 
@@ -21,7 +21,10 @@ export interface InfoReport {
 /** Loads the backend (as training would) and reports versions; exported for tests. */
 export async function infoCommand(opts: { backend?: string; json?: boolean } = {}, io: { stdout?: NodeJS.WritableStream } = {}): Promise<InfoReport> {
   const stdout = io.stdout ?? process.stdout;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.includes('/dist/') ? new URL('../../../package.json', import.meta.url) : new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  // cli/commands/ in a checkout, dist/cli/commands/ when installed.
+  const candidates = [new URL('../../package.json', import.meta.url), new URL('../../../package.json', import.meta.url)];
+  const pkgUrl = candidates.find((u) => existsSync(u) && (JSON.parse(readFileSync(u, 'utf8')) as { name?: string }).name === 'rxgym') ?? candidates[0]!;
+  const pkg = JSON.parse(readFileSync(pkgUrl, 'utf8')) as { version: string };
   const info = await initBackend((opts.backend ?? 'auto') as 'auto' | BackendName);
   const report: InfoReport = {
     rxgym: pkg.version,
