@@ -124,10 +124,14 @@ describe('save / loadDqn', () => {
     expect(Array.from(again.qValues(obs))).toEqual(Array.from(agent.qValues(obs)));
     expect(again.q.getState()).toEqual(agent.q.getState());
     expect(Array.from(again.target.predict(obs, 1))).toEqual(Array.from(agent.target.predict(obs, 1)));
-    // Both continue the same way: same exploration draws, same replay samples, same updates.
-    const a = await agent.evaluate({ episodes: 2, seed: 9 });
-    const b = await again.evaluate({ episodes: 2, seed: 9 });
+    const a = await agent.evaluate({ episodes: 2, seed: 9, env: cartpole() });
+    const b = await again.evaluate({ episodes: 2, seed: 9, env: cartpole() });
     expect(b).toEqual(a);
+    // Both continue the same way: same exploration draws, same replay samples and priorities, same updates.
+    await agent.learn({ steps: 200, ...quiet });
+    await again.learn({ steps: 200, ...quiet });
+    expect(again.q.getState()).toEqual(agent.q.getState());
+    expect(again.updates).toBe(agent.updates);
   });
 
   it('refuses an environment with other spaces', async () => {
