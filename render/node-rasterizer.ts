@@ -2,14 +2,22 @@
  * Scenes to pixels in Node: the same `drawScene` the browser viewer uses, run by pixi.js 8's canvas renderer
  * on @napi-rs/canvas (Skia), read back as row-major RGB or RGBA bytes, top row first.
  *
- * Why pixi and not a hand-written software rasterizer (bench/render.ts measures both on a CartPole frame; 2
- * shared cores, figures vary with load):
- *   600x400: pixi 150-250 frames/s, software 700-900 frames/s
- *   84x84:   pixi 1,600-2,300 frames/s, software 16,000-25,000 frames/s
- * The software rasterizer is ~5-10x faster, but pixi at 84x84 already outruns what a pixel agent consumes
- * (one convolutional forward pass on tfjs costs more than a frame), it draws text and antialiased edges,
- * and it is the code the viewer runs, so a recorded frame, a video and an observation look alike. One
- * drawing path wins; the software rasterizer stays a benchmark baseline.
+ * Why pixi and not a hand-written software rasterizer: `npm run bench -- render` draws CartPole frames
+ * (readback included) through both; frames/s over four runs on 2 shared, busy cores (load 2-7):
+ *
+ *   size      scene             pixi          software (scanline, no antialiasing, text as boxes)
+ *   600x400   CartPole          105-133       680-800
+ *   600x400   + changing text    69-103       440-470
+ *   84x84     CartPole          1,300-2,600   17,000-30,000
+ *   84x84     + changing text    530-1,140    10,000-16,000
+ *   PixelObservation(CartPole-v1, 84x84): 900-3,800 env steps/s (step + scene + draw + readback)
+ *
+ * The software rasterizer is 5-20x faster (most of pixi's time is Skia rasterising at readback). Yet pixi
+ * at 84x84 is not what limits a pixel agent: a DQN train step on tfjs-wasm runs at most ~750/s even for a
+ * 4-64-64-2 MLP, and a convolutional network on 84x84 frames is slower still. Pixi draws real text and
+ * antialiased edges, and it is the code the viewer runs, so an observation, a recorded frame and a video
+ * look alike. One drawing path wins; the software
+ * rasterizer stays in bench/render.ts as the baseline.
  *
  * Importing this module loads pixi.js (about a second), installs the globals of node-shims.ts when they are
  * absent, and initialises one shared canvas renderer; each rasterizer draws into its own render texture,
