@@ -166,7 +166,7 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const isolate = !args.includes('--no-isolate');
-  console.log(`classic-control steps/s, median of ${runs} runs of ~${seconds}s, pre-drawn random actions, resets included`);
+  console.log(`built-in environments, steps/s, median of ${runs} runs of ~${seconds}s, pre-drawn random actions, resets included`);
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`node ${process.version}, ${cpus().length} cores, load average ${load}, ${isolate ? 'one child process per row' : 'all rows in one process'}`);
   console.log('');
