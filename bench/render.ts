@@ -175,14 +175,18 @@ export function softwareRasterizer(width: number, height: number): { render(scen
 // Measurement
 // ---------------------------------------------------------------------------------------------------------
 
-/** Calls `fn` for about `seconds` (after a short warm-up) and returns calls per second. */
-function rate(seconds: number, fn: (i: number) => void): number {
+/**
+ * Calls `fn` for about `seconds` (after a short warm-up) and returns calls per second. Yields to the event
+ * loop every 50 calls, as a real run does, so that native readback buffers get freed.
+ */
+async function rate(seconds: number, fn: (i: number) => void): Promise<number> {
   for (let i = 0; i < 20; i++) fn(i);
   let n = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
   while (performance.now() < end) {
-    for (let k = 0; k < 10; k++) fn(n++);
+    for (let k = 0; k < 50; k++) fn(n++);
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return n / ((performance.now() - start) / 1000);
 }
@@ -211,8 +215,8 @@ export async function main(args: string[]): Promise<void> {
     for (const [what, scenes] of [['CartPole', plain], ['CartPole + text', labelled]] as const) {
       const pixi = createNodeRasterizer({ width: w, height: h });
       const soft = softwareRasterizer(w, h);
-      const p = rate(seconds, (i) => pixi.render(scenes[i % scenes.length]!));
-      const s = rate(seconds, (i) => soft.render(scenes[i % scenes.length]!));
+      const p = await rate(seconds, (i) => pixi.render(scenes[i % scenes.length]!));
+      const s = await rate(seconds, (i) => soft.render(scenes[i % scenes.length]!));
       console.log(`  ${`${w}x${h}`.padEnd(9)} ${what.padEnd(16)} ${fmt(p)}         ${fmt(s)}`);
       pixi.close();
     }
@@ -220,7 +224,7 @@ export async function main(args: string[]): Promise<void> {
   for (const grayscale of [false, true]) {
     const pixelEnv = new PixelObservation(make('CartPole-v1'), { width: 84, height: 84, grayscale });
     pixelEnv.reset({ seed: 0 });
-    const steps = rate(seconds, (i) => {
+    const steps = await rate(seconds, (i) => {
       const { terminated, truncated } = pixelEnv.step(i % 2);
       if (terminated || truncated) pixelEnv.reset();
     });

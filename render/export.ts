@@ -22,6 +22,14 @@ export class MissingTool extends RxgymError {
   }
 }
 
+/**
+ * Resolves on a later turn of the event loop. @napi-rs/canvas frees each pixel readback's native memory only
+ * then, so a loop over many large frames yields now and then or its memory grows by a frame per step.
+ */
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Frames drawn between two `breathe()` calls (16 frames of 600x400 RGBA are ~15 MB). */
+const FRAMES_PER_BREATH = 16;
+
 /** What `exportEpisode` writes. */
 export type ExportFormat = 'png' | 'gif' | 'mp4';
 
@@ -111,12 +119,18 @@ export async function exportEpisode(file: string, out: string, options: ExportOp
       if ((options.palette ?? 'median-cut') === 'median-cut') {
         const sample: Uint8Array[] = [];
         const stride = Math.max(1, Math.floor(scenes.length / 16));
-        for (let i = 0; i < scenes.length; i += stride) sample.push(raster.render(scenes[i]!));
+        for (let i = 0; i < scenes.length; i += stride) {
+          sample.push(raster.render(scenes[i]!));
+          if (sample.length % FRAMES_PER_BREATH === 0) await breathe();
+        }
         palette = medianCutPalette(sample);
       }
       const gif = new GifEncoder({ width, height, palette });
       const frame = new Uint8Array(width * height * 3);
-      for (const scene of scenes) gif.addFrame(raster.render(scene, frame), 1000 / fps);
+      for (let i = 0; i < scenes.length; i++) {
+        gif.addFrame(raster.render(scenes[i]!, frame), 1000 / fps);
+        if (i % FRAMES_PER_BREATH === FRAMES_PER_BREATH - 1) await breathe();
+      }
       mkdirSync(dirname(out), { recursive: true });
       await writeFile(`${out}.tmp`, gif.finish());
       renameSync(`${out}.tmp`, out);
@@ -162,6 +176,8 @@ async function encodeMp4(
     // Copy: the buffer is reused for the next frame while this write may still be queued.
     if (!child.stdin.write(Buffer.from(frame))) {
       await Promise.race([new Promise<void>((resolve) => child.stdin.once('drain', resolve)), exited.catch(() => null)]);
+    } else if (i % FRAMES_PER_BREATH === FRAMES_PER_BREATH - 1) {
+      await breathe();
     }
   }
   child.stdin.end();

@@ -3,21 +3,23 @@
  * on @napi-rs/canvas (Skia), read back as row-major RGB or RGBA bytes, top row first.
  *
  * Why pixi and not a hand-written software rasterizer: `npm run bench -- render` draws CartPole frames
- * (readback included) through both; frames/s over four runs on 2 shared, busy cores (load 2-7):
+ * (readback included, yielding to the event loop every 50 frames as a `steps$` run does) through both;
+ * frames/s over two runs on 2 shared, busy cores (load 2.3-2.9):
  *
  *   size      scene             pixi          software (scanline, no antialiasing, text as boxes)
- *   600x400   CartPole          105-133       680-800
- *   600x400   + changing text    69-103       440-470
- *   84x84     CartPole          1,300-2,600   17,000-30,000
- *   84x84     + changing text    530-1,140    10,000-16,000
- *   PixelObservation(CartPole-v1, 84x84): 900-3,800 env steps/s (step + scene + draw + readback)
+ *   600x400   CartPole          313-533        890-1,100
+ *   600x400   + changing text   373-466        830-860
+ *   84x84     CartPole          4,700-5,900   25,000-27,000
+ *   84x84     + changing text   3,000-3,500   26,000-31,000
+ *   PixelObservation(CartPole-v1, 84x84): 6,000-6,200 env steps/s (4,500 grayscale): step, scene, draw, readback
  *
- * The software rasterizer is 5-20x faster (most of pixi's time is Skia rasterising at readback). Yet pixi
- * at 84x84 is not what limits a pixel agent: a DQN train step on tfjs-wasm runs at most ~750/s even for a
+ * The software rasterizer is 2-9x faster (most of pixi's time is Skia rasterising at readback). Yet pixi at
+ * 84x84 is not what limits a pixel agent: a DQN train step on tfjs-wasm runs at most ~750/s even for a
  * 4-64-64-2 MLP, and a convolutional network on 84x84 frames is slower still. Pixi draws real text and
  * antialiased edges, and it is the code the viewer runs, so an observation, a recorded frame and a video
- * look alike. One drawing path wins; the software
- * rasterizer stays in bench/render.ts as the baseline.
+ * look alike. One drawing path wins; the software rasterizer stays in bench/render.ts as the baseline.
+ * (Without yields, in one long synchronous loop, readback buffers pile up until the loop ends and pixi
+ * measured 3-5x slower: 69-133 frames/s at 600x400, 530-2,600 at 84x84.)
  *
  * Importing this module loads pixi.js (about a second), installs the globals of node-shims.ts when they are
  * absent, and initialises one shared canvas renderer; each rasterizer draws into its own render texture,
@@ -50,6 +52,8 @@ export interface Rasterizer {
   /**
    * Draws `scene` (its viewport fills the frame) and returns its pixels, `height * width * channels` bytes,
    * row-major, top row first. Writes into `out` when given (it must have that length), else into a new array.
+   * Each call also reads the frame back into a native buffer that Node frees on a later event-loop turn: a
+   * long synchronous loop of large frames should yield now and then (`steps$` does, every `chunk` steps).
    */
   render(scene: Scene, out?: Uint8Array): Uint8Array;
   /** The last rendered frame as PNG bytes. */
