@@ -1,13 +1,17 @@
 /**
- * The rxgym command line: `rxgym list | check-env | train | eval | info | ...`. Each command lives in
- * cli/commands/<name>.ts and registers itself on the program; this file only wires them and turns
+ * The rxgym command line: `rxgym list | check-env | train | eval | info | watch | render`. Each command lives
+ * in cli/commands/<name>.ts and registers itself on the program; this file only wires them and turns
  * rxgym's typed errors into a one-line message and exit code 1.
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RxgymError } from '../core/errors.js';
 import { registerCheckEnvCommand } from './commands/check-env.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerInfoCommand } from './commands/info.js';
 import { registerListCommand } from './commands/list.js';
+import { registerRenderCommand } from './commands/render.js';
+import { registerTrainCommand } from './commands/train.js';
 import { registerWatchCommand } from './commands/watch.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,7 +22,11 @@ export function buildProgram(): Command {
   program.name('rxgym').description('Reinforcement-learning gym and agents for Node.js').version(pkg.version);
   registerListCommand(program);
   registerCheckEnvCommand(program);
+  registerTrainCommand(program);
+  registerEvalCommand(program);
+  registerInfoCommand(program);
   registerWatchCommand(program);
+  registerRenderCommand(program);
   return program;
 }
 
