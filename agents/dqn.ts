@@ -17,8 +17,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { map, share, type Subscription } from 'rxjs';
-import type { Env } from '../core/env.js';
+import { map, share, type OperatorFunction, type Subscription } from 'rxjs';
+import type { Env, Transition } from '../core/env.js';
 import { CorruptFile, InvalidConfig, InvalidSpace, describeValue } from '../core/errors.js';
 import { episodeStats } from '../core/operators/episode-stats.js';
 import { Rng, type RngState } from '../core/rng.js';
@@ -258,8 +258,8 @@ export interface DqnLogRecord extends DqnProgress {
   loss: number;
 }
 
-/** Options of `learn()`. */
-export interface LearnOptions {
+/** Options of `learn()`; `O` is the agent's observation type (for `consumers`). */
+export interface LearnOptions<O = unknown> {
   /** Environment steps to take in this call. */
   steps: number;
   /** Horizon of the exploration and PER-beta schedules (a resumed run passes its total); default: the current step plus `steps`. The call stops there even if `steps` would go further. */
@@ -278,6 +278,14 @@ export interface LearnOptions {
   signal?: AbortSignal;
   /** Where `learn()` says which engine and backend run; default stderr. Pass `() => {}` for silence. */
   log?: (line: string) => void;
+  /**
+   * Extra consumers of the run's shared transition stream (a recorder, a live viewer), each subscribed beside
+   * the replay writer and unsubscribed when `learn()` ends; an error from one fails `learn()`. Each sees a
+   * transition synchronously right after `env.step`, so `env.scene()` there is the state after that step.
+   * `episode` and `step` count from 0 in each `learn()` call (add the agent's `episodes`/`step` from before
+   * the call for run-wide numbers). Absent, the loop is unchanged.
+   */
+  consumers?: readonly OperatorFunction<Transition<O, number>, unknown>[];
 }
 
 /** What `learn()` resolves to. */
@@ -336,7 +344,7 @@ export interface DqnAgent<O = unknown> {
   act(obs: O): number;
   /** Q-values of one observation (numActions floats). */
   qValues(obs: O): Float32Array;
-  learn(options: LearnOptions): Promise<LearnResult>;
+  learn(options: LearnOptions<O>): Promise<LearnResult>;
   evaluate(options?: EvaluateOptions): Promise<EvaluateResult>;
   /** Writes a checkpoint directory (weights, optimiser, rng, counters, optionally the replay). */
   save(dir: string, options?: { replay?: boolean }): Promise<void>;
@@ -549,7 +557,7 @@ class Dqn<O> implements DqnAgent<O> {
   // -------------------------------------------------------------------------------------------------------
   // The loop: steps$ drives the env; the replay writer, the learner and episode statistics consume it.
   // -------------------------------------------------------------------------------------------------------
-  async learn(options: LearnOptions): Promise<LearnResult> {
+  async learn(options: LearnOptions<O>): Promise<LearnResult> {
     const c = this.config;
     const steps = options.steps;
     if (!Number.isSafeInteger(steps) || steps < 0) {
@@ -669,6 +677,10 @@ class Dqn<O> implements DqnAgent<O> {
           options.onProgress?.(progress());
         });
         sub.add(statsSub);
+        // BOOKKEEPING: caller-supplied consumers (recorder, live viewer) share the same run.
+        for (const consumer of options.consumers ?? []) {
+          sub.add(stream.pipe(consumer).subscribe({ error: (err: unknown) => finish(err) }));
+        }
       });
     }
     const seconds = (performance.now() - started) / 1000;
