@@ -43,8 +43,15 @@ export function timestamp(date = new Date()): string {
  * Creates `<root>/<algo>-<envId>-<timestamp>/` (with a numeric suffix if that exists) and writes config.json.
  * An env id's `/` (namespaces) becomes `_` in the folder name.
  */
+/** A short folder-safe name for an env target: the id, or for `./dir/my-env.ts:MyEnv` the export (else file) name. */
+export function runLabel(envId: string): string {
+  const m = /([^\\/]+?)\.(?:m?[jt]s|cjs|cts|mts)(?::([\w$]+))?$/.exec(envId);
+  const label = m ? (m[2] ?? m[1]!) : envId;
+  return label.replace(/[^\w.-]+/g, '_');
+}
+
 export async function createRun(root: string, algo: string, envId: string, config: unknown): Promise<RunDir> {
-  const base = `${algo}-${envId.replace(/[\\/:]/g, '_')}-${timestamp()}`;
+  const base = `${algo}-${runLabel(envId)}-${timestamp()}`;
   let name = base;
   for (let i = 2; existsSync(join(root, name)); i++) name = `${base}-${i}`;
   const run = runPaths(join(root, name));
