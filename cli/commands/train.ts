@@ -1,15 +1,23 @@
 /**
  * `rxgym train dqn <env> [--steps N] [--seed S] [--config file.json] [--set key=value ...] [--out dir]
- *  [--backend auto|wasm|cpu|tensorflow] [--checkpoint-every N] [--checkpoint-replay] [--resume <run>]`
+ *  [--backend auto|wasm|cpu|tensorflow] [--checkpoint-every N] [--checkpoint-replay] [--resume <run>]
+ *  [--record-every N] [--watch [--port N]]`
  *
  * Trains into a run folder (runs/dqn-<env>-<timestamp>/: config.json, metrics.jsonl, checkpoints/<step>/,
- * final/), with a progress bar on stderr. Ctrl-C writes a checkpoint and says how to resume.
+ * final/, episodes/), with a progress bar on stderr. Ctrl-C writes a checkpoint and says how to resume.
+ * `--record-every N` writes every Nth training episode to episodes/episode-<k>.ndjson (scenes and Q-values);
+ * `--watch` serves the live viewer (sampled scenes and the learning curve) while training runs headless.
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { filter, map, type OperatorFunction } from 'rxjs';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
-import type { Env } from '../../core/env.js';
+import type { Env, Transition } from '../../core/env.js';
+import type { Scene } from '../../core/scene.js';
+import { recordEpisodes } from '../../render/recorder.js';
+import type { LiveViewer } from '../../render/live.js';
+import type { MetricsRow } from '../../render/server-api.js';
 import { loadEnv } from '../../envs/load.js';
 import { latestCheckpoint, readJsonFile } from '../../agents/checkpoint.js';
 import { initBackend } from '../../agents/nn/backend.js';
@@ -60,6 +68,71 @@ export interface TrainOptions {
   plain?: boolean;
   /** Greedy evaluation episodes after training (0 to skip). */
   evalEpisodes?: string | number;
+  /** Record every Nth training episode (run-wide index) to `<run>/episodes/episode-<k>.ndjson`. */
+  recordEvery?: string | number;
+  /** Serve the live viewer while training. */
+  watch?: boolean;
+  /** Port of the live viewer on 127.0.0.1 (0 picks a free one). */
+  port?: string | number;
+}
+
+/** What `trainCommand` takes besides the options (tests and scripts). */
+export interface TrainIo {
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout?: NodeJS.WritableStream;
+  /** Aborts like Ctrl-C (checkpoint, then resolve with stopped 'aborted'). */
+  signal?: AbortSignal;
+  /** Whether `--watch` may build the viewer with Vite when it is missing or stale (default 'build'). */
+  viewerBuild?: 'build' | 'never';
+  /** Called with the live viewer once it listens (tests connect to `viewer.url`). */
+  onViewer?: (viewer: LiveViewer) => void;
+}
+
+/** The scene of `env` after its latest step: wrappers forward `scene()`; else the innermost env's. */
+export function sceneReader(env: Env<unknown, unknown>): () => Scene {
+  const source = typeof env.scene === 'function' ? env : env.unwrapped;
+  if (typeof source.scene !== 'function') {
+    throw new InvalidConfig(`Expected an environment with scene() to record or watch, got ${env.spec?.id ?? 'an env'} without one. Implement scene() to make it drawable.`);
+  }
+  return () => source.scene!();
+}
+
+/** Options of `recordTraining`. */
+export interface RecordTrainingOptions<O> {
+  envId: string;
+  /** Record run-wide episodes whose index is a multiple of this. */
+  every: number;
+  /** Episodes and steps the run had before this `learn()` call (its transitions count from 0). */
+  baseEpisode: number;
+  baseStep: number;
+  /** The scene after a step (read synchronously when the transition arrives). */
+  scene: () => Scene;
+  /** Q-values of an observation, recorded as `q` (the viewer plots max Q); omit to record scenes only. */
+  qValues?: (obs: O) => Float32Array;
+  /** Playback frames per second. */
+  fps: number;
+  header?: Record<string, unknown>;
+}
+
+/**
+ * A `learn({ consumers })` entry that records every `every`-th episode of the run to `dir`: transitions of
+ * other episodes are dropped before any copy, so unrecorded steps cost one comparison.
+ */
+export function recordTraining<O>(dir: string, o: RecordTrainingOptions<O>): OperatorFunction<Transition<O, number>, unknown> {
+  const { every, baseEpisode, baseStep } = o;
+  const qValues = o.qValues;
+  return (source) =>
+    source.pipe(
+      filter((tr) => (baseEpisode + tr.episode) % every === 0),
+      map((tr) => ({ ...tr, episode: baseEpisode + tr.episode, step: baseStep + tr.step })),
+      recordEpisodes<O, number>(dir, {
+        envId: o.envId,
+        sceneOf: o.scene,
+        ...(qValues ? { valuesOf: (tr: Transition<O, number>) => ({ q: qValues(tr.obs) }) } : {}),
+        fps: o.fps,
+        header: { kind: 'train', ...o.header },
+      }),
+    );
 }
 
 /** What a run's config.json holds. */
@@ -134,12 +207,15 @@ export async function trainCommand(
   algo: string,
   envId: string | undefined,
   opts: TrainOptions,
-  io: { stderr?: NodeJS.WritableStream & { isTTY?: boolean }; stdout?: NodeJS.WritableStream; signal?: AbortSignal } = {},
+  io: TrainIo = {},
 ): Promise<TrainOutcome> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = (io.stderr ?? process.stderr) as NodeJS.WriteStream;
   const say = (line: string) => stdout.write(`${line}\n`);
   if (algo !== 'dqn') throw new InvalidConfig(`Expected an algorithm name, one of: dqn; got ${describeValue(algo)}.`);
+  const recordEvery = opts.recordEvery !== undefined ? intOption(opts.recordEvery, '--record-every', 1) : null;
+  const port = opts.port !== undefined ? intOption(opts.port, '--port', 0) : 0;
+  if (port > 65535) throw new InvalidConfig(`Expected --port to be an integer from 0 to 65535, got ${describeValue(opts.port)}.`);
 
   let run: RunDir;
   let runConfig: RunConfig;
@@ -202,82 +278,141 @@ export async function trainCommand(
     say(`Run folder: ${relative(process.cwd(), run.dir) || run.dir}${presetName ? ` (preset ${presetName})` : ''}`);
   }
 
-  // ---- the training loop, with metrics, progress, checkpoints and Ctrl-C ---------------------------------
-  const metrics = new MetricsWriter(run.metrics);
-  const bar: ProgressBar = progressBar({ stream: stderr, tty: opts.plain ? false : Boolean(stderr.isTTY), label: `dqn ${runConfig.env}` });
-  const every = opts.checkpointEvery !== undefined ? intOption(opts.checkpointEvery, '--checkpoint-every', 1) : runConfig.checkpointEvery;
-  const replayInCheckpoints = opts.checkpointReplay ?? runConfig.checkpointReplay;
-  const controller = new AbortController();
-  io.signal?.addEventListener('abort', () => controller.abort());
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) {
-      stderr.write('\nrxgym: second Ctrl-C: exiting without a checkpoint.\n');
-      process.exit(130);
-    }
-    bar.log('rxgym: Ctrl-C: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)...');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  const saveCheckpoint = async (step: number): Promise<string> => {
-    const dir = join(run.checkpoints, String(step));
-    await agent.save(dir, { replay: replayInCheckpoints });
-    await metrics.flush();
-    return dir;
-  };
-  const fromStep = agent.step;
-  let result;
-  try {
-    result = await agent.learn({
-      steps: Math.max(0, runConfig.steps - agent.step),
-      totalSteps: runConfig.steps,
-      signal: controller.signal,
-      log: (line) => bar.log(line),
-      onProgress: (p) =>
-        bar.update({ step: p.step, total: p.totalSteps, fps: p.fps, meanReturn: p.meanReturn, epsilon: p.epsilon, loss: Number.isNaN(p.loss) ? undefined : p.loss, episodes: p.episodes }),
-      onEpisode: (e) =>
-        metrics.write({ kind: 'episode', step: e.globalStep, episode: e.episode, return: e.return, length: e.length, terminated: e.terminated, truncated: e.truncated, epsilon: e.epsilon }),
-      onLog: (r) => {
-        metrics.write({ kind: 'log', step: r.step, loss: finite(r.loss), epsilon: r.epsilon, fps: r.fps, meanReturn: finite(r.meanReturn), episodes: r.episodes, updates: r.updates });
-        bar.update({ step: r.step, total: r.totalSteps, fps: r.fps, meanReturn: r.meanReturn, epsilon: r.epsilon, loss: Number.isNaN(r.loss) ? undefined : r.loss, episodes: r.episodes });
-      },
-      ...(every !== null && every !== undefined ? { checkpointEvery: every, onCheckpoint: async (s: number) => void (await saveCheckpoint(s)) } : {}),
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.done();
-    await metrics.flush();
+  // ---- optional: the recorder and the live viewer, consumers of the same run ------------------------------
+  const consumers: OperatorFunction<Transition<unknown, number>, unknown>[] = [];
+  if (recordEvery !== null) {
+    consumers.push(
+      recordTraining(join(run.dir, 'episodes'), {
+        envId: runConfig.env,
+        every: recordEvery,
+        baseEpisode: agent.episodes,
+        baseStep: agent.step,
+        scene: sceneReader(agent.env as Env<unknown, unknown>),
+        qValues: (obs) => agent.qValues(obs),
+        fps: agent.env.metadata?.renderFps ?? 50,
+        header: { algo: 'dqn', run: run.name },
+      }),
+    );
+    say(`Recording every ${recordEvery === 1 ? '' : `${recordEvery}th `}episode to ${relative(process.cwd(), join(run.dir, 'episodes')) || 'episodes'}/.`);
   }
+  let viewer: LiveViewer | null = null;
+  let stopSampling = (): void => {};
+  if (opts.watch) {
+    const { liveViewer } = await import('../../render/live.js');
+    try {
+      viewer = await liveViewer({
+        port,
+        runsDir: resolve(run.dir, '..'),
+        envId: runConfig.env,
+        log: (line) => stderr.write(`rxgym: ${line}\n`),
+        build: io.viewerBuild ?? 'build',
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new InvalidConfig(`Expected a free port for --watch, got ${port}, which is in use. Pass another with --port (0 picks a free one).`);
+      }
+      throw err;
+    }
+    // Scenes are read by the viewer's timer between steps, only while a browser is connected.
+    stopSampling = viewer.sample({ scene: sceneReader(agent.env as Env<unknown, unknown>) });
+    say(`Live viewer: ${viewer.url}?live (127.0.0.1 only; training runs headless, scenes are sampled while a browser is open)`);
+    io.onViewer?.(viewer);
+  }
+  const closeViewer = async (): Promise<void> => {
+    stopSampling();
+    if (viewer) await viewer.close();
+    viewer = null;
+  };
 
-  if (result.stopped === 'aborted') {
-    const dir = await saveCheckpoint(agent.step);
-    const where = relative(process.cwd(), run.dir) || run.dir;
-    say(`Interrupted at step ${agent.step}/${runConfig.steps}: checkpoint written to ${relative(process.cwd(), dir) || dir}.`);
-    say(`Resume with: rxgym train dqn ${runConfig.env} --resume ${where}`);
+  try {
+    // ---- the training loop, with metrics, progress, checkpoints and Ctrl-C ---------------------------------
+    const metricsFile = new MetricsWriter(run.metrics);
+    // Every metrics.jsonl row also goes to the live viewer's learning curve.
+    const metrics = {
+      write(row: Parameters<MetricsWriter['write']>[0]): void {
+        metricsFile.write(row);
+        viewer?.publishMetrics(row as MetricsRow);
+      },
+      flush: () => metricsFile.flush(),
+    };
+    const bar: ProgressBar = progressBar({ stream: stderr, tty: opts.plain ? false : Boolean(stderr.isTTY), label: `dqn ${runConfig.env}` });
+    const every = opts.checkpointEvery !== undefined ? intOption(opts.checkpointEvery, '--checkpoint-every', 1) : runConfig.checkpointEvery;
+    const replayInCheckpoints = opts.checkpointReplay ?? runConfig.checkpointReplay;
+    const controller = new AbortController();
+    io.signal?.addEventListener('abort', () => controller.abort());
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) {
+        stderr.write('\nrxgym: second Ctrl-C: exiting without a checkpoint.\n');
+        process.exit(130);
+      }
+      bar.log('rxgym: Ctrl-C: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)...');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const saveCheckpoint = async (step: number): Promise<string> => {
+      const dir = join(run.checkpoints, String(step));
+      await agent.save(dir, { replay: replayInCheckpoints });
+      await metrics.flush();
+      return dir;
+    };
+    const fromStep = agent.step;
+    let result;
+    try {
+      result = await agent.learn({
+        steps: Math.max(0, runConfig.steps - agent.step),
+        totalSteps: runConfig.steps,
+        signal: controller.signal,
+        log: (line) => bar.log(line),
+        onProgress: (p) =>
+          bar.update({ step: p.step, total: p.totalSteps, fps: p.fps, meanReturn: p.meanReturn, epsilon: p.epsilon, loss: Number.isNaN(p.loss) ? undefined : p.loss, episodes: p.episodes }),
+        onEpisode: (e) =>
+          metrics.write({ kind: 'episode', step: e.globalStep, episode: e.episode, return: e.return, length: e.length, terminated: e.terminated, truncated: e.truncated, epsilon: e.epsilon }),
+        onLog: (r) => {
+          metrics.write({ kind: 'log', step: r.step, loss: finite(r.loss), epsilon: r.epsilon, fps: r.fps, meanReturn: finite(r.meanReturn), episodes: r.episodes, updates: r.updates });
+          bar.update({ step: r.step, total: r.totalSteps, fps: r.fps, meanReturn: r.meanReturn, epsilon: r.epsilon, loss: Number.isNaN(r.loss) ? undefined : r.loss, episodes: r.episodes });
+        },
+        ...(every !== null && every !== undefined ? { checkpointEvery: every, onCheckpoint: async (s: number) => void (await saveCheckpoint(s)) } : {}),
+        ...(consumers.length > 0 ? { consumers } : {}),
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      bar.done();
+      await metrics.flush();
+    }
+
+    if (result.stopped === 'aborted') {
+      const dir = await saveCheckpoint(agent.step);
+      const where = relative(process.cwd(), run.dir) || run.dir;
+      say(`Interrupted at step ${agent.step}/${runConfig.steps}: checkpoint written to ${relative(process.cwd(), dir) || dir}.`);
+      say(`Resume with: rxgym train dqn ${runConfig.env} --resume ${where}`);
+      env.close();
+      agent.dispose();
+      return { run, step: agent.step, stopped: 'aborted', eval: null };
+    }
+
+    await agent.save(run.final);
+    const episodes = opts.evalEpisodes !== undefined ? intOption(opts.evalEpisodes, '--eval-episodes', 0) : 10;
+    let evaluation: TrainOutcome['eval'] = null;
+    const span = fromStep > 0 ? `steps ${fromStep}-${result.step}` : `${result.step} steps`;
+    say(`Trained ${span} in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(0)} steps/s, ${result.updates} gradient steps in all, engine ${result.engine}).`);
+    if (episodes > 0) {
+      const evalEnv = (await loadEnv(runConfig.env)) as Env<unknown, number>;
+      const e = await agent.evaluate({ episodes, seed: runConfig.config.seed + 1_000_000, env: evalEnv });
+      evalEnv.close();
+      evaluation = { mean: e.mean, std: e.std };
+      metrics.write({ kind: 'eval', step: agent.step, mean: e.mean, std: e.std, episodes });
+      await metrics.flush();
+      say(`Greedy evaluation: ${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} over ${episodes} episodes.`);
+    }
+    say(`Saved ${relative(process.cwd(), run.final) || run.final}. Evaluate with: rxgym eval ${relative(process.cwd(), run.dir) || run.dir}`);
     env.close();
     agent.dispose();
-    return { run, step: agent.step, stopped: 'aborted', eval: null };
+    return { run, step: agent.step, stopped: 'done', eval: evaluation };
+  } finally {
+    await closeViewer();
   }
-
-  await agent.save(run.final);
-  const episodes = opts.evalEpisodes !== undefined ? intOption(opts.evalEpisodes, '--eval-episodes', 0) : 10;
-  let evaluation: TrainOutcome['eval'] = null;
-  const span = fromStep > 0 ? `steps ${fromStep}-${result.step}` : `${result.step} steps`;
-  say(`Trained ${span} in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(0)} steps/s, ${result.updates} gradient steps in all, engine ${result.engine}).`);
-  if (episodes > 0) {
-    const evalEnv = (await loadEnv(runConfig.env)) as Env<unknown, number>;
-    const e = await agent.evaluate({ episodes, seed: runConfig.config.seed + 1_000_000, env: evalEnv });
-    evalEnv.close();
-    evaluation = { mean: e.mean, std: e.std };
-    metrics.write({ kind: 'eval', step: agent.step, mean: e.mean, std: e.std, episodes });
-    await metrics.flush();
-    say(`Greedy evaluation: ${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} over ${episodes} episodes.`);
-  }
-  say(`Saved ${relative(process.cwd(), run.final) || run.final}. Evaluate with: rxgym eval ${relative(process.cwd(), run.dir) || run.dir}`);
-  env.close();
-  agent.dispose();
-  return { run, step: agent.step, stopped: 'done', eval: evaluation };
 }
 
 /** True when `config` runs on the tfjs engine (as `qNetwork`'s 'auto' decides). */
@@ -312,6 +447,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--checkpoint-replay', 'include the replay buffer in checkpoints (larger, exact resume)')
     .option('--resume <run>', 'continue a run from its newest complete checkpoint')
     .option('--eval-episodes <n>', 'greedy evaluation episodes after training (0 skips)', '10')
+    .option('--record-every <n>', 'record every nth training episode (scenes, Q-values) to <run>/episodes/')
+    .option('--watch', 'serve the live viewer (scenes and learning curve) on 127.0.0.1 while training')
+    .option('--port <n>', 'port of the live viewer (0 picks a free one)', '8080')
     .action(async (algo: string, envId: string | undefined, opts: TrainOptions) => {
       const outcome = await trainCommand(algo, envId, opts);
       if (outcome.stopped === 'aborted') process.exitCode = 130;
