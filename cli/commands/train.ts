@@ -84,8 +84,8 @@ export interface TrainIo {
   signal?: AbortSignal;
   /** Whether `--watch` may build the viewer with Vite when it is missing or stale (default 'build'). */
   viewerBuild?: 'build' | 'never';
-  /** Called with the live viewer once it listens (tests connect to `viewer.url`). */
-  onViewer?: (viewer: LiveViewer) => void;
+  /** Called with the live viewer once it listens; training starts when the returned promise settles (tests connect first). */
+  onViewer?: (viewer: LiveViewer) => void | Promise<void>;
 }
 
 /** The scene of `env` after its latest step: wrappers forward `scene()`; else the innermost env's. */
@@ -316,7 +316,6 @@ export async function trainCommand(
     // Scenes are read by the viewer's timer between steps, only while a browser is connected.
     stopSampling = viewer.sample({ scene: sceneReader(agent.env as Env<unknown, unknown>) });
     say(`Live viewer: ${viewer.url}?live (127.0.0.1 only; training runs headless, scenes are sampled while a browser is open)`);
-    io.onViewer?.(viewer);
   }
   const closeViewer = async (): Promise<void> => {
     stopSampling();
@@ -325,6 +324,7 @@ export async function trainCommand(
   };
 
   try {
+    if (viewer) await io.onViewer?.(viewer);
     // ---- the training loop, with metrics, progress, checkpoints and Ctrl-C ---------------------------------
     const metricsFile = new MetricsWriter(run.metrics);
     // Every metrics.jsonl row also goes to the live viewer's learning curve.

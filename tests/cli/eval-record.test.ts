@@ -1,0 +1,89 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evalCommand } from '../../cli/commands/eval.js';
+import { parseEpisodeRef, resolveEpisodeFile } from '../../cli/commands/render.js';
+import { trainCommand, type TrainOutcome } from '../../cli/commands/train.js';
+import { readEpisode } from '../../render/recorder.js';
+import { listEpisodes, readEpisodeData } from '../../render/server-api.js';
+
+function sink(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => chunks.join('');
+  return w;
+}
+const tiny = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
+
+let root: string;
+let trained: TrainOutcome;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rxgym-eval-record-'));
+  trained = await trainCommand('dqn', 'CartPole-v1', { steps: 2000, seed: 5, set: tiny, out: join(root, 'runs'), plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('rxgym eval --record', () => {
+  it('records the greedy episodes with Q-values and values, with the same returns as a plain eval', async () => {
+    const run = trained.run.dir;
+    const plain = await evalCommand(run, { episodes: 3, json: true }, { stdout: sink() });
+    expect(plain.recorded).toEqual([]);
+    const out = sink();
+    const rec = await evalCommand(run, { episodes: 3, record: true }, { stdout: out });
+    expect(rec.returns).toEqual(plain.returns);
+    expect(rec.lengths).toEqual(plain.lengths);
+    expect(out.text()).toContain('Recorded 3 episodes to');
+    expect(out.text()).toContain('--episode eval-0');
+    const dir = join(run, 'episodes');
+    expect(rec.recorded).toEqual([0, 1, 2].map((k) => join(dir, `eval-${k}.ndjson`)));
+    expect(readdirSync(dir).sort()).toEqual(['eval-0.ndjson', 'eval-1.ndjson', 'eval-2.ndjson']); // staging folder removed
+
+    for (let k = 0; k < 3; k++) {
+      const ep = await readEpisode(rec.recorded[k]!);
+      expect(ep.header).toMatchObject({ kind: 'eval', envId: 'CartPole-v1', episode: k, seed: plain.seed, checkpointStep: 2000 });
+      expect(ep.complete).toBe(true);
+      expect(ep.steps).toHaveLength(plain.lengths[k]!);
+      expect(ep.steps.reduce((a, s) => a + s.reward, 0)).toBe(plain.returns[k]);
+      for (const s of ep.steps) {
+        const q = s.q as number[];
+        expect(q).toHaveLength(2);
+        // Greedy: the action is the argmax of the recorded Q-values, and value is their max.
+        expect(s.action).toBe(q[1]! > q[0]! ? 1 : 0);
+        expect(s.value).toBeCloseTo(Math.max(...q), 5);
+      }
+    }
+
+    // The viewer's API lists them with returns and plots their values; rxgym render finds them.
+    const listing = await listEpisodes(run);
+    expect(listing.map((l) => [l.file, l.ok, l.return])).toEqual([0, 1, 2].map((k) => [`eval-${k}.ndjson`, true, plain.returns[k]]));
+    const data = await readEpisodeData(run, 'eval-1.ndjson');
+    expect(data!.frames.every((f) => typeof f.value === 'number' && f.q !== null)).toBe(true);
+    expect(resolveEpisodeFile(run, parseEpisodeRef('eval-2'))).toBe(rec.recorded[2]);
+    expect(resolveEpisodeFile(run, undefined)).toBe(rec.recorded[2]); // no training recordings: the last eval one
+    expect(() => resolveEpisodeFile(run, parseEpisodeRef('eval-7'))).toThrow(
+      'Expected --episode to be a recorded episode of dqn-CartPole-v1-',
+    );
+    expect(() => parseEpisodeRef('last')).toThrow('Expected --episode to be a non-negative integer or eval-<k>, got "last".');
+  });
+
+  it('--record-dir writes there and replaces the previous evaluation, leaving training recordings alone', async () => {
+    const dir = join(root, 'elsewhere');
+    const first = await evalCommand(trained.run.dir, { episodes: 4, recordDir: dir }, { stdout: sink() });
+    expect(first.recorded).toHaveLength(4);
+    await writeFile(join(dir, 'episode-0.ndjson'), '{}\n');
+    const second = await evalCommand(trained.run.dir, { episodes: 2, recordDir: dir, seed: 9 }, { stdout: sink() });
+    expect(readdirSync(dir).sort()).toEqual(['episode-0.ndjson', 'eval-0.ndjson', 'eval-1.ndjson']);
+    expect((await readEpisode(second.recorded[0]!)).header.seed).toBe(9);
+    expect(existsSync(join(trained.run.dir, 'episodes', 'eval-3.ndjson'))).toBe(false);
+  });
+});
