@@ -1,0 +1,128 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { trainCommand } from '../../cli/commands/train.js';
+import type { LiveViewer } from '../../render/live.js';
+import type { LiveServerMessage } from '../../render/server-ws.js';
+
+function sink(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => chunks.join('');
+  return w;
+}
+const tiny = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rxgym-watch-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('rxgym train --watch', () => {
+  it('serves the live viewer: a WebSocket client gets scenes and metrics rows, and the server closes at the end', async () => {
+    const messages: LiveServerMessage[] = [];
+    let socket: WebSocket | null = null;
+    let closed: Promise<number> | null = null;
+    let url = '';
+    const stdout = sink();
+    const outcome = await trainCommand(
+      'dqn',
+      'CartPole-v1',
+      { steps: 3000, seed: 6, set: tiny, out: join(root, 'runs'), watch: true, port: 0, plain: true, evalEpisodes: 2 },
+      {
+        stdout,
+        stderr: sink(),
+        viewerBuild: 'never',
+        // Connect as the viewer does before training starts, so the short run cannot finish first.
+        onViewer: (viewer: LiveViewer) =>
+          new Promise<void>((resolve, reject) => {
+            url = viewer.url;
+            const ws = new WebSocket(`${viewer.url.replace(/^http/, 'ws')}ws`);
+            socket = ws;
+            closed = new Promise((r) => ws.on('close', (code) => r(code)));
+            ws.on('message', (data) => {
+              const msg = JSON.parse(String(data)) as LiveServerMessage;
+              messages.push(msg);
+              if (msg.type === 'hello') resolve();
+            });
+            ws.on('error', reject);
+          }),
+      },
+    );
+    expect(outcome.stopped).toBe('done');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(stdout.text()).toContain(`Live viewer: ${url}?live`);
+    expect(messages[0]).toMatchObject({ type: 'hello', live: true });
+
+    const scenes = messages.filter((m): m is Extract<LiveServerMessage, { type: 'scene' }> => m.type === 'scene');
+    expect(scenes.length).toBeGreaterThanOrEqual(1);
+    const shapes = scenes[0]!.scene.shapes;
+    expect(scenes[0]!.scene.width).toBe(600);
+    expect(shapes.map((s) => s.type)).toEqual(['line', 'rect', 'rect', 'circle']); // a cart-pole
+    expect(scenes[0]!.meta.env).toBe('CartPole-v1');
+
+    const rows = messages.flatMap((m) => (m.type === 'metrics' ? m.rows : []));
+    const kinds = new Set(rows.map((r) => r.kind));
+    expect(kinds.has('episode')).toBe(true);
+    expect(kinds.has('log')).toBe(true);
+    expect(kinds.has('eval')).toBe(true); // the evaluation after training reaches the curve before the close
+    expect(Math.max(...rows.map((r) => r.step))).toBe(3000);
+
+    // Shut down cleanly: the client was disconnected and the port no longer accepts connections.
+    expect(await closed).toBeGreaterThan(0);
+    expect(socket!.readyState).toBe(WebSocket.CLOSED);
+    const refused = await new Promise<string>((resolve) => {
+      const again = new WebSocket(`${url.replace(/^http/, 'ws')}ws`);
+      again.on('open', () => resolve('open'));
+      again.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('closes the viewer when training is interrupted (Ctrl-C)', async () => {
+    const controller = new AbortController();
+    let closed: Promise<number> | null = null;
+    const outcome = await trainCommand(
+      'dqn',
+      'CartPole-v1',
+      { steps: 400_000, seed: 7, set: tiny, out: join(root, 'runs'), watch: true, port: 0, plain: true },
+      {
+        stdout: sink(),
+        stderr: sink(),
+        signal: controller.signal,
+        viewerBuild: 'never',
+        onViewer: (viewer: LiveViewer) =>
+          new Promise<void>((resolve, reject) => {
+            const ws = new WebSocket(`${viewer.url.replace(/^http/, 'ws')}ws`);
+            closed = new Promise((r) => ws.on('close', (code) => r(code)));
+            ws.on('message', (data) => {
+              const msg = JSON.parse(String(data)) as LiveServerMessage;
+              if (msg.type === 'hello') resolve();
+              if (msg.type === 'scene') controller.abort(); // as Ctrl-C does, once the live view works
+            });
+            ws.on('error', reject);
+          }),
+      },
+    );
+    expect(outcome.stopped).toBe('aborted');
+    expect(outcome.step).toBeLessThan(400_000);
+    expect(await closed).toBeGreaterThan(0);
+  });
+
+  it('rejects a bad --port with the expected message', async () => {
+    await expect(trainCommand('dqn', 'CartPole-v1', { steps: 10, watch: true, port: 'x' }, { stdout: sink(), stderr: sink() })).rejects.toThrow(
+      'Expected --port to be an integer >= 0, got "x".',
+    );
+  });
+});
