@@ -39,6 +39,10 @@ interface RunFigures {
   scenes: number;
   scenesPerSecond: number;
   metricsRows: number;
+  /** Milliseconds spent reading scenes, queueing metrics rows and handling the client's messages (a part of the viewer's cost). */
+  accountedMs: number;
+  /** Milliseconds of the learn() call. */
+  runMs: number;
 }
 
 /** One training run as `rxgym train` does it (metrics rows built and written), optionally with the live viewer. */
@@ -47,6 +51,15 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
   const agent = dqn(env, config);
   const file = new MetricsWriter(join(dir, `metrics-${watch ? 'watch' : 'plain'}.jsonl`));
   let publish = (_row: MetricsRow): void => {};
+  let accounted = 0;
+  const timed = <T>(f: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return f();
+    } finally {
+      accounted += performance.now() - t0;
+    }
+  };
   let scenes = 0;
   let metricsRows = 0;
   let viewer: Awaited<ReturnType<typeof liveViewer>> | null = null;
@@ -55,12 +68,13 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
   if (watch) {
     viewer = await liveViewer({ port: 0, runsDir: dir, envId: 'CartPole-v1', build: 'never' });
     const v = viewer;
-    publish = (row) => v.publishMetrics(row);
-    stop = viewer.sample({ scene: sceneReader(agent.env as Env<unknown, unknown>) });
+    publish = (row) => timed(() => v.publishMetrics(row));
+    const read = sceneReader(agent.env as Env<unknown, unknown>);
+    stop = viewer.sample({ scene: () => timed(read) });
     const socket = new WebSocket(`${viewer.url.replace(/^http/, 'ws')}ws`);
     ws = socket;
     await new Promise<void>((resolve, reject) => {
-      socket.on('message', (data) => {
+      socket.on('message', (data) => timed(() => {
         const msg = JSON.parse(String(data)) as LiveServerMessage;
         if (msg.type === 'hello') {
           // What the viewer sends on opening its live view.
@@ -68,7 +82,7 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
           resolve();
         } else if (msg.type === 'scene') scenes++;
         else if (msg.type === 'metrics') metricsRows += msg.rows.length;
-      });
+      }));
       socket.on('error', reject);
     });
   }
@@ -96,7 +110,7 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
     scenes = counted;
   }
   agent.dispose();
-  return { fps: result.fps, cpuFps: (steps * 1e6) / (cpu.user + cpu.system), scenes, scenesPerSecond: scenes / result.seconds, metricsRows };
+  return { fps: result.fps, cpuFps: (steps * 1e6) / (cpu.user + cpu.system), scenes, scenesPerSecond: scenes / result.seconds, metricsRows, accountedMs: accounted, runMs: result.seconds * 1000 };
 }
 
 /** Runs the benchmark (`npm run bench -- live`). */
@@ -124,7 +138,7 @@ export async function main(args: string[]): Promise<void> {
         else plain.push(r);
         console.log(
           `  pair ${p + 1} ${watch ? 'watch ' : 'plain '} ${r.fps.toFixed(0).padStart(6)} steps/s, ${r.cpuFps.toFixed(0).padStart(6)} steps/CPU-s` +
-            (watch ? `  (client got ${r.scenes} scenes, ${r.scenesPerSecond.toFixed(1)}/s, ${r.metricsRows} metrics rows)` : ''),
+            (watch ? `  (client got ${r.scenes} scenes, ${r.scenesPerSecond.toFixed(1)}/s, ${r.metricsRows} metrics rows; viewer work timed ${r.accountedMs.toFixed(1)} ms of ${r.runMs.toFixed(0)} ms)` : ''),
         );
       }
     }
@@ -143,4 +157,8 @@ export async function main(args: string[]): Promise<void> {
   report('steps/s (wall)', (r) => r.fps);
   report('steps/CPU-s   ', (r) => r.cpuFps);
   console.log(`scenes delivered to the client: ${median(watched.map((r) => r.scenesPerSecond)).toFixed(1)}/s (median); target: under 5% slower`);
+  console.log(
+    `viewer work timed in-process (scene reads, metrics queueing, the client's message handling; not the server's JSON and socket writes): ` +
+      `${median(watched.map((r) => (r.accountedMs / r.runMs) * 100)).toFixed(2)}% of the run (median)`,
+  );
 }
