@@ -2,7 +2,7 @@
  * The cost of watching training live (`rxgym train dqn CartPole-v1 --watch`):
  *   npm run bench -- live [--steps 20000] [--pairs 5] [--seed 0] [--preset CartPole-v1]
  * Trains DQN on CartPole-v1 with the preset, once with no viewer and once as `--watch` does (liveViewer,
- * `sample(env)`, every metrics row published) with a WebSocket client connected and subscribed as the browser
+ * `sampleScenes`, every metrics row published) with a WebSocket client connected and subscribed as the browser
  * viewer is (unpaused). Same seed each run, so both do the same work; the two alternate, and the medians are
  * printed: steps per wall second and per CPU-second of the process (the client runs in it too, so that
  * figure includes receiving), the slowdown, and the scenes a second the client received. Target: < 5%.
@@ -17,7 +17,7 @@ import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
 import { dqn, type DqnConfig } from '../agents/dqn.js';
 import { MetricsWriter } from '../agents/run.js';
-import { loadDqnPresets, sceneReader } from '../cli/commands/train.js';
+import { loadDqnPresets, sampleScenes, sceneReader } from '../cli/commands/train.js';
 import { liveViewer } from '../render/live.js';
 import type { MetricsRow } from '../render/server-api.js';
 import type { LiveServerMessage } from '../render/server-ws.js';
@@ -70,7 +70,7 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
     const v = viewer;
     publish = (row) => timed(() => v.publishMetrics(row));
     const read = sceneReader(agent.env as Env<unknown, unknown>);
-    stop = viewer.sample({ scene: () => timed(read) });
+    stop = sampleScenes(viewer, () => timed(read), agent);
     const socket = new WebSocket(`${viewer.url.replace(/^http/, 'ws')}ws`);
     ws = socket;
     await new Promise<void>((resolve, reject) => {

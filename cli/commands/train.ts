@@ -97,6 +97,27 @@ export function sceneReader(env: Env<unknown, unknown>): () => Scene {
   return () => source.scene!();
 }
 
+/**
+ * Sends the training env's scene to the live viewer by a timer, as `viewer.sample(env)` does (between steps,
+ * at most the viewer's scene rate, only while a browser is connected: no per-step cost), captioned with the
+ * agent's step and episode counters, which cost nothing to read. Returns a function that stops it.
+ */
+export function sampleScenes(viewer: LiveViewer, scene: () => Scene, agent: { readonly step: number; readonly episodes: number }, maxFps = 30): () => void {
+  const timer = setInterval(() => {
+    if (!viewer.wantsScene()) return;
+    let s: Scene;
+    try {
+      s = scene();
+    } catch {
+      return; // not drawable right now (before the first reset, or closed)
+    }
+    // The scene after the latest step: run step agent.step - 1, in the episode that agent.episodes counts to.
+    viewer.publishScene(s, { step: Math.max(0, agent.step - 1), episode: agent.episodes });
+  }, Math.max(5, Math.floor(1000 / maxFps / 2)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Options of `recordTraining`. */
 export interface RecordTrainingOptions<O> {
   envId: string;
@@ -313,8 +334,7 @@ export async function trainCommand(
       }
       throw err;
     }
-    // Scenes are read by the viewer's timer between steps, only while a browser is connected.
-    stopSampling = viewer.sample({ scene: sceneReader(agent.env as Env<unknown, unknown>) });
+    stopSampling = sampleScenes(viewer, sceneReader(agent.env as Env<unknown, unknown>), agent);
     say(`Live viewer: ${viewer.url}?live (127.0.0.1 only; training runs headless, scenes are sampled while a browser is open)`);
   }
   const closeViewer = async (): Promise<void> => {

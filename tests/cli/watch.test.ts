@@ -71,6 +71,13 @@ describe('rxgym train --watch', () => {
     expect(scenes[0]!.scene.width).toBe(600);
     expect(shapes.map((s) => s.type)).toEqual(['line', 'rect', 'rect', 'circle']); // a cart-pole
     expect(scenes[0]!.meta.env).toBe('CartPole-v1');
+    // Captioned with the run's step and episode (read from the agent's counters).
+    for (const sc of scenes) {
+      expect(sc.meta.step).toBeGreaterThanOrEqual(0);
+      expect(sc.meta.step).toBeLessThan(3000);
+      expect(Number.isInteger(sc.meta.episode)).toBe(true);
+    }
+    expect(scenes.at(-1)!.meta.step).toBeGreaterThan(0);
 
     const rows = messages.flatMap((m) => (m.type === 'metrics' ? m.rows : []));
     const kinds = new Set(rows.map((r) => r.kind));
