@@ -8,7 +8,7 @@
  * then saving and loading. Algorithm parts are marked ALGORITHM; bookkeeping parts BOOKKEEPING.
  *
  * ```ts
- * const agent = dqn(make('CartPole-v1'), { ...presets['CartPole-v1'] });
+ * const agent = dqn(make('CartPole-v1'), { learningRate: 2.3e-3, batchSize: 64, learningStarts: 1000, trainFreq: 128, gradientSteps: 32, targetUpdateInterval: 10, explorationFraction: 0.16, explorationFinalEps: 0.04 });
  * await agent.learn({ steps: 50_000 });
  * console.log(await agent.evaluate({ episodes: 10, seed: 1 }));
  * await agent.save('runs/cartpole');
@@ -38,7 +38,7 @@ import {
 } from './checkpoint.js';
 import { backendInfo, describeBackend, initBackend, type BackendInfo } from './nn/backend.js';
 import { qNetwork, type NetworkState, type QFunction } from './nn/q-network.js';
-import { linearSchedule, type Schedule } from './schedules.js';
+import { linearSchedule, type Schedule } from '../core/schedules.js';
 
 // =========================================================================================================
 // Config

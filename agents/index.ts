@@ -11,8 +11,6 @@ export type {
   EvaluateOptions,
   EvaluateResult,
 } from './dqn.js';
-export { linearSchedule, constantSchedule } from './schedules.js';
-export type { Schedule } from './schedules.js';
 export {
   writeCheckpoint,
   verifyCheckpoint,

@@ -4,5 +4,6 @@ export * from './rng.js';
 export * from './spaces.js';
 export * from './scene.js';
 export * from './env.js';
+export * from './schedules.js';
 export * from './streams.js';
 export * from './operators/index.js';

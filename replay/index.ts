@@ -7,7 +7,5 @@ export { EpisodeBuffer, discountedReturns } from './episode-buffer.js';
 export type { Episode, EpisodeBufferConfig } from './episode-buffer.js';
 export { writeTo } from './write-to.js';
 export { SumTree, MinTree } from './sum-tree.js';
-export { linearSchedule } from './schedule.js';
-export type { Schedule } from './schedule.js';
 export { InvalidTransition } from './errors.js';
 export type { ActionKind, ActionArray, ActionValue, ReplayBatch, TransitionSink } from './types.js';

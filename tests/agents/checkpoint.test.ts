@@ -13,7 +13,7 @@ import {
   verifyCheckpoint,
   writeCheckpoint,
 } from '../../agents/checkpoint.js';
-import { linearSchedule } from '../../agents/schedules.js';
+import { linearSchedule } from '../../core/schedules.js';
 
 let root: string;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig, Rng, box, discrete } from '../../core/index.js';
-import { PrioritizedReplayBuffer, linearSchedule, prioritizedReplayBufferFor } from '../../replay/index.js';
+import { PrioritizedReplayBuffer, prioritizedReplayBufferFor } from '../../replay/index.js';
 import { step } from './helpers.js';
 
 function per(capacity: number, count: number, options: { alpha?: number; beta?: number; epsilon?: number } = {}): PrioritizedReplayBuffer<'discrete'> {
@@ -106,16 +106,5 @@ describe('PrioritizedReplayBuffer', () => {
     const batch = buffer.sample(6, new Rng(1));
     expect(batch.discounts).toBeInstanceOf(Float32Array);
     expect(batch.weights).toBeInstanceOf(Float32Array);
-  });
-});
-
-describe('linearSchedule', () => {
-  it('anneals linearly and then holds the end value', () => {
-    const beta = linearSchedule(0.4, 1, 100);
-    expect(beta(0)).toBe(0.4);
-    expect(beta(50)).toBeCloseTo(0.7, 12);
-    expect(beta(100)).toBe(1);
-    expect(beta(1e9)).toBe(1);
-    expect(() => linearSchedule(0.4, 1, 0)).toThrow('Expected linearSchedule duration to be a positive number of steps, got 0.');
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Schedules: a value as a function of training progress (exploration epsilon, learning rates).
+ * Schedules: a value as a function of training progress (exploration epsilon, prioritized replay's beta,
+ * learning rates).
  * A schedule is a plain function of the global step, so it is stateless and survives checkpoints for free.
  */
 import { InvalidConfig, describeValue } from '../core/errors.js';
