@@ -164,6 +164,8 @@ async function selectRun(name: string, file?: string | null): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------- episodes
 function episodeName(e: EpisodeListing): string {
+  // Greedy evaluation recordings (eval-<k>.ndjson) are told apart from training episodes.
+  if (e.file.startsWith('eval-')) return `eval ${e.episode ?? e.file.replace(/^eval-|\.ndjson$/g, '')}`;
   if (e.episode !== null) return `#${e.episode}`;
   return e.file.replace(/\.ndjson$/, '').replace(/^episode-/, '#');
 }
