@@ -5,9 +5,10 @@
  */
 import type { Transition } from '../core/env.js';
 import { InvalidConfig, describeValue } from '../core/errors.js';
-import { explainNotContained, flatdim, flatten } from '../core/spaces.js';
+import { flatdim } from '../core/spaces.js';
 import type { Space } from '../core/spaces.js';
 import { InvalidTransition } from './errors.js';
+import { RowCodec } from './rows.js';
 import type { ActionArray, ActionKind, ActionValue, TransitionSink } from './types.js';
 
 /** One finished episode; arrays are owned by the caller (T = length). */
@@ -57,7 +58,7 @@ export class EpisodeBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numb
   readonly actionDim: number;
   readonly actionKind: K;
   readonly obsSpace: Space<O> | undefined;
-  private readonly flattenObs: boolean;
+  private readonly rows: RowCodec<O>;
   private obs: Float32Array;
   private actions: Int32Array | Float32Array;
   private rewards: Float32Array;
@@ -79,7 +80,7 @@ export class EpisodeBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numb
     if (config.obsSpace !== undefined && flatdim(config.obsSpace) !== this.obsDim) {
       throw new InvalidConfig(`Expected obsDim to equal the flattened size of obsSpace (${flatdim(config.obsSpace)}), got ${this.obsDim}.`);
     }
-    this.flattenObs = config.obsSpace !== undefined && config.obsSpace.kind !== 'box';
+    this.rows = new RowCodec<O>(this.obsDim, this.actionKind, this.actionDim, this.obsSpace);
     const cap = config.initialCapacity === undefined ? 256 : positiveInt(config.initialCapacity, 'episode buffer initialCapacity');
     this.obs = new Float32Array(cap * this.obsDim);
     this.actions = kind === 'discrete' ? new Int32Array(cap) : new Float32Array(cap * this.actionDim);
@@ -98,14 +99,14 @@ export class EpisodeBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numb
 
   /** Appends one step (obs, action, reward) to the episode in progress; values are copied. */
   add(obs: O, action: ActionValue<K>, reward: number): void {
-    this.checkObs(obs, 'obs');
-    this.checkAction(action);
+    this.rows.checkObs(obs, 'obs');
+    this.rows.checkAction(action);
     if (typeof reward !== 'number' || !Number.isFinite(reward)) {
       throw new InvalidTransition(`Expected reward to be a finite number, got ${describeValue(reward)}.`);
     }
     if (this.steps === this.rewards.length) this.grow();
     const t = this.steps;
-    this.writeObs(obs, this.obs, t * this.obsDim);
+    this.rows.writeObs(obs, this.obs, t * this.obsDim);
     if (this.actionKind === 'discrete') this.actions[t] = action as number;
     else {
       const a = action as ArrayLike<number>;
@@ -120,10 +121,10 @@ export class EpisodeBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numb
    * returns it. An empty episode (no steps) is allowed and has length 0.
    */
   endEpisode(finalObs: O, flags: { terminated: boolean; truncated: boolean }): Episode<K> {
-    this.checkObs(finalObs, 'finalObs');
+    this.rows.checkObs(finalObs, 'finalObs');
     const T = this.steps;
     const final = new Float32Array(this.obsDim);
-    this.writeObs(finalObs, final, 0);
+    this.rows.writeObs(finalObs, final, 0);
     let ret = 0;
     for (let t = 0; t < T; t++) ret += this.rewards[t]!;
     const episode: Episode<K> = {
@@ -173,43 +174,8 @@ export class EpisodeBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numb
     this.rewards = rewards;
   }
 
-  private checkObs(obs: O, what: string): void {
-    if (this.flattenObs) {
-      const why = explainNotContained(this.obsSpace!, obs);
-      if (why !== null) throw new InvalidTransition(`Invalid ${what}: ${why}`);
-      return;
-    }
-    const a = obs as unknown as ArrayLike<number>;
-    if (a === null || typeof a !== 'object' || a.length !== this.obsDim) {
-      throw new InvalidTransition(`Expected ${what} to be ${this.obsDim} numbers (obsDim), got ${describeValue(obs)}.`);
-    }
-    for (let i = 0; i < this.obsDim; i++) {
-      const x = a[i];
-      if (typeof x !== 'number' || x !== x) throw new InvalidTransition(`Expected ${what} to hold numbers, got ${describeValue(x)} at element ${i}: ${describeValue(obs)}.`);
-    }
-  }
 
-  private checkAction(action: ActionValue<K>): void {
-    const a = action as unknown;
-    if (this.actionKind === 'discrete') {
-      if (typeof a !== 'number' || !Number.isInteger(a) || a < -2147483648 || a > 2147483647) {
-        throw new InvalidTransition(`Expected a discrete action to be an int32 integer, got ${describeValue(a)}.`);
-      }
-      return;
-    }
-    const v = a as ArrayLike<number> | null;
-    if (v === null || typeof v !== 'object' || v.length !== this.actionDim || Array.prototype.some.call(v, (x) => typeof x !== 'number' || Number.isNaN(x))) {
-      throw new InvalidTransition(`Expected a continuous action of ${this.actionDim} numbers (actionDim), got ${describeValue(a)}.`);
-    }
-  }
 
-  private writeObs(obs: O, out: Float32Array, offset: number): void {
-    if (this.flattenObs) flatten(this.obsSpace!, obs, out, offset);
-    else {
-      const a = obs as unknown as ArrayLike<number>;
-      for (let i = 0; i < this.obsDim; i++) out[offset + i] = a[i]!;
-    }
-  }
 }
 
 /**

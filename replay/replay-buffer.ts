@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import type { Transition } from '../core/env.js';
 import { CorruptFile, InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { explainNotContained, flatdim, flatten, shapeSize, spaceFromJSON, spaceToJSON } from '../core/spaces.js';
+import { flatdim, shapeSize, spaceFromJSON, spaceToJSON } from '../core/spaces.js';
 import type { AnySpace, BoxSpace, DiscreteSpace, MultiBinarySpace, MultiDiscreteSpace, Space } from '../core/spaces.js';
 import { InvalidTransition } from './errors.js';
+import { RowCodec } from './rows.js';
 import { HEADER_FILE, headerInt, headerNumber, readField, readReplayHeader, writeReplayDir } from './files.js';
 import type { FieldArray, ReplayHeader } from './files.js';
 import type { ActionArray, ActionKind, ActionValue, ReplayBatch, TransitionSink } from './types.js';
@@ -56,9 +57,6 @@ interface PendingQueue {
   head: number;
   count: number;
 }
-
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 
 function positiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -109,7 +107,7 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
   protected count = 0;
   /** Row the next transition goes to. */
   protected next = 0;
-  private readonly flattenObs: boolean;
+  private readonly rows: RowCodec<O>;
   private readonly queues: PendingQueue[];
 
   constructor(config: ReplayBufferConfig<K, O>) {
@@ -148,7 +146,7 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
         throw new InvalidConfig(`Expected obsDim to equal the flattened size of obsSpace (${dim}), got ${this.obsDim}.`);
       }
     }
-    this.flattenObs = config.obsSpace !== undefined && config.obsSpace.kind !== 'box';
+    this.rows = new RowCodec<O>(this.obsDim, this.actionKind, this.actionDim, this.obsSpace);
 
     const c = this.capacity;
     const rows = `capacity ${c} x obsDim ${this.obsDim}`;
@@ -212,12 +210,12 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
    * nothing when a value has the wrong shape or is NaN.
    */
   add(obs: O, action: ActionValue<K>, reward: number, nextObs: O, terminated: boolean, truncated: boolean, stream = 0): void {
-    this.checkObs(obs, 'obs');
-    this.checkAction(action);
+    this.rows.checkObs(obs, 'obs');
+    this.rows.checkAction(action);
     if (typeof reward !== 'number' || !Number.isFinite(reward)) {
       throw new InvalidTransition(`Expected reward to be a finite number, got ${describeValue(reward)}.`);
     }
-    this.checkObs(nextObs, 'nextObs');
+    this.rows.checkObs(nextObs, 'nextObs');
     if (typeof terminated !== 'boolean' || typeof truncated !== 'boolean') {
       throw new InvalidTransition(`Expected terminated and truncated to be booleans, got ${describeValue(terminated)} and ${describeValue(truncated)}.`);
     }
@@ -227,10 +225,10 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
     const d = this.obsDim;
     if (this.nStep === 1) {
       const row = this.next;
-      this.writeObs(obs, this.obs, row * d);
+      this.rows.writeObs(obs, this.obs, row * d);
       this.writeAction(action, this.actions, row);
       this.rewards[row] = reward;
-      this.writeObs(nextObs, this.nextObs, row * d);
+      this.rows.writeObs(nextObs, this.nextObs, row * d);
       this.terminated[row] = terminated ? 1 : 0;
       this.truncated[row] = truncated ? 1 : 0;
       if (this.discounts) this.discounts[row] = this.gamma!;
@@ -239,11 +237,11 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
     }
     const q = this.queues[stream]!;
     const slot = (q.head + q.count) % this.nStep;
-    this.writeObs(obs, q.obs, slot * d);
+    this.rows.writeObs(obs, q.obs, slot * d);
     this.writeAction(action, q.actions, slot);
     q.rewards[slot] = reward;
     q.count++;
-    this.writeObs(nextObs, q.next, 0);
+    this.rows.writeObs(nextObs, q.next, 0);
     if (terminated || truncated) {
       while (q.count > 0) this.emit(q, terminated, truncated);
     } else if (q.count === this.nStep) {
@@ -468,52 +466,8 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
     this.advance(row);
   }
 
-  private checkObs(obs: O, what: 'obs' | 'nextObs'): void {
-    if (this.flattenObs) {
-      const why = explainNotContained(this.obsSpace!, obs);
-      if (why !== null) throw new InvalidTransition(`Invalid ${what}: ${why}`);
-      return;
-    }
-    const a = obs as unknown as ArrayLike<number>;
-    if (a === null || typeof a !== 'object' || a.length !== this.obsDim) {
-      throw new InvalidTransition(`Expected ${what} to be ${this.obsDim} numbers (obsDim), got ${describeValue(obs)}.`);
-    }
-    for (let i = 0; i < this.obsDim; i++) {
-      const x = a[i];
-      if (typeof x !== 'number' || x !== x) {
-        throw new InvalidTransition(`Expected ${what} to hold numbers, got ${describeValue(x)} at element ${i}: ${describeValue(obs)}.`);
-      }
-    }
-  }
 
-  private checkAction(action: ActionValue<K>): void {
-    if (this.actionKind === 'discrete') {
-      const a = action as unknown;
-      if (typeof a !== 'number' || !Number.isInteger(a) || a < INT32_MIN || a > INT32_MAX) {
-        throw new InvalidTransition(`Expected a discrete action to be an int32 integer, got ${describeValue(a)}.`);
-      }
-      return;
-    }
-    const a = action as unknown as ArrayLike<number>;
-    if (a === null || typeof a !== 'object' || a.length !== this.actionDim) {
-      throw new InvalidTransition(`Expected a continuous action of ${this.actionDim} numbers (actionDim), got ${describeValue(action)}.`);
-    }
-    for (let i = 0; i < this.actionDim; i++) {
-      const x = a[i];
-      if (typeof x !== 'number' || x !== x) {
-        throw new InvalidTransition(`Expected a continuous action of numbers, got ${describeValue(x)} at element ${i}: ${describeValue(action)}.`);
-      }
-    }
-  }
 
-  private writeObs(obs: O, out: Float32Array, offset: number): void {
-    if (this.flattenObs) {
-      flatten(this.obsSpace!, obs, out, offset);
-      return;
-    }
-    const a = obs as unknown as ArrayLike<number>;
-    for (let i = 0; i < this.obsDim; i++) out[offset + i] = a[i]!;
-  }
 
   private writeAction(action: ActionValue<K>, out: Int32Array | Float32Array, row: number): void {
     if (this.actionKind === 'discrete') {
