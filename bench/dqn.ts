@@ -5,13 +5,16 @@
  *   npm run bench -- dqn cartpole-sb3   SB3's default settings, 50k steps: steps/s (SB3: ~2,750 steps/s, eval ~180)
  *   npm run bench -- dqn acrobot        Acrobot-v1 preset (CleanRL at 500k steps: -91.5)
  *   npm run bench -- dqn mountaincar    MountainCar-v0 preset (CleanRL at 500k steps: -195)
- * Options: --seeds a,b,c  --steps N  --episodes N (greedy eval episodes, default 10).
+ * Options: --seeds a,b,c  --steps N  --episodes N (greedy eval episodes, default 10)  --preset NAME (another
+ *   presets/dqn.json entry)  --set key=value (repeatable; overrides one config field without editing the preset;
+ *   value is JSON, else a string: --set tau=0.01 --set hidden=[128,128] --set double=true --set loss=mse).
  * Prints figures; asserts nothing.
  */
 import type { Env } from '../core/env.js';
 import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
 import { dqn } from '../agents/dqn.js';
+import type { DqnConfig } from '../agents/dqn.js';
 import { loadDqnPresets } from '../cli/commands/train.js';
 
 const MODES: Record<string, { preset: string; env: string; seeds: number[]; reference: string }> = {
@@ -26,21 +29,44 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/** Every `--set key=value` pair as config fields; values parse as JSON, else stay strings. */
+function overrides(args: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  args.forEach((a, i) => {
+    if (a !== '--set') return;
+    const pair = args[i + 1] ?? '';
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`Expected --set key=value, got "${pair}".`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    out[pair.slice(0, eq)] = value;
+  });
+  return out;
+}
+
 /** Runs one mode (default cartpole-zoo) and prints one line per seed plus a summary. */
 export async function main(args: string[]): Promise<void> {
-  const modeName = args.find((a) => !a.startsWith('--') && !/^[\d,]+$/.test(a)) ?? 'cartpole-zoo';
+  const modeName = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--') && !/^[\d,]+$/.test(a)) ?? 'cartpole-zoo';
   const mode = MODES[modeName];
   if (!mode) {
     console.error(`Expected a mode, one of: ${Object.keys(MODES).join(', ')}; got "${modeName}".`);
     process.exitCode = 2;
     return;
   }
-  const preset = loadDqnPresets()[mode.preset];
-  if (!preset) throw new Error(`presets/dqn.json has no "${mode.preset}" entry`);
+  const presetName = option(args, '--preset') ?? mode.preset;
+  const loaded = loadDqnPresets()[presetName];
+  if (!loaded) throw new Error(`presets/dqn.json has no "${presetName}" entry`);
+  // Unknown keys or bad values are caught by dqn()'s own config validation.
+  const preset = { ...loaded, config: { ...loaded.config, ...overrides(args) } as Partial<DqnConfig> };
   const seeds = option(args, '--seeds')?.split(',').map(Number) ?? mode.seeds;
   const steps = Number(option(args, '--steps') ?? preset.steps);
   const episodes = Number(option(args, '--episodes') ?? 10);
-  console.log(`dqn ${modeName}: ${mode.env}, preset "${mode.preset}", ${steps} steps, seeds ${seeds.join(',')}`);
+  console.log(`dqn ${modeName}: ${mode.env}, preset "${presetName}", ${steps} steps, seeds ${seeds.join(',')}`);
   console.log(`  config ${JSON.stringify(preset.config)}`);
   console.log(`  reference: ${mode.reference}`);
   const rows: { seed: number; seconds: number; fps: number; mean: number; std: number }[] = [];
