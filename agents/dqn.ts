@@ -274,6 +274,8 @@ export interface LearnOptions<O = unknown> {
   checkpointEvery?: number;
   /** Saves a checkpoint at a step boundary; `learn()` waits for it. */
   onCheckpoint?: (step: number) => Promise<void>;
+  /** More work at step boundaries every so many steps (e.g. `bestModelTracker`'s evaluations); `learn()` waits for each. */
+  periodic?: readonly PeriodicHook[];
   /** Aborting stops the run at the next step boundary; `learn()` then resolves with `stopped: 'aborted'`. */
   signal?: AbortSignal;
   /** Where `learn()` says which engine and backend run; default stderr. Pass `() => {}` for silence. */
@@ -286,6 +288,12 @@ export interface LearnOptions<O = unknown> {
    * the call for run-wide numbers). Absent, the loop is unchanged.
    */
   consumers?: readonly OperatorFunction<Transition<O, number>, unknown>[];
+}
+
+/** Work `learn()` pauses for at a step boundary every `every` steps (after the first step of the call). */
+export interface PeriodicHook {
+  every: number;
+  run: (step: number) => Promise<void>;
 }
 
 /** What `learn()` resolves to. */
@@ -567,6 +575,13 @@ class Dqn<O> implements DqnAgent<O> {
     if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
       throw new InvalidConfig(`Expected learn({ checkpointEvery }) to be a positive integer, got ${describeValue(every)}.`);
     }
+    const hooks: PeriodicHook[] = [...(options.periodic ?? [])];
+    if (every !== undefined && options.onCheckpoint) hooks.push({ every, run: options.onCheckpoint });
+    for (const h of hooks) {
+      if (!Number.isSafeInteger(h.every) || h.every < 1) {
+        throw new InvalidConfig(`Expected learn({ periodic }) every to be a positive integer, got ${describeValue(h.every)}.`);
+      }
+    }
     const startStep = this.state.step;
     const totalSteps = options.totalSteps ?? startStep + steps;
     this.state.totalSteps = totalSteps;
@@ -637,8 +652,13 @@ class Dqn<O> implements DqnAgent<O> {
             return new Promise<number>(() => {}); // never resolves: the subscription ends first
           }
           const s = this.state.step;
-          if (every !== undefined && options.onCheckpoint && s > startStep && s % every === 0) {
-            return options.onCheckpoint(s).then(() => this.explore(obs));
+          if (hooks.length > 0 && s > startStep) {
+            let due: Promise<void> | null = null;
+            for (let i = 0; i < hooks.length; i++) {
+              const h = hooks[i]!;
+              if (s % h.every === 0) due = due === null ? h.run(s) : due.then(() => h.run(s));
+            }
+            if (due !== null) return due.then(() => this.explore(obs));
           }
           return this.explore(obs);
         };

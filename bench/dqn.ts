@@ -13,6 +13,7 @@
 import type { Env } from '../core/env.js';
 import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
+import { bestModelTracker } from '../agents/best-model.js';
 import { dqn } from '../agents/dqn.js';
 import type { DqnConfig } from '../agents/dqn.js';
 import { loadDqnPresets } from '../cli/commands/train.js';
@@ -73,11 +74,16 @@ export async function main(args: string[]): Promise<void> {
   for (const seed of seeds) {
     const env = make(mode.env) as unknown as Env<Float32Array, number>;
     const agent = dqn(env, { ...preset.config, seed });
-    const r = await agent.learn({ steps, log: seed === seeds[0] ? (l) => console.log(`  ${l}`) : () => {} });
+    // Presets with evalEvery keep the best evaluated policy, as `rxgym train` does for final/.
+    const selectionEnv = preset.evalEvery !== undefined ? (make(mode.env) as unknown as Env<Float32Array, number>) : null;
+    const tracker = selectionEnv !== null ? bestModelTracker(agent, { every: preset.evalEvery!, seed: seed + 2_000_000, env: selectionEnv }) : null;
+    const r = await agent.learn({ steps, log: seed === seeds[0] ? (l) => console.log(`  ${l}`) : () => {}, ...(tracker !== null ? { periodic: [tracker.hook] } : {}) });
+    const best = tracker !== null ? await tracker.finish() : null;
     const e = await agent.evaluate({ episodes, seed: 1_000_000 + seed, env: make(mode.env) as unknown as Env<Float32Array, number> });
     rows.push({ seed, seconds: r.seconds, fps: r.fps, mean: e.mean, std: e.std });
     console.log(
-      `  seed ${seed}: ${r.seconds.toFixed(1)} s, ${r.fps.toFixed(0)} steps/s, ${r.updates} gradient steps, greedy eval ${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} (${episodes} episodes)`,
+      `  seed ${seed}: ${r.seconds.toFixed(1)} s, ${r.fps.toFixed(0)} steps/s, ${r.updates} gradient steps, greedy eval ${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} (${episodes} episodes)` +
+        (best !== null ? `, policy of step ${best.step}` : ''),
     );
     agent.dispose();
   }

@@ -24,6 +24,7 @@ import { initBackend } from '../../agents/nn/backend.js';
 import { chooseEngine } from '../../agents/nn/engine-choice.js';
 import { resolveQNetworkConfig } from '../../agents/nn/q-network.js';
 import { DQN_CONFIG_KEYS, dqn, loadDqn, readDqnState, resolveDqnConfig, type DqnAgent, type DqnConfig } from '../../agents/dqn.js';
+import { bestModelTracker } from '../../agents/best-model.js';
 import { MetricsWriter, createRun, resolveRun, type RunDir } from '../../agents/run.js';
 import { progressBar, type ProgressBar } from '../progress.js';
 
@@ -33,6 +34,8 @@ export interface DqnPreset {
   steps: number;
   /** Config fields over DQN_DEFAULTS. */
   config: Partial<DqnConfig>;
+  /** Steps between greedy evaluations that choose the parameters saved in final/ (see agents/best-model.ts). */
+  evalEvery?: number;
   /** Where the numbers come from and what was changed. */
   source?: string;
 }
@@ -68,6 +71,8 @@ export interface TrainOptions {
   plain?: boolean;
   /** Greedy evaluation episodes after training (0 to skip). */
   evalEpisodes?: string | number;
+  /** Steps between best-model evaluations (0: final/ holds the last parameters); default the preset's. */
+  evalEvery?: string | number;
   /** Record every Nth training episode (run-wide index) to `<run>/episodes/episode-<k>.ndjson`. */
   recordEvery?: string | number;
   /** Serve the live viewer while training. */
@@ -165,6 +170,8 @@ export interface RunConfig {
   config: DqnConfig;
   checkpointEvery: number | null;
   checkpointReplay: boolean;
+  /** Steps between best-model evaluations; null keeps the last parameters in final/. */
+  evalEvery?: number | null;
   preset: string | null;
   createdAt: string;
 }
@@ -292,6 +299,7 @@ export async function trainCommand(
       config,
       checkpointEvery: every,
       checkpointReplay: opts.checkpointReplay === true,
+      evalEvery: preset?.evalEvery ?? null,
       preset: presetName,
       createdAt: new Date().toISOString(),
     };
@@ -377,6 +385,18 @@ export async function trainCommand(
       await metrics.flush();
       return dir;
     };
+    // Best model (like SB3's EvalCallback): greedy evaluations on their own env and seeds pick what final/ holds.
+    const evalEvery = opts.evalEvery !== undefined ? intOption(opts.evalEvery, '--eval-every', 0) || null : (runConfig.evalEvery ?? null);
+    const selectionEnv = evalEvery !== null ? ((await loadEnv(runConfig.env)) as Env<unknown, number>) : null;
+    const tracker =
+      selectionEnv !== null && evalEvery !== null
+        ? bestModelTracker(agent, {
+            every: evalEvery,
+            seed: runConfig.config.seed + 2_000_000,
+            env: selectionEnv,
+            onEval: (step, mean, std) => metrics.write({ kind: 'eval', step, mean, std, episodes: 5, selection: true }),
+          })
+        : null;
     const fromStep = agent.step;
     let result;
     try {
@@ -395,6 +415,7 @@ export async function trainCommand(
         },
         ...(every !== null && every !== undefined ? { checkpointEvery: every, onCheckpoint: async (s: number) => void (await saveCheckpoint(s)) } : {}),
         ...(consumers.length > 0 ? { consumers } : {}),
+        ...(tracker !== null ? { periodic: [tracker.hook] } : {}),
       });
     } finally {
       process.off('SIGINT', onSigint);
@@ -403,6 +424,7 @@ export async function trainCommand(
     }
 
     if (result.stopped === 'aborted') {
+      selectionEnv?.close();
       const dir = await saveCheckpoint(agent.step);
       const where = relative(process.cwd(), run.dir) || run.dir;
       say(`Interrupted at step ${agent.step}/${runConfig.steps}: checkpoint written to ${relative(process.cwd(), dir) || dir}.`);
@@ -412,6 +434,17 @@ export async function trainCommand(
       return { run, step: agent.step, stopped: 'aborted', eval: null };
     }
 
+    if (tracker !== null) {
+      // The last parameters stay resumable in checkpoints/<step>/; final/ gets the best evaluated ones.
+      const last = await saveCheckpoint(agent.step);
+      const best = await tracker.finish();
+      selectionEnv?.close();
+      say(
+        best.restored
+          ? `Kept the best greedy policy, from step ${best.step} (${best.mean.toFixed(1)} over 5 selection episodes); the last parameters are in ${relative(process.cwd(), last) || last}.`
+          : `The last parameters scored best in selection (${best.mean.toFixed(1)} over 5 episodes).`,
+      );
+    }
     await agent.save(run.final);
     const episodes = opts.evalEpisodes !== undefined ? intOption(opts.evalEpisodes, '--eval-episodes', 0) : 10;
     let evaluation: TrainOutcome['eval'] = null;
@@ -467,6 +500,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--checkpoint-replay', 'include the replay buffer in checkpoints (larger, exact resume)')
     .option('--resume <run>', 'continue a run from its newest complete checkpoint')
     .option('--eval-episodes <n>', 'greedy evaluation episodes after training (0 skips)', '10')
+    .option('--eval-every <n>', "steps between greedy evaluations that pick the best policy for final/ (0: keep the last; default: the preset's)")
     .option('--record-every <n>', 'record every nth training episode (scenes, Q-values) to <run>/episodes/')
     .option('--watch', 'serve the live viewer (scenes and learning curve) on 127.0.0.1 while training')
     .option('--port <n>', 'port of the live viewer (0 picks a free one)', '8080')
