@@ -94,7 +94,29 @@ export class Rng {
    */
   fillUniform(out: Float64Array | Float32Array, low: number, high: number, offset = 0, count = out.length - offset): void {
     const span = high - low;
-    for (let i = 0; i < count; i++) out[offset + i] = low + span * this.float();
+    // float() written out over uint32() (same draws): a double returned from a call that V8 does not inline
+    // is boxed, a heap number per draw, and vector envs reset here every episode.
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < count; i++) {
+      let hi = 0, lo = 0;
+      for (let k = 0; k < 2; k++) {
+        const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        if (k === 0) hi = r >>> 5;
+        else lo = r >>> 6;
+      }
+      out[offset + i] = low + span * ((hi * 67108864 + lo) / 9007199254740992);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   /** A uniform integer in [0, n), without modulo bias. `n` is a positive integer up to 2^32. */
