@@ -17,7 +17,7 @@ import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
 import { dqn, type DqnConfig } from '../agents/dqn.js';
 import { MetricsWriter } from '../agents/run.js';
-import { loadDqnPresets, sampleScenes, sceneReader } from '../cli/commands/train.js';
+import { keepLatest, loadDqnPresets, sampleScenes, sceneReader, type LatestStep } from '../cli/commands/train.js';
 import { liveViewer } from '../render/live.js';
 import type { MetricsRow } from '../render/server-api.js';
 import type { LiveServerMessage } from '../render/server-ws.js';
@@ -65,12 +65,14 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
   let viewer: Awaited<ReturnType<typeof liveViewer>> | null = null;
   let ws: WebSocket | null = null;
   let stop = (): void => {};
+  // The same per-step consumer as `rxgym train --watch`: the latest step's t, reward and obs for the caption.
+  const latest: LatestStep = { numbers: new Float64Array(2), obs: undefined, seen: false, value: (obs) => Math.max(...agent.qValues(obs as Float32Array)) };
   if (watch) {
     viewer = await liveViewer({ port: 0, runsDir: dir, envId: 'CartPole-v1', build: 'never' });
     const v = viewer;
     publish = (row) => timed(() => v.publishMetrics(row));
     const read = sceneReader(agent.env as Env<unknown, unknown>);
-    stop = sampleScenes(viewer, () => timed(read), agent);
+    stop = sampleScenes(viewer, () => timed(read), agent, 30, latest);
     const socket = new WebSocket(`${viewer.url.replace(/^http/, 'ws')}ws`);
     ws = socket;
     await new Promise<void>((resolve, reject) => {
@@ -94,6 +96,7 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
   const result = await agent.learn({
     steps,
     log: () => {},
+    ...(watch ? { consumers: [keepLatest(latest)] } : {}),
     onEpisode: (e) =>
       write({ kind: 'episode', step: e.globalStep, episode: e.episode, return: e.return, length: e.length, terminated: e.terminated, truncated: e.truncated, epsilon: e.epsilon }),
     onLog: (r) => write({ kind: 'log', step: r.step, loss: r.loss, epsilon: r.epsilon, fps: r.fps, meanReturn: r.meanReturn, episodes: r.episodes, updates: r.updates }),

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { filter, map, type OperatorFunction } from 'rxjs';
+import { filter, map, tap, type OperatorFunction } from 'rxjs';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import type { Env, Transition } from '../../core/env.js';
 import type { Scene } from '../../core/scene.js';
@@ -107,7 +107,13 @@ export function sceneReader(env: Env<unknown, unknown>): () => Scene {
  * at most the viewer's scene rate, only while a browser is connected: no per-step cost), captioned with the
  * agent's step and episode counters, which cost nothing to read. Returns a function that stops it.
  */
-export function sampleScenes(viewer: LiveViewer, scene: () => Scene, agent: { readonly step: number; readonly episodes: number }, maxFps = 30): () => void {
+export function sampleScenes(
+  viewer: LiveViewer,
+  scene: () => Scene,
+  agent: { readonly step: number; readonly episodes: number },
+  maxFps = 30,
+  latest?: LatestStep,
+): () => void {
   const timer = setInterval(() => {
     if (!viewer.wantsScene()) return;
     let s: Scene;
@@ -117,10 +123,43 @@ export function sampleScenes(viewer: LiveViewer, scene: () => Scene, agent: { re
       return; // not drawable right now (before the first reset, or closed)
     }
     // The scene after the latest step: run step agent.step - 1, in the episode that agent.episodes counts to.
-    viewer.publishScene(s, { step: Math.max(0, agent.step - 1), episode: agent.episodes });
+    const meta: Parameters<LiveViewer['publishScene']>[1] = { step: Math.max(0, agent.step - 1), episode: agent.episodes };
+    if (latest !== undefined && latest.seen) {
+      meta.t = latest.numbers[0]!;
+      meta.reward = latest.numbers[1]!;
+      if (latest.value !== undefined && latest.obs !== undefined) meta.value = latest.value(latest.obs);
+    }
+    viewer.publishScene(s, meta);
   }, Math.max(5, Math.floor(1000 / maxFps / 2)));
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The latest transition as the live viewer's caption and plots need it, kept by `keepLatest` at one typed-array
+ * write and one reference per step; the value (max Q) is computed only when a scene is sent.
+ */
+export interface LatestStep {
+  /** [t + 1 (steps so far in the episode), reward of the step]. */
+  numbers: Float64Array;
+  /** The observation after the step. */
+  obs: unknown;
+  seen: boolean;
+  /** A value estimate of an observation (max Q), when the agent has one. */
+  value?: (obs: unknown) => number;
+}
+
+/** A `learn({ consumers })` entry that keeps `latest` up to date. */
+export function keepLatest<O>(latest: LatestStep): OperatorFunction<Transition<O, number>, unknown> {
+  return (source) =>
+    source.pipe(
+      tap((tr) => {
+        latest.numbers[0] = tr.t + 1;
+        latest.numbers[1] = tr.reward;
+        latest.obs = tr.nextObs;
+        latest.seen = true;
+      }),
+    );
 }
 
 /** Options of `recordTraining`. */
@@ -342,7 +381,14 @@ export async function trainCommand(
       }
       throw err;
     }
-    stopSampling = sampleScenes(viewer, sceneReader(agent.env as Env<unknown, unknown>), agent);
+    const latest: LatestStep = {
+      numbers: new Float64Array(2),
+      obs: undefined,
+      seen: false,
+      value: (obs) => Math.max(...agent.qValues(obs as Parameters<typeof agent.qValues>[0])),
+    };
+    consumers.push(keepLatest(latest));
+    stopSampling = sampleScenes(viewer, sceneReader(agent.env as Env<unknown, unknown>), agent, 30, latest);
     say(`Live viewer: ${viewer.url}?live (127.0.0.1 only; training runs headless, scenes are sampled while a browser is open)`);
   }
   const closeViewer = async (): Promise<void> => {

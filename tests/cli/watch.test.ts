@@ -78,6 +78,15 @@ describe('rxgym train --watch', () => {
       expect(Number.isInteger(sc.meta.episode)).toBe(true);
     }
     expect(scenes.at(-1)!.meta.step).toBeGreaterThan(0);
+    // and with the latest step's place in its episode, reward and max Q (CartPole pays 1 per step).
+    const captioned = scenes.filter((sc) => sc.meta.t !== undefined);
+    expect(captioned.length).toBeGreaterThanOrEqual(1);
+    for (const sc of captioned) {
+      expect(sc.meta.t).toBeGreaterThanOrEqual(1);
+      expect(sc.meta.t).toBeLessThanOrEqual(500);
+      expect(sc.meta.reward).toBe(1);
+      expect(Number.isFinite(sc.meta.value)).toBe(true);
+    }
 
     const rows = messages.flatMap((m) => (m.type === 'metrics' ? m.rows : []));
     const kinds = new Set(rows.map((r) => r.kind));
