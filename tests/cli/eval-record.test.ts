@@ -2,32 +2,20 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_DQN, sink } from './helpers.js';
 import { evalCommand } from '../../cli/commands/eval.js';
 import { parseEpisodeRef, resolveEpisodeFile } from '../../cli/commands/render.js';
 import { trainCommand, type TrainOutcome } from '../../cli/commands/train.js';
 import { readEpisode } from '../../render/recorder.js';
 import { listEpisodes, readEpisodeData } from '../../render/server-api.js';
 
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk, _e, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
-const tiny = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
 
 let root: string;
 let trained: TrainOutcome;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rxgym-eval-record-'));
-  trained = await trainCommand('dqn', 'CartPole-v1', { steps: 2000, seed: 5, set: tiny, out: join(root, 'runs'), plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
+  trained = await trainCommand('dqn', 'CartPole-v1', { steps: 2000, seed: 5, set: TINY_DQN, out: join(root, 'runs'), plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_DQN } from './helpers.js';
 import { buildProgram } from '../../cli/main.js';
 import { trainCommand, type TrainOutcome } from '../../cli/commands/train.js';
 import { readEpisode, type EpisodeStep } from '../../render/recorder.js';
 import { decodeGif } from '../render/gif-decode.js';
 
 const quiet = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
-const tiny = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
 
 /** CartPole's state as the scene draws it: cart x from the cart rect, pole angle from the pole's rotation. */
 function cartPole(step: EpisodeStep): { x: number; theta: number } {
@@ -32,7 +32,7 @@ beforeAll(async () => {
   outcome = await trainCommand(
     'dqn',
     'CartPole-v1',
-    { steps: 2500, seed: 4, set: tiny, out: join(root, 'runs'), recordEvery: 7, plain: true, evalEpisodes: 0 },
+    { steps: 2500, seed: 4, set: TINY_DQN, out: join(root, 'runs'), recordEvery: 7, plain: true, evalEpisodes: 0 },
     { stdout: out, stderr: quiet() },
   );
 });

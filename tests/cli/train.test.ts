@@ -3,28 +3,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_DQN, sink } from './helpers.js';
 import { CorruptFile, InvalidConfig, UnregisteredEnv } from '../../core/errors.js';
 import { trainCommand, parseSet } from '../../cli/commands/train.js';
 import { evalCommand } from '../../cli/commands/eval.js';
 import { infoCommand } from '../../cli/commands/info.js';
 import { describeProgress, progressBar } from '../../cli/progress.js';
 
-/** A writable that keeps what was written. */
-function sink(): Writable & { text: () => string; isTTY?: boolean } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
 
-const fast = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rxgym-train-'));
@@ -50,7 +37,7 @@ describe('rxgym train dqn', () => {
     const first = await trainCommand(
       'dqn',
       'CartPole-v1',
-      { steps: 400_000, out, seed: 3, set: fast, checkpointEvery: 1000, checkpointReplay: true, plain: true },
+      { steps: 400_000, out, seed: 3, set: TINY_DQN, checkpointEvery: 1000, checkpointReplay: true, plain: true },
       { stdout, stderr, signal: controller.signal },
     );
     clearInterval(timer);
@@ -135,7 +122,7 @@ describe('rxgym train dqn', () => {
 
   it('eval names a corrupt final checkpoint', async () => {
     const out = join(root, 'corrupt');
-    const r = await trainCommand('dqn', 'CartPole-v1', { out, steps: 300, set: fast, plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
+    const r = await trainCommand('dqn', 'CartPole-v1', { out, steps: 300, set: TINY_DQN, plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
     await truncate(join(r.run.final, 'target.bin'), 7);
     const err = await evalCommand(r.run.dir, { episodes: 1 }, { stdout: sink() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptFile);
@@ -155,7 +142,7 @@ describe('rxgym train dqn', () => {
   it('Ctrl-C (SIGINT) in a real process writes a checkpoint and exits with a resume hint', async () => {
     const out = join(root, 'sigint');
     const script = `import { trainCommand } from ${JSON.stringify(join(process.cwd(), 'cli/commands/train.ts'))};
-      const o = await trainCommand('dqn', 'CartPole-v1', { steps: 10000000, out: ${JSON.stringify(out)}, set: ${JSON.stringify(fast)}, plain: true });
+      const o = await trainCommand('dqn', 'CartPole-v1', { steps: 10000000, out: ${JSON.stringify(out)}, set: ${JSON.stringify(TINY_DQN)}, plain: true });
       process.exitCode = o.stopped === 'aborted' ? 130 : 0;`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

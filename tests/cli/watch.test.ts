@@ -1,25 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_DQN, sink } from './helpers.js';
 import { WebSocket } from 'ws';
 import { trainCommand } from '../../cli/commands/train.js';
 import type { LiveViewer } from '../../render/live.js';
 import type { LiveServerMessage } from '../../render/server-ws.js';
 
-function sink(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const w = new Writable({
-    write(chunk, _e, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => chunks.join('');
-  return w;
-}
-const tiny = ['learningStarts=200', 'batchSize=16', 'hidden=[16]', 'trainFreq=8', 'bufferSize=5000', 'logInterval=500'];
 
 let root: string;
 beforeAll(async () => {
@@ -39,7 +27,7 @@ describe('rxgym train --watch', () => {
     const outcome = await trainCommand(
       'dqn',
       'CartPole-v1',
-      { steps: 3000, seed: 6, set: tiny, out: join(root, 'runs'), watch: true, port: 0, plain: true, evalEpisodes: 2 },
+      { steps: 3000, seed: 6, set: TINY_DQN, out: join(root, 'runs'), watch: true, port: 0, plain: true, evalEpisodes: 2 },
       {
         stdout,
         stderr: sink(),
@@ -112,7 +100,7 @@ describe('rxgym train --watch', () => {
     const outcome = await trainCommand(
       'dqn',
       'CartPole-v1',
-      { steps: 400_000, seed: 7, set: tiny, out: join(root, 'runs'), watch: true, port: 0, plain: true },
+      { steps: 400_000, seed: 7, set: TINY_DQN, out: join(root, 'runs'), watch: true, port: 0, plain: true },
       {
         stdout: sink(),
         stderr: sink(),
