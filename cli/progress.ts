@@ -46,6 +46,11 @@ function fmtLoss(n: number | undefined): string {
   return n !== 0 && (Math.abs(n) < 1e-3 || Math.abs(n) >= 1e4) ? n.toExponential(2) : n.toFixed(4);
 }
 
+/** A return for people: one decimal (500.0, -85.7), three where one would hide it (0.976, not 1.0). */
+export function fmtReturn(x: number): string {
+  return Math.abs(x) >= 10 || x === 0 ? x.toFixed(1) : x.toFixed(3);
+}
+
 /** The text of one progress line (without the bar), for both forms. */
 export function describeProgress(s: ProgressState): string {
   const pct = s.total > 0 ? Math.min(100, (100 * s.step) / s.total) : 0;

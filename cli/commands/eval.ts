@@ -17,6 +17,7 @@ import { readJsonFile } from '../../agents/checkpoint.js';
 import { findCheckpoint, loadDqn, readDqnState, type DqnAgent } from '../../agents/dqn.js';
 import { resolveRun } from '../../agents/run.js';
 import { sceneReader, type RunConfig } from './train.js';
+import { fmtReturn } from '../progress.js';
 
 /** Options of `rxgym eval`. */
 export interface EvalOptions {
@@ -150,7 +151,7 @@ export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { 
     if (opts.json) stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       const where = relative(process.cwd(), dir) || dir;
-      stdout.write(`${runConfig.env}: greedy return ${r.mean.toFixed(1)} +- ${r.std.toFixed(1)} over ${episodes} episodes (seed ${seed}, ${where}, step ${state.counters.step})\n`);
+      stdout.write(`${runConfig.env}: greedy return ${fmtReturn(r.mean)} +- ${fmtReturn(r.std)} over ${episodes} episodes (seed ${seed}, ${where}, step ${state.counters.step})\n`);
       if (recorded.length > 0) {
         const folder = relative(process.cwd(), join(recorded[0]!, '..')) || '.';
         stdout.write(`Recorded ${recorded.length} episodes to ${folder}/eval-<k>.ndjson. Replay with: rxgym watch ${relative(process.cwd(), run.dir) || run.dir}; export with: rxgym render ${relative(process.cwd(), run.dir) || run.dir} --episode eval-0 --out eval-0.gif\n`);

@@ -26,7 +26,7 @@ import { resolveQNetworkConfig } from '../../agents/nn/q-network.js';
 import { DQN_CONFIG_KEYS, dqn, loadDqn, readDqnState, resolveDqnConfig, type DqnAgent, type DqnConfig } from '../../agents/dqn.js';
 import { bestModelTracker } from '../../agents/best-model.js';
 import { MetricsWriter, createRun, resolveRun, type RunDir } from '../../agents/run.js';
-import { progressBar, type ProgressBar } from '../progress.js';
+import { fmtReturn, progressBar, type ProgressBar } from '../progress.js';
 
 /** One entry of presets/dqn.json. */
 export interface DqnPreset {
@@ -487,8 +487,8 @@ export async function trainCommand(
       selectionEnv?.close();
       say(
         best.restored
-          ? `Kept the best greedy policy, from step ${best.step} (${best.mean.toFixed(1)} over 5 selection episodes); the last parameters are in ${relative(process.cwd(), last) || last}.`
-          : `The last parameters scored best in selection (${best.mean.toFixed(1)} over 5 episodes).`,
+          ? `Kept the best greedy policy, from step ${best.step} (${fmtReturn(best.mean)} over 5 selection episodes); the last parameters are in ${relative(process.cwd(), last) || last}.`
+          : `The last parameters scored best in selection (${fmtReturn(best.mean)} over 5 episodes).`,
       );
     }
     await agent.save(run.final);
@@ -503,7 +503,7 @@ export async function trainCommand(
       evaluation = { mean: e.mean, std: e.std };
       metrics.write({ kind: 'eval', step: agent.step, mean: e.mean, std: e.std, episodes });
       await metrics.flush();
-      say(`Greedy evaluation: ${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} over ${episodes} episodes.`);
+      say(`Greedy evaluation: ${fmtReturn(e.mean)} +- ${fmtReturn(e.std)} over ${episodes} episodes.`);
     }
     say(`Saved ${relative(process.cwd(), run.final) || run.final}. Evaluate with: rxgym eval ${relative(process.cwd(), run.dir) || run.dir}`);
     env.close();

@@ -199,3 +199,13 @@ describe('progress bar', () => {
     expect(describeProgress({ step: 0, total: 0 })).toBe('0/0 (0%)  fps -  return -  eps -  loss -');
   });
 });
+
+describe('fmtReturn', () => {
+  it('keeps one decimal for returns, three where one would round a small return away', async () => {
+    const { fmtReturn } = await import('../../cli/progress.js');
+    expect(fmtReturn(500)).toBe('500.0');
+    expect(fmtReturn(-85.71)).toBe('-85.7');
+    expect(fmtReturn(0.976)).toBe('0.976');
+    expect(fmtReturn(0)).toBe('0.0');
+  });
+});
