@@ -14,8 +14,8 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { GCProfiler } from 'node:v8';
 import '../envs/builtin.js';
+import { allocatedBytes } from './_alloc.js';
 import type { AnyEnv } from '../core/env.js';
 import { InvalidConfig } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -128,19 +128,11 @@ function measure(id: string, mode: Mode, seconds: number, runs: number): Measure
     rates.push(steps / wall);
     cpuRates.push(steps / ((cpu.user + cpu.system) / 1e6));
   }
-  // Allocation: heap growth over a run, adding back what every GC in between collected.
+  // Allocation over 1M steps (the measurement's own ~10 kB is then noise).
   const n = 1_000_000;
-  const profiler = new GCProfiler();
-  profiler.start();
-  const h0 = process.memoryUsage().heapUsed;
-  checksum += run(env, actions, n, 0);
-  const h1 = process.memoryUsage().heapUsed;
-  let allocated = 0, before = h0;
-  for (const gc of profiler.stop()?.statistics ?? []) {
-    allocated += gc.beforeGC.heapStatistics.usedHeapSize - before;
-    before = gc.afterGC.heapStatistics.usedHeapSize;
-  }
-  allocated += h1 - before;
+  const allocated = allocatedBytes(() => {
+    checksum += run(env, actions, n, 0);
+  });
   if (Number.isNaN(checksum)) console.error('checksum is NaN');
   return { id, mode, stepsPerSecond: median(rates), stepsPerCpuSecond: median(cpuRates), bytesPerStep: Math.max(0, allocated / n) };
 }

@@ -10,7 +10,7 @@
  * Bytes per env-step: bytes allocated on the JS heap over 5000 vector steps (heap growth plus everything the
  * GCs during the run freed, from v8's GCProfiler), median of 5.
  */
-import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { allocatedBytes } from './_alloc.js';
 import { Wrapper, type AnyEnv } from '../core/env.js';
 import { Rng } from '../core/rng.js';
 import '../envs/builtin.js';
@@ -21,17 +21,6 @@ import { AsyncVectorEnv, SyncVectorEnv } from '../envs/vector.js';
 const GYMNASIUM_SYNC_VECTOR = 81_000;
 const NUMPY_VECTORISED = 200_000;
 
-/** Bytes allocated on the JS heap while `f` runs: the heap's growth plus what every GC in between freed. */
-export function allocatedBytes(f: () => void): number {
-  const profiler = new GCProfiler();
-  profiler.start();
-  const start = getHeapStatistics().used_heap_size;
-  f();
-  const end = getHeapStatistics().used_heap_size;
-  let freed = 0;
-  for (const gc of profiler.stop()?.statistics ?? []) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
-  return end - start + freed;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

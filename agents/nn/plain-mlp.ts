@@ -211,7 +211,14 @@ function denseBackward(
   }
   if (dx === null) return;
   gemmNT(dz, w, null, dx, rows, m, n, ACT_NONE);
-  const len = rows * n;
+  activationBackward(dx, x, rows * n, actPrev);
+}
+
+/**
+ * dx *= f'(z) for the previous layer's activation, written from its output x = f(z): relu' = [x > 0],
+ * tanh' = 1 - x^2. Both dense backward passes end with it.
+ */
+function activationBackward(dx: Float32Array, x: Float32Array, len: number, actPrev: number): void {
   if (actPrev === ACT_RELU) {
     for (let i = 0; i < len; i++) if (!(x[i]! > 0)) dx[i] = 0;
   } else {
@@ -280,15 +287,7 @@ function denseBackwardSimd(
   }
   if (dx === null) return;
   gemm(dz, m, 1, wt, null, dx, rows, m, n, false);
-  const len = rows * n;
-  if (actPrev === ACT_RELU) {
-    for (let i = 0; i < len; i++) if (!(x[i]! > 0)) dx[i] = 0;
-  } else {
-    for (let i = 0; i < len; i++) {
-      const a = x[i]!;
-      dx[i] = dx[i]! * (1 - a * a);
-    }
-  }
+  activationBackward(dx, x, rows * n, actPrev);
 }
 
 /** The plain engine's QFunction. Build it through `qNetwork({ ..., engine: 'plain' })`. */

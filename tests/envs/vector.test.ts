@@ -1,5 +1,5 @@
-import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { allocatedBytes } from '../../bench/_alloc.js';
 import { Wrapper } from '../../core/env.js';
 import { InvalidAction, InvalidConfig, ResetNeeded } from '../../core/errors.js';
 import '../../envs/builtin.js';
@@ -237,24 +237,12 @@ describe('SyncVectorEnv on CartPole-v1', () => {
   });
 
   it('allocates nothing per step on the CartPole fast path', () => {
-    // Bytes allocated = heap growth + what every GC during the run freed (v8's GCProfiler), so young-generation
-    // collections cannot hide allocations.
-    const allocated = (f: () => void): number => {
-      const profiler = new GCProfiler();
-      profiler.start();
-      const start = getHeapStatistics().used_heap_size;
-      f();
-      const end = getHeapStatistics().used_heap_size;
-      let freed = 0;
-      for (const gc of profiler.stop()?.statistics ?? []) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
-      return end - start + freed;
-    };
     const ring = Array.from({ length: 64 }, (_, k) => Int32Array.from({ length: 16 }, (_, i) => ((k * 31 + i * 7) % 3 === 0 ? 0 : 1)));
     const perEnvStep = (vec: SyncVectorEnv): number => {
       vec.reset({ seed: 0 });
       for (let t = 0; t < 20_000; t++) vec.step(ring[t & 63]!); // until optimised: unoptimised code boxes doubles
       let least = Infinity; // JIT compilation adds heap now and then; a per-step allocation shows in every run
-      for (let r = 0; r < 3; r++) least = Math.min(least, allocated(() => { for (let t = 0; t < 2000; t++) vec.step(ring[t & 63]!); }) / (2000 * 16));
+      for (let r = 0; r < 3; r++) least = Math.min(least, allocatedBytes(() => { for (let t = 0; t < 2000; t++) vec.step(ring[t & 63]!); }) / (2000 * 16));
       return least;
     };
     expect(perEnvStep(SyncVectorEnv.make('CartPole-v1', 16))).toBeLessThan(1);
