@@ -61,7 +61,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const presetName = option(args, '--preset') ?? mode.preset;
   const loaded = loadDqnPresets()[presetName];
-  if (!loaded) throw new Error(`presets/dqn.json has no "${presetName}" entry`);
+  if (!loaded) throw new Error(`Expected a preset from presets/dqn.json (${Object.keys(loadDqnPresets()).join(', ')}), got "${presetName}".`);
   // Unknown keys or bad values are caught by dqn()'s own config validation.
   const preset = { ...loaded, config: { ...loaded.config, ...overrides(args) } as Partial<DqnConfig> };
   const seeds = option(args, '--seeds')?.split(',').map(Number) ?? mode.seeds;
