@@ -2,6 +2,7 @@
  * A test-only `Net`: the linear map y = x W + b with W [in, out] (tfjs's layout) then b [out], laid flat in
  * `params`. Small enough to check optimisers and losses by hand, and it counts the calls an optimiser must make.
  */
+import { Rng } from '../../core/rng.js';
 import { IncompatibleState } from '../../nn/errors.js';
 import type { NamedArray, Net, NetSpec, ParamShape } from '../../nn/types.js';
 
@@ -106,4 +107,26 @@ export function vectorNet(values: readonly number[]): LinearNet {
   const out = values.length / 2;
   if (!Number.isInteger(out)) throw new Error('vectorNet needs an even number of values');
   return new LinearNet(1, out, values);
+}
+
+/**
+ * Central finite difference of f at x[i], dividing by the step actually stored (Float32Array rounds x +- h).
+ * f must read x afresh on each call; x[i] is restored afterwards.
+ */
+export function numericGrad(f: () => number, x: Float32Array, i: number, h = 1e-3): number {
+  const x0 = x[i]!;
+  x[i] = x0 + h;
+  const hi = x[i]!;
+  const fPlus = f();
+  x[i] = x0 - h;
+  const lo = x[i]!;
+  const fMinus = f();
+  x[i] = x0;
+  return (fPlus - fMinus) / (hi - lo);
+}
+
+/** n floats uniform in [lo, hi) from a seeded Rng. */
+export function randomArray(n: number, lo: number, hi: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return new Float32Array(n).map(() => rng.uniform(lo, hi));
 }
