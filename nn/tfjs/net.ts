@@ -159,18 +159,15 @@ export class TfjsNet implements Net {
     try {
       tf.tidy(() => {
         const dy = tf.tensor2d(dOut.slice(0, outLen), [n, this.outputSize]);
-        let gp: tf.Tensor[];
-        if (dIn) {
-          const g = tf.grads((xi: tf.Tensor, ...ps: tf.Tensor[]) => this.apply(xi as tf.Tensor2D, ps, true))([x, ...this.vars], dy);
-          dIn.set(g[0]!.dataSync() as Float32Array);
-          gp = g.slice(1);
-        } else {
-          gp = tf.grads((...ps: tf.Tensor[]) => this.apply(x, ps, false))(this.vars, dy);
-        }
-        // One flat read instead of one per tensor: each dataSync is a round trip on wasm and native backends.
-        const flat = tf.concat(gp.map((g) => tf.reshape(g, [-1]))).dataSync() as Float32Array;
+        const g = dIn
+          ? tf.grads((xi: tf.Tensor, ...ps: tf.Tensor[]) => this.apply(xi as tf.Tensor2D, ps, true))([x, ...this.vars], dy)
+          : tf.grads((...ps: tf.Tensor[]) => this.apply(x, ps, false))(this.vars, dy);
+        // One read of everything (dInput first, if asked): each dataSync is a round trip on wasm and native backends.
+        const flat = tf.concat(g.map((t) => tf.reshape(t, [-1]))).dataSync() as Float32Array;
+        const off = dIn ? inLen : 0;
+        if (dIn) dIn.set(flat.subarray(0, inLen));
         const grads = this.grads;
-        for (let i = 0; i < grads.length; i++) grads[i]! += flat[i]!;
+        for (let i = 0; i < grads.length; i++) grads[i]! += flat[off + i]!;
       });
     } finally {
       x.dispose();
