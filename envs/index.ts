@@ -1,8 +1,10 @@
-/** rxgym/envs: the registry and make(), built-in environments, wrappers, vector envs and the checker. */
+/**
+ * rxgym/envs: the registry and make(), built-in environments, wrappers, vector envs and the checker.
+ * Browser-safe (no Node built-ins); `AsyncVectorEnv` and `loadEnv` (module files) are in `rxgym/node`.
+ */
 import './builtin.js';
 
 export * from './registry.js';
-export { loadEnv, isModuleTarget, parseModuleTarget } from './load.js';
 export * from './wrappers/index.js';
 export {
   AcrobotEnv,
@@ -27,5 +29,5 @@ export {
   FROZEN_LAKE_MAPS,
   generateRandomMap,
 } from './toy-text/index.js';
-export { SyncVectorEnv, AsyncVectorEnv, VectorEnvError, isVectorizable, type VectorizableEnv, type VecStepResult, type VecResetResult } from './vector.js';
+export { SyncVectorEnv, VectorEnvError, isVectorizable, type VectorizableEnv, type VecStepResult, type VecResetResult } from './vector.js';
 export { checkEnv, assertEnvOk, ENV_CHECKS, type EnvCheck, type EnvCheckReport, type CheckEnvOptions } from './checker.js';

@@ -4,14 +4,13 @@
  * sum tree; importance weights w_i = (N P(i))^-beta / max_j w_j = (min_k p_k^alpha / p_i^alpha)^beta.
  * New transitions get the largest priority seen so far, so each is replayed at least once soon.
  */
-import { join } from 'node:path';
 import { CorruptFile, InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { AnySpace, DiscreteSpace, Space } from '../core/spaces.js';
-import { headerNumber, readField, readReplayHeader } from './files.js';
-import type { FieldArray, ReplayHeader } from './files.js';
-import { ReplayBuffer, checkKind, configFromHeader, replayDimsFor } from './replay-buffer.js';
+import { ReplayBuffer, configFromState, replayDimsFor } from './replay-buffer.js';
 import type { ContinuousActionSpace, LoadExpectation, ReplayBufferConfig, ReplayOptions } from './replay-buffer.js';
+import { checkKind, stateNumber } from './snapshot.js';
+import type { FieldArray, ReplayState, SnapshotSource } from './snapshot.js';
 import { MinTree, SumTree } from './sum-tree.js';
 import type { ActionKind, ReplayBatch } from './types.js';
 
@@ -166,21 +165,20 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     this.maxPriorityAlpha = 1;
   }
 
-  /** A prioritized buffer restored from `save(dir)` (see `ReplayBuffer.load`). */
-  static override async load<K extends ActionKind = ActionKind, O = ArrayLike<number>>(
-    dir: string,
+  /** A prioritized buffer rebuilt from a snapshot (see `ReplayBuffer.fromSnapshot`), priorities included. */
+  static override async fromSnapshot<K extends ActionKind = ActionKind, O = ArrayLike<number>>(
+    source: SnapshotSource,
     expect: LoadExpectation<K> = {},
   ): Promise<PrioritizedReplayBuffer<K, O>> {
-    const header = await readReplayHeader(dir);
-    checkKind(dir, header, 'prioritized', 'PrioritizedReplayBuffer');
+    checkKind(source, 'prioritized', 'PrioritizedReplayBuffer');
     const config: PrioritizedReplayBufferConfig<K, O> = {
-      ...configFromHeader<K, O>(dir, header, expect),
-      alpha: headerNumber(dir, header, 'alpha', 0, Number.MAX_VALUE),
-      beta: headerNumber(dir, header, 'beta', 0, 1),
-      epsilon: headerNumber(dir, header, 'epsilon', Number.MIN_VALUE, Number.MAX_VALUE),
+      ...configFromState<K, O>(source, expect),
+      alpha: stateNumber(source, 'alpha', 0, Number.MAX_VALUE),
+      beta: stateNumber(source, 'beta', 0, 1),
+      epsilon: stateNumber(source, 'epsilon', Number.MIN_VALUE, Number.MAX_VALUE),
     };
     const buffer = new PrioritizedReplayBuffer<K, O>(config);
-    await buffer.restore(dir, header);
+    await buffer.restoreRows(source);
     return buffer;
   }
 
@@ -188,30 +186,31 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     this.setPriority(row, this.maxPriorityAlpha);
   }
 
-  protected override headerFields(): Record<string, unknown> & { kind: string } {
-    return { ...super.headerFields(), kind: 'prioritized', alpha: this.alpha, beta: this.betaValue, epsilon: this.epsilon, maxPriority: this.maxPriority };
+  protected override snapshotState(): ReplayState {
+    return { ...super.snapshotState(), kind: 'prioritized', alpha: this.alpha, beta: this.betaValue, epsilon: this.epsilon, maxPriority: this.maxPriority };
   }
 
-  protected override extraFields(): Record<string, readonly [FieldArray, number]> {
+  protected override extraFields(): Record<string, FieldArray> {
     // The leaves of the sum tree are p_i^alpha for rows 0 .. size - 1; the min tree is rebuilt from them.
-    return { priorities: [this.sums.nodes.subarray(this.sums.base), this.count] };
+    return { priorities: this.sums.nodes.subarray(this.sums.base, this.sums.base + this.count) };
   }
 
-  protected override async restore(dir: string, header: ReplayHeader): Promise<void> {
-    await super.restore(dir, header);
+  protected override async restoreRows(source: SnapshotSource): Promise<void> {
+    await super.restoreRows(source);
     const rows = this.count;
     const leaves = this.sums.nodes.subarray(this.sums.base);
-    await readField(dir, header, 'priorities', leaves, rows);
+    await source.readField('priorities', leaves.subarray(0, rows));
     for (let i = 0; i < rows; i++) {
       const p = leaves[i]!;
       if (!(p > 0) || p === Infinity) {
-        throw new CorruptFile(join(dir, 'priorities.bin'), `Expected every priority in ${join(dir, 'priorities.bin')} to be a positive finite number, got ${describeValue(p)} at row ${i}.`);
+        const where = source.whereField('priorities');
+        throw new CorruptFile(where, `Expected every priority in ${where} to be a positive finite number, got ${describeValue(p)} at row ${i}.`);
       }
       this.mins.nodes[this.mins.base + i] = p;
     }
     this.sums.rebuild();
     this.mins.rebuild();
-    this.maxPriority = headerNumber(dir, header, 'maxPriority', Number.MIN_VALUE, Number.MAX_VALUE);
+    this.maxPriority = stateNumber(source, 'maxPriority', Number.MIN_VALUE, Number.MAX_VALUE);
     this.maxPriorityAlpha = Math.pow(this.maxPriority, this.alpha);
   }
 

@@ -5,7 +5,6 @@
  * (obs_t, a_t, sum_k gamma^k r_{t+k}, obs_{t+k}, terminated, truncated, gamma^k) with k <= n, flushing at
  * episode ends, so a learner's target is `r + discount * (1 - terminated) * V(nextObs)`.
  */
-import { join } from 'node:path';
 import type { Transition } from '../core/env.js';
 import { CorruptFile, InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
@@ -13,8 +12,8 @@ import { flatdim, shapeSize, spaceFromJSON, spaceToJSON } from '../core/spaces.j
 import type { AnySpace, BoxSpace, DiscreteSpace, MultiBinarySpace, MultiDiscreteSpace, Space } from '../core/spaces.js';
 import { InvalidTransition } from './errors.js';
 import { RowCodec } from './rows.js';
-import { HEADER_FILE, headerInt, headerNumber, readField, readReplayHeader, writeReplayDir } from './files.js';
-import type { FieldArray, ReplayHeader } from './files.js';
+import { checkKind, stateInt, stateNumber } from './snapshot.js';
+import type { FieldArray, ReplaySnapshot, ReplayState, SnapshotSource } from './snapshot.js';
 import type { ActionArray, ActionKind, ActionValue, ReplayBatch, TransitionSink } from './types.js';
 
 /** Options shared by every buffer constructor and `replayBufferFor`. */
@@ -40,7 +39,7 @@ export interface ReplayBufferConfig<K extends ActionKind = ActionKind, O = Array
   obsSpace?: Space<O>;
 }
 
-/** What `load` may check about a saved buffer before returning it. */
+/** What `fromSnapshot` (and `loadReplay`) may check about a saved buffer before returning it. */
 export interface LoadExpectation<K extends ActionKind> {
   actionKind?: K;
   obsDim?: number;
@@ -309,35 +308,33 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
   }
 
   /**
-   * Writes the stored transitions to `dir` (a JSON header plus raw binaries, each atomically). Pending
-   * n-step steps are not saved; call `flush()` first to keep them.
+   * The buffer's settings and views (no copies) of its stored rows: what `saveReplay(buffer, dir)` writes, and
+   * what `fromSnapshot` restores. Pending n-step steps are not included; call `flush()` first to keep them.
    */
-  async save(dir: string): Promise<void> {
+  snapshot(): ReplaySnapshot {
     const rows = this.count;
-    const fields: Record<string, readonly [FieldArray, number]> = {
-      obs: [this.obs, rows * this.obsDim],
-      actions: [this.actions, rows * this.actionDim],
-      rewards: [this.rewards, rows],
-      nextObs: [this.nextObs, rows * this.obsDim],
-      terminated: [this.terminated, rows],
-      truncated: [this.truncated, rows],
-      ...(this.discounts ? { discounts: [this.discounts, rows] as const } : {}),
+    const fields: Record<string, FieldArray> = {
+      obs: this.obs.subarray(0, rows * this.obsDim),
+      actions: this.actions.subarray(0, rows * this.actionDim),
+      rewards: this.rewards.subarray(0, rows),
+      nextObs: this.nextObs.subarray(0, rows * this.obsDim),
+      terminated: this.terminated.subarray(0, rows),
+      truncated: this.truncated.subarray(0, rows),
+      ...(this.discounts ? { discounts: this.discounts.subarray(0, rows) } : {}),
       ...this.extraFields(),
     };
-    await writeReplayDir(dir, this.headerFields(), fields);
+    return { state: this.snapshotState(), fields };
   }
 
   /**
-   * A uniform buffer restored from `save(dir)`. Throws `CorruptFile` naming the file when the header is
-   * garbled or a binary is truncated or altered, and `InvalidConfig` when `expect` does not match.
-   * The type arguments are the caller's claim; pass `expect` to have them checked.
+   * A uniform buffer rebuilt from a snapshot's settings and arrays (`loadReplay(dir)` reads one from files).
+   * Throws `CorruptFile` naming `source.where` for impossible settings, and `InvalidConfig` when `expect` does
+   * not match. The type arguments are the caller's claim; pass `expect` to have them checked.
    */
-  static async load<K extends ActionKind = ActionKind, O = ArrayLike<number>>(dir: string, expect: LoadExpectation<K> = {}): Promise<ReplayBuffer<K, O>> {
-    const header = await readReplayHeader(dir);
-    checkKind(dir, header, 'uniform', 'ReplayBuffer');
-    const config = configFromHeader<K, O>(dir, header, expect);
-    const buffer = new ReplayBuffer<K, O>(config);
-    await buffer.restore(dir, header);
+  static async fromSnapshot<K extends ActionKind = ActionKind, O = ArrayLike<number>>(source: SnapshotSource, expect: LoadExpectation<K> = {}): Promise<ReplayBuffer<K, O>> {
+    checkKind(source, 'uniform', 'ReplayBuffer');
+    const buffer = new ReplayBuffer<K, O>(configFromState<K, O>(source, expect));
+    await buffer.restoreRows(source);
     return buffer;
   }
 
@@ -348,8 +345,8 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
   /** Called after a transition was written to `row` (a prioritized buffer sets its priority here). */
   protected onStored(_row: number): void {}
 
-  /** Header entries beyond the uniform ones. */
-  protected headerFields(): Record<string, unknown> & { kind: string } {
+  /** The JSON-safe settings of `snapshot()`; subclasses add theirs. */
+  protected snapshotState(): ReplayState {
     return {
       kind: 'uniform',
       capacity: this.capacity,
@@ -365,26 +362,25 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
     };
   }
 
-  /** Binary fields beyond the uniform ones: name -> [array, elements to write]. */
-  protected extraFields(): Record<string, readonly [FieldArray, number]> {
+  /** Arrays beyond the uniform ones in `snapshot()`: name -> view of the stored rows. */
+  protected extraFields(): Record<string, FieldArray> {
     return {};
   }
 
-  /** Fills the storage from a saved folder whose header was read and whose sizes match this buffer. */
-  protected async restore(dir: string, header: ReplayHeader): Promise<void> {
-    const rows = headerInt(dir, header, 'size', 0, this.capacity);
-    const position = headerInt(dir, header, 'position', 0, this.capacity - 1);
+  /** Fills the storage from a snapshot whose settings match this buffer (made from them). */
+  protected async restoreRows(source: SnapshotSource): Promise<void> {
+    const rows = stateInt(source, 'size', 0, this.capacity);
+    const position = stateInt(source, 'position', 0, this.capacity - 1);
     if (rows < this.capacity && position !== rows) {
-      const path = join(dir, HEADER_FILE);
-      throw new CorruptFile(path, `Expected ${path} "position" to equal "size" (${rows}) while the buffer is not full, got ${position}.`);
+      throw new CorruptFile(source.where, `Expected ${source.where} "position" to equal "size" (${rows}) while the buffer is not full, got ${position}.`);
     }
-    await readField(dir, header, 'obs', this.obs, rows * this.obsDim);
-    await readField(dir, header, 'actions', this.actions, rows * this.actionDim);
-    await readField(dir, header, 'rewards', this.rewards, rows);
-    await readField(dir, header, 'nextObs', this.nextObs, rows * this.obsDim);
-    await readField(dir, header, 'terminated', this.terminated, rows);
-    await readField(dir, header, 'truncated', this.truncated, rows);
-    if (this.discounts) await readField(dir, header, 'discounts', this.discounts, rows);
+    await source.readField('obs', this.obs.subarray(0, rows * this.obsDim));
+    await source.readField('actions', this.actions.subarray(0, rows * this.actionDim));
+    await source.readField('rewards', this.rewards.subarray(0, rows));
+    await source.readField('nextObs', this.nextObs.subarray(0, rows * this.obsDim));
+    await source.readField('terminated', this.terminated.subarray(0, rows));
+    await source.readField('truncated', this.truncated.subarray(0, rows));
+    if (this.discounts) await source.readField('discounts', this.discounts.subarray(0, rows));
     this.count = rows;
     this.next = position;
   }
@@ -494,30 +490,23 @@ function copyRow(src: ArrayLike<number>, from: number, dst: { [i: number]: numbe
   for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
 }
 
-/** Throws `CorruptFile` unless the header's kind is `kind`. */
-export function checkKind(dir: string, header: ReplayHeader, kind: string, className: string): void {
-  if (header.kind !== kind) {
-    const path = join(dir, HEADER_FILE);
-    throw new CorruptFile(path, `Expected ${path} to hold a ${kind} replay buffer for ${className}.load, got kind ${describeValue(header.kind)}: load it with the matching class.`);
-  }
-}
-
-/** The constructor config a saved header describes (validated; `CorruptFile` on bad values). */
-export function configFromHeader<K extends ActionKind, O>(dir: string, header: ReplayHeader, expect: LoadExpectation<K>): ReplayBufferConfig<K, O> {
-  const path = join(dir, HEADER_FILE);
+/** The constructor config a snapshot's settings describe (validated; `CorruptFile` on bad values). */
+export function configFromState<K extends ActionKind, O>(source: SnapshotSource, expect: LoadExpectation<K>): ReplayBufferConfig<K, O> {
+  const path = source.where;
+  const header = source.state;
   const actionKind = header['actionKind'];
   if (actionKind !== 'discrete' && actionKind !== 'continuous') {
     throw new CorruptFile(path, `Expected ${path} "actionKind" to be "discrete" or "continuous", got ${describeValue(actionKind)}.`);
   }
   const config: ReplayBufferConfig<ActionKind, unknown> = {
-    capacity: headerInt(dir, header, 'capacity', 1),
-    obsDim: headerInt(dir, header, 'obsDim', 1),
-    actionDim: headerInt(dir, header, 'actionDim', 1),
+    capacity: stateInt(source, 'capacity', 1),
+    obsDim: stateInt(source, 'obsDim', 1),
+    actionDim: stateInt(source, 'actionDim', 1),
     actionKind,
-    nStep: headerInt(dir, header, 'nStep', 1),
-    streams: headerInt(dir, header, 'streams', 1),
+    nStep: stateInt(source, 'nStep', 1),
+    streams: stateInt(source, 'streams', 1),
   };
-  if (header['gamma'] !== null) config.gamma = headerNumber(dir, header, 'gamma', 0, 1);
+  if (header['gamma'] !== null) config.gamma = stateNumber(source, 'gamma', 0, 1);
   if (header['obsSpace'] !== null) {
     try {
       config.obsSpace = spaceFromJSON(header['obsSpace']) as Space<unknown>;
@@ -527,7 +516,7 @@ export function configFromHeader<K extends ActionKind, O>(dir: string, header: R
   }
   for (const key of ['actionKind', 'obsDim', 'actionDim'] as const) {
     if (expect[key] !== undefined && expect[key] !== config[key]) {
-      throw new InvalidConfig(`Expected the saved buffer in ${dir} to have ${key} ${describeValue(expect[key])}, got ${describeValue(config[key])}.`);
+      throw new InvalidConfig(`Expected the saved buffer in ${path} to have ${key} ${describeValue(expect[key])}, got ${describeValue(config[key])}.`);
     }
   }
   return config as ReplayBufferConfig<K, O>;

@@ -1,12 +1,12 @@
 /** Worker-thread entry of `AsyncVectorEnv`: builds a block of envs and steps it into shared memory on request. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AnyEnv, Info } from '../core/env.js';
-import { InvalidConfig, RxgymError, describeValue } from '../core/errors.js';
-import { spaceToJSON } from '../core/spaces.js';
-import './builtin.js';
-import { make, spec as registeredSpec } from './registry.js';
-import { EMPTY_INFO, EnvBlock, VectorEnvError } from './vector-block.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './vector.js';
+import type { AnyEnv, Info } from '../../core/env.js';
+import { InvalidConfig, RxgymError, describeValue } from '../../core/errors.js';
+import { spaceToJSON } from '../../core/spaces.js';
+import '../builtin.js';
+import { make, spec as registeredSpec } from '../registry.js';
+import { EMPTY_INFO, EnvBlock, VectorEnvError } from '../vector-block.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './async-vector.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
