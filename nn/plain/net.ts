@@ -361,7 +361,7 @@ export function setNamedParams(shapes: readonly ParamShape[], params: readonly N
     if (!found) {
       throw new IncompatibleState(s.name, `Expected tensor '${s.name}' of shape ${shapeText(s.shape)}, got none. The parameters come from a network of another spec.`);
     }
-    const sameShape = Array.isArray(found.shape) && found.shape.length === s.shape.length && found.shape.every((d, i) => d === s.shape[i]);
+    const sameShape = Array.isArray(found.shape) && found.shape.length === s.shape.length && found.shape.every((d: number, i: number) => d === s.shape[i]);
     if (!sameShape || !(found.data instanceof Float32Array) || found.data.length !== s.size) {
       const got = `shape ${Array.isArray(found.shape) ? shapeText(found.shape) : describeValue(found.shape)} with ${describeValue(found.data?.length)} values`;
       throw new IncompatibleState(s.name, `Expected tensor '${s.name}' of shape ${shapeText(s.shape)}, got ${got}. The parameters come from a network of another spec.`);
