@@ -10,6 +10,8 @@ export default defineConfig({
       { find: /^rxgym$/, replacement: source('./index.ts') },
       { find: /^rxgym\/(core|envs|replay|agents|render)$/, replacement: source('./$1/index.ts') },
       { find: /^rxgym\/testing$/, replacement: source('./envs/testing.ts') },
+      { find: /^rxgym\/nn$/, replacement: source('./nn/index.ts') },
+      { find: /^rxgym\/node$/, replacement: source('./node.ts') },
     ],
   },
   test: {
