@@ -1,6 +1,7 @@
 /**
  * Loads an environment from a registered id or a user's module path such as `./my-env.ts:MyEnv`.
- * Node only (it imports files); TypeScript modules need a TypeScript loader such as tsx (the rxgym CLI has one).
+ * Node only (it imports files). Modules load through tsx, so a TypeScript file works in any folder, with or
+ * without `"type": "module"` in its package.json.
  */
 import type { AnyEnv } from '../core/env.js';
 import { InvalidConfig, RxgymError, describeValue } from '../core/errors.js';
@@ -43,7 +44,7 @@ export async function loadEnv(target: string, kwargs: Record<string, unknown> = 
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(file.href)) as Record<string, unknown>;
+    mod = moduleExports((await importModule(file.href)) as Record<string, unknown>);
   } catch (err) {
     throw new RxgymError('MODULE_LOAD_FAILED', `Could not import environment module "${path}": ${(err as Error).message}`, { cause: err });
   }
@@ -69,6 +70,69 @@ export async function loadEnv(target: string, kwargs: Record<string, unknown> = 
     throw new InvalidConfig(`Expected "${target}" to give an environment (an object with reset, step, actionSpace), got ${describeValue(env)}.`);
   }
   return env;
+}
+
+/** Marks the URLs of the user's own TypeScript files, which the hooks below load as ES modules. */
+const ESM_MARK = 'rxgym-esm';
+
+/**
+ * Module resolve hooks, run in Node's loader thread (hence plain JavaScript in a string). A TypeScript file
+ * in a folder whose package.json lacks `"type": "module"` (or that has none) would load as CommonJS: then
+ * `import ... from 'rxgym/core'` finds no `require` export, top-level await fails, and a plain `import()`
+ * fails with "Cannot require() ES Module ... in a cycle". These hooks make the user's module, and the
+ * TypeScript files it imports by relative path (outside node_modules), ES modules; tsx compiles them.
+ */
+const ESM_HOOKS = `
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+const MARK = ${JSON.stringify(ESM_MARK)};
+const isFile = (p) => existsSync(p) && statSync(p).isFile();
+function localTypeScript(specifier, parentURL) {
+  if (!/^(\\.{1,2}\\/|file:)/.test(specifier)) return undefined;
+  const base = fileURLToPath(new URL(specifier, parentURL));
+  if (/[\\\\/]node_modules[\\\\/]/.test(base)) return undefined;
+  const stem = base.replace(/\\.(m?js|jsx)$/, '');
+  for (const p of [base, stem + '.ts', stem + '.mts', stem + '.tsx', base + '.ts', base + '/index.ts']) {
+    if (/\\.(ts|mts|tsx)$/.test(p) && isFile(p)) return p;
+  }
+  return undefined;
+}
+export async function resolve(specifier, context, next) {
+  const parent = context.parentURL;
+  if (parent !== undefined && parent.startsWith('file:') && new URL(parent).searchParams.has(MARK)) {
+    const path = localTypeScript(specifier, parent);
+    if (path !== undefined) return { url: pathToFileURL(path).href + '?' + MARK, format: 'module', shortCircuit: true };
+  }
+  return next(specifier, context);
+}`;
+
+let hooksRegistered: Promise<void> | undefined;
+
+/**
+ * Imports a user's module as an ES module whatever its folder's package.json says, compiling TypeScript
+ * through tsx's scoped loader.
+ */
+async function importModule(href: string): Promise<unknown> {
+  hooksRegistered ??= import('node:module').then(({ register }) => register(`data:text/javascript,${encodeURIComponent(ESM_HOOKS)}`));
+  await hooksRegistered;
+  const { tsImport } = await import('tsx/esm/api');
+  const parent = new URL(href);
+  parent.searchParams.set(ESM_MARK, '');
+  return tsImport(href, { parentURL: parent.href });
+}
+
+/**
+ * The module's own exports. A file that Node treats as CommonJS (no `"type": "module"` nearby) comes back as
+ * `{ ...exports, default: module.exports }`, and its `export default` as `default.default`; unwrap that shape.
+ */
+function moduleExports(mod: Record<string, unknown>): Record<string, unknown> {
+  const inner = mod['default'];
+  if (inner === null || typeof inner !== 'object' || looksLikeEnv(inner)) return mod;
+  const innerRecord = inner as Record<string, unknown>;
+  const named = Object.keys(mod).filter((k) => k !== 'default');
+  const isCommonJs = named.every((k) => k in innerRecord && innerRecord[k] === mod[k]);
+  if (!isCommonJs) return mod;
+  return Object.fromEntries(Object.entries(innerRecord).filter(([k]) => k !== '__esModule'));
 }
 
 function instantiate(exported: unknown, kwargs: Record<string, unknown>, label: string): unknown {
