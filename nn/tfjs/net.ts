@@ -13,16 +13,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
-import { IncompatibleState } from '../errors.js';
 import { convTorso, initParams, netLayout, type ConvSpec, type NetLayout } from '../layout.js';
+import { setNamedParams } from '../plain/net.js';
 import type { NamedArray, Net, NetSpec, ParamShape } from '../types.js';
 import { activate, convValid, layerNorm, matMulFor } from './ops.js';
 
 let nextId = 0;
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
 
 /** The tfjs engine's network. Build it with `createTfjsNet(spec)` (or `createNet(spec, { engine: 'tfjs' })`). */
 export class TfjsNet implements Net {
@@ -197,26 +193,22 @@ export class TfjsNet implements Net {
     return new TfjsNet(this.spec as NetSpec, this.params);
   }
 
-  /** params += tau (src.params - params), tau in (0, 1]; src is any engine's net with the same parameter layout. */
+  /** params += tau (src.params - params), tau in [0, 1]; src is either engine's net with the same parameter layout. */
   polyakFrom(src: Net, tau: number): void {
     this.checkLive();
-    if (!(typeof tau === 'number' && tau > 0 && tau <= 1)) throw new InvalidConfig(`Expected tau in (0, 1], got ${describeValue(tau)}.`);
-    const theirs = src.paramShapes();
-    this.layout.params.forEach((p, i) => {
-      const q = theirs[i];
-      if (!q || q.name !== p.name || q.size !== p.size || q.offset !== p.offset) {
-        const got = q ? `'${q.name}' of shape ${shapeText(q.shape)}` : 'none';
-        throw new IncompatibleState(p.name, `Expected the source network's tensor ${i} to be '${p.name}' of shape ${shapeText(p.shape)}, got ${got}. Build the target with clone().`);
-      }
-    });
-    if (theirs.length !== this.layout.params.length) {
-      const extra = theirs[this.layout.params.length]!.name;
-      throw new IncompatibleState(extra, `Expected the source network to have ${this.layout.params.length} tensors, got ${theirs.length} (extra '${extra}'). Build the target with clone().`);
+    const a = this.layout.params;
+    const b = src.paramShapes();
+    const same = src.inputSize === this.inputSize && src.outputSize === this.outputSize && a.length === b.length &&
+      a.every((p, i) => p.name === b[i]!.name && p.size === b[i]!.size && p.offset === b[i]!.offset);
+    if (!same) {
+      throw new InvalidConfig(`Expected a source network with the same layers as ${describeValue(this.spec.layers)}, got ${describeValue(src.spec.layers)}. ` +
+        'Build the target with clone().');
     }
-    const a = this.params;
-    const b = src.params;
-    if (tau === 1) a.set(b);
-    else for (let i = 0; i < a.length; i++) a[i]! += tau * (b[i]! - a[i]!);
+    if (typeof tau !== 'number' || !(tau >= 0 && tau <= 1)) throw new InvalidConfig(`Expected tau in [0, 1], got ${describeValue(tau)}.`);
+    const p = this.params;
+    const q = src.params;
+    if (tau === 1) p.set(q);
+    else for (let i = 0; i < p.length; i++) p[i] = p[i]! + tau * (q[i]! - p[i]!);
     this.paramsChanged();
   }
 
@@ -228,26 +220,8 @@ export class TfjsNet implements Net {
   /** Restores `getParams()` output (any order); throws `IncompatibleState` naming a missing, extra or misshapen tensor. */
   setParams(params: readonly NamedArray[]): void {
     this.checkLive();
-    if (!Array.isArray(params)) throw new IncompatibleState('(params)', `Expected an array of named arrays, got ${describeValue(params)}.`);
-    const byName = new Map(params.map((a) => [a?.name, a]));
-    const known = new Set(this.layout.params.map((p) => p.name));
-    for (const a of params) {
-      if (!known.has(a?.name)) {
-        throw new IncompatibleState(String(a?.name), `Expected only tensors ${[...known].join(', ')}, got '${String(a?.name)}' too. The parameters were saved from a network of a different spec.`);
-      }
-    }
-    const checked = this.layout.params.map((p) => {
-      const a = byName.get(p.name);
-      if (!a) throw new IncompatibleState(p.name, `Expected tensor '${p.name}' of shape ${shapeText(p.shape)}, got none. The parameters were saved from a network of a different spec.`);
-      const sameShape = Array.isArray(a.shape) && a.shape.length === p.shape.length && a.shape.every((d: number, i: number) => d === p.shape[i]);
-      if (!sameShape || !(a.data instanceof Float32Array) || a.data.length !== p.size) {
-        const got = `shape ${Array.isArray(a.shape) ? shapeText(a.shape) : describeValue(a.shape)} with ${describeValue(a.data)}`;
-        throw new IncompatibleState(p.name, `Expected tensor '${p.name}' of shape ${shapeText(p.shape)} (${p.size} floats), got ${got}.`);
-      }
-      return a.data;
-    });
-    // Written only once every tensor has passed, so a bad state leaves the network as it was.
-    this.layout.params.forEach((p, i) => this.params.set(checked[i]!, p.offset));
+    // The plain engine's check, so both engines accept and reject the same states; it writes only once all pass.
+    setNamedParams(this.layout.params, params, this.params);
     this.paramsChanged();
   }
 
