@@ -27,17 +27,17 @@ describe('runOffPolicy: the schedule', () => {
     const after: number[] = [];
     const acted: number[] = [];
     const r = await runOffPolicy(new ChainEnv(), base(store, {
-      learningStarts: 5,
+      learningStarts: 8,
       trainFreq: 4,
       gradientSteps: 2,
       act: (_obs, s) => (acted.push(s), 1),
       train: (s) => void trainCalls.push([s, store.items.length]),
       afterStep: (s) => void after.push(s),
     }));
-    expect(trainCalls).toEqual([[8, 8], [8, 8], [12, 12], [12, 12], [16, 16], [16, 16], [20, 20], [20, 20]]);
+    expect(trainCalls).toEqual([[12, 12], [12, 12], [16, 16], [16, 16], [20, 20], [20, 20]]);
     expect(after).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(acted).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(r).toMatchObject({ step: 20, episodes: 4, updates: 8, stopped: 'done' });
+    expect(r).toMatchObject({ step: 20, episodes: 4, updates: 6, stopped: 'done' });
   });
 
   it('skips a due round when canTrain says no, and runs afterStep after the round', async () => {
