@@ -146,9 +146,9 @@ export function checkEnv(env: AnyEnv, options: CheckEnvOptions = {}): EnvCheckRe
       const checkObs = (obs: unknown, where: string, t: number): void => {
         const name = where === 'reset' ? 'reset obs is inside the observation space' : 'step obs is inside the observation space';
         const why = explainNotContained(env.observationSpace, obs);
-        if (why !== null) fail(name, `At ${where} (step ${t}): ${why}`);
+        if (why !== null) fail(name, `From ${where}() at step ${t}: ${why}`);
         const nonFinite = findNonFinite(obs);
-        if (nonFinite !== null) fail('observations contain no NaN or Infinity', `Expected finite observations, got ${nonFinite} at ${where} (step ${t}).`);
+        if (nonFinite !== null) fail('observations contain no NaN or Infinity', `Expected finite observations, got ${nonFinite} from ${where}() at step ${t}.`);
       };
       const doReset = (args: { seed?: number }, t: number): boolean => {
         let r: unknown;
@@ -193,7 +193,7 @@ export function checkEnv(env: AnyEnv, options: CheckEnvOptions = {}): EnvCheckRe
         }
         checkObs(obs, 'step', t);
         if (typeof reward !== 'number' || !Number.isFinite(reward)) {
-          fail('rewards are finite numbers', `Expected a finite number reward, got ${describeValue(reward)} at step ${t}.`);
+          fail('rewards are finite numbers', `Expected a finite number reward, got ${describeValue(reward)} from step() at step ${t}.`);
         }
         if (typeof terminated !== 'boolean' || typeof truncated !== 'boolean') {
           fail('terminated and truncated are booleans', `Expected boolean terminated and truncated, got ${describeValue(terminated)} and ${describeValue(truncated)} at step ${t}.`);
@@ -277,7 +277,8 @@ function firstDifference(a: Frame[], b: Frame[]): string | null {
   for (let t = 0; t < n; t++) {
     const x = a[t]!, y = b[t]!;
     if (x.obs !== y.obs) return `a different observation at step ${t}: ${cut(x.obs)} then ${cut(y.obs)}`;
-    if (x.reward !== y.reward) return `a different reward at step ${t}: ${describeValue(x.reward)} then ${describeValue(y.reward)}`;
+    // NaN in both runs is the same reward (the finite-reward check reports it), not a difference: NaN !== NaN.
+    if (x.reward !== y.reward && !(Number.isNaN(x.reward) && Number.isNaN(y.reward))) return `a different reward at step ${t}: ${describeValue(x.reward)} then ${describeValue(y.reward)}`;
     if (x.terminated !== y.terminated || x.truncated !== y.truncated) return `different terminated/truncated at step ${t}`;
   }
   return a.length === b.length ? null : `trajectories of different lengths (${a.length} and ${b.length})`;

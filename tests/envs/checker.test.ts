@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ResetArgs, ResetResult, StepResult } from '../../core/env.js';
 import { EnvCheckFailed } from '../../core/errors.js';
 import { box } from '../../core/spaces.js';
 import '../../envs/builtin.js';
@@ -12,6 +13,24 @@ import { BrokenEnv, CounterEnv, ThrowingEnv, WalkEnv, type Faults } from '../fix
 testEnvConformance('WalkEnv', () => new WalkEnv());
 testEnvConformance('CartPole-v1 via make()', () => make('CartPole-v1'));
 testEnvConformance('TimeLimit(FrameStack(WalkEnv))', () => new TimeLimit(new FrameStack(new WalkEnv(), 3), 30));
+
+/** WalkEnv whose steps from the third on give a non-finite reward or first observation; `wild` ignores the seed. */
+class NanEnv extends WalkEnv {
+  private runs = 0;
+  constructor(private readonly nan: { reward?: number; obs?: number; wild?: boolean }) {
+    super();
+  }
+  override reset(args?: ResetArgs): ResetResult<Float32Array> {
+    const r = super.reset(this.nan.wild ? { seed: 1000 + this.runs++ } : args);
+    return r;
+  }
+  override step(action: number): StepResult<Float32Array> {
+    const r = super.step(action);
+    if (this.steps < 3) return r;
+    if (this.nan.obs !== undefined) r.obs[0] = this.nan.obs;
+    return this.nan.reward === undefined ? r : { ...r, reward: this.nan.reward };
+  }
+}
 
 function failures(report: EnvCheckReport): Record<string, string> {
   return Object.fromEntries(report.checks.filter((c) => !c.ok).map((c) => [c.name, c.message]));
@@ -39,20 +58,42 @@ describe('checkEnv', () => {
 
   it('reports NaN observations', () => {
     const f = failures(broken({ nanObs: true }));
-    expect(f['observations contain no NaN or Infinity']).toBe('Expected finite observations, got obs[1] = NaN at step (step 3).');
+    expect(f['observations contain no NaN or Infinity']).toBe('Expected finite observations, got obs[1] = NaN from step() at step 3.');
     expect(f['step obs is inside the observation space']).toBe(
-      'At step (step 3): Expected a Float32Array of shape [2] in Box(-10, 10, [2], float32), got NaN at element 1.',
+      'From step() at step 3: Expected a Float32Array of shape [2] in Box(-10, 10, [2], float32), got NaN at element 1.',
     );
   });
 
   it('reports observations outside the space', () => {
     expect(failures(broken({ outOfSpace: true }))).toEqual({
-      'reset obs is inside the observation space': 'At reset (step 0): Expected a Float32Array of shape [2] in Box(-10, 10, [2], float32), got 42 at element 0, outside [-10, 10].',
+      'reset obs is inside the observation space': 'From reset() at step 0: Expected a Float32Array of shape [2] in Box(-10, 10, [2], float32), got 42 at element 0, outside [-10, 10].',
     });
   });
 
+  it('reports NaN rewards as NaN, with the method and step, and not as nondeterminism', () => {
+    expect(failures(checkEnv(new NanEnv({ reward: NaN }), { steps: 30 }))).toEqual({
+      'rewards are finite numbers': 'Expected a finite number reward, got NaN from step() at step 3.',
+    });
+    expect(failures(checkEnv(new NanEnv({ reward: -Infinity }), { steps: 30 }))).toEqual({
+      'rewards are finite numbers': 'Expected a finite number reward, got -Infinity from step() at step 3.',
+    });
+  });
+
+  it('reports NaN observations from every step once, and not as nondeterminism', () => {
+    expect(failures(checkEnv(new NanEnv({ obs: NaN }), { steps: 30 }))).toEqual({
+      'step obs is inside the observation space': 'From step() at step 3: Expected a Float32Array of shape [2] in Box(-10, 10, [2], float32), got NaN at element 0.',
+      'observations contain no NaN or Infinity': 'Expected finite observations, got obs[0] = NaN from step() at step 3.',
+    });
+  });
+
+  it('still reports a real difference next to NaN rewards', () => {
+    const f = failures(checkEnv(new NanEnv({ reward: NaN, wild: true }), { steps: 30 }));
+    expect(f['rewards are finite numbers']).toBe('Expected a finite number reward, got NaN from step() at step 3.');
+    expect(f['same seed gives the same trajectory']).toMatch(/^Expected reset\(\{ seed: 42 \}\) and the same actions to give the same trajectory twice, got a different observation at step 0/);
+  });
+
   it('reports non-finite rewards and non-boolean flags', () => {
-    expect(failures(broken({ badReward: true }))['rewards are finite numbers']).toBe('Expected a finite number reward, got Infinity at step 1.');
+    expect(failures(broken({ badReward: true }))['rewards are finite numbers']).toBe('Expected a finite number reward, got Infinity from step() at step 1.');
     expect(failures(broken({ badFlags: true }))['terminated and truncated are booleans']).toBe(
       'Expected boolean terminated and truncated, got 0 and false at step 1.',
     );
@@ -134,7 +175,7 @@ describe('assertEnvOk', () => {
     expect((caught as Error).message).toBe(
       [
         'BrokenEnv: 2 of 13 environment checks failed:',
-        '- rewards are finite numbers: Expected a finite number reward, got Infinity at step 1.',
+        '- rewards are finite numbers: Expected a finite number reward, got Infinity from step() at step 1.',
         '- scene() returns a valid scene: Expected scene width and height to be positive numbers, got -1 x 100.',
       ].join('\n'),
     );
@@ -144,7 +185,7 @@ describe('assertEnvOk', () => {
     const env = make('CartPole-v1');
     (env as unknown as { observationSpace: unknown }).observationSpace = box({ low: -1, high: 1, shape: [4] });
     expect(() => assertEnvOk(env)).toThrow(
-      /^CartPole-v1: 1 of 13 environment checks failed:\n- step obs is inside the observation space: At step \(step \d+\): Expected a Float32Array of shape \[4\] in Box\(-1, 1, \[4\], float32\), got \S+ at element \d, outside \[-1, 1\]\.$/,
+      /^CartPole-v1: 1 of 13 environment checks failed:\n- step obs is inside the observation space: From step\(\) at step \d+: Expected a Float32Array of shape \[4\] in Box\(-1, 1, \[4\], float32\), got \S+ at element \d, outside \[-1, 1\]\.$/,
     );
   });
 
