@@ -6,11 +6,12 @@
 import { Observable, Subject, takeUntil, type Subscriber } from 'rxjs';
 import type { Env } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
-import { flatdim, flatten, unflatten, type AnySpace, type Space } from '../../core/spaces.js';
+import { describeSpace, type AnySpace } from '../../core/spaces.js';
 import { yieldToEventLoop } from '../../core/streams.js';
 import type { VecStepResult } from '../../envs/vector.js';
 import { abortAtBoundary, checkHooks, checkInteger, now, runDueHooks, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
 import { RolloutBuffer } from './rollout.js';
+import { SingleEnvVec } from './single-env-vec.js';
 
 /** What the loop needs of a vector env (`SyncVectorEnv` has it): same-step autoreset with `finalObs`. */
 export interface VecEnvLike {
@@ -114,7 +115,7 @@ export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicy
   const vec = 'numEnvs' in env ? env : new SingleEnvVec(env);
   const kind = vec.singleActionSpace.kind;
   if (kind !== 'discrete' && kind !== 'box') {
-    throw new InvalidConfig(`Expected ${WHO} env to have a Discrete or Box action space, got ${describeValue(kind)}.`);
+    throw new InvalidConfig(`Expected ${WHO} env to have a Discrete or Box action space, got ${describeSpace(vec.singleActionSpace)}.`);
   }
   const buffer = new RolloutBuffer({
     numEnvs: vec.numEnvs, capacity: rolloutLength || 256, obsDim: vec.obsDim,
@@ -341,57 +342,4 @@ class OnPolicyRun {
 
 function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
-/** A single `Env` seen as a vector of one, with the same same-step autoreset (`finalObs`) as `SyncVectorEnv`. */
-class SingleEnvVec<O, A> implements VecEnvLike {
-  readonly numEnvs = 1;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly singleActionSpace: AnySpace;
-  readonly actionBuffer: Int32Array | Float32Array;
-  private readonly obsSpace: Space<O>;
-  private readonly result: { obs: Float32Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array; done: Uint8Array; finalObs: Float32Array; infos: never[]; finalInfo: null[] };
-
-  constructor(private readonly env: Env<O, A>) {
-    this.obsSpace = env.observationSpace;
-    this.singleActionSpace = env.actionSpace as AnySpace;
-    this.obsDim = flatdim(this.obsSpace);
-    const s = this.singleActionSpace;
-    this.actDim = s.kind === 'box' ? flatdim(s) : 1;
-    this.actionBuffer = s.kind === 'box' ? new Float32Array(this.actDim) : new Int32Array(1);
-    this.result = {
-      obs: new Float32Array(this.obsDim), rewards: new Float64Array(1), terminated: new Uint8Array(1), truncated: new Uint8Array(1),
-      done: new Uint8Array(1), finalObs: new Float32Array(this.obsDim), infos: [], finalInfo: [null],
-    };
-  }
-
-  reset(args?: { seed?: number }): { readonly obs: Float32Array } {
-    flatten(this.obsSpace, this.env.reset(args).obs, this.result.obs);
-    return this.result;
-  }
-
-  step(actions: Int32Array | Float32Array): VecStepResult {
-    const s = this.singleActionSpace;
-    // A Discrete action is its number; a float32 Box takes the buffer itself (the env must not keep it).
-    const action = (s.kind === 'discrete' ? actions[0] : s.kind === 'box' && s.dtype === 'float32' ? actions : unflatten(s as Space<unknown>, actions)) as A;
-    const r = this.env.step(action);
-    const res = this.result;
-    res.rewards[0] = r.reward;
-    res.terminated[0] = r.terminated ? 1 : 0;
-    res.truncated[0] = r.truncated ? 1 : 0;
-    const done = r.terminated || r.truncated;
-    res.done[0] = done ? 1 : 0;
-    if (done) {
-      flatten(this.obsSpace, r.obs, res.finalObs);
-      flatten(this.obsSpace, this.env.reset().obs, res.obs);
-    } else {
-      flatten(this.obsSpace, r.obs, res.obs);
-    }
-    return res;
-  }
-
-  close(): void {
-    this.env.close();
-  }
 }
