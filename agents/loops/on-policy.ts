@@ -304,7 +304,7 @@ class OnPolicyRun {
       }
     }
     const u = o.update(b);
-    return isPromise(u) ? u.then(this.afterUpdate).then((hooks) => hooks ?? undefined) : this.afterUpdate(u);
+    return isPromise(u) ? u.then((loss) => this.afterUpdate(loss) ?? undefined) : this.afterUpdate(u);
   }
 
   /** Counts the update, keeps the carried steps, reports progress; returns the due hooks' promise or null. */
