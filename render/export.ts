@@ -35,7 +35,7 @@ export type ExportFormat = 'png' | 'gif' | 'mp4';
 
 /** Options of `exportEpisode`. */
 export interface ExportOptions {
-  /** Default: from the extension of `out` (.gif, .mp4), else 'png' (a folder of frame-00000.png, ...). */
+  /** Default: from `out` (see `exportFormatOf`): .gif, .mp4, or a folder of frame-00000.png, ... */
   format?: ExportFormat;
   /** Frame size in pixels; default the recording's nominal size (scenes scale to any size). */
   width?: number;
@@ -79,13 +79,27 @@ function checkPositiveInt(value: unknown, what: string): number {
 }
 
 /**
+ * The format an output path asks for: `.gif`, `.mp4`, or a folder of PNG frames (a path without an extension,
+ * or ending in '/'). Any other extension (`x.webm`, `x.png`) throws rather than silently writing a folder.
+ */
+export function exportFormatOf(out: string, what = 'the export path'): ExportFormat {
+  if (/[\\/]$/.test(out)) return 'png';
+  const ext = extname(out).toLowerCase();
+  if (ext === '.gif') return 'gif';
+  if (ext === '.mp4') return 'mp4';
+  if (ext === '') return 'png';
+  throw new InvalidConfig(
+    `Expected ${what} to end in .gif or .mp4, or to be a folder for PNG frames (no extension, or ending in '/'), got ${describeValue(out)}.`,
+  );
+}
+
+/**
  * Draws every step of the recording `file` and writes it to `out` as PNG frames, a GIF or an MP4 (see
  * `ExportOptions`). Files are written to a temp name and renamed when complete. Throws `CorruptFile` for a
  * bad recording (unless lenient) and `MissingTool` naming the Debian package when MP4 needs ffmpeg.
  */
 export async function exportEpisode(file: string, out: string, options: ExportOptions = {}): Promise<ExportResult> {
-  const ext = extname(out).toLowerCase();
-  const format: ExportFormat = options.format ?? (ext === '.gif' ? 'gif' : ext === '.mp4' ? 'mp4' : 'png');
+  const format: ExportFormat = options.format ?? exportFormatOf(out);
   if (format !== 'png' && format !== 'gif' && format !== 'mp4') {
     throw new InvalidConfig(`Expected export format 'png', 'gif' or 'mp4', got ${describeValue(format)}.`);
   }

@@ -20,7 +20,7 @@ export {
   type RecordOptions,
   type ReadEpisodeOptions,
 } from './recorder.js';
-export { exportEpisode, findOnPath, MissingTool, type ExportFormat, type ExportOptions, type ExportResult } from './export.js';
+export { exportEpisode, exportFormatOf, findOnPath, MissingTool, type ExportFormat, type ExportOptions, type ExportResult } from './export.js';
 export { GifEncoder, fixedPalette, medianCutPalette, type GifOptions, type Palette } from './gif.js';
 export { startServer, type ServerOptions, type ViewerServer } from './server.js';
 export { liveViewer, type LiveViewer, type LiveViewerOptions } from './live.js';

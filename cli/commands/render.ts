@@ -61,16 +61,21 @@ export function resolveEpisodeFile(target: string, episode: EpisodeRef | undefin
   return file;
 }
 
-/** Parses `--episode`: `K` or `eval-K`. */
+/**
+ * Parses `--episode`: a training episode as `K`, `episode-K` or `episode-K.ndjson` (the file's name), or an
+ * evaluation one as `eval-K` or `eval-K.ndjson`.
+ */
 export function parseEpisodeRef(value: string | undefined): EpisodeRef | undefined {
   if (value === undefined) return undefined;
-  const m = /^eval-(\d+)$/.exec(value);
-  if (m) return `eval-${Number(m[1])}`;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) {
-    throw new InvalidConfig(`Expected --episode to be a non-negative integer or eval-<k>, got ${describeValue(value)}.`);
+  const m = /^(episode-|eval-)?(\d+)(\.ndjson)?$/.exec(value.trim());
+  // A bare number with a .ndjson suffix names no file, so it is refused like any other form.
+  if (m === null || (m[1] === undefined && m[3] !== undefined) || !Number.isSafeInteger(Number(m[2]))) {
+    throw new InvalidConfig(
+      `Expected --episode to be a non-negative integer or eval-<k>, got ${describeValue(value)}. Also accepted: episode-<k>, episode-<k>.ndjson, eval-<k>.ndjson.`,
+    );
   }
-  return n;
+  const k = Number(m[2]);
+  return m[1] === 'eval-' ? `eval-${k}` : k;
 }
 
 function positiveInt(value: string | undefined, what: string): number | undefined {
@@ -86,15 +91,17 @@ export function registerRenderCommand(program: Command): void {
     .command('render')
     .description('draw a recorded episode to an animated GIF, an MP4 (needs Debian ffmpeg) or a folder of PNG frames')
     .argument('<target>', 'a run folder (its episodes/ recordings) or one episode-<k>.ndjson / eval-<k>.ndjson file')
-    .requiredOption('--out <path>', 'ep.gif, ep.mp4, or a folder for PNG frames')
-    .option('--episode <k>', 'training episode index, or eval-<k> for a greedy evaluation recording (default: the last training one)')
+    .requiredOption('--out <path>', "ep.gif, ep.mp4, or a folder for PNG frames (no extension, or ending in '/')")
+    .option('--episode <k>', 'training episode: <k>, episode-<k> or episode-<k>.ndjson; evaluation: eval-<k> or eval-<k>.ndjson (default: the last training one)')
     .option('--width <px>', 'frame width (default: the scene size)')
     .option('--height <px>', 'frame height (default: the scene size)')
     .option('--fps <n>', 'frames per second (default: the recording)')
     .option('--lenient', 'draw the valid prefix of a truncated or corrupt recording')
     .action(async (target: string, opts: { out: string; episode?: string; width?: string; height?: string; fps?: string; lenient?: boolean }) => {
+      const { exportEpisode, exportFormatOf } = await import('../../render/export.js');
+      // Refuse an unknown extension (x.webm) before reading anything, instead of writing a folder named x.webm.
+      exportFormatOf(opts.out, '--out');
       const file = resolveEpisodeFile(target, parseEpisodeRef(opts.episode));
-      const { exportEpisode } = await import('../../render/export.js');
       const exportOptions: Parameters<typeof exportEpisode>[2] = { lenient: opts.lenient ?? false };
       const width = positiveInt(opts.width, '--width');
       const height = positiveInt(opts.height, '--height');
