@@ -5,12 +5,20 @@
 
 /** What the bar shows; any field may be missing early in a run. */
 export interface ProgressState {
+  /** The run's global step (counting the steps of earlier sessions when resumed). */
   step: number;
+  /** The run's total steps. */
   total: number;
-  /** Environment steps per second. */
+  /** The global step this session started from (a resumed run's checkpoint step); default 0. */
+  startStep?: number;
+  /** Environment steps per second of this session; ignored when `seconds` is given. */
   fps?: number;
+  /** Wall-clock seconds of this session so far: fps is then (step - startStep) / seconds. */
+  seconds?: number;
   /** Mean return of recent episodes. */
   meanReturn?: number;
+  /** Standard deviation of those returns, shown as `mean +- std`. */
+  returnStd?: number;
   episodes?: number;
   epsilon?: number;
   loss?: number;
@@ -48,20 +56,80 @@ function fmtLoss(n: number | undefined): string {
 
 /** A return for people: one decimal (500.0, -85.7), three where one would hide it (0.976, not 1.0). */
 export function fmtReturn(x: number): string {
-  return Math.abs(x) >= 10 || x === 0 ? x.toFixed(1) : x.toFixed(3);
+  return x.toFixed(returnDigits(Math.abs(x)));
+}
+
+function returnDigits(magnitude: number): number {
+  return magnitude >= 10 || magnitude === 0 ? 1 : 3;
+}
+
+/**
+ * `mean +- std` with both to the same decimals, picked by the larger of the two as `fmtReturn` picks them:
+ * `-110.3 +- 9.0`, `0.976 +- 0.012` (never `-110.3 +- 8.994`).
+ */
+export function fmtMeanStd(mean: number, std: number): string {
+  if (!Number.isFinite(mean)) return '-';
+  if (!Number.isFinite(std)) return `${fmtReturn(mean)} +- -`;
+  const digits = returnDigits(Math.max(Math.abs(mean), Math.abs(std)));
+  return `${mean.toFixed(digits)} +- ${std.toFixed(digits)}`;
+}
+
+/** `1 episode`, `10 episodes`: a count with its noun, plural unless the count is exactly 1. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
+/** What `progressLine` shows: the run's global position plus where this session began. */
+export interface SessionProgress {
+  /** The run's global step. */
+  step: number;
+  /** The run's total steps. */
+  totalSteps: number;
+  /** The global step this session started from (0 for a fresh run, the checkpoint's step when resumed). */
+  startStep?: number;
+  /** Steps per second of this session; ignored when `seconds` is given. */
+  fps?: number;
+  /** Wall-clock seconds of this session so far; fps is then this session's steps over them. */
+  seconds?: number;
+  meanReturn?: number;
+  returnStd?: number;
+  episodes?: number;
+  epsilon?: number;
+  loss?: number;
+}
+
+/**
+ * One progress line for a fresh or a resumed run: the global step out of the run's total (a resumed run says
+ * where it resumed), and an fps over this session's steps only, `-` until this session has stepped. A step
+ * past the total (resumed from a checkpoint beyond a smaller total) is said so, never shown as "60000/50000".
+ */
+export function progressLine(p: SessionProgress): string {
+  const start = p.startStep ?? 0;
+  const sessionSteps = p.step - start;
+  const fps = p.seconds !== undefined ? (p.seconds > 0 && sessionSteps > 0 ? sessionSteps / p.seconds : undefined) : sessionSteps > 0 ? p.fps : undefined;
+  let position: string;
+  if (p.totalSteps > 0 && p.step > p.totalSteps) {
+    position = `${p.step} steps (past the run's total of ${p.totalSteps})`;
+  } else {
+    const pct = p.totalSteps > 0 ? Math.min(100, (100 * p.step) / p.totalSteps) : 0;
+    // Floor, so that 99.6% does not read 100% before the last step.
+    position = `${p.step}/${p.totalSteps} (${Math.floor(pct)}%${start > 0 ? `, resumed at ${start}` : ''})`;
+  }
+  const ret = p.meanReturn === undefined ? '-' : p.returnStd !== undefined ? fmtMeanStd(p.meanReturn, p.returnStd) : fmt(p.meanReturn, 1);
+  return [
+    position,
+    `fps ${fmt(fps, 0)}`,
+    `return ${ret}`,
+    `eps ${fmt(p.epsilon, 3)}`,
+    `loss ${fmtLoss(p.loss)}`,
+    ...(p.episodes !== undefined ? [`ep ${p.episodes}`] : []),
+  ].join('  ');
 }
 
 /** The text of one progress line (without the bar), for both forms. */
 export function describeProgress(s: ProgressState): string {
-  const pct = s.total > 0 ? Math.min(100, (100 * s.step) / s.total) : 0;
-  return [
-    `${s.step}/${s.total} (${pct.toFixed(0)}%)`,
-    `fps ${fmt(s.fps, 0)}`,
-    `return ${fmt(s.meanReturn, 1)}`,
-    `eps ${fmt(s.epsilon, 3)}`,
-    `loss ${fmtLoss(s.loss)}`,
-    ...(s.episodes !== undefined ? [`ep ${s.episodes}`] : []),
-  ].join('  ');
+  const { total, ...rest } = s;
+  return progressLine({ ...rest, totalSteps: total });
 }
 
 /** Creates a progress bar on `options.stream` (default process.stderr). */
