@@ -57,7 +57,7 @@ const bytesOf = (a: FieldArray): Uint8Array => new Uint8Array(a.buffer, a.byteOf
  * Writes `buffer` to `dir` (created if missing): every field of `buffer.snapshot()` as `<name>.bin`, then
  * `replay.json`. Pending n-step steps are not saved; call `buffer.flush()` first to keep them.
  */
-export async function saveReplay(buffer: ReplayBuffer<ActionKind, unknown>, dir: string): Promise<void> {
+export async function saveReplay<K extends ActionKind, O>(buffer: ReplayBuffer<K, O>, dir: string): Promise<void> {
   const { state, fields } = buffer.snapshot();
   await mkdir(dir, { recursive: true });
   const entries: Record<string, FieldEntry> = {};
