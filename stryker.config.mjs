@@ -17,6 +17,9 @@
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.config.ts' },
+  // Stryker rewrites a tsconfig's extends/references for its sandbox through TypeScript's JavaScript API, which
+  // TypeScript 7 no longer has; ours has neither, so point it at no file and skip the rewrite.
+  tsconfigFile: 'no-tsconfig-to-rewrite.json',
   // Only the tests written for these files: the whole suite (agents, CLI, envs) takes minutes per dry run and
   // adds nothing here, and a module's own tests should kill its mutants.
   testFiles: [
