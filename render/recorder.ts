@@ -4,8 +4,11 @@
  *
  * ```
  * {"format":"rxgym-episode","version":1,"envId":"CartPole-v1","episode":0,"width":600,"height":400,"fps":50}
+ * {"t":0,"step":0,"reset":true,"action":null,"reward":0,"terminated":false,"truncated":false,"scene":{...}}
  * {"t":0,"step":0,"action":1,"reward":1,"terminated":false,"truncated":false,"scene":{...},"value":0.8}
  * ```
+ * The `reset` line (the scene right after `reset()`, frame 0 of the episode) is written when the recorder
+ * is given `resetSceneOf`, for example from `resetSceneTracker`; older recordings start at the first step.
  * Lines are written to a hidden temp file (`.episode-<index>.ndjson.tmp`) as the episode runs, then renamed
  * at the episode's end, so a reader never sees half an episode under the final name. An episode cut short
  * by the end of the stream (maxSteps, unsubscribe, error) is deleted, not kept.
@@ -15,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Transition } from '../core/env.js';
+import type { Actor } from '../core/streams.js';
 import { CorruptFile, InvalidConfig, describeValue } from '../core/errors.js';
 import { explainInvalidScene, type Scene } from '../core/scene.js';
 
@@ -48,8 +52,10 @@ export interface EpisodeStep {
   reward: number;
   terminated: boolean;
   truncated: boolean;
-  /** The scene after the step. */
+  /** The scene after the step; on the reset line, the scene after `reset()`. */
   scene: Scene;
+  /** True on the line before the first step: the reset scene, with action null and reward 0. */
+  reset?: boolean;
   [key: string]: unknown;
 }
 
@@ -61,6 +67,12 @@ export interface RecordOptions<O, A> {
   every?: number;
   /** The scene after a step, e.g. `() => env.scene()` (called right when the transition arrives). */
   sceneOf: (transition: Transition<O, A>) => Scene;
+  /**
+   * The scene right after the episode's `reset()`, asked at its first transition (`t === 0`), recorded as
+   * frame 0 before the steps. A steps$ transition is emitted only after its step, so this scene must be
+   * taken earlier: `resetSceneTracker` takes it when the actor is asked for the first action.
+   */
+  resetSceneOf?: (transition: Transition<O, A>) => Scene | undefined;
   /** Optional per-step values for the viewer, e.g. `{ value, q }`. */
   valuesOf?: (transition: Transition<O, A>) => Record<string, unknown> | undefined;
   /** Playback frames per second written to the header (default 50, CartPole's). */
@@ -133,6 +145,8 @@ export function recordEpisodes<O, A>(dir: string, options: RecordOptions<O, A>):
           };
           fd = openSync(tmp, 'w');
           pending.push(`${JSON.stringify(header)}\n`);
+          const resetScene = options.resetSceneOf?.(tr);
+          if (resetScene !== undefined) pending.push(resetLine(tr, resetScene));
           pending.push(stepLine(tr, scene));
         } else {
           pending.push(stepLine(tr, options.sceneOf(tr)));
@@ -146,6 +160,12 @@ export function recordEpisodes<O, A>(dir: string, options: RecordOptions<O, A>):
         } else if (pending.length >= FLUSH_LINES) {
           flush();
         }
+      };
+      const resetLine = (tr: Transition<O, A>, scene: Scene): string => {
+        const why = explainInvalidScene(scene);
+        if (why !== null) throw new InvalidConfig(`Expected recordEpisodes resetSceneOf to return a valid scene, got one that is not: ${why}`);
+        const line = { t: 0, step: tr.step, reset: true, action: null, reward: 0, terminated: false, truncated: false, scene };
+        return `${JSON.stringify(line)}\n`;
       };
       const stepLine = (tr: Transition<O, A>, scene: Scene): string => {
         const line: Record<string, unknown> = {
@@ -187,6 +207,39 @@ export function recordEpisodes<O, A>(dir: string, options: RecordOptions<O, A>):
         discard();
       };
     });
+}
+
+/** Takes the scene after each reset for `recordEpisodes`' `resetSceneOf` (see `resetSceneTracker`). */
+export interface ResetSceneTracker<O, A> {
+  /** `actor`, wrapped: asked for an episode's first action, it first keeps the env's scene (the reset scene). */
+  wrap(actor: Actor<O, A>): Actor<O, A>;
+  /** The kept reset scene of `transition`'s episode, at its first transition; undefined otherwise. */
+  sceneOf(transition: Transition<O, A>): Scene | undefined;
+}
+
+/**
+ * The scene right after each `reset()`, which a steps$ transition cannot carry (it is emitted after its
+ * step). The actor is the one thing called between a reset and the first step, so the tracker wraps it:
+ *
+ * ```ts
+ * const resets = resetSceneTracker(() => env.scene!(), { wanted: (episode) => episode % 10 === 0 });
+ * steps$(env, resets.wrap(actor)).pipe(recordEpisodes(dir, { envId, every: 10, sceneOf: () => env.scene!(), resetSceneOf: resets.sceneOf }));
+ * ```
+ * `wanted` skips the scene of episodes that will not be recorded (default: every episode).
+ */
+export function resetSceneTracker<O, A>(scene: () => Scene, options: { wanted?: (episode: number) => boolean } = {}): ResetSceneTracker<O, A> {
+  // The scene of the latest reset: steps$ emits an episode's first transition right after the actor chose its
+  // action, before the next reset, so the latest is the one of the transition at hand (even when a
+  // downstream map renumbers episodes, as a resumed run does).
+  let kept: Scene | undefined;
+  return {
+    wrap: (actor) => (obs, ctx) => {
+      // A copy: an env may mutate the scene object it returned when it steps.
+      if (ctx.t === 0) kept = (options.wanted?.(ctx.episode) ?? true) ? structuredClone(scene()) : undefined;
+      return actor(obs, ctx);
+    },
+    sceneOf: (tr) => (tr.t === 0 ? kept : undefined),
+  };
 }
 
 /** A recording read back. */

@@ -69,6 +69,8 @@ export interface EpisodeFrame {
   /** Per-action values Q(s, .), when the recording has them. */
   q: number[] | null;
   action: unknown;
+  /** True for the scene right after reset (frame 0, before any step), with reward 0 and action null. */
+  reset: boolean;
 }
 
 /** `/api/runs/<run>/episodes/<file>`: the header and every frame (frame 0 is the reset scene when recorded). */
@@ -238,7 +240,9 @@ export async function listEpisodes(dir: string): Promise<EpisodeListing[]> {
       let ret = 0;
       for (const f of ep.frames) ret += f.reward;
       const idx = ep.header.episode;
-      listing = { file, ok: true, episode: typeof idx === 'number' ? idx : null, return: ret, length: ep.frames.length, error: null };
+      // Length counts steps: the reset frame (when recorded) is not one.
+      const length = ep.frames.filter((f) => !f.reset).length;
+      listing = { file, ok: true, episode: typeof idx === 'number' ? idx : null, return: ret, length, error: null };
     } catch (err) {
       listing = { file, ok: false, episode: null, return: null, length: null, error: err instanceof CorruptFile ? err.message : String(err) };
     }

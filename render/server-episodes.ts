@@ -7,7 +7,10 @@ import { readEpisode } from './recorder.js';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The frames of a recording (one per recorded step: the scene after it); throws `CorruptFile` naming the bad line. */
+/**
+ * The frames of a recording: the reset scene when recorded, then one per step (the scene after it). Throws
+ * `CorruptFile` naming the bad line.
+ */
 export async function loadEpisodeFile(path: string, file: string): Promise<EpisodeData> {
   const { header, steps } = await readEpisode(path);
   const frames: EpisodeFrame[] = steps.map((s) => {
@@ -19,6 +22,7 @@ export async function loadEpisodeFile(path: string, file: string): Promise<Episo
       value: num(s.value) ?? (q !== null ? Math.max(...q) : null),
       q,
       action: s.action ?? null,
+      reset: s.reset === true,
     };
   });
   return { file, header: { ...header }, fps: num(header.fps) ?? 50, frames };

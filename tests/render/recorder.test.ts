@@ -7,7 +7,9 @@ import { CorruptFile } from '../../core/errors.js';
 import { steps$ } from '../../core/streams.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
-import { readEpisode, recordEpisodes } from '../../render/recorder.js';
+import { readEpisode, recordEpisodes, resetSceneTracker } from '../../render/recorder.js';
+import { listEpisodes } from '../../render/server-api.js';
+import { loadEpisodeFile } from '../../render/server-episodes.js';
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'rxgym-rec-'));
 
@@ -85,6 +87,62 @@ describe('recordEpisodes and readEpisode', () => {
     writeFileSync(other, '{"hello":1}\n');
     await expect(readEpisode(other, { lenient: true })).rejects.toThrow('Expected a header {"format":"rxgym-episode", "episode": ...} on line 1 of other.ndjson, got {"hello":1}.');
     await expect(readEpisode(join(dir, 'missing.ndjson'))).rejects.toThrow(CorruptFile);
+  });
+
+  it('records the scene after reset as frame 0 of each recorded episode, with resetSceneTracker', async () => {
+    const dir = tempDir();
+    const env = make('CartPole-v1');
+    const resets = resetSceneTracker<Float32Array, number>(() => env.scene!(), { wanted: (episode) => episode % 2 === 0 });
+    const asked: number[] = [];
+    const actor = (_obs: Float32Array, ctx: { t: number; episode: number }): number => {
+      if (ctx.t === 0) asked.push(ctx.episode);
+      return ctx.t % 2;
+    };
+    const run = steps$(env, resets.wrap(actor), { seed: 3, maxEpisodes: 3 }).pipe(
+      recordEpisodes(dir, { envId: 'CartPole-v1', every: 2, sceneOf: () => env.scene!(), resetSceneOf: resets.sceneOf }),
+    );
+    const transitions = await lastValueFrom(run.pipe(toArray()));
+    expect(asked).toEqual([0, 1, 2]); // the wrapped actor still acts
+
+    // The reset scenes as a fresh CartPole draws them: reset(3) for episode 0, then the env's own stream.
+    const ref = make('CartPole-v1');
+    ref.reset({ seed: 3 });
+    const firstReset = ref.scene!();
+    for (const name of ['episode-0.ndjson', 'episode-2.ndjson']) {
+      const ep = await readEpisode(join(dir, name));
+      const episode = ep.header.episode;
+      const steps = transitions.filter((tr) => tr.episode === episode);
+      expect(ep.steps.length).toBe(steps.length + 1);
+      expect(ep.steps[0]).toMatchObject({ t: 0, step: steps[0]!.step, reset: true, action: null, reward: 0, terminated: false, truncated: false });
+      expect(ep.steps[1]).toMatchObject({ t: 0, action: 0, reward: 1 });
+      expect(ep.steps[1]!.reset).toBeUndefined();
+      expect(ep.steps.slice(1).map((x) => x.t)).toEqual(steps.map((tr) => tr.t));
+      // Frame 0 is the scene before the first step, not after it.
+      expect(ep.steps[0]!.scene).not.toEqual(ep.steps[1]!.scene);
+      if (episode === 0) expect(ep.steps[0]!.scene).toEqual(firstReset);
+    }
+    // The cart of the reset frame sits where the reset observation puts it.
+    const ep2 = await readEpisode(join(dir, 'episode-2.ndjson'));
+    const cart = ep2.steps[0]!.scene.shapes[1] as { x: number };
+    expect(cart.x).toBeCloseTo(transitions.find((tr) => tr.episode === 2)!.obs[0]!, 5);
+  });
+
+  it('the listing counts steps, not the reset frame; the viewer gets it as frame 0', async () => {
+    const dir = tempDir();
+    const env = make('CartPole-v1');
+    const resets = resetSceneTracker<Float32Array, number>(() => env.scene!());
+    await lastValueFrom(
+      steps$(env, resets.wrap((_obs, ctx) => ctx.t % 2), { seed: 5, maxEpisodes: 1 }).pipe(
+        recordEpisodes(join(dir, 'episodes'), { envId: 'CartPole-v1', sceneOf: () => env.scene!(), resetSceneOf: resets.sceneOf }),
+        toArray(),
+      ),
+    );
+    const data = await loadEpisodeFile(join(dir, 'episodes', 'episode-0.ndjson'), 'episode-0.ndjson');
+    expect(data.frames[0]).toMatchObject({ reset: true, reward: 0, action: null });
+    expect(data.frames.slice(1).every((f) => !f.reset)).toBe(true);
+    const [listing] = await listEpisodes(dir);
+    expect(listing!.length).toBe(data.frames.length - 1);
+    expect(listing!.return).toBe(data.frames.length - 1); // CartPole: +1 per step, 0 for the reset frame
   });
 
   it('checks its options', () => {
