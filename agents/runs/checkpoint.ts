@@ -11,9 +11,9 @@
  * `.<name>.previous`, which every reader here also looks at. The next write cleans leftovers (temp folders of
  * dead writers, a previous copy made redundant) and puts a stranded previous copy back under its real name.
  */
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { CorruptFile, describeValue } from '../../core/errors.js';
+import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
 import { isTempName, sha256, tempPathFor, writeFileAtomic } from '../../core/node/files.js';
 import { errnoCode, withFsErrors } from './fs-errors.js';
 import { decodeState, encodeContent, type CheckpointContent, type LoadedCheckpoint } from './content.js';
@@ -47,9 +47,6 @@ export interface WriteCheckpointOptions {
   faultAt?: (stage: CheckpointStage) => void | Promise<void>;
 }
 
-// Temp folders this process is assembling right now: cleaning must not delete them.
-const inFlight = new Set<string>();
-
 /**
  * Writes `content` as a checkpoint folder `dir` (see the file comment for the crash-safe swap) and returns its
  * manifest. Throws `InvalidConfig` naming the field when the content is malformed or `dir` cannot be written.
@@ -60,9 +57,10 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent, o
   const parent = dirname(dir);
   await withFsErrors('the checkpoint folder', parent, () => mkdir(parent, { recursive: true }));
   await cleanLeftovers(parent);
+  await checkReplaceable(dir);
   const tmp = tempPathFor(dir);
-  inFlight.add(tmp);
   let swapped = false;
+  let movedOld = false;
   try {
     await withFsErrors('the checkpoint folder', parent, () => mkdir(tmp));
     await fault('temp');
@@ -88,6 +86,7 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent, o
     if (old.ok) {
       await removeCheckpointDir(backup);
       await rename(dir, backup);
+      movedOld = true;
       await fault('backup');
       await rename(tmp, dir);
       swapped = true;
@@ -106,9 +105,9 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent, o
     return manifest;
   } catch (err) {
     if (!swapped) await rm(tmp, { recursive: true, force: true });
+    // A failure (not a kill) between the two renames: put the old copy back under its real name.
+    if (movedOld && !swapped) await rename(backupPathFor(dir), dir).catch(() => {});
     throw err;
-  } finally {
-    inFlight.delete(tmp);
   }
 }
 
@@ -179,6 +178,22 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** Refuses to replace a file, or a folder that is not a checkpoint: a user's folder must never be deleted. */
+async function checkReplaceable(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new InvalidConfig(`Expected a checkpoint folder at ${dir}, got a file. Choose another path.`);
+    names = await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  if (names.length === 0 || names.some((n) => n === MANIFEST || n === STATE || n === TENSORS)) return;
+  throw new InvalidConfig(
+    `Expected ${dir} to be a checkpoint folder or absent, got a folder of other files (${describeValue(names.slice(0, 5))}). Choose another path: it is not overwritten.`,
+  );
+}
+
 /** fsync a folder so renames inside it survive a power cut; some platforms cannot, which is harmless. */
 async function syncDir(dir: string): Promise<void> {
   try {
@@ -204,8 +219,8 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * Cleans what interrupted writes left in `parent`: temp files and folders of writers that are gone (or of this
- * process, when not in flight), and previous copies (`.<name>.previous`): deleted when `<name>` is complete,
+ * Cleans what interrupted writes left in `parent`: temp files and folders of writers that are gone (a failed
+ * write of a live process removes its own), and previous copies (`.<name>.previous`): deleted when `<name>` is complete,
  * else renamed back to `<name>` when they are complete themselves. Returns the paths it removed or restored.
  */
 export async function cleanLeftovers(parent: string): Promise<{ removed: string[]; restored: string[] }> {
@@ -222,7 +237,8 @@ export async function cleanLeftovers(parent: string): Promise<{ removed: string[
     const temp = /\.tmp-(\d+)-\d+$/.exec(name);
     if (temp && isTempName(name)) {
       const pid = Number(temp[1]);
-      if (inFlight.has(path) || (pid !== process.pid && pidAlive(pid))) continue;
+      // Only a dead writer's leftovers go: a live one (this process included) may be writing it right now.
+      if (pidAlive(pid)) continue;
       await rm(path, { recursive: true, force: true });
       removed.push(path);
       continue;

@@ -206,13 +206,28 @@ describe('re-saving an existing checkpoint', () => {
         },
       }).catch((e: unknown) => e);
       expect((err as Error).message).toBe(`fault at ${stage}`);
-      const { checkpoint } = await openCheckpoint(dir);
+      const { checkpoint, fellBack } = await openCheckpoint(dir);
       const expected = ['swap', 'cleanup'].includes(stage) ? 2 : 1;
       expect([stage, markerOf(checkpoint)]).toEqual([stage, expected]);
+      // A thrown failure (unlike a kill) puts the old copy back under the real name itself.
+      expect([stage, checkpoint.dir, fellBack]).toEqual([stage, dir, undefined]);
       await writeCheckpoint(dir, makeContent(300, 3));
       expect(markerOf(await readCheckpoint(dir))).toBe(3);
       expect([stage, await readdir(join(root, stage))]).toEqual([stage, ['final']]);
     }
+  });
+
+  it('refuses to overwrite a file or a folder that is not a checkpoint', async () => {
+    await writeFile(join(root, 'model'), 'my notes');
+    await expect(writeCheckpoint(join(root, 'model'), makeContent(1))).rejects.toThrow(new InvalidConfig(`Expected a checkpoint folder at ${join(root, 'model')}, got a file. Choose another path.`));
+    await mkdir(join(root, 'project'));
+    await writeFile(join(root, 'project', 'README.md'), '# mine');
+    await expect(writeCheckpoint(join(root, 'project'), makeContent(1))).rejects.toThrow(
+      `Expected ${join(root, 'project')} to be a checkpoint folder or absent, got a folder of other files (["README.md"]). Choose another path: it is not overwritten.`,
+    );
+    expect(await readFile(join(root, 'model'), 'utf8')).toBe('my notes');
+    expect(await readdir(join(root, 'project'))).toEqual(['README.md']);
+    expect((await readdir(root)).sort()).toEqual(['model', 'project']);
   });
 
   it('cleans temp folders of dead writers but keeps those of live ones', async () => {
