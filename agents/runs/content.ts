@@ -77,6 +77,7 @@ interface StateJson {
   replay: boolean;
 }
 
+/** Checks every field (`InvalidConfig` naming it) and encodes the content as state.json text and tensors.bin bytes. */
 export function encodeContent(c: CheckpointContent): { state: string; tensors: Uint8Array } {
   if (c === null || typeof c !== 'object') throw new InvalidConfig(`Expected checkpoint content to be an object, got ${describeValue(c)}.`);
   if (typeof c.algo !== 'string' || !/^[\w.-]+$/.test(c.algo)) {
@@ -139,6 +140,7 @@ export function encodeContent(c: CheckpointContent): { state: string; tensors: U
   return { state: `${JSON.stringify(state, null, 2)}\n`, tensors: packer.finish() };
 }
 
+/** Decodes a parsed state.json against tensors.bin; `CorruptFile` names state.json or tensors.bin on a bad structure. */
 export function decodeState(json: unknown, tensors: Uint8Array, dir: string, manifest: CheckpointManifest): LoadedCheckpoint {
   const statePath = join(dir, STATE);
   const tensorPath = join(dir, TENSORS);
@@ -193,6 +195,7 @@ export function decodeState(json: unknown, tensors: Uint8Array, dir: string, man
   };
 }
 
+/** True for an xoshiro128 state: four unsigned 32-bit integers, not all zero. */
 export function isRngState(s: unknown): s is RngState {
   return Array.isArray(s) && s.length === 4 && s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && s.some((w) => w !== 0);
 }
