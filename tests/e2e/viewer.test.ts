@@ -3,7 +3,7 @@
  * startServer, steps frames with the keyboard, and the screenshot's pixels must put the cart and the pole
  * where the recorded state says.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
@@ -161,6 +161,47 @@ describe('the viewer in headless chromium', () => {
     await frameIs(episodes[1]!.length - 1);
     await expect(page.locator('#app').getAttribute('class')).resolves.not.toContain('playing');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('clears the cards on a run without recordings, labels the eval line, and scales runs of other envs per run', async () => {
+    // A greedy evaluation every 30 episodes in the CartPole run, and a MountainCar run (returns -200 .. -100) with no recordings.
+    const evalRows = [30, 60, 90].map((e) => JSON.stringify({ kind: 'eval', step: e * 200, mean: 300 + e, std: 10, episodes: 5 }));
+    appendFileSync(join(root, 'runs', RUN, 'metrics.jsonl'), `${evalRows.join('\n')}\n`);
+    const other = join(root, 'runs', 'dqn-MountainCar-v0-20261124-100000');
+    mkdirSync(other);
+    writeFileSync(join(other, 'config.json'), JSON.stringify({ algo: 'dqn', env: 'MountainCar-v0' }));
+    const rows = Array.from({ length: 50 }, (_, e) => JSON.stringify({ kind: 'episode', step: (e + 1) * 200, episode: e, return: -200 + 2 * e, length: 200 }));
+    writeFileSync(join(other, 'metrics.jsonl'), `${rows.join('\n')}\n`);
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      await page.goto(`${server.url}?run=${RUN}&episode=episode-0.ndjson`);
+      await frameIs(0);
+      await page.keyboard.press('ArrowRight');
+      await frameIs(1);
+      const cards = () => page.locator('.readouts .v').allTextContents();
+      expect(await cards()).toEqual(['1', '2', '9.5', '0']); // reward, return, value (10 - t / 2), action
+      // The value card shows its whole text at 1280 x 800.
+      const cut = await page.locator('#ro-value').evaluate((e) => e.scrollWidth > e.clientWidth);
+      expect(cut).toBe(false);
+      // Only the CartPole run is plotted: one shared axis, and the dashed eval line has its legend entry.
+      await expect(page.locator('#per-run').isChecked()).resolves.toBe(false);
+      await expect(page.locator('#legend .key-eval').textContent()).resolves.toBe('greedy eval (mean)');
+
+      await page.locator('#runs li[data-run="dqn-MountainCar-v0-20261124-100000"]').click();
+      await page.waitForSelector('#stage-empty:text("This run has no recorded episodes")');
+      expect(await cards()).toEqual(['—', '—', '—', '—']);
+      await expect(page.locator('#ro-q').textContent()).resolves.toBe('');
+      await expect(page.locator('#frame-label').textContent()).resolves.toBe('0 / 0');
+      // Two envs plotted together: each run gets its own scale, until the toggle says otherwise.
+      await expect(page.locator('#legend').textContent()).resolves.toContain('MountainCar-v0 · DQN 10:00');
+      await expect(page.locator('#per-run').isChecked()).resolves.toBe(true);
+      await page.locator('#per-run').click();
+      await expect(page.locator('#per-run').isChecked()).resolves.toBe(false);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 
   it('shows live scenes pushed over the WebSocket', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Player, SPEEDS } from '../../render/viewer/src/player.js';
-import { extent, formatNumber, nearestIndex, niceTicks, smoothEma } from '../../render/viewer/src/plot-math.js';
+import { columnEnvelope, extent, finiteRange, formatNumber, nearestIndex, niceTicks, scaleToUnit, smoothEma } from '../../render/viewer/src/plot-math.js';
 
 describe('viewer plot math', () => {
   it('niceTicks steps by 1, 2 or 5 times a power of ten and covers the range', () => {
@@ -34,6 +34,37 @@ describe('viewer plot math', () => {
     expect(nearestIndex([0, 10], -5)).toBe(0);
     expect(nearestIndex([0, 10], 99)).toBe(1);
     expect(nearestIndex([], 1)).toBe(-1);
+  });
+});
+
+describe('viewer curves of many episodes and of runs of different scales', () => {
+  it('columnEnvelope gives each pixel column the min, max and mean of its points', () => {
+    // Columns of width 2 over [0, 8]: x 0..1 in column 0, 2..3 in column 1, column 2 empty, 6..8 in column 3.
+    const env = columnEnvelope([0, 1, 2, 3, 6, 7, 8], [5, -1, 2, 4, 10, NaN, 20], 0, 8, 4);
+    expect(env).toEqual({ xs: [1, 3, 7], lo: [-1, 2, 10], hi: [5, 4, 20], mean: [2, 3, 15] });
+  });
+
+  it('columnEnvelope turns 5000 episodes into at most one point per column, keeping the extremes', () => {
+    const xs = Array.from({ length: 5000 }, (_, i) => i);
+    const ys = xs.map((i) => (i % 2 === 0 ? 100 + i / 50 : -100)); // a zig-zag a line would draw as a solid band
+    const env = columnEnvelope(xs, ys, 0, 4999, 300);
+    expect(env.xs.length).toBe(300);
+    expect(Math.min(...env.lo)).toBe(-100);
+    expect(Math.max(...env.hi)).toBe(ys[4998]);
+    // Every column mixes both halves of the zig-zag: its mean sits between them.
+    for (let c = 0; c < env.xs.length; c++) expect(env.mean[c]!).toBeGreaterThan(-100);
+    expect(env.xs.every((x, c) => c === 0 || x > env.xs[c - 1]!)).toBe(true);
+  });
+
+  it('scaleToUnit maps each run to [0, 1] so a -200..-100 run and a 0..500 run share an axis', () => {
+    const mountainCar = [-200, -150, -100];
+    const cartPole = [0, 250, 500];
+    expect(scaleToUnit(mountainCar, ...finiteRange(mountainCar)!)).toEqual([0, 0.5, 1]);
+    expect(scaleToUnit(cartPole, ...finiteRange(cartPole)!)).toEqual([0, 0.5, 1]);
+    expect(scaleToUnit([3, 3], 3, 3)).toEqual([0.5, 0.5]);
+    expect(scaleToUnit([1, NaN], 0, 2).map(Number.isNaN)).toEqual([false, true]);
+    expect(finiteRange([NaN, Infinity])).toBeNull();
+    expect(finiteRange([2, -1, NaN, 7])).toEqual([-1, 7]);
   });
 });
 

@@ -8,7 +8,7 @@
 import { fetchEpisode, fetchEpisodes, fetchInfo, fetchMetrics, fetchRuns, type EpisodeData, type EpisodeListing, type MetricsRow, type RunInfo } from './api.js';
 import { LiveConnection } from './live.js';
 import { LinePlot, type Series } from './plot.js';
-import { formatNumber, smoothEma } from './plot-math.js';
+import { finiteRange, formatNumber, scaleToUnit, smoothEma } from './plot-math.js';
 import { Player, SPEEDS } from './player.js';
 import { Stage } from './stage.js';
 import type { LiveSceneMeta } from '../../server-ws.js';
@@ -43,6 +43,8 @@ const state = {
   liveRows: [] as MetricsRow[],
   liveRewards: { xs: [] as number[], ys: [] as number[], values: [] as number[], episode: -1 },
   smoothing: 0.6,
+  /** Scale each run's curves to its own [0, 1]; null follows the runs (on when they are of different envs). */
+  perRun: null as boolean | null,
 };
 const player = new Player(0, 30);
 let stage: Stage | null = null;
@@ -242,13 +244,22 @@ function clearEpisode(message: string): void {
   state.file = null;
   player.load(0, 30);
   stage?.clear();
+  stepPlot.setTitle('Reward per step', 'frame');
   stepPlot.setSeries([]);
   $('stage-empty').hidden = false;
   $('stage-empty').textContent = message;
   $('crumb-episode').textContent = '—';
+  clearReadouts();
   setTransportEnabled(false);
   updateTransport();
   app.dataset.state = 'ready';
+}
+
+/** Blanks the cards under the player, so a run without recordings does not show the previous run's frame. */
+function clearReadouts(): void {
+  for (const id of ['ro-reward', 'ro-return', 'ro-value', 'ro-action']) $(id).textContent = '—';
+  $('ro-q').textContent = '';
+  $('ro-q').title = '';
 }
 
 function setTransportEnabled(on: boolean): void {
@@ -265,9 +276,11 @@ function showFrame(): void {
   $('ro-reward').textContent = formatNumber(f.reward);
   $('ro-return').textContent = formatNumber(state.cumulative[i]!);
   $('ro-value').textContent = f.value === null ? '—' : formatNumber(f.value);
-  // Per-action Q values, when recorded, sit beside the value: "1.2  (Q 0.8 · 1.2)".
-  if (f.q !== null && f.q.length <= 8) $('ro-value').textContent += `  (Q ${f.q.map(formatNumber).join(' · ')})`;
-  $('ro-action').textContent = f.action === null ? '—' : typeof f.action === 'number' ? String(f.action) : JSON.stringify(f.action);
+  // Per-action Q values, when recorded, go on a small line of their own under the value, so neither is cut.
+  const q = f.q !== null && f.q.length <= 8 ? `Q ${f.q.map(formatNumber).join(' · ')}` : '';
+  $('ro-q').textContent = q;
+  $('ro-q').title = f.q !== null ? `Q = [${f.q.join(', ')}]` : '';
+  $('ro-action').textContent = f.reset ? 'reset' : f.action === null ? '—' : typeof f.action === 'number' ? String(f.action) : JSON.stringify(f.action);
   updateTransport();
 }
 
@@ -315,11 +328,28 @@ async function loadCurves(): Promise<void> {
   renderCurves();
 }
 
+/** The env of a run, when its config names one (the live run's is not known here). */
+const envOf = (run: string): string | null => state.runs.find((r) => r.name === run)?.env ?? null;
+
+/**
+ * Whether curves are scaled per run: the toggle when touched, else on when the plotted runs are of different
+ * envs. One shared axis squashes a MountainCar run (-200 .. -100) against a CartPole one (0 .. 500) into a
+ * flat line; scaled to [0, 1] each keeps its shape, and the hover read-out still shows the real values.
+ * Separate charts per run were the alternative; they multiply with the runs and lose the comparison.
+ */
+function perRunScale(runs: string[]): boolean {
+  if (state.perRun !== null) return state.perRun;
+  return new Set(runs.map((r) => (r === LIVE ? LIVE : (envOf(r) ?? r)))).size > 1;
+}
+
 function renderCurves(): void {
   const runs = [...state.overlay].filter((r) => r === LIVE || state.metrics.has(r));
+  const scaled = perRunScale(runs);
+  $<HTMLInputElement>('per-run').checked = scaled;
   const ret: Series[] = [];
   const loss: Series[] = [];
   const eps: Series[] = [];
+  let anyEval = false;
   const legend = $('legend');
   legend.replaceChildren();
   for (const run of runs) {
@@ -338,17 +368,25 @@ function renderCurves(): void {
       }
       return { xs, ys };
     };
+    /** `ys` as plotted: scaled to the run's [lo, hi] when per-run scaling is on, with the real values for the read-out. */
+    const view = (ys: number[], range: [number, number] | null): { ys: number[]; labelYs?: number[] } =>
+      scaled && range !== null ? { ys: scaleToUnit(ys, range[0], range[1]), labelYs: ys } : { ys };
     const episodes = pick('episode', 'return');
-    if (episodes.xs.length > 0) {
-      ret.push({ name: `${name} raw`, color, ...episodes, alpha: 0.22, width: 1, quiet: true });
-      ret.push({ name, color, xs: episodes.xs, ys: smoothEma(episodes.ys, state.smoothing), width: 2 });
-    }
     const evals = pick('eval', 'mean');
-    if (evals.xs.length > 0) ret.push({ name: `${name} eval`, color, ...evals, width: 1.25, alpha: 0.7 });
+    const retRange = finiteRange([...episodes.ys, ...evals.ys]);
+    if (episodes.xs.length > 0) {
+      ret.push({ name: `${name} raw`, color, xs: episodes.xs, ...view(episodes.ys, retRange), alpha: 0.22, width: 1, quiet: true, envelope: true });
+      ret.push({ name, color, xs: episodes.xs, ...view(smoothEma(episodes.ys, state.smoothing), retRange), width: 2 });
+    }
+    if (evals.xs.length > 0) {
+      anyEval = true;
+      ret.push({ name: `${name} greedy eval`, color, xs: evals.xs, ...view(evals.ys, retRange), width: 1.5, dash: [5, 4], markers: true, alpha: 0.95 });
+    }
     const l = pick('log', 'loss');
     if (l.xs.length > 0) {
-      loss.push({ name: `${name} raw`, color, ...l, alpha: 0.22, width: 1, quiet: true });
-      loss.push({ name, color, xs: l.xs, ys: smoothEma(l.ys, state.smoothing), width: 2 });
+      const lossRange = finiteRange(l.ys);
+      loss.push({ name: `${name} raw`, color, xs: l.xs, ...view(l.ys, lossRange), alpha: 0.22, width: 1, quiet: true, envelope: true });
+      loss.push({ name, color, xs: l.xs, ...view(smoothEma(l.ys, state.smoothing), lossRange), width: 2 });
     }
     let e = pick('log', 'epsilon');
     if (e.xs.length === 0) e = pick(null, 'epsilon');
@@ -360,6 +398,20 @@ function renderCurves(): void {
     legend.append(item);
   }
   if (runs.length === 0) legend.append(el('span', '', 'Tick a run’s colour box to plot it.'));
+  else {
+    // What each line style means, in the run's colour on the chart: the eval line must not pass for a run.
+    const key = (cls: string, text: string): HTMLElement => {
+      const k = el('span', `key ${cls}`);
+      k.append(el('i'), document.createTextNode(text));
+      return k;
+    };
+    legend.append(el('span', 'keys-break'), key('key-smooth', 'smoothed'), key('key-band', 'raw (min–max band when dense)'));
+    if (anyEval) legend.append(key('key-eval', 'greedy eval (mean)'));
+  }
+  // Short, so the title does not run into the axis name; the toggle's tooltip says what the scale means.
+  const scaleNote = scaled ? ' (per-run scale)' : '';
+  returnPlot.setTitle(`Episode return${scaleNote}`);
+  lossPlot.setTitle(`Loss${scaleNote}`);
   returnPlot.setSeries(ret);
   lossPlot.setSeries(loss);
   epsPlot.setSeries(eps);
@@ -377,6 +429,7 @@ function enterLive(): void {
   state.file = null;
   state.episode = null;
   stepPlot.setSeries([]);
+  clearReadouts();
   live?.send({ type: 'pause', paused: false });
   history.replaceState(null, '', '?live');
 }
@@ -486,6 +539,12 @@ function bindControls(): void {
     renderCurves();
   });
   smoothing.style.setProperty('--p', `${(0.6 / 0.99) * 100}%`);
+  const perRun = $<HTMLInputElement>('per-run');
+  perRun.addEventListener('change', () => {
+    state.perRun = perRun.checked;
+    perRun.blur();
+    renderCurves();
+  });
 
   window.addEventListener(
     'keydown',

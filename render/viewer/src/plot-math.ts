@@ -93,3 +93,65 @@ export function nearestIndex(xs: readonly number[], x: number): number {
   }
   return Math.abs(xs[lo]! - x) <= Math.abs(xs[hi]! - x) ? lo : hi;
 }
+
+/** Per pixel column: the x of the column's centre, and the min, max and mean of the finite ys that fall in it. */
+export interface ColumnEnvelope {
+  xs: number[];
+  lo: number[];
+  hi: number[];
+  mean: number[];
+}
+
+/**
+ * Aggregates a line of many points into `columns` buckets of equal x width over [x0, x1] (one per pixel
+ * column): thousands of episodes then draw as a min/max band and a mean line instead of a solid block of
+ * zig-zags. Empty columns are left out; points outside [x0, x1] and non-finite ys are ignored.
+ */
+export function columnEnvelope(xs: readonly number[], ys: readonly number[], x0: number, x1: number, columns: number): ColumnEnvelope {
+  const n = Math.max(1, Math.floor(columns));
+  const span = x1 - x0;
+  const lo = new Array<number>(n).fill(Infinity);
+  const hi = new Array<number>(n).fill(-Infinity);
+  const sum = new Array<number>(n).fill(0);
+  const count = new Array<number>(n).fill(0);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    const y = ys[i]!;
+    if (!Number.isFinite(y) || x < x0 || x > x1) continue;
+    const c = span > 0 ? Math.min(n - 1, Math.floor(((x - x0) / span) * n)) : 0;
+    if (y < lo[c]!) lo[c] = y;
+    if (y > hi[c]!) hi[c] = y;
+    sum[c]! += y;
+    count[c]!++;
+  }
+  const out: ColumnEnvelope = { xs: [], lo: [], hi: [], mean: [] };
+  for (let c = 0; c < n; c++) {
+    if (count[c] === 0) continue;
+    out.xs.push(x0 + ((c + 0.5) / n) * span);
+    out.lo.push(lo[c]!);
+    out.hi.push(hi[c]!);
+    out.mean.push(sum[c]! / count[c]!);
+  }
+  return out;
+}
+
+/** [min, max] of the finite values, or null when there are none. */
+export function finiteRange(values: Iterable<number>): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo === Infinity ? null : [lo, hi];
+}
+
+/**
+ * Maps `ys` from [lo, hi] to [0, 1] (0 = the run's lowest, 1 = its highest): runs of different scales
+ * (CartPole's 500 and MountainCar's -110) then share one axis by shape. A flat range maps to 0.5.
+ */
+export function scaleToUnit(ys: readonly number[], lo: number, hi: number): number[] {
+  const span = hi - lo;
+  return ys.map((y) => (!Number.isFinite(y) ? y : span > 0 ? (y - lo) / span : 0.5));
+}

@@ -3,7 +3,7 @@
  * vertical cursor (the current frame), a hover read-out and click-to-seek. Sized by its container and
  * redrawn at the device pixel ratio so lines stay crisp.
  */
-import { extent, formatNumber, nearestIndex, niceTicks } from './plot-math.js';
+import { columnEnvelope, extent, formatNumber, nearestIndex, niceTicks } from './plot-math.js';
 
 /** One line of a plot. `xs` ascending. */
 export interface Series {
@@ -19,6 +19,14 @@ export interface Series {
   bars?: boolean;
   /** Leave out of the hover read-out and the y range (a faint raw line under its smoothed twin). */
   quiet?: boolean;
+  /** Dash pattern in CSS pixels, e.g. [5, 4]: a line that must not be mistaken for its solid neighbours. */
+  dash?: number[];
+  /** A dot on every point (sparse series such as periodic evaluations). */
+  markers?: boolean;
+  /** With more points than pixel columns, draw a min/max band per column instead of the zig-zag line. */
+  envelope?: boolean;
+  /** Values the hover read-out shows instead of `ys` (the unscaled values of a series scaled per run). */
+  labelYs?: readonly number[];
 }
 
 /** Looks of a plot. */
@@ -215,21 +223,46 @@ export class LinePlot {
         }
         continue;
       }
+      // More points than pixel columns: one value per column, or the line becomes a solid block of zig-zags.
+      const columns = Math.max(1, Math.floor(W));
+      const crowded = s.xs.length > columns;
+      if (crowded && s.envelope) {
+        const env = columnEnvelope(s.xs, s.ys, this.xr[0], this.xr[1], columns);
+        g.beginPath();
+        env.xs.forEach((x, i) => (i === 0 ? g.moveTo(px(x), py(env.hi[i]!)) : g.lineTo(px(x), py(env.hi[i]!))));
+        for (let i = env.xs.length - 1; i >= 0; i--) g.lineTo(px(env.xs[i]!), py(env.lo[i]!));
+        g.closePath();
+        g.fill();
+        continue;
+      }
+      const line = crowded ? columnEnvelope(s.xs, s.ys, this.xr[0], this.xr[1], columns) : null;
+      const lxs = line ? line.xs : s.xs;
+      const lys = line ? line.mean : s.ys;
       g.lineWidth = s.width ?? 1.75;
       g.lineJoin = 'round';
+      g.setLineDash(s.dash ?? []);
       g.beginPath();
       let pen = false;
-      for (let i = 0; i < s.xs.length; i++) {
-        const y = s.ys[i]!;
+      for (let i = 0; i < lxs.length; i++) {
+        const y = lys[i]!;
         if (!Number.isFinite(y)) {
           pen = false;
           continue;
         }
-        if (pen) g.lineTo(px(s.xs[i]!), py(y));
-        else g.moveTo(px(s.xs[i]!), py(y));
+        if (pen) g.lineTo(px(lxs[i]!), py(y));
+        else g.moveTo(px(lxs[i]!), py(y));
         pen = true;
       }
       g.stroke();
+      g.setLineDash([]);
+      if (s.markers) {
+        for (let i = 0; i < lxs.length; i++) {
+          if (!Number.isFinite(lys[i]!)) continue;
+          g.beginPath();
+          g.arc(px(lxs[i]!), py(lys[i]!), 2.75, 0, Math.PI * 2);
+          g.fill();
+        }
+      }
     }
     g.restore();
     g.globalAlpha = 1;
@@ -269,7 +302,7 @@ export class LinePlot {
       if (i < 0) continue;
       atX = s.xs[i]!;
       const y = s.ys[i]!;
-      lines.push({ color: s.color, text: `${s.name}  ${formatNumber(y)}` });
+      lines.push({ color: s.color, text: `${s.name}  ${formatNumber(s.labelYs?.[i] ?? y)}` });
       if (Number.isFinite(y)) {
         g.fillStyle = s.color;
         g.beginPath();
