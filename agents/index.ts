@@ -1,27 +1,14 @@
-/** rxgym/agents: DQN, its schedules, checkpoints and run folders. Factories first. */
-export { dqn, loadDqn, resolveDqnConfig, findCheckpoint, readDqnState, DQN_DEFAULTS, DQN_CONFIG_KEYS } from './dqn.js';
-export type {
-  DqnAgent,
-  DqnConfig,
-  DqnProgress,
-  DqnLogRecord,
-  DqnCheckpointState,
-  LearnOptions,
-  LearnResult,
-  EvaluateOptions,
-  EvaluateResult,
-} from './dqn.js';
-export {
-  writeCheckpoint,
-  verifyCheckpoint,
-  readManifest,
-  latestCheckpoint,
-  writeFileAtomic,
-  encodeArrays,
-  decodeArrays,
-  MANIFEST,
-} from './checkpoint.js';
-export type { CheckpointManifest, ManifestEntry, FoundCheckpoint, TensorIndex } from './checkpoint.js';
-export { createRun, resolveRun, runPaths, MetricsWriter, timestamp } from './run.js';
-export type { RunDir, MetricsRecord } from './run.js';
-export * from './nn/index.js';
+/**
+ * rxgym/agents: the algorithms (DQN now), their registry, and the shared loops and run layer they compose.
+ * Factories first. Node only (checkpoints write files).
+ */
+export { dqn, loadDqn, restoreDqn, resolveDqnConfig, tdTargets, dqnLoss, qNetSpec, DQN_DEFAULTS, DQN_CONFIG_KEYS } from './dqn.js';
+export type { DqnAgent, DqnConfig, DqnLossScratch } from './dqn.js';
+export { ALGORITHMS, algorithm, loadAgent, loadPresets, prepareEngines } from './registry.js';
+export type { AlgorithmEntry, LoadedAgent, Preset, ProgressField } from './registry.js';
+export type { Agent, LearnOptions, LearnProgress, LearnResult, PeriodicHook } from './agent.js';
+export { evaluatePolicy, DEFAULT_EVAL_EPISODE_STEPS } from './evaluate.js';
+export type { EvaluateOptions, EvaluateResult } from './evaluate.js';
+export { resolveConfig, parseIntFlag } from './config.js';
+export * from './loops/index.js';
+export * from './runs/index.js';

@@ -4,7 +4,15 @@ import type { EpisodeSummary } from '../streams.js';
 import { operate } from './operate.js';
 
 /** The fields of a transition that `episodeStats` reads. */
-export type EpisodeStep = Pick<Transition<unknown, unknown>, 'reward' | 'terminated' | 'truncated' | 'episode' | 't' | 'step'>;
+export type EpisodeStep = Pick<Transition<unknown, unknown>, 'reward' | 'terminated' | 'truncated' | 'episode' | 't' | 'step'> & {
+  info?: Transition<unknown, unknown>['info'];
+};
+
+/** The return `RecordEpisodeStatistics` put in a final step's `info.episode.r`, if any. */
+function recordedReturn(x: EpisodeStep): number | undefined {
+  const ep = (x.info as { episode?: { r?: unknown } } | undefined)?.episode;
+  return typeof ep?.r === 'number' ? ep.r : undefined;
+}
 
 /** Options of `episodeStats`. */
 export interface EpisodeStatsOptions {
@@ -15,7 +23,9 @@ export interface EpisodeStatsOptions {
 /**
  * Emits one `EpisodeSummary` each time a transition ends an episode (`terminated` or `truncated`): the
  * undiscounted return, the length, how it ended, the run step of its last transition, and the wall time in
- * seconds from the end of the previous episode (or from subscription, for the first) to its end.
+ * seconds from the end of the previous episode (or from subscription, for the first) to its end. When a
+ * `RecordEpisodeStatistics` wrapper below reward-changing wrappers (e.g. ClipReward) reported the episode in
+ * `info.episode`, its return is used: the environment's own return, as Gymnasium's Monitor logs it.
  *
  * Like the scoreboard at the end of each game: nothing while play goes on, one line per finished game.
  * An episode still running when the source completes is not summarised. If transitions of a new episode
@@ -44,7 +54,7 @@ export function episodeStats(options: EpisodeStatsOptions = {}): OperatorFunctio
           const end = now();
           const summary: EpisodeSummary = {
             episode: x.episode,
-            return: total,
+            return: recordedReturn(x) ?? total,
             length: x.t + 1,
             terminated: x.terminated,
             truncated: x.truncated,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runLabel } from '../../agents/run.js';
+import { runLabel } from '../../../agents/runs/run-folder.js';
 
 describe('runLabel', () => {
   it('names run folders after the env id, or the export or file of a module target', () => {

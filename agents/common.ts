@@ -1,0 +1,210 @@
+/**
+ * Small pieces every algorithm file shares: the wrappers a run applies (frame skip, reward clipping), the engine
+ * line `learn()` prints, the action-space check with a message that names the agents that can, and the space
+ * check a loaded checkpoint runs against the env it is given.
+ */
+import { join } from 'node:path';
+import type { Env } from '../core/env.js';
+import type { Rng } from '../core/rng.js';
+import type { ReplayBuffer } from '../replay/replay-buffer.js';
+import type { ActionKind } from '../replay/types.js';
+import { saveReplay } from '../replay/node/files.js';
+import { writeCheckpoint, type CheckpointContent, type LoadedCheckpoint } from './runs/checkpoint.js';
+import { CorruptFile, InvalidConfig, InvalidSpace, describeValue } from '../core/errors.js';
+import { describeSpace, flatdim, flatten, spaceFromJSON, spaceToJSON, spacesEqual, type AnySpace, type Space } from '../core/spaces.js';
+import { ClipReward } from '../envs/wrappers/clip-reward.js';
+import { FrameSkip } from '../envs/wrappers/frame-skip.js';
+import { RecordEpisodeStatistics } from '../envs/wrappers/record-episode-statistics.js';
+import { backendInfo, describeBackend } from '../nn/backend.js';
+import { kernelInfo } from '../nn/kernels/simd.js';
+import { adam, rmsprop, sgd } from '../nn/optimizers.js';
+import type { Activation, LayerSpec, Net, NetSpec, Optimizer } from '../nn/types.js';
+
+/** Which agents take which action spaces (for the message when an agent is given one it cannot use). */
+export const AGENTS_BY_ACTION_SPACE: Readonly<Record<string, readonly string[]>> = {
+  discrete: ['dqn'],
+};
+
+/** Throws `InvalidSpace` unless the env's action space is one of `kinds`, naming the agents that take it. */
+export function requireActionSpace(algo: string, env: Env<unknown, unknown>, kinds: readonly string[]): AnySpace {
+  const space = env.actionSpace as AnySpace;
+  if (!kinds.includes(space.kind)) {
+    const others = AGENTS_BY_ACTION_SPACE[space.kind] ?? [];
+    const hint = others.length > 0 ? ` Agents for ${space.kind} actions: ${others.join(', ')}.` : ` No rxgym agent takes ${space.kind} actions yet; wrap the env to change its action space.`;
+    throw new InvalidSpace(`Expected a ${kinds.join(' or ')} action space for ${algo}, got ${describeSpace(space)}.${hint}`);
+  }
+  return space;
+}
+
+/**
+ * The training env as a run wraps it: FrameSkip (max-pooled frames) when frameSkip > 1, then ClipReward to [-1, 1]
+ * over a RecordEpisodeStatistics, so that the logged episode returns stay the environment's own (unclipped).
+ */
+export function trainingEnv<O, A>(env: Env<O, A>, o: { frameSkip: number; clipReward: boolean }): Env<O, A> {
+  let out = env;
+  if (o.frameSkip > 1) out = new FrameSkip(out, o.frameSkip) as unknown as Env<O, A>;
+  if (o.clipReward) out = new ClipReward(new RecordEpisodeStatistics(out), -1, 1) as unknown as Env<O, A>;
+  return out;
+}
+
+/** One line naming the engine of `net`: the plain engine with its kernel, or tfjs with its backend. */
+export async function describeEngine(net: Net): Promise<string> {
+  const widths = [net.inputSize, ...net.spec.layers.flatMap((l) => (l.kind === 'dense' ? [l.units] : []))].join('-');
+  if (net.engine === 'plain') {
+    const k = kernelInfo();
+    return `plain (Float32Array MLP ${widths}, ${k.kernel === 'simd' ? 'WebAssembly SIMD kernel' : `JS loops: ${k.reason ?? 'no SIMD'}`})`;
+  }
+  return `tfjs (${describeBackend(await backendInfo())})`;
+}
+
+/** The env part of a checkpoint: its id and spaces as JSON. */
+export function envRecord(env: Env<unknown, unknown>): { id: string | null; observationSpace: unknown; actionSpace: unknown } {
+  return { id: env.spec?.id ?? null, observationSpace: spaceToJSON(env.observationSpace as AnySpace), actionSpace: spaceToJSON(env.actionSpace as AnySpace) };
+}
+
+/** Throws `InvalidSpace` unless `env` has the spaces a checkpoint was saved with (`CorruptFile` if unreadable). */
+export function checkSavedSpaces(saved: { id: string | null; observationSpace: unknown; actionSpace: unknown }, env: Env<unknown, unknown>, where: string): void {
+  for (const [what, json, live] of [
+    ['observation', saved.observationSpace, env.observationSpace],
+    ['action', saved.actionSpace, env.actionSpace],
+  ] as const) {
+    let space: AnySpace;
+    try {
+      space = spaceFromJSON(json);
+    } catch (cause) {
+      throw new CorruptFile(where, `Expected a saved ${what} space in ${where}, got ${describeValue(json)}.`, { cause });
+    }
+    if (!spacesEqual(space, live as AnySpace)) {
+      throw new InvalidSpace(
+        `Expected an environment whose ${what} space is ${describeSpace(space)} (as saved${saved.id ? ` for ${saved.id}` : ''}), got ${describeSpace(live as AnySpace)}.`,
+      );
+    }
+  }
+}
+
+/** A run's counters as every agent keeps and checkpoints them: steps, episodes, updates, the horizon, recent returns. */
+export class RunCounters {
+  step = 0;
+  episodes = 0;
+  updates = 0;
+  /** The step the run's schedules end at. */
+  totalSteps = 0;
+  /** Returns of the last (up to 100) episodes. */
+  recentReturns: number[] = [];
+
+  /** Counts a finished episode (global index `episode`) and keeps its return. */
+  addEpisode(episode: number, ret: number): void {
+    this.episodes = episode + 1;
+    this.recentReturns.push(ret);
+    if (this.recentReturns.length > 100) this.recentReturns.shift();
+  }
+  /** Mean of the recent returns, NaN before the first episode. */
+  get meanReturn(): number {
+    const r = this.recentReturns;
+    return r.length > 0 ? r.reduce((a, b) => a + b, 0) / r.length : NaN;
+  }
+  /** JSON for a checkpoint's `counters`. */
+  toJSON(): { step: number; episodes: number; updates: number; totalSteps: number; recentReturns: number[] } {
+    return { step: this.step, episodes: this.episodes, updates: this.updates, totalSteps: this.totalSteps, recentReturns: [...this.recentReturns] };
+  }
+  /** Restores `toJSON()` output; `CorruptFile` names `where` when a field is missing. */
+  restore(json: Record<string, unknown>, where: string): void {
+    for (const key of ['step', 'episodes', 'updates', 'totalSteps'] as const) {
+      const v = json[key];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CorruptFile(where, `Expected counters.${key} in ${where} to be a non-negative integer, got ${describeValue(v)}.`);
+      this[key] = v;
+    }
+    const r = json['recentReturns'];
+    this.recentReturns = Array.isArray(r) ? r.filter((x): x is number => typeof x === 'number') : [];
+  }
+}
+
+/** The optimiser a config names, over `nets`: Adam (eps default 1e-8), RMSProp (1e-7) or SGD; `eps` null keeps the default. */
+export function makeOptimizer(kind: 'adam' | 'rmsprop' | 'sgd', nets: Net[], learningRate: number, maxGradNorm: number | null, eps: number | null = null): Optimizer {
+  const common = { learningRate, maxGradNorm, ...(eps !== null ? { eps } : {}) };
+  return kind === 'adam' ? adam(nets, common) : kind === 'rmsprop' ? rmsprop(nets, common) : sgd(nets, { learningRate, maxGradNorm });
+}
+
+/** Writes an agent's checkpoint, with its replay buffer in `replay/` when one is given. */
+export async function saveCheckpoint(dir: string, content: Omit<CheckpointContent, 'replay'>, replay: ReplayBuffer<ActionKind, unknown> | null): Promise<void> {
+  await writeCheckpoint(dir, { ...content, replay: replay !== null }, replay !== null ? { writeExtra: (tmp) => saveReplay(replay, join(tmp, 'replay')) } : {});
+}
+
+/** Restores each named rng from a checkpoint; `CorruptFile` names the checkpoint when one is missing. */
+export function restoreRngs(saved: LoadedCheckpoint, rngs: Record<string, Rng>): void {
+  for (const [name, rng] of Object.entries(rngs)) {
+    const state = saved.rngs[name];
+    if (!state) throw new CorruptFile(saved.dir, `Expected rng state '${name}' in the checkpoint at ${saved.dir}, got ${Object.keys(saved.rngs).join(', ') || 'none'}.`);
+    rng.setState(state);
+  }
+}
+
+/** What `mlpSpec` builds: hidden widths and nonlinearity, layer norm, the torso, the output width and the seed. */
+export interface MlpOptions {
+  hidden: readonly number[];
+  activation: Activation;
+  layerNorm?: boolean;
+  /** 'conv' puts the pixel conv torso first ([H, W, C] inputs); 'auto' does so for 3-d observations. */
+  torso?: 'auto' | 'mlp' | 'conv';
+  outputs: number;
+  /** Nonlinearity of the output layer; default identity. */
+  outputActivation?: Activation;
+  seed: number;
+}
+
+/** An MLP (optionally behind the conv torso) over observations of `obsShape`: dense layers, layer norm before the nonlinearity. */
+export function mlpSpec(obsShape: readonly number[], o: MlpOptions): NetSpec {
+  const conv = o.torso === 'conv' || (o.torso === 'auto' && obsShape.length === 3);
+  if (conv && obsShape.length !== 3) throw new InvalidConfig(`Expected [height, width, channels] observations for torso 'conv', got shape [${obsShape.join(', ')}].`);
+  const layers: LayerSpec[] = conv ? [{ kind: 'convTorso' }] : [];
+  for (const units of o.hidden) {
+    if (o.layerNorm) layers.push({ kind: 'dense', units }, { kind: 'layerNorm' }, { kind: 'activation', fn: o.activation });
+    else layers.push({ kind: 'dense', units, activation: o.activation });
+  }
+  layers.push({ kind: 'dense', units: o.outputs, ...(o.outputActivation ? { activation: o.outputActivation } : {}) });
+  const input = conv ? ([obsShape[0]!, obsShape[1]!, obsShape[2]!] as [number, number, number]) : obsShape.reduce((a, b) => a * b, 1);
+  return { input, layers, seed: o.seed };
+}
+
+/**
+ * Observations as networks see them: flattened into one reused Float32Array, and uint8 images ([H, W, C] Box)
+ * scaled to [0, 1]. `shape` is what a network spec takes (the Box shape, else [flat size]).
+ */
+export class ObservationEncoder<O> {
+  readonly dim: number;
+  readonly shape: readonly number[];
+  /** 1/255 for uint8 pixel observations, else 1. */
+  readonly scale: number;
+  private readonly buf: Float32Array;
+
+  constructor(readonly space: Space<O>) {
+    const s = space as AnySpace;
+    this.dim = flatdim(s);
+    this.shape = s.kind === 'box' ? s.shape : [this.dim];
+    this.scale = s.kind === 'box' && s.dtype === 'uint8' && this.shape.length === 3 ? 1 / 255 : 1;
+    this.buf = new Float32Array(this.dim);
+  }
+  /** One observation as dim floats (a reused buffer: copy what must outlive the next call). */
+  encode(obs: O): Float32Array {
+    const x = flatten(this.space, obs, this.buf);
+    if (this.scale !== 1) this.scaleRows(x);
+    return x;
+  }
+  /** Scales rows of flattened observations (as the replay stores them) in place. */
+  scaleRows(x: Float32Array): void {
+    if (this.scale !== 1) for (let i = 0; i < x.length; i++) x[i] = x[i]! * this.scale;
+  }
+}
+
+/** Checks `learn()`'s step counts and returns this call's span: from `startStep` for `steps` steps, within `totalSteps`. */
+export function learnSpan(options: { steps: unknown; totalSteps?: unknown }, startStep: number): { startStep: number; steps: number; totalSteps: number } {
+  const steps = options.steps;
+  if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) {
+    throw new InvalidConfig(`Expected learn({ steps }) to be a non-negative integer, got ${describeValue(steps)}.`);
+  }
+  const total = options.totalSteps ?? startStep + steps;
+  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
+    throw new InvalidConfig(`Expected learn({ totalSteps }) to be a non-negative integer, got ${describeValue(total)}.`);
+  }
+  return { startStep, steps: Math.max(0, Math.min(steps, total - startStep)), totalSteps: total };
+}
