@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { Env } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
@@ -13,11 +13,15 @@ import { episodeStats } from '../../core/operators/episode-stats.js';
 import { steps$ } from '../../core/streams.js';
 import { recordEpisodes } from '../../render/recorder.js';
 import { loadEnv } from '../../envs/load.js';
-import { readJsonFile } from '../../agents/checkpoint.js';
-import { findCheckpoint, loadDqn, readDqnState, type DqnAgent } from '../../agents/dqn.js';
-import { resolveRun } from '../../agents/run.js';
-import { sceneReader, type RunConfig } from './train.js';
-import { fmtReturn } from '../progress.js';
+import type { Agent } from '../../agents/agent.js';
+import { parseIntFlag } from '../../agents/config.js';
+import { DEFAULT_EVAL_EPISODE_STEPS } from '../../agents/evaluate.js';
+import { loadAgent } from '../../agents/registry.js';
+import { resolveRun } from '../../agents/runs/run-folder.js';
+import { parseJsonObject, readJsonObject, shellPath } from '../args.js';
+import { sceneReader } from '../live-consumers.js';
+import { runEnv, type RunConfig } from './train.js';
+import { fmtMeanStd, plural } from '../progress.js';
 
 /** Options of `rxgym eval`. */
 export interface EvalOptions {
@@ -32,6 +36,10 @@ export interface EvalOptions {
   record?: boolean;
   /** Where recordings go (default `<run>/episodes`). */
   recordDir?: string;
+  /** Keyword arguments of the env (default: the run's). */
+  envKwargs?: string;
+  /** Steps after which an evaluation episode is cut (default: the run's limit, else 100000). */
+  maxEpisodeSteps?: string | number;
 }
 
 /** What `rxgym eval` measures. */
@@ -49,6 +57,10 @@ export interface EvalReport {
   lengths: number[];
   /** The recordings written with `record` (eval-0 first), else empty. */
   recorded: string[];
+  /** Episodes the episode cap cut before the env ended them. */
+  cut: number;
+  /** Set when the preferred checkpoint was damaged and an older one was evaluated. */
+  fellBack?: { from: string; reason: string };
 }
 
 /** File name of greedy evaluation episode `k` in an episodes folder. */
@@ -61,8 +73,8 @@ const EVAL_FILE = /^eval-\d+\.ndjson$/;
  * eval-*.ndjson files in `dir` are replaced: the folder holds one evaluation at a time.
  */
 export async function recordGreedyEpisodes(
-  agent: DqnAgent<unknown>,
-  env: Env<unknown, number>,
+  agent: Agent,
+  env: Env<unknown, unknown>,
   dir: string,
   o: { envId: string; episodes: number; seed: number; header?: Record<string, unknown> },
 ): Promise<{ returns: number[]; lengths: number[]; files: string[] }> {
@@ -75,11 +87,11 @@ export async function recordGreedyEpisodes(
   try {
     const summaries = await lastValueFrom(
       steps$(env, (obs: unknown) => agent.act(obs), { seed: o.seed, maxEpisodes: o.episodes, closeEnv: false }).pipe(
-        recordEpisodes<unknown, number>(staging, {
+        recordEpisodes<unknown, unknown>(staging, {
           envId: o.envId,
           sceneOf: sceneReader(env as Env<unknown, unknown>),
           valuesOf: (tr) => {
-            const q = agent.qValues(tr.obs);
+            const q = agent.values(tr.obs);
             let value = q[0]!;
             for (let a = 1; a < q.length; a++) if (q[a]! > value) value = q[a]!;
             return { q, value };
@@ -103,58 +115,52 @@ export async function recordGreedyEpisodes(
 }
 
 /** Evaluates a run's final (or newest) weights greedily; exported for tests and scripts. */
-export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { stdout?: NodeJS.WritableStream } = {}): Promise<EvalReport> {
+export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): Promise<EvalReport> {
   const stdout = io.stdout ?? process.stdout;
-  const episodes = Number(opts.episodes ?? 10);
-  if (!Number.isSafeInteger(episodes) || episodes < 1) {
-    throw new InvalidConfig(`Expected --episodes to be a positive integer, got ${describeValue(opts.episodes)}.`);
-  }
+  const stderr = io.stderr ?? process.stderr;
+  const episodes = parseIntFlag(opts.episodes ?? 10, '--episodes', 1, 100_000);
   const run = await resolveRun(runArg, opts.runs ?? 'runs');
-  const runConfig = await readJsonFile<RunConfig>(run.config);
-  const seed = opts.seed !== undefined ? Number(opts.seed) : runConfig.config.seed + 1_000_000;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidConfig(`Expected --seed to be a non-negative integer, got ${describeValue(opts.seed)}.`);
-  const dir = await findCheckpoint(run.dir, opts.latest ? 'latest' : 'final');
-  const state = await readDqnState(dir);
-  const env = (await loadEnv(runConfig.env)) as Env<unknown, number>;
-  const agent = await loadDqn(dir, env);
+  const runConfig = readJsonObject<RunConfig>(run.config, 'a run config');
+  const seed = opts.seed !== undefined ? parseIntFlag(opts.seed, '--seed', 0, 2 ** 31 - 1) : (runConfig.config?.seed ?? 0) + 1_000_000;
+  const envConfig = {
+    env: runConfig.env,
+    envKwargs: opts.envKwargs !== undefined ? parseJsonObject(opts.envKwargs, '--env-kwargs') : (runConfig.envKwargs ?? {}),
+    maxEpisodeSteps: opts.maxEpisodeSteps !== undefined ? parseIntFlag(opts.maxEpisodeSteps, '--max-episode-steps', 1) : (runConfig.maxEpisodeSteps ?? null),
+  };
+  const env = await runEnv(envConfig);
+  const { agent, checkpoint, fellBack } = await loadAgent(run.dir, env, { prefer: opts.latest ? 'latest' : 'final' });
+  if (fellBack) stderr.write(`rxgym: evaluating ${shellPath(checkpoint.dir)} instead of ${shellPath(fellBack.from)}: ${fellBack.reason}\n`);
+  const cap = envConfig.maxEpisodeSteps ?? DEFAULT_EVAL_EPISODE_STEPS;
   try {
-    let r: { mean: number; std: number; returns: number[]; lengths: number[] };
+    let r: { mean: number; std: number; returns: number[]; lengths: number[]; cut: number };
     let recorded: string[] = [];
     if (opts.record || opts.recordDir !== undefined) {
       const dirOut = opts.recordDir ?? join(run.dir, 'episodes');
-      const rec = await recordGreedyEpisodes(agent as DqnAgent<unknown>, agent.env, dirOut, {
+      const rec = await recordGreedyEpisodes(agent, agent.env, dirOut, {
         envId: runConfig.env,
         episodes,
         seed,
-        header: { algo: 'dqn', run: run.name, checkpointStep: state.counters.step },
+        header: { algo: checkpoint.algo, run: run.name, checkpointStep: checkpoint.step },
       });
       const mean = rec.returns.reduce((a, b) => a + b, 0) / episodes;
       const std = Math.sqrt(rec.returns.reduce((a, b) => a + (b - mean) ** 2, 0) / episodes);
-      r = { mean, std, returns: rec.returns, lengths: rec.lengths };
+      r = { mean, std, returns: rec.returns, lengths: rec.lengths, cut: 0 };
       recorded = rec.files;
     } else {
-      r = await agent.evaluate({ episodes, seed });
+      r = await agent.evaluate({ episodes, seed, maxEpisodeSteps: cap });
     }
     const report: EvalReport = {
-      run: run.dir,
-      env: runConfig.env,
-      checkpoint: dir,
-      step: state.counters.step,
-      episodes,
-      seed,
-      mean: r.mean,
-      std: r.std,
-      returns: r.returns,
-      lengths: r.lengths,
-      recorded,
+      run: run.dir, env: runConfig.env, checkpoint: checkpoint.dir, step: checkpoint.step, episodes, seed,
+      mean: r.mean, std: r.std, returns: r.returns, lengths: r.lengths, recorded, cut: r.cut,
+      ...(fellBack ? { fellBack: { from: fellBack.from, reason: fellBack.reason } } : {}),
     };
     if (opts.json) stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      const where = relative(process.cwd(), dir) || dir;
-      stdout.write(`${runConfig.env}: greedy return ${fmtReturn(r.mean)} +- ${fmtReturn(r.std)} over ${episodes} episodes (seed ${seed}, ${where}, step ${state.counters.step})\n`);
+      stdout.write(`${runConfig.env}: greedy return ${fmtMeanStd(r.mean, r.std)} over ${plural(episodes, 'episode')} (seed ${seed}, ${shellPath(checkpoint.dir)}, step ${checkpoint.step})\n`);
+      if (r.cut > 0) stdout.write(`${plural(r.cut, 'episode')} reached the cap of ${cap} steps and ${r.cut === 1 ? 'was' : 'were'} cut: ${r.cut === 1 ? 'its return is' : 'their returns are'} partial (--max-episode-steps changes the cap).\n`);
       if (recorded.length > 0) {
-        const folder = relative(process.cwd(), join(recorded[0]!, '..')) || '.';
-        stdout.write(`Recorded ${recorded.length} episodes to ${folder}/eval-<k>.ndjson. Replay with: rxgym watch ${relative(process.cwd(), run.dir) || run.dir}; export with: rxgym render ${relative(process.cwd(), run.dir) || run.dir} --episode eval-0 --out eval-0.gif\n`);
+        const folder = shellPath(join(recorded[0]!, '..'));
+        stdout.write(`Recorded ${plural(recorded.length, 'episode')} to ${folder}/eval-<k>.ndjson. Replay with: rxgym watch ${shellPath(run.dir)}; export with: rxgym render ${shellPath(run.dir)} --episode eval-0 --out eval-0.gif\n`);
       }
     }
     return report;
@@ -176,6 +182,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--json', 'print JSON')
     .option('--record', 'record the greedy episodes (scenes, Q-values) to <run>/episodes/eval-<k>.ndjson')
     .option('--record-dir <dir>', 'record them to this folder instead (implies --record)')
+    .option('--env-kwargs <json>', "keyword arguments of the env (default: the run's)")
+    .option('--max-episode-steps <n>', "cut episodes after n steps (default: the run's limit)")
     .action(async (runArg: string, opts: EvalOptions) => {
       await evalCommand(runArg, opts);
     });

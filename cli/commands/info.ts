@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { describeBackend, initBackend, type BackendName } from '../../agents/nn/backend.js';
+import { describeBackend, initBackend, type BackendName } from '../../nn/backend.js';
+import { kernelInfo } from '../../nn/kernels/simd.js';
 
 /** What `rxgym info` reports. */
 export interface InfoReport {
@@ -14,6 +15,8 @@ export interface InfoReport {
   threads: boolean | null;
   /** One line, e.g. "tfjs 4.22.0 on wasm (SIMD on, threads off)". */
   description: string;
+  /** The plain engine's matrix kernel: WebAssembly SIMD, or the JS loops where SIMD is missing. */
+  kernel: 'simd' | 'js';
   platform: string;
   cpus: number;
 }
@@ -34,6 +37,7 @@ export async function infoCommand(opts: { backend?: string; json?: boolean } = {
     simd: info.simd,
     threads: info.threads,
     description: describeBackend(info),
+    kernel: kernelInfo().kernel,
     platform: `${process.platform} ${process.arch}`,
     cpus: cpus().length,
   };
@@ -49,6 +53,7 @@ export async function infoCommand(opts: { backend?: string; json?: boolean } = {
         `backend  ${report.backend}${info.nodeBindings ? ' (native TensorFlow)' : ''}`,
         `SIMD     ${flag(report.simd)}`,
         `threads  ${flag(report.threads)}`,
+        `kernel   ${report.kernel === 'simd' ? 'WebAssembly SIMD (rxgym plain engine)' : 'JS loops (no WebAssembly SIMD)'}`,
         '',
       ].join('\n'),
     );

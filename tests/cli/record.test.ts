@@ -118,7 +118,7 @@ describe('rxgym train --record-every', () => {
 
   it('rejects a bad --record-every with the expected message', async () => {
     await expect(trainCommand('dqn', 'CartPole-v1', { steps: 10, recordEvery: 0, out: join(root, 'runs2') }, { stdout: quiet(), stderr: quiet() })).rejects.toThrow(
-      'Expected --record-every to be an integer >= 1, got 0.',
+      'Expected --record-every to be a whole number >= 1, got 0.',
     );
   });
 });

@@ -48,7 +48,7 @@ describe('rxgym train dqn', () => {
     expect(run.name).toMatch(/^dqn-CartPole-v1-\d{8}-\d{6}$/);
     const text = stdout.text();
     expect(text).toContain(`Interrupted at step ${first.step}/400000: checkpoint written to`);
-    expect(text).toMatch(/Resume with: rxgym train dqn CartPole-v1 --resume \S+/);
+    expect(text).toMatch(/Resume with: rxgym train --resume \S+/);
     expect(existsSync(join(run.checkpoints, String(first.step), 'manifest.json'))).toBe(true);
     expect(existsSync(join(run.checkpoints, String(first.step), 'replay', 'replay.json'))).toBe(true);
     expect(stderr.text()).toContain('dqn: engine plain');
@@ -69,20 +69,21 @@ describe('rxgym train dqn', () => {
     // A save that crashed: a newer checkpoint without manifest, and one with a truncated file.
     const crashed = join(run.checkpoints, String(first.step + 1000));
     await mkdir(crashed);
-    await writeFile(join(crashed, 'q.bin'), 'partial');
+    await writeFile(join(crashed, 'tensors.bin'), 'partial');
     const cut = join(run.checkpoints, String(first.step + 2000));
     await mkdir(cut);
     const { cp } = await import('node:fs/promises');
     await cp(join(run.checkpoints, String(first.step)), cut, { recursive: true });
-    await truncate(join(cut, 'q.bin'), 5);
+    await truncate(join(cut, 'tensors.bin'), 5);
 
     const stdout2 = sink();
     const stderr2 = sink();
     const second = await trainCommand('dqn', undefined, { resume: run.dir, steps: first.step + 600, plain: true, evalEpisodes: 2 }, { stdout: stdout2, stderr: stderr2 });
     expect(stdout2.text()).toContain(`from step ${first.step} `);
-    expect(stderr2.text()).toContain(`skipping incomplete checkpoint`);
-    expect(stderr2.text()).toContain(join(crashed, 'manifest.json'));
-    expect(stderr2.text()).toContain(join(cut, 'q.bin'));
+    expect(stderr2.text()).toContain(`skipping damaged checkpoint`);
+    expect(stderr2.text()).toContain(String(first.step + 1000));
+    expect(stderr2.text()).toContain(String(first.step + 2000));
+    expect(stderr2.text()).toContain('tensors.bin');
     expect(second.stopped).toBe('done');
     expect(second.step).toBe(first.step + 600);
     expect(stdout2.text()).toMatch(/Greedy evaluation: [\d.]+ \+- [\d.]+ over 2 episodes\./);
@@ -107,26 +108,37 @@ describe('rxgym train dqn', () => {
 
   it('gives typed errors that say what to do', async () => {
     const io = { stdout: sink(), stderr: sink() };
-    await expect(trainCommand('ppo', 'CartPole-v1', {}, io)).rejects.toThrow('Expected an algorithm name, one of: dqn; got "ppo".');
+    await expect(trainCommand('ppo', 'CartPole-v1', {}, io)).rejects.toThrow('Expected an algorithm, one of dqn; got "ppo".');
     await expect(trainCommand('dqn', 'CartPol-v1', { out: root }, io)).rejects.toThrow(UnregisteredEnv);
     await expect(trainCommand('dqn', 'CartPol-v1', { out: root }, io)).rejects.toThrow(/Did you mean `CartPole-v1`\?/);
-    await expect(trainCommand('dqn', 'Pendulum-v1', { out: root }, io)).rejects.toThrow(/^Expected a Discrete action space for DQN, got Box/);
+    await expect(trainCommand('dqn', 'Pendulum-v1', { out: root }, io)).rejects.toThrow(/^Expected a discrete action space for dqn, got Box/);
     await expect(trainCommand('dqn', 'CartPole-v1', { out: root, set: ['batchSize=-4'] }, io)).rejects.toThrow(
-      new InvalidConfig('Expected dqn.batchSize to be a positive integer, got -4.'),
+      new InvalidConfig('Expected dqn.batchSize to be an integer from 1 to 1e6, got -4.'),
     );
     await expect(trainCommand('dqn', 'CartPole-v1', { out: root, set: ['gamma'] }, io)).rejects.toThrow('Expected --set key=value (e.g. --set learningRate=0.001), got "gamma".');
-    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, steps: 'many' }, io)).rejects.toThrow('Expected --steps to be an integer >= 1, got "many".');
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, steps: 'many' }, io)).rejects.toThrow('Expected --steps to be a whole number >= 1 (digits only), got "many".');
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, steps: '0x10' }, io)).rejects.toThrow('Expected --steps to be a whole number >= 1 (digits only), got "0x10".');
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, steps: ' 7 ' }, io)).rejects.toThrow('Expected --steps to be a whole number >= 1 (digits only), got " 7 ".');
+    await expect(trainCommand('dqn', 'CartPole-v1', { out: root, set: ['__proto__={"x":1}'] }, io)).rejects.toThrow('Expected --set to name a config field (letters, digits, _), got "__proto__".');
+    await expect(evalCommand(join(root, 'nothing'), { episodes: '1e9' })).rejects.toThrow('Expected --episodes to be a whole number from 1 to 100000 (digits only), got "1e9".');
     await expect(trainCommand('dqn', undefined, { resume: 'no-such-run', out: root }, io)).rejects.toThrow(/^Expected a run folder \(with config.json\), got "no-such-run"\./);
     await expect(evalCommand(join(root, 'nothing'))).rejects.toThrow(InvalidConfig);
   });
 
-  it('eval names a corrupt final checkpoint', async () => {
+  it('eval falls back from a corrupt final checkpoint to the newest complete one, and says so', async () => {
     const out = join(root, 'corrupt');
     const r = await trainCommand('dqn', 'CartPole-v1', { out, steps: 300, set: TINY_DQN, plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
-    await truncate(join(r.run.final, 'target.bin'), 7);
-    const err = await evalCommand(r.run.dir, { episodes: 1 }, { stdout: sink() }).catch((e: unknown) => e);
+    await truncate(join(r.run.final, 'tensors.bin'), 7);
+    const stderr = sink();
+    const report = await evalCommand(r.run.dir, { episodes: 1 }, { stdout: sink(), stderr });
+    expect(report.checkpoint).toBe(join(r.run.checkpoints, '300'));
+    expect(report.fellBack?.from).toBe(r.run.final);
+    expect(stderr.text()).toMatch(/^rxgym: evaluating .*checkpoints\/300 instead of .*final: .*tensors\.bin/);
+    // With every checkpoint damaged, eval names the file.
+    for (const step of readdirSync(r.run.checkpoints)) await truncate(join(r.run.checkpoints, step, 'tensors.bin'), 7);
+    const err = await evalCommand(r.run.dir, { episodes: 1 }, { stdout: sink(), stderr: sink() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptFile);
-    expect((err as CorruptFile).path).toBe(join(r.run.final, 'target.bin'));
+    expect((err as CorruptFile).message).toContain('tensors.bin');
   });
 
   it('parses --set values as JSON where they parse', () => {
@@ -159,7 +171,7 @@ describe('rxgym train dqn', () => {
     expect(stderr).toContain('Ctrl-C: finishing the current step and writing a checkpoint');
     expect(code).toBe(130);
     expect(stdout).toMatch(/Interrupted at step \d+\/10000000: checkpoint written to .*checkpoints[\\/]\d+\./);
-    expect(stdout).toMatch(/Resume with: rxgym train dqn CartPole-v1 --resume \S+/);
+    expect(stdout).toMatch(/Resume with: rxgym train --resume \S+/);
     const step = /Interrupted at step (\d+)/.exec(stdout)![1]!;
     const run = readdirSync(out)[0]!;
     expect(existsSync(join(out, run, 'checkpoints', step, 'manifest.json'))).toBe(true);

@@ -32,6 +32,8 @@ describe('rxgym train --watch', () => {
         stdout,
         stderr: sink(),
         viewerBuild: 'never',
+        // After training the viewer keeps serving until Ctrl-C; here it is released at once.
+        keepServing: () => Promise.resolve(),
         // Connect as the viewer does before training starts, so the short run cannot finish first.
         onViewer: (viewer: LiveViewer) =>
           new Promise<void>((resolve, reject) => {
@@ -51,6 +53,7 @@ describe('rxgym train --watch', () => {
     expect(outcome.stopped).toBe('done');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(stdout.text()).toContain(`Live viewer: ${url}?live`);
+    expect(stdout.text()).toContain(`Training finished; the viewer keeps serving ${url} until Ctrl-C.`);
     expect(messages[0]).toMatchObject({ type: 'hello', live: true });
 
     const scenes = messages.filter((m): m is Extract<LiveServerMessage, { type: 'scene' }> => m.type === 'scene');
@@ -126,7 +129,7 @@ describe('rxgym train --watch', () => {
 
   it('rejects a bad --port with the expected message', async () => {
     await expect(trainCommand('dqn', 'CartPole-v1', { steps: 10, watch: true, port: 'x' }, { stdout: sink(), stderr: sink() })).rejects.toThrow(
-      'Expected --port to be an integer >= 0, got "x".',
+      'Expected --port to be a whole number from 0 to 65535 (digits only), got "x".',
     );
   });
 });
