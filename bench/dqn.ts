@@ -13,10 +13,11 @@
 import type { Env } from '../core/env.js';
 import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
-import { bestModelTracker } from '../agents/best-model.js';
+import { bestModelTracker } from '../agents/runs/best-model.js';
 import { dqn } from '../agents/dqn.js';
 import type { DqnConfig } from '../agents/dqn.js';
-import { loadDqnPresets } from '../cli/commands/train.js';
+import { loadPresets } from '../agents/registry.js';
+import { parseSet } from '../cli/args.js';
 
 const MODES: Record<string, { preset: string; env: string; seeds: number[]; reference: string }> = {
   'cartpole-zoo': { preset: 'CartPole-v1', env: 'CartPole-v1', seeds: [0, 1, 2, 3, 4], reference: 'SB3 rl-zoo DQN: 40.8-45.4 s, eval 500.0 +- 0; goal: eval >= 475 in >= 4 of 5 seeds, wall time <= 1/3 of SB3' },
@@ -32,22 +33,7 @@ function option(args: string[], name: string): string | undefined {
 
 /** Every `--set key=value` pair as config fields; values parse as JSON, else stay strings. */
 function overrides(args: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  args.forEach((a, i) => {
-    if (a !== '--set') return;
-    const pair = args[i + 1] ?? '';
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`Expected --set key=value, got "${pair}".`);
-    const raw = pair.slice(eq + 1);
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw;
-    }
-    out[pair.slice(0, eq)] = value;
-  });
-  return out;
+  return parseSet(args.flatMap((a, i) => (a === '--set' ? [args[i + 1] ?? ''] : [])));
 }
 
 /** Runs one mode (default cartpole-zoo) and prints one line per seed plus a summary. */
@@ -60,8 +46,8 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const presetName = option(args, '--preset') ?? mode.preset;
-  const loaded = loadDqnPresets()[presetName];
-  if (!loaded) throw new Error(`Expected a preset from presets/dqn.json (${Object.keys(loadDqnPresets()).join(', ')}), got "${presetName}".`);
+  const loaded = loadPresets('dqn')[presetName];
+  if (!loaded) throw new Error(`Expected a preset from presets/dqn.json (${Object.keys(loadPresets('dqn')).join(', ')}), got "${presetName}".`);
   // Unknown keys or bad values are caught by dqn()'s own config validation.
   const preset = { ...loaded, config: { ...loaded.config, ...overrides(args) } as Partial<DqnConfig> };
   const seeds = option(args, '--seeds')?.split(',').map(Number) ?? mode.seeds;
@@ -75,10 +61,17 @@ export async function main(args: string[]): Promise<void> {
     const env = make(mode.env) as unknown as Env<Float32Array, number>;
     const agent = dqn(env, { ...preset.config, seed });
     // Presets with evalEvery keep the best evaluated policy, as `rxgym train` does for final/.
-    const selectionEnv = preset.evalEvery !== undefined ? (make(mode.env) as unknown as Env<Float32Array, number>) : null;
-    const tracker = selectionEnv !== null ? bestModelTracker(agent, { every: preset.evalEvery!, seed: seed + 2_000_000, env: selectionEnv }) : null;
+    const selectionEnv = preset.evalEvery != null ? (make(mode.env) as unknown as Env<Float32Array, number>) : null;
+    const tracker = selectionEnv !== null
+      ? bestModelTracker({
+          every: preset.evalEvery!,
+          evaluate: async (step, n) => (await agent.evaluate({ episodes: n, seed: seed + 2_000_000 + step, env: selectionEnv })).mean,
+          snapshot: () => agent.snapshot(),
+          restore: (nets) => agent.restoreSnapshot(nets),
+        })
+      : null;
     const r = await agent.learn({ steps, log: seed === seeds[0] ? (l) => console.log(`  ${l}`) : () => {}, ...(tracker !== null ? { periodic: [tracker.hook] } : {}) });
-    const best = tracker !== null ? await tracker.finish() : null;
+    const best = tracker !== null ? await tracker.finish(agent.step) : null;
     const e = await agent.evaluate({ episodes, seed: 1_000_000 + seed, env: make(mode.env) as unknown as Env<Float32Array, number> });
     rows.push({ seed, seconds: r.seconds, fps: r.fps, mean: e.mean, std: e.std });
     console.log(

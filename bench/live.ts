@@ -16,8 +16,9 @@ import type { Env } from '../core/env.js';
 import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
 import { dqn, type DqnConfig } from '../agents/dqn.js';
-import { MetricsWriter } from '../agents/run.js';
-import { keepLatest, loadDqnPresets, sampleScenes, sceneReader, type LatestStep } from '../cli/commands/train.js';
+import { MetricsWriter } from '../agents/runs/metrics.js';
+import { loadPresets } from '../agents/registry.js';
+import { keepLatest, sampleScenes, sceneReader, type LatestStep } from '../cli/live-consumers.js';
 import { liveViewer } from '../render/live.js';
 import type { MetricsRow } from '../render/server-api.js';
 import type { LiveServerMessage } from '../render/server-ws.js';
@@ -98,8 +99,8 @@ async function trainOnce(config: Partial<DqnConfig>, steps: number, watch: boole
     log: () => {},
     ...(watch ? { consumers: [keepLatest(latest)] } : {}),
     onEpisode: (e) =>
-      write({ kind: 'episode', step: e.globalStep, episode: e.episode, return: e.return, length: e.length, terminated: e.terminated, truncated: e.truncated, epsilon: e.epsilon }),
-    onLog: (r) => write({ kind: 'log', step: r.step, loss: r.loss, epsilon: r.epsilon, fps: r.fps, meanReturn: r.meanReturn, episodes: r.episodes, updates: r.updates }),
+      write({ kind: 'episode', step: e.globalStep, episode: e.episode, return: e.return, length: e.length, terminated: e.terminated, truncated: e.truncated, epsilon: e.metrics['epsilon'] ?? null }),
+    onLog: (r) => write({ kind: 'log', step: r.step, loss: r.metrics['loss'] ?? null, epsilon: r.metrics['epsilon'] ?? null, fps: r.fps, meanReturn: r.meanReturn, episodes: r.episodes, updates: r.updates }),
   });
   const cpu = process.cpuUsage(cpu0);
   await file.flush();
@@ -122,7 +123,7 @@ export async function main(args: string[]): Promise<void> {
   const pairs = Number(option(args, '--pairs', '5'));
   const seed = Number(option(args, '--seed', '0'));
   const presetName = option(args, '--preset', 'CartPole-v1');
-  const preset = loadDqnPresets()[presetName];
+  const preset = loadPresets('dqn')[presetName];
   if (!preset) throw new Error(`Expected a preset from presets/dqn.json, got "${presetName}".`);
   const config: Partial<DqnConfig> = { ...preset.config, seed };
   const dir = mkdtempSync(join(tmpdir(), 'rxgym-bench-live-'));

@@ -15,7 +15,8 @@ import { Wrapper, type AnyEnv } from '../core/env.js';
 import { Rng } from '../core/rng.js';
 import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
-import { AsyncVectorEnv, SyncVectorEnv } from '../envs/vector.js';
+import { SyncVectorEnv } from '../envs/vector.js';
+import { AsyncVectorEnv } from '../envs/node/async-vector.js';
 
 /** Gymnasium 1.x figures for 16 x CartPole-v1 on 2 shared cores (env-steps/s). */
 const GYMNASIUM_SYNC_VECTOR = 81_000;

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { InvalidAction, InvalidConfig } from '../../core/errors.js';
 import '../../envs/builtin.js';
-import { AsyncVectorEnv, SyncVectorEnv, VectorEnvError } from '../../envs/vector.js';
+import { SyncVectorEnv, VectorEnvError } from '../../envs/vector.js';
+import { AsyncVectorEnv } from '../../envs/node/async-vector.js';
 import '../fixtures/register.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/walk-env.ts', import.meta.url));
