@@ -20,8 +20,15 @@ export interface ProgressState {
   /** Standard deviation of those returns, shown as `mean +- std`. */
   returnStd?: number;
   episodes?: number;
-  epsilon?: number;
-  loss?: number;
+  /** The algorithm's own figures, in order (DQN: eps, loss; policy gradient: entropy, losses). */
+  fields?: readonly ProgressFieldValue[];
+}
+
+/** One algorithm figure on the progress line: `label value`, `value` to `digits` decimals (`-` when missing). */
+export interface ProgressFieldValue {
+  label: string;
+  value: number | undefined;
+  digits: number;
 }
 
 /** Options of `progressBar()`. */
@@ -49,9 +56,10 @@ function fmt(n: number | undefined, digits: number): string {
   return n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
 }
 
-function fmtLoss(n: number | undefined): string {
+/** A loss-like figure: `digits` decimals, or 2-digit exponent form when that would hide it or run long. */
+function fmtLoss(n: number | undefined, digits = 4): string {
   if (n === undefined || !Number.isFinite(n)) return '-';
-  return n !== 0 && (Math.abs(n) < 1e-3 || Math.abs(n) >= 1e4) ? n.toExponential(2) : n.toFixed(4);
+  return n !== 0 && (Math.abs(n) < 10 ** (1 - digits) || Math.abs(n) >= 1e4) ? n.toExponential(2) : n.toFixed(digits);
 }
 
 /** A return for people: one decimal (500.0, -85.7), three where one would hide it (0.976, not 1.0). */
@@ -94,8 +102,7 @@ export interface SessionProgress {
   meanReturn?: number;
   returnStd?: number;
   episodes?: number;
-  epsilon?: number;
-  loss?: number;
+  fields?: readonly ProgressFieldValue[];
 }
 
 /**
@@ -120,8 +127,7 @@ export function progressLine(p: SessionProgress): string {
     position,
     `fps ${fmt(fps, 0)}`,
     `return ${ret}`,
-    `eps ${fmt(p.epsilon, 3)}`,
-    `loss ${fmtLoss(p.loss)}`,
+    ...(p.fields ?? []).map((f) => `${f.label} ${f.digits >= 4 ? fmtLoss(f.value, f.digits) : fmt(f.value, f.digits)}`),
     ...(p.episodes !== undefined ? [`ep ${p.episodes}`] : []),
   ].join('  ');
 }

@@ -137,8 +137,7 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
   const barUpdate = (p: { step: number; totalSteps: number; startStep: number; fps: number; meanReturn: number; episodes: number; metrics: Record<string, number> }) =>
     bar.update({
       step: p.step, total: p.totalSteps, startStep: p.startStep, seconds: (performance.now() - started) / 1000, meanReturn: p.meanReturn, episodes: p.episodes,
-      ...(Number.isFinite(p.metrics['epsilon']) ? { epsilon: p.metrics['epsilon']! } : {}),
-      ...(Number.isFinite(p.metrics['loss']) ? { loss: p.metrics['loss']! } : {}),
+      fields: fields.map((f) => ({ label: f.label, value: p.metrics[f.key], digits: f.digits })),
     });
   try {
     let result;

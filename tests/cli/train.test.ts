@@ -52,6 +52,8 @@ describe('rxgym train dqn', () => {
     expect(existsSync(join(run.checkpoints, String(first.step), 'manifest.json'))).toBe(true);
     expect(existsSync(join(run.checkpoints, String(first.step), 'replay', 'replay.json'))).toBe(true);
     expect(stderr.text()).toContain('dqn: engine plain');
+    // The progress line shows DQN's own metrics, named by its registry entry.
+    expect(stderr.text()).toMatch(/dqn CartPole-v1 \d+\/400000 .* eps [\d.]+  loss [-\d.e]+/);
 
     // config.json and metrics.jsonl: one line per episode and per log interval.
     const config = JSON.parse(readFileSync(run.config, 'utf8'));
@@ -192,9 +194,9 @@ describe('progress bar', () => {
   it('prints plain lines when stderr is not a terminal, throttled', () => {
     const out = sink();
     const bar = progressBar({ stream: out as unknown as NodeJS.WriteStream, tty: false, plainInterval: 3600, label: 'dqn CartPole-v1' });
-    bar.update({ step: 10, total: 100, fps: 1234.5, meanReturn: 21.5, epsilon: 0.5, loss: 0.25, episodes: 2 });
+    bar.update({ step: 10, total: 100, fps: 1234.5, meanReturn: 21.5, fields: [{ label: 'eps', value: 0.5, digits: 3 }, { label: 'loss', value: 0.25, digits: 4 }], episodes: 2 });
     bar.update({ step: 20, total: 100 }); // throttled
-    bar.done({ step: 100, total: 100, fps: 1000, meanReturn: 500, epsilon: 0.04, loss: 0.0001 });
+    bar.done({ step: 100, total: 100, fps: 1000, meanReturn: 500, fields: [{ label: 'eps', value: 0.04, digits: 3 }, { label: 'loss', value: 0.0001, digits: 4 }] });
     expect(out.text()).toBe(
       'dqn CartPole-v1 10/100 (10%)  fps 1235  return 21.5  eps 0.500  loss 0.2500  ep 2\n' +
         'dqn CartPole-v1 100/100 (100%)  fps 1000  return 500.0  eps 0.040  loss 1.00e-4\n',
@@ -208,7 +210,7 @@ describe('progress bar', () => {
     bar.done();
     expect(out.text()).toContain('\r\x1b[2K[###############---------------] 50/100 (50%)');
     expect(out.text().endsWith('\n')).toBe(true);
-    expect(describeProgress({ step: 0, total: 0 })).toBe('0/0 (0%)  fps -  return -  eps -  loss -');
+    expect(describeProgress({ step: 0, total: 0 })).toBe('0/0 (0%)  fps -  return -');
   });
 });
 
