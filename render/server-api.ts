@@ -85,12 +85,11 @@ export interface EpisodeData {
 const EPISODE_FILE = /^[\w.+-]+\.ndjson$/;
 const RUN_MARKERS = ['config.json', 'metrics.jsonl', 'episodes'];
 
-/** Whether `dir` is itself a run folder (it holds config.json, metrics.jsonl or episodes/). */
+/** Whether `dir` is itself a run folder (it holds config.json, metrics.jsonl or episodes/, not symlinked out of it). */
 export async function isRunFolder(dir: string): Promise<boolean> {
   for (const m of RUN_MARKERS) {
     try {
-      await stat(join(dir, m));
-      return true;
+      if ((await insideRun(dir, [m], 'any')) !== null) return true;
     } catch {
       // not this marker
     }
@@ -131,7 +130,22 @@ export async function runDir(runsDir: string, name: string): Promise<string | nu
   return dir === runsDir ? resolveInside(runsDir, []) : resolveInside(runsDir, [name]);
 }
 
-async function readJson(path: string): Promise<Record<string, unknown> | null> {
+/**
+ * The real path of `dir/...segments` when it lies inside `dir` (whose real path the caller has already checked
+ * to lie inside the runs folder), else `null`: a config.json or metrics.jsonl symlinked out of the run is
+ * treated as absent, and an episode file symlinked out is not listed (see `resolveInside`).
+ */
+async function insideRun(dir: string, segments: readonly string[], kind: 'file' | 'any' = 'file'): Promise<string | null> {
+  try {
+    return kind === 'file' ? await resolveFileInside(dir, segments) : await resolveInside(dir, segments);
+  } catch {
+    return null; // outside the run (ForbiddenPath), or the run folder itself is gone
+  }
+}
+
+async function readJson(dir: string, name: string): Promise<Record<string, unknown> | null> {
+  const path = await insideRun(dir, [name]);
+  if (path === null) return null;
   try {
     const v = JSON.parse(await readFile(path, 'utf8')) as unknown;
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -140,7 +154,10 @@ async function readJson(path: string): Promise<Record<string, unknown> | null> {
   }
 }
 
-async function mtime(path: string): Promise<number> {
+/** Modification time of `dir/name` (0 when absent or outside the run: an outside file must not leak even its date). */
+async function mtime(dir: string, name?: string): Promise<number> {
+  const path = name === undefined ? dir : await insideRun(dir, [name], 'any');
+  if (path === null) return 0;
   try {
     return (await stat(path)).mtimeMs;
   } catch {
@@ -152,15 +169,15 @@ async function mtime(path: string): Promise<number> {
 export async function listRuns(runsDir: string): Promise<RunInfo[]> {
   const runs: RunInfo[] = [];
   for (const [name, dir] of await runFolders(runsDir)) {
-    const config = await readJson(join(dir, 'config.json'));
+    const config = await readJson(dir, 'config.json');
     const files = await episodeFiles(dir);
-    const modified = Math.max(await mtime(dir), await mtime(join(dir, 'metrics.jsonl')), await mtime(join(dir, 'episodes')));
+    const modified = Math.max(await mtime(dir), await mtime(dir, 'metrics.jsonl'), await mtime(dir, 'episodes'));
     const str = (k: string): string | null => (typeof config?.[k] === 'string' ? (config[k] as string) : null);
     runs.push({
       name,
       algo: str('algo') ?? str('algorithm'),
       env: str('env') ?? str('envId'),
-      hasMetrics: (await mtime(join(dir, 'metrics.jsonl'))) > 0,
+      hasMetrics: (await insideRun(dir, ['metrics.jsonl'])) !== null,
       episodes: files.length,
       modified,
       config,
@@ -193,20 +210,29 @@ export function parseMetrics(text: string): { rows: MetricsRow[]; skipped: Skipp
   return { rows, skipped };
 }
 
-/** `/api/runs/<run>/metrics`. A missing metrics.jsonl gives no rows. */
+/**
+ * `/api/runs/<run>/metrics`. A missing metrics.jsonl gives no rows; one symlinked out of the run throws
+ * `ForbiddenPath` (answered 403), as an episode file does.
+ */
 export async function readMetrics(dir: string, run: string): Promise<MetricsResponse> {
   let text = '';
-  try {
-    text = await readFile(join(dir, 'metrics.jsonl'), 'utf8');
-  } catch {
-    // no metrics yet
+  const path = await resolveFileInside(dir, ['metrics.jsonl']);
+  if (path !== null) {
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      // removed or unreadable since it was resolved
+    }
   }
   return { run, ...parseMetrics(text) };
 }
 
 async function episodeFiles(dir: string): Promise<string[]> {
+  // An episodes/ folder symlinked out of the run is not listed (not even its file count).
+  const episodes = await insideRun(dir, ['episodes'], 'any');
+  if (episodes === null) return [];
   try {
-    const names = (await readdir(join(dir, 'episodes'))).filter((n) => EPISODE_FILE.test(n));
+    const names = (await readdir(episodes)).filter((n) => EPISODE_FILE.test(n));
     // episode-2 before episode-10
     return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   } catch {
