@@ -12,6 +12,10 @@ export interface EpisodeInFlight<O> {
   obs: O;
   /** The info to report for it; default `{}`. */
   info?: Info;
+  /** Undiscounted return of the episode before the checkpoint (added to its summary); default 0. */
+  return?: number;
+  /** Steps of the episode before the checkpoint (added to its summary); default 0. */
+  length?: number;
 }
 
 /**

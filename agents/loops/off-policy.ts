@@ -71,6 +71,21 @@ export interface OffPolicyOptions<O, A> {
    * the steps taken since the resume.
    */
   resumeEpisode?: EpisodeInFlight<O>;
+  /**
+   * A live record of the episode in flight that the loop keeps current at every step boundary (the observation
+   * about to be acted on, the return and length so far), so that a checkpoint taken in a hook can save it.
+   */
+  episodeState?: EpisodeState<O>;
+}
+
+/** The episode in flight at a step boundary: what an exact resume continues from. */
+export interface EpisodeState<O> {
+  /** The observation the next action is chosen from (undefined before the first reset). */
+  obs: O | undefined;
+  /** Undiscounted return of the episode so far. */
+  return: number;
+  /** Steps of the episode so far. */
+  length: number;
 }
 
 const WHO = 'runOffPolicy';
@@ -165,6 +180,7 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
 
     // BOOKKEEPING: the actor is where the run pauses for hooks and stops on abort, because it is called at
     // a step boundary: every earlier transition is stored and learned from.
+    const live = o.episodeState;
     const boundary$ = new Subject<void>();
     const decide = (obs: O): A | Promise<A> => {
       if (o.signal?.aborted) {
@@ -175,6 +191,8 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
       return o.act(obs, step);
     };
     const actor = (obs: O): A | Promise<A> => {
+      // Before the hooks: a checkpoint taken in one saves the observation about to be acted on.
+      if (live !== undefined) live.obs = obs;
       if (o.signal?.aborted) return decide(obs); // stop before any hook
       if (hooks.length > 0 && step > startStep) {
         const due = runDueHooks(hooks, step);
@@ -183,6 +201,13 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
       return decide(obs);
     };
 
+    if (live !== undefined && o.resumeEpisode !== undefined) {
+      live.return = o.resumeEpisode.return ?? 0;
+      live.length = o.resumeEpisode.length ?? 0;
+    }
+    // The first episode of a resumed run continues one that started before the checkpoint: its summary adds
+    // the return and length from before.
+    const carry = o.resumeEpisode !== undefined ? { return: o.resumeEpisode.return ?? 0, length: o.resumeEpisode.length ?? 0 } : undefined;
     const source = o.resumeEpisode === undefined ? env : new ContinueEpisode(env, o.resumeEpisode);
     const stream = steps$(source, actor, o.seed === undefined ? { maxSteps: steps } : { seed: o.seed, maxSteps: steps }).pipe(
       takeUntil(abortAtBoundary(o.signal, boundary$)),
@@ -225,7 +250,14 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
       o.onEpisode?.({ ...e, episode: episodes - 1, globalStep: step });
       o.onProgress?.(progress());
     };
-    subs.push(stream.pipe(episodeStats(), tap(onEpisode)).subscribe({ error: fail }));
+    // The live episode record follows the raw (untransformed) rewards, as the episode statistics do.
+    const track = (t: Transition<O, A>): void => {
+      if (live === undefined) return;
+      const done = t.terminated || t.truncated;
+      live.return = done ? 0 : live.return + t.reward;
+      live.length = done ? 0 : live.length + 1;
+    };
+    subs.push(stream.pipe(tap(track), episodeStats(carry ? { carry } : {}), tap(onEpisode)).subscribe({ error: fail }));
     // BOOKKEEPING: caller-supplied consumers (recorder, live viewer) share the same run.
     for (const consumer of o.consumers ?? []) subs.push(stream.pipe(consumer).subscribe({ error: fail }));
   });

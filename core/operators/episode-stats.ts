@@ -8,16 +8,18 @@ export type EpisodeStep = Pick<Transition<unknown, unknown>, 'reward' | 'termina
   info?: Transition<unknown, unknown>['info'];
 };
 
-/** The return `RecordEpisodeStatistics` put in a final step's `info.episode.r`, if any. */
-function recordedReturn(x: EpisodeStep): number | undefined {
-  const ep = (x.info as { episode?: { r?: unknown } } | undefined)?.episode;
-  return typeof ep?.r === 'number' ? ep.r : undefined;
+/** The return and length `RecordEpisodeStatistics` put in a final step's `info.episode`, if any. */
+function recorded(x: EpisodeStep): { r: number; l: number } | undefined {
+  const ep = (x.info as { episode?: { r?: unknown; l?: unknown } } | undefined)?.episode;
+  return typeof ep?.r === 'number' && typeof ep.l === 'number' ? { r: ep.r, l: ep.l } : undefined;
 }
 
 /** Options of `episodeStats`. */
 export interface EpisodeStatsOptions {
   /** Clock in milliseconds for `seconds`; default `performance.now`. Pass a scheduler's `now` in tests. */
   now?: () => number;
+  /** The first episode continues one begun before (a resumed run): add this return and length to its summary. */
+  carry?: { return: number; length: number };
 }
 
 /**
@@ -42,6 +44,7 @@ export function episodeStats(options: EpisodeStatsOptions = {}): OperatorFunctio
     let start = now();
     let episode = -1; // the episode being summed; -1 between episodes
     let total = 0;
+    let carry = options.carry;
     return {
       next(x) {
         if (x.episode !== episode) {
@@ -52,16 +55,19 @@ export function episodeStats(options: EpisodeStatsOptions = {}): OperatorFunctio
         total += x.reward;
         if (x.terminated || x.truncated) {
           const end = now();
+          // RecordEpisodeStatistics' own figures already cover a carried-over start.
+          const rec = recorded(x);
           const summary: EpisodeSummary = {
             episode: x.episode,
-            return: recordedReturn(x) ?? total,
-            length: x.t + 1,
+            return: rec ? rec.r : total + (carry?.return ?? 0),
+            length: rec ? rec.l : x.t + 1 + (carry?.length ?? 0),
             terminated: x.terminated,
             truncated: x.truncated,
             step: x.step,
             seconds: (end - start) / 1000,
           };
           start = end;
+          carry = undefined;
           episode = -1;
           total = 0;
           subscriber.next(summary);

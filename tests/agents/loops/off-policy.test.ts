@@ -239,4 +239,27 @@ describe('runOffPolicy: the shared stream', () => {
     expect(env.resets).toBe(2); // the caller's and the one after the resumed episode ended
     expect(episodes.map((e) => e.length)).toEqual([3]);
   });
+
+  it('an exact resume carries the return and length from before the checkpoint into the first summary, and keeps the live episode record', async () => {
+    const env = new ChainEnv();
+    env.reset({ seed: 3 });
+    env.step(1);
+    const current = env.step(1).obs; // two steps (reward 1.5 each) into a five-step episode
+    const store = new ListStore();
+    const episodes: LoopEpisode[] = [];
+    const live = { obs: undefined as number | undefined, return: 0, length: 0 };
+    const seen: { step: number; obs: number | undefined; ret: number; len: number }[] = [];
+    await runOffPolicy(env, base(store, {
+      steps: 4,
+      resumeEpisode: { obs: current, return: 3, length: 2 },
+      episodeState: live,
+      hooks: [{ every: 1, run: async (step) => void seen.push({ step, obs: live.obs, ret: live.return, len: live.length }) }],
+      onEpisode: (e) => void episodes.push(e),
+    }));
+    expect(episodes.map((e) => [e.return, e.length])).toEqual([[7.5, 5]]);
+    // At each boundary the record holds the episode so far; after the terminal step, the new episode's start.
+    expect(seen.map((x) => [x.step, x.ret, x.len])).toEqual([[1, 4.5, 3], [2, 6, 4], [3, 0, 0]]);
+    expect(seen[0]!.obs).toBe(store.items[0]!.nextObs);
+    expect(seen[2]!.obs).toBe(store.items[3]!.obs);
+  });
 });
