@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { InvalidConfig, describeValue } from '../../core/errors.js';
+import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
+import { readEpisode } from '../../render/recorder.js';
+import { shellPath } from '../args.js';
 
 /** Folder that holds a run's recordings: `<run>/episodes`, or `run` itself when it has no such subfolder. */
 function episodesDir(run: string): string {
@@ -62,6 +64,51 @@ export function resolveEpisodeFile(target: string, episode: EpisodeRef | undefin
 }
 
 /**
+ * Why the recording `file` cannot be played whole, or null when it can: its `CorruptFile` message (a bad
+ * line, a truncated last line, a bad header), or that it ends before the episode does (no last step).
+ */
+export async function recordingProblem(file: string): Promise<string | null> {
+  try {
+    const ep = await readEpisode(file, { lenient: true });
+    if (ep.error !== null) return ep.error;
+    if (!ep.complete) {
+      return `Expected ${basename(file)} to end with the episode's last step (terminated or truncated), got ${ep.steps.length} steps without it: the file was cut.`;
+    }
+    return null;
+  } catch (err) {
+    if (err instanceof CorruptFile) return err.message;
+    throw err;
+  }
+}
+
+/** The recording `rxgym render` draws, and why it is not whole (null when it is). */
+export interface ChosenRecording {
+  file: string;
+  cut: string | null;
+}
+
+/**
+ * Like `resolveEpisodeFile`, but without `--episode` on a run folder a truncated or corrupt recording is
+ * skipped with one `warn` line and the next newest one is taken (training recordings first, then evaluation
+ * ones). A recording named by `--episode` or by its path is taken even when cut; `cut` then says why.
+ */
+export async function chooseRecording(target: string, episode: EpisodeRef | undefined, warn: (line: string) => void): Promise<ChosenRecording> {
+  const file = resolveEpisodeFile(target, episode);
+  const named = episode !== undefined || file === target;
+  if (named) return { file, cut: await recordingProblem(file) };
+  const newestFirst = (m: Map<number, string>): string[] => [...m.keys()].sort((a, b) => b - a).map((k) => m.get(k)!);
+  const candidates = [...newestFirst(recordedEpisodes(target)), ...newestFirst(recordedEvalEpisodes(target))];
+  for (const candidate of candidates) {
+    const problem = await recordingProblem(candidate);
+    if (problem === null) return { file: candidate, cut: null };
+    warn(`rxgym: skipping ${shellPath(candidate)}: ${problem}`);
+  }
+  throw new InvalidConfig(
+    `Expected a complete recording in "${episodesDir(target)}", got only truncated or corrupt ones. Draw the steps that remain of one with --episode <k>.`,
+  );
+}
+
+/**
  * Parses `--episode`: a training episode as `K`, `episode-K` or `episode-K.ndjson` (the file's name), or an
  * evaluation one as `eval-K` or `eval-K.ndjson`.
  */
@@ -96,13 +143,15 @@ export function registerRenderCommand(program: Command): void {
     .option('--width <px>', 'frame width (default: the scene size)')
     .option('--height <px>', 'frame height (default: the scene size)')
     .option('--fps <n>', 'frames per second (default: the recording)')
-    .option('--lenient', 'draw the valid prefix of a truncated or corrupt recording')
+    .option('--lenient', 'accepted for older scripts: a recording named by --episode or by its path is always drawn up to its cut')
     .action(async (target: string, opts: { out: string; episode?: string; width?: string; height?: string; fps?: string; lenient?: boolean }) => {
       const { exportEpisode, exportFormatOf } = await import('../../render/export.js');
       // Refuse an unknown extension (x.webm) before reading anything, instead of writing a folder named x.webm.
       exportFormatOf(opts.out, '--out');
-      const file = resolveEpisodeFile(target, parseEpisodeRef(opts.episode));
-      const exportOptions: Parameters<typeof exportEpisode>[2] = { lenient: opts.lenient ?? false };
+      const warn = (line: string): void => void process.stderr.write(`${line}\n`);
+      const { file, cut } = await chooseRecording(target, parseEpisodeRef(opts.episode), warn);
+      // A cut recording is drawn up to its cut: the steps before it are still worth seeing.
+      const exportOptions: Parameters<typeof exportEpisode>[2] = { lenient: true };
       const width = positiveInt(opts.width, '--width');
       const height = positiveInt(opts.height, '--height');
       const fps = positiveInt(opts.fps, '--fps');
@@ -111,5 +160,6 @@ export function registerRenderCommand(program: Command): void {
       if (fps !== undefined) exportOptions.fps = fps;
       const result = await exportEpisode(file, opts.out, exportOptions);
       process.stdout.write(`wrote ${result.out}: ${result.frames} frames of ${result.width}x${result.height} (${result.format})\n`);
+      if (cut !== null) warn(`rxgym: ${shellPath(file)} was cut, so only the ${result.frames} frames before the cut were drawn: ${cut}`);
     });
 }
