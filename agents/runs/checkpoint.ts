@@ -12,10 +12,11 @@
  * dead writers, a previous copy made redundant) and puts a stranded previous copy back under its real name.
  */
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
 import { isTempName, sha256, tempPathFor, writeFileAtomic } from '../../core/node/files.js';
 import { errnoCode, withFsErrors } from './fs-errors.js';
+import { checkpointFaults, type CheckpointStage } from './fault.js';
 import { decodeState, encodeContent, type CheckpointContent, type LoadedCheckpoint } from './content.js';
 import {
   BACKUP_SUFFIX,
@@ -35,15 +36,17 @@ export { BACKUP_SUFFIX, MANIFEST, STATE, TENSORS, backupPathFor, checkpointStatu
 export type { CheckpointManifest, ManifestEntry };
 export type { CheckpointContent, JsonValue, LoadedCheckpoint, OptimizerState, SelectionState } from './content.js';
 
-/** The points of a write at which `faultAt` is called, in order (tests use it to simulate a kill). */
-export const CHECKPOINT_STAGES = ['temp', 'tensors', 'state', 'extra', 'manifest', 'backup', 'swap', 'cleanup'] as const;
-export type CheckpointStage = (typeof CHECKPOINT_STAGES)[number];
+// The stages live in fault.ts, whose RXGYM_FAULT_KILL kill points (fault-injection tests only) name them too.
+export { CHECKPOINT_STAGES, type CheckpointStage } from './fault.js';
 
 /** Options of `writeCheckpoint`. */
 export interface WriteCheckpointOptions {
   /** Writes extra files (e.g. `replay.save(join(tmpDir, 'replay'))`) into the folder being assembled. */
   writeExtra?: (tmpDir: string) => Promise<void>;
-  /** For tests only: called after each stage; throwing or killing the process there simulates a crash. */
+  /**
+   * For tests only: called after each stage; throwing or killing the process there simulates a crash. Without it,
+   * an `RXGYM_FAULT_KILL` stage kills the process there (see fault.ts).
+   */
   faultAt?: (stage: CheckpointStage) => void | Promise<void>;
 }
 
@@ -52,7 +55,7 @@ export interface WriteCheckpointOptions {
  * manifest. Throws `InvalidConfig` naming the field when the content is malformed or `dir` cannot be written.
  */
 export async function writeCheckpoint(dir: string, content: CheckpointContent, options: WriteCheckpointOptions = {}): Promise<CheckpointManifest> {
-  const fault = options.faultAt ?? (() => {});
+  const fault = options.faultAt ?? checkpointFaults(basename(dir) === 'final') ?? (() => {});
   const { state, tensors } = encodeContent(content);
   const parent = dirname(dir);
   await withFsErrors('the checkpoint folder', parent, () => mkdir(parent, { recursive: true }));

@@ -6,6 +6,7 @@
 import { appendFile, open, readFile } from 'node:fs/promises';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/node/files.js';
+import { faultHit, killNow } from './fault.js';
 import { errnoCode, rethrowFsError, withFsErrors } from './fs-errors.js';
 
 /** One line of metrics.jsonl, e.g. `kind` 'episode' per finished episode, 'log' per interval, 'eval' per evaluation. */
@@ -97,6 +98,12 @@ export class MetricsWriter {
         // A file that does not end in a newline (a kill mid-line) would glue our first row onto the broken one.
         if (!this.checkedEnd && !(await endsWithNewline(this.path))) text = `\n${text}`;
         this.checkedEnd = true;
+        if (faultHit('metrics')) {
+          // Fault-injection tests: a kill in the middle of a line, as a real kill mid-append leaves it.
+          const cut = Math.floor(text.length / 2);
+          await appendFile(this.path, text.slice(0, text[cut - 1] === '\n' ? cut + 1 : cut));
+          killNow();
+        }
         await appendFile(this.path, text);
       },
       'Check the run folder and its permissions.',

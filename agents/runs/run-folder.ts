@@ -4,10 +4,11 @@
  * writer in metrics.ts, checkpoints in checkpoint.ts and find.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidConfig } from '../../core/errors.js';
-import { writeFileAtomic } from '../../core/node/files.js';
+import { tempPathFor, writeFileAtomic } from '../../core/node/files.js';
+import { faultHit, killNow } from './fault.js';
 import { errnoCode, rethrowFsError, withFsErrors } from './fs-errors.js';
 
 /** A run folder and the paths inside it. */
@@ -69,7 +70,13 @@ export async function createRun(root: string, algo: string, envId: string, confi
     }
     await withFsErrors('the run folder', run.dir, async () => {
       await mkdir(run.checkpoints, { recursive: true });
-      await writeFileAtomic(run.config, `${JSON.stringify(config, null, 2)}\n`);
+      const text = `${JSON.stringify(config, null, 2)}\n`;
+      if (faultHit('config')) {
+        // Fault-injection tests: killed inside writeFileAtomic, with its temp file half written and not renamed.
+        await writeFile(tempPathFor(run.config), text.slice(0, text.length >> 1));
+        killNow();
+      }
+      await writeFileAtomic(run.config, text);
     });
     return run;
   }

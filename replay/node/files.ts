@@ -53,6 +53,11 @@ export interface LoadReplayExpectation<K extends ActionKind> extends LoadExpecta
 
 const bytesOf = (a: FieldArray): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+// Fault-injection tests only (agents/runs/fault.ts documents the variable): RXGYM_FAULT_KILL=replay:<n> kills the
+// process in the n-th save, between the binaries and the header. Kept here, as replay does not import agents.
+const killAtSave = /^replay:([1-9]\d*)$/.exec(process.env['RXGYM_FAULT_KILL'] ?? '')?.[1];
+let saves = 0;
+
 /**
  * Writes `buffer` to `dir` (created if missing): every field of `buffer.snapshot()` as `<name>.bin`, then
  * `replay.json`. Pending n-step steps are not saved; call `buffer.flush()` first to keep them.
@@ -67,6 +72,7 @@ export async function saveReplay<K extends ActionKind, O>(buffer: ReplayBuffer<K
     await writeFileAtomic(join(dir, file), bytes);
     entries[name] = { file, dtype: dtypeOf(array), length: array.length, sha256: sha256(bytes) };
   }
+  if (killAtSave !== undefined && ++saves === Number(killAtSave)) process.kill(process.pid, 'SIGKILL');
   const header: ReplayHeader = { format: FORMAT, version: VERSION, endianness: 'LE', ...state, fields: entries };
   await writeFileAtomic(join(dir, HEADER_FILE), `${JSON.stringify(header, null, 2)}\n`);
 }
