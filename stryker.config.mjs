@@ -48,5 +48,6 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   clearTextReporter: { allowColor: false, logTests: false },
   thresholds: { high: 90, low: 80, break: 80 },
-  timeoutMS: 20000,
+  // `npx stryker run --incremental` reruns only the mutants and tests that changed since the last run.
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
 };

@@ -5,13 +5,12 @@
  */
 import { InvalidAction, InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { checkCount, checkLength } from './losses.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+import { HALF_LOG_2PI, checkCount, checkLength } from './losses.js';
 
 /** log sum_j exp(x[off + j]) over k values, with the maximum taken out so that nothing overflows. */
 function logSumExp(x: Float32Array, off: number, k: number): number {
   let m = -Infinity;
+  // Stryker disable next-line EqualityOperator: on a tie either equal value is the maximum
   for (let j = 0; j < k; j++) if (x[off + j]! > m) m = x[off + j]!;
   let s = 0;
   for (let j = 0; j < k; j++) s += Math.exp(x[off + j]! - m);
@@ -159,17 +158,26 @@ function sampleBlock(
   for (let i = 0; i < n; i++) {
     const o = i * width + col;
     let mx = -Infinity;
+    // Stryker disable next-line EqualityOperator: on a tie either equal value is the maximum
     for (let j = 0; j < k; j++) if (logits[o + j]! > mx) mx = logits[o + j]!;
     let total = 0;
     for (let j = 0; j < k; j++) total += Math.exp(logits[o + j]! - mx);
+    // The row's maximum adds exp(0) = 1; NaN (all -Infinity, a NaN or +Infinity logit) fails the test.
+    if (!(total >= 1)) {
+      throw new InvalidConfig(`Expected finite logits with at least one above -Infinity in row ${i}, got ${describeValue(logits.subarray(o, o + k))}.`);
+    }
     const u = rng.float() * total;
     let acc = 0;
+    // Stryker disable next-line UnaryOperator: the loop always sets pick (some p > 0), so its start value is unused
     let pick = -1;
     for (let j = 0; j < k; j++) {
       const p = Math.exp(logits[o + j]! - mx);
       acc += p;
-      // Rounding can leave u just above the last sum: then the last action with p > 0 is the pick.
+      // u = float() total may round up to total itself: then the last action with p > 0 is the pick. Both
+      // mutants below differ only on that measure-zero event or on u landing exactly on a boundary.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: see above
       if (p > 0) pick = j;
+      // Stryker disable next-line EqualityOperator: see above
       if (u < acc) break;
     }
     out[i * m + b] = pick;
@@ -210,7 +218,8 @@ export function gaussianLogProb(
   if (dX) checkLength(dX, n * d, 'dX');
   if (dLogStd) {
     checkLength(dLogStd, shared ? d : n * d, 'dLogStd');
-    if (shared) dLogStd.fill(0, 0, d);
+    // Accumulated below: a shared log-std collects its gradient over the rows.
+    dLogStd.fill(0, 0, shared ? d : n * d);
   }
   for (let i = 0; i < n; i++) {
     const g = dLogProb ? dLogProb[i]! : 1;
@@ -225,7 +234,7 @@ export function gaussianLogProb(
       lp -= 0.5 * z2 + ls + HALF_LOG_2PI;
       if (dMean) dMean[k] = g * e * invVar;
       if (dX) dX[k] = -g * e * invVar;
-      if (dLogStd) dLogStd[s] = (shared ? dLogStd[s]! : 0) + g * (z2 - 1);
+      if (dLogStd) dLogStd[s] = dLogStd[s]! + g * (z2 - 1);
     }
     out[i] = lp;
   }
@@ -249,7 +258,7 @@ export function gaussianEntropy(
   if (dEntropy) checkLength(dEntropy, n, 'dEntropy');
   if (dLogStd) {
     checkLength(dLogStd, shared ? d : n * d, 'dLogStd');
-    if (shared) dLogStd.fill(0, 0, d);
+    dLogStd.fill(0, 0, shared ? d : n * d);
   }
   for (let i = 0; i < n; i++) {
     const g = dEntropy ? dEntropy[i]! : 1;
@@ -257,7 +266,7 @@ export function gaussianEntropy(
     for (let j = 0; j < d; j++) {
       const s = shared ? j : i * d + j;
       h += logStd[s]! + 0.5 + HALF_LOG_2PI;
-      if (dLogStd) dLogStd[s] = (shared ? dLogStd[s]! : 0) + g;
+      if (dLogStd) dLogStd[s] = dLogStd[s]! + g;
     }
     out[i] = h;
   }
@@ -292,7 +301,7 @@ export interface ActionBounds {
  * 2 (log 2 - u - softplus(-2u)) so it stays finite for large |u|: log pi(a) = log N(u) - logDet (SAC).
  */
 export function tanhSquash(u: Float32Array, n: number, d: number, out: Float32Array, opts?: ActionBounds & { logDetOut?: Float32Array }): void {
-  checkSquash(u, n, d, opts);
+  const bounded = checkSquash(u, n, d, opts);
   checkLength(out, n * d, 'out');
   const { low, high, logDetOut } = opts ?? {};
   if (logDetOut) checkLength(logDetOut, n, 'logDetOut');
@@ -302,8 +311,8 @@ export function tanhSquash(u: Float32Array, n: number, d: number, out: Float32Ar
       const k = i * d + j;
       const x = u[k]!;
       const a = Math.tanh(x);
-      const half = low && high ? 0.5 * (high[j]! - low[j]!) : 1;
-      out[k] = low && high ? low[j]! + (a + 1) * half : a;
+      const half = bounded ? 0.5 * (high![j]! - low![j]!) : 1;
+      out[k] = bounded ? low![j]! + (a + 1) * half : a;
       const t = -2 * x;
       // softplus(t) = max(t, 0) + log1p(exp(-|t|)), exact and overflow-free.
       logDet += 2 * (Math.LN2 - x - (Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t))))) + Math.log(half);
@@ -319,7 +328,7 @@ export function tanhSquash(u: Float32Array, n: number, d: number, out: Float32Ar
 export function tanhSquashBackward(
   u: Float32Array, n: number, d: number, dOut: Float32Array | null, dU: Float32Array, opts?: ActionBounds & { dLogDet?: Float32Array },
 ): void {
-  checkSquash(u, n, d, opts);
+  const bounded = checkSquash(u, n, d, opts);
   checkLength(dU, n * d, 'dU');
   if (dOut !== null) checkLength(dOut, n * d, 'dOut');
   const { low, high, dLogDet } = opts ?? {};
@@ -329,7 +338,7 @@ export function tanhSquashBackward(
     for (let j = 0; j < d; j++) {
       const k = i * d + j;
       const a = Math.tanh(u[k]!);
-      const half = low && high ? 0.5 * (high[j]! - low[j]!) : 1;
+      const half = bounded ? 0.5 * (high![j]! - low![j]!) : 1;
       dU[k] = (dOut !== null ? dOut[k]! * half * (1 - a * a) : 0) - 2 * a * gDet;
     }
   }
@@ -390,21 +399,22 @@ function checkGaussian(mean: Float32Array, logStd: Float32Array, n: number, d: n
   return shared;
 }
 
-function checkSquash(u: Float32Array, n: number, d: number, bounds?: ActionBounds): void {
+/** Validates u and the bounds; returns whether there are bounds. */
+function checkSquash(u: Float32Array, n: number, d: number, bounds?: ActionBounds): boolean {
   checkCount(n, 'n');
   checkCount(d, 'd');
   checkLength(u, n * d, 'u');
   const { low, high } = bounds ?? {};
   if (!low !== !high) throw new InvalidConfig(`Expected both low and high or neither, got ${low ? 'low' : 'high'} alone.`);
-  if (low && high) {
-    checkLength(low, d, 'low');
-    checkLength(high, d, 'high');
-    for (let j = 0; j < d; j++) {
-      if (!(high[j]! > low[j]! && Number.isFinite(high[j]! - low[j]!))) {
-        throw new InvalidConfig(`Expected finite bounds with low < high, got low[${j}] = ${low[j]} and high[${j}] = ${high[j]}.`);
-      }
+  if (!low || !high) return false;
+  checkLength(low, d, 'low');
+  checkLength(high, d, 'high');
+  for (let j = 0; j < d; j++) {
+    if (!(Number.isFinite(low[j]) && Number.isFinite(high[j]) && high[j]! > low[j]!)) {
+      throw new InvalidConfig(`Expected finite bounds with low < high, got low[${j}] = ${low[j]} and high[${j}] = ${high[j]}.`);
     }
   }
+  return true;
 }
 
 function checkDueling(n: number, numActions: number, raw: Float32Array, rawName: string, q: Float32Array, qName: string): void {

@@ -30,7 +30,8 @@ export interface GaussianNllOptions {
   dLogStd?: Float32Array;
 }
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** 0.5 log(2 pi), written out: a computed module constant would be a mutant that only a module reload can test. */
+export const HALF_LOG_2PI = 0.9189385332046727;
 
 /**
  * Huber loss (torch.nn.HuberLoss; with delta 1 it is SB3's smooth_l1_loss): per sample 0.5 e^2 when |e| <= delta,
@@ -39,7 +40,7 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  */
 export function huberLoss(pred: Float32Array, target: Float32Array, n: number, dPred: Float32Array | null, opts?: HuberOptions): number {
   const delta = opts?.delta ?? 1;
-  if (!(typeof delta === 'number' && Number.isFinite(delta) && delta > 0)) {
+  if (!(Number.isFinite(delta) && delta > 0)) {
     throw new InvalidConfig(`Expected delta to be a finite number > 0, got ${describeValue(delta)}.`);
   }
   checkRegression(pred, target, n, dPred, opts);
@@ -52,9 +53,11 @@ export function huberLoss(pred: Float32Array, target: Float32Array, n: number, d
     const ae = Math.abs(e);
     const wi = w ? w[i]! : 1;
     if (errors) errors[i] = ae;
+    // Stryker disable next-line EqualityOperator: at |e| = delta both pieces give 0.5 delta^2 and slope +-delta
     const quadratic = ae <= delta;
     sum += wi * (quadratic ? 0.5 * e * e : delta * (ae - 0.5 * delta));
-    // The slope is e inside the band and +-delta outside it.
+    // The slope is e inside the band and +-delta outside it (where e is never 0).
+    // Stryker disable next-line EqualityOperator: e = 0 is inside the band, so e > 0 and e >= 0 agree here
     if (dPred) dPred[i] = (wi * (quadratic ? e : e > 0 ? delta : -delta)) * invN;
   }
   return sum * invN;
@@ -98,8 +101,8 @@ export function gaussianNll(mean: Float32Array, logStd: Float32Array, target: Fl
   if (dMean) checkLength(dMean, nd, 'dMean');
   if (dLogStd) {
     checkLength(dLogStd, shared ? d : nd, 'dLogStd');
-    // A shared log-std collects its gradient over the rows.
-    if (shared) dLogStd.fill(0, 0, d);
+    // Accumulated below: a shared log-std collects its gradient over the rows.
+    dLogStd.fill(0, 0, shared ? d : nd);
   }
   const invN = 1 / n;
   let sum = 0;
@@ -113,7 +116,7 @@ export function gaussianNll(mean: Float32Array, logStd: Float32Array, target: Fl
       const z2 = e * e * invVar;
       sum += 0.5 * z2 + ls;
       if (dMean) dMean[k] = -e * invVar * invN;
-      if (dLogStd) dLogStd[s] = (shared ? dLogStd[s]! : 0) + (1 - z2) * invN;
+      if (dLogStd) dLogStd[s] = dLogStd[s]! + (1 - z2) * invN;
     }
   }
   return sum * invN + (opts?.full ? d * HALF_LOG_2PI : 0);
@@ -121,7 +124,7 @@ export function gaussianNll(mean: Float32Array, logStd: Float32Array, target: Fl
 
 /** Throws InvalidConfig unless `n` is an integer >= 1 (`what` names it in the message). */
 export function checkCount(n: unknown, what: string): void {
-  if (!(typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
+  if (!(Number.isInteger(n) && (n as number) >= 1)) {
     throw new InvalidConfig(`Expected ${what} to be an integer >= 1, got ${describeValue(n)}.`);
   }
 }

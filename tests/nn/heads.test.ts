@@ -315,3 +315,173 @@ describe('dueling', () => {
     expect(() => duelingCombine(f32(0, 0, 0, 0), 1, 0, new Float32Array(3))).toThrow('Expected numActions to be an integer >= 1, got 0.');
   });
 });
+
+describe('argument shapes and batch rows', () => {
+  type Arrays = Record<string, Float32Array | Int32Array>;
+  const N = 3; // rows allocated
+  const n = 2; // rows used
+  const k = 3;
+  const d = 3;
+  const nvec = [2, 3];
+  const SENTINEL = 12345;
+  const fl = (len: number, seed: number, lo = -1, hi = 1) => randomArray(len, lo, hi, seed);
+  const out = (len: number) => new Float32Array(len).fill(SENTINEL);
+  const intOut = (len: number) => new Int32Array(len).fill(SENTINEL);
+  const acts = (len: number, max: number) => new Int32Array(len).map((_, i) => i % max);
+  const rng = () => new Rng(1);
+
+  /** Each head: arrays sized for N rows, the call over n rows, the size each array needs, and output row widths. */
+  const heads: { name: string; arrays: () => Arrays; call: (a: Arrays) => void; need: Record<string, number>; outs: Record<string, number> }[] = [
+    { name: 'logSoftmax', arrays: () => ({ logits: fl(N * k, 1), out: out(N * k) }),
+      call: (a) => logSoftmax(a.logits as Float32Array, n, k, a.out as Float32Array), need: { logits: n * k, out: n * k }, outs: { out: k } },
+    { name: 'categoricalLogProb', arrays: () => ({ logits: fl(N * k, 2), actions: acts(N, k), logProbOut: out(N), dLogits: out(N * k), dLogProb: fl(N, 3) }),
+      call: (a) => categoricalLogProb(a.logits as Float32Array, a.actions as Int32Array, n, k, a.logProbOut as Float32Array, a.dLogits as Float32Array, a.dLogProb as Float32Array),
+      need: { logits: n * k, actions: n, logProbOut: n, dLogits: n * k, dLogProb: n }, outs: { logProbOut: 1, dLogits: k } },
+    { name: 'categoricalEntropy', arrays: () => ({ logits: fl(N * k, 4), out: out(N), dLogits: out(N * k), dEntropy: fl(N, 5) }),
+      call: (a) => categoricalEntropy(a.logits as Float32Array, n, k, a.out as Float32Array, a.dLogits as Float32Array, a.dEntropy as Float32Array),
+      need: { logits: n * k, out: n, dLogits: n * k, dEntropy: n }, outs: { out: 1, dLogits: k } },
+    { name: 'sampleCategorical', arrays: () => ({ logits: fl(N * k, 6), out: intOut(N) }),
+      call: (a) => sampleCategorical(a.logits as Float32Array, n, k, rng(), a.out as Int32Array), need: { logits: n * k, out: n }, outs: { out: 1 } },
+    { name: 'multiCategoricalLogProb', arrays: () => ({ logits: fl(N * 5, 7), actions: acts(N * 2, 2), logProbOut: out(N), dLogits: out(N * 5), dLogProb: fl(N, 8) }),
+      call: (a) => multiCategoricalLogProb(a.logits as Float32Array, a.actions as Int32Array, n, nvec, a.logProbOut as Float32Array, a.dLogits as Float32Array, a.dLogProb as Float32Array),
+      need: { logits: n * 5, actions: n * 2, logProbOut: n, dLogits: n * 5, dLogProb: n }, outs: { logProbOut: 1, dLogits: 5 } },
+    { name: 'multiCategoricalEntropy', arrays: () => ({ logits: fl(N * 5, 9), out: out(N), dLogits: out(N * 5), dEntropy: fl(N, 10) }),
+      call: (a) => multiCategoricalEntropy(a.logits as Float32Array, n, nvec, a.out as Float32Array, a.dLogits as Float32Array, a.dEntropy as Float32Array),
+      need: { logits: n * 5, out: n, dLogits: n * 5, dEntropy: n }, outs: { out: 1, dLogits: 5 } },
+    { name: 'sampleMultiCategorical', arrays: () => ({ logits: fl(N * 5, 11), out: intOut(N * 2) }),
+      call: (a) => sampleMultiCategorical(a.logits as Float32Array, n, nvec, rng(), a.out as Int32Array), need: { logits: n * 5, out: n * 2 }, outs: { out: 2 } },
+    { name: 'gaussianLogProb', arrays: () => ({ mean: fl(N * d, 12), logStd: fl(N * d, 13), x: fl(N * d, 14), out: out(N), dLogProb: fl(N, 15), dMean: out(N * d), dLogStd: out(N * d), dX: out(N * d) }),
+      call: (a) => gaussianLogProb(a.mean as Float32Array, a.logStd as Float32Array, a.x as Float32Array, n, d, a.out as Float32Array, a as never),
+      need: { mean: n * d, logStd: n * d, x: n * d, out: n, dLogProb: n, dMean: n * d, dLogStd: n * d, dX: n * d }, outs: { out: 1, dMean: d, dLogStd: d, dX: d } },
+    { name: 'gaussianLogProb (shared log-std)', arrays: () => ({ mean: fl(N * d, 16), logStd: fl(d, 17), x: fl(N * d, 18), out: out(N), dLogStd: out(d) }),
+      call: (a) => gaussianLogProb(a.mean as Float32Array, a.logStd as Float32Array, a.x as Float32Array, n, d, a.out as Float32Array, { sharedLogStd: true, dLogStd: a.dLogStd as Float32Array }),
+      need: { mean: n * d, logStd: d, x: n * d, out: n, dLogStd: d }, outs: { out: 1 } },
+    { name: 'gaussianEntropy', arrays: () => ({ logStd: fl(N * d, 19), out: out(N), dEntropy: fl(N, 20), dLogStd: out(N * d) }),
+      call: (a) => gaussianEntropy(a.logStd as Float32Array, n, d, a.out as Float32Array, a as never),
+      need: { logStd: n * d, out: n, dEntropy: n, dLogStd: n * d }, outs: { out: 1, dLogStd: d } },
+    { name: 'sampleGaussian', arrays: () => ({ mean: fl(N * d, 21), logStd: fl(N * d, 22), out: out(N * d), noiseOut: out(N * d) }),
+      call: (a) => sampleGaussian(a.mean as Float32Array, a.logStd as Float32Array, n, d, rng(), a.out as Float32Array, a as never),
+      need: { mean: n * d, logStd: n * d, out: n * d, noiseOut: n * d }, outs: { out: d, noiseOut: d } },
+    { name: 'tanhSquash', arrays: () => ({ u: fl(N * d, 23), out: out(N * d), low: f32(-1, 0, -5), high: f32(1, 2, 5), logDetOut: out(N) }),
+      call: (a) => tanhSquash(a.u as Float32Array, n, d, a.out as Float32Array, a as never),
+      need: { u: n * d, out: n * d, low: d, high: d, logDetOut: n }, outs: { out: d, logDetOut: 1 } },
+    { name: 'tanhSquashBackward', arrays: () => ({ u: fl(N * d, 24), dOut: fl(N * d, 25), dU: out(N * d), low: f32(-1, 0, -5), high: f32(1, 2, 5), dLogDet: fl(N, 26) }),
+      call: (a) => tanhSquashBackward(a.u as Float32Array, n, d, a.dOut as Float32Array, a.dU as Float32Array, a as never),
+      need: { u: n * d, dOut: n * d, dU: n * d, low: d, high: d, dLogDet: n }, outs: { dU: d } },
+    { name: 'duelingCombine', arrays: () => ({ raw: fl(N * 4, 27), q: out(N * 3) }),
+      call: (a) => duelingCombine(a.raw as Float32Array, n, 3, a.q as Float32Array), need: { raw: n * 4, q: n * 3 }, outs: { q: 3 } },
+    { name: 'duelingBackward', arrays: () => ({ dQ: fl(N * 3, 28), dRaw: out(N * 4) }),
+      call: (a) => duelingBackward(a.dQ as Float32Array, n, 3, a.dRaw as Float32Array), need: { dQ: n * 3, dRaw: n * 4 }, outs: { dRaw: 4 } },
+  ];
+
+  for (const head of heads) {
+    it(`${head.name}: writes the first n rows of each output and nothing beyond`, () => {
+      const a = head.arrays();
+      head.call(a);
+      for (const [name, width] of Object.entries(head.outs)) {
+        const arr = a[name]!;
+        for (let i = 0; i < n * width; i++) expect(arr[i], `${name}[${i}]`).not.toBe(SENTINEL);
+        for (let i = n * width; i < arr.length; i++) expect(arr[i], `${name}[${i}]`).toBe(SENTINEL);
+      }
+    });
+
+    it(`${head.name}: names each array that is one value short`, () => {
+      for (const [name, need] of Object.entries(head.need)) {
+        const a = head.arrays();
+        const full = a[name]!;
+        a[name] = full.slice(0, need - 1);
+        expect(() => head.call(a), name).toThrow(`Expected ${name} to be a ${full.constructor.name} of at least ${need} values, got ${need - 1}.`);
+      }
+    });
+  }
+});
+
+describe('edge cases', () => {
+  it('takes the row maximum out before exponentiating, wherever it sits', () => {
+    const out = new Float32Array(4);
+    logSoftmax(f32(1000, 0, 0, 1000), 2, 2, out);
+    expectArray(out, [0, -1000, -1000, 0]);
+    const lp = new Float32Array(2);
+    categoricalLogProb(f32(1000, 0, 0, 1000), new Int32Array([0, 0]), 2, 2, lp);
+    expectArray(lp, [0, -1000]);
+    const h = new Float32Array(2);
+    categoricalEntropy(f32(1000, 0, 0, 1000), 2, 2, h);
+    expectArray(h, [0, 0]);
+    // Sampling: whichever column holds the huge logit is drawn, in every row.
+    const logits = f32(1000, 0, 0, 0, 1000, 0, 0, 0, 1000, 1000, 0, 0);
+    const picks = sampleCategorical(logits, 4, 3, new Rng(2), new Int32Array(4));
+    expect([...picks]).toEqual([0, 1, 2, 0]);
+  });
+
+  it('draws row i at the first column whose cumulative probability exceeds its uniform', () => {
+    const n = 50;
+    const k = 4;
+    const logits = randomArray(n * k, -2, 2, 30);
+    const rng = new Rng(31);
+    const twin = Rng.fromState(rng.getState());
+    const picks = sampleCategorical(logits, n, k, rng, new Int32Array(n));
+    for (let i = 0; i < n; i++) {
+      const e = [...logits.subarray(i * k, i * k + k)].map(Math.exp);
+      const u = twin.float() * e.reduce((s, v) => s + v, 0);
+      let acc = 0;
+      let want = k - 1;
+      for (let j = 0; j < k; j++) {
+        acc += e[j]!;
+        if (u < acc) {
+          want = j;
+          break;
+        }
+      }
+      expect(picks[i], `row ${i}`).toBe(want);
+    }
+  });
+
+  it('samples the only action of a one-action categorical, and rejects rows with nothing to draw', () => {
+    expect([...sampleCategorical(f32(3, -7), 2, 1, new Rng(0), new Int32Array(2))]).toEqual([0, 0]);
+    expect(() => sampleCategorical(f32(0, 0, -Infinity, -Infinity), 2, 2, new Rng(0), new Int32Array(2)))
+      .toThrow('Expected finite logits with at least one above -Infinity in row 1, got Float32Array(2) [-Infinity, -Infinity].');
+    expect(() => sampleCategorical(f32(0, NaN), 1, 2, new Rng(0), new Int32Array(1))).toThrow(InvalidConfig);
+  });
+
+  it('names the flat index of a bad MultiDiscrete action', () => {
+    expect(() => multiCategoricalLogProb(new Float32Array(10), new Int32Array([0, 0, 1, 5]), 2, [2, 3], new Float32Array(2)))
+      .toThrow('Expected actions[3] to be an integer in [0, 3), got 5.');
+  });
+
+  it('Gaussian entropy and log-density need no options', () => {
+    const out = new Float32Array(1);
+    gaussianEntropy(f32(0), 1, 1, out);
+    expect(out[0]).toBeCloseTo(0.5 * (1 + Math.log(2 * Math.PI)), 6);
+    gaussianLogProb(f32(0), f32(0), f32(0), 1, 1, out);
+    expect(out[0]).toBeCloseTo(-0.5 * Math.log(2 * Math.PI), 6);
+    const x = new Float32Array(1);
+    sampleGaussian(f32(2), f32(-100), 1, 1, new Rng(0), x);
+    expect(x[0]).toBeCloseTo(2, 6);
+  });
+
+  it('names a bad count', () => {
+    const a = new Float32Array(8);
+    const cases: [() => unknown, string][] = [
+      [() => logSoftmax(a, 0, 2, a), 'Expected n to be an integer >= 1, got 0.'],
+      [() => categoricalLogProb(a, new Int32Array(2), 2, 0, a), 'Expected k to be an integer >= 1, got 0.'],
+      [() => multiCategoricalLogProb(a, new Int32Array(2), 1.5, [2], a), 'Expected n to be an integer >= 1, got 1.5.'],
+      [() => gaussianLogProb(a, a, a, 0, 1, a), 'Expected n to be an integer >= 1, got 0.'],
+      [() => gaussianLogProb(a, a, a, 1, 0, a), 'Expected d to be an integer >= 1, got 0.'],
+      [() => gaussianEntropy(a, 0, 1, a), 'Expected n to be an integer >= 1, got 0.'],
+      [() => gaussianEntropy(a, 1, -1, a), 'Expected d to be an integer >= 1, got -1.'],
+      [() => sampleGaussian(a, a, 1, 0, new Rng(0), a), 'Expected d to be an integer >= 1, got 0.'],
+      [() => tanhSquash(a, 0, 1, a), 'Expected n to be an integer >= 1, got 0.'],
+      [() => tanhSquashBackward(a, 1, 0, null, a), 'Expected d to be an integer >= 1, got 0.'],
+      [() => duelingCombine(a, 0, 1, a), 'Expected n to be an integer >= 1, got 0.'],
+      [() => duelingBackward(a, 1, 0, a), 'Expected numActions to be an integer >= 1, got 0.'],
+    ];
+    for (const [f, message] of cases) expect(f).toThrow(message);
+  });
+
+  it('rejects infinite bounds on either side', () => {
+    const o = new Float32Array(1);
+    expect(() => tanhSquash(f32(0), 1, 1, o, { low: f32(-Infinity), high: f32(1) })).toThrow('Expected finite bounds with low < high, got low[0] = -Infinity and high[0] = 1.');
+    expect(() => tanhSquash(f32(0), 1, 1, o, { low: f32(0), high: f32(Infinity) })).toThrow('Expected finite bounds with low < high, got low[0] = 0 and high[0] = Infinity.');
+    expect(() => tanhSquash(f32(0), 1, 1, o, { low: f32(2), high: f32(1) })).toThrow('Expected finite bounds with low < high, got low[0] = 2 and high[0] = 1.');
+  });
+});

@@ -146,6 +146,8 @@ describe('argument checks', () => {
     ['delta 0', () => huberLoss(PRED, TARGET, 4, null, { delta: 0 }), 'Expected delta to be a finite number > 0, got 0.'],
     ['delta NaN', () => huberLoss(PRED, TARGET, 4, null, { delta: NaN }), 'Expected delta to be a finite number > 0, got NaN.'],
     ['nll d 0', () => gaussianNll(f32(0), f32(0), f32(0), 1, 0), 'Expected d to be an integer >= 1, got 0.'],
+    ['nll n 0', () => gaussianNll(f32(0), f32(0), f32(0), 0, 1), 'Expected n to be an integer >= 1, got 0.'],
+    ['a string n', () => mseLoss(PRED, TARGET, '2' as never, null), 'Expected n to be an integer >= 1, got "2".'],
     ['nll short logStd', () => gaussianNll(f32(0, 0), f32(0), f32(0, 0), 1, 2), 'Expected logStd to be a Float32Array of at least 2 values, got 1.'],
     ['nll short shared logStd', () => gaussianNll(f32(0, 0), f32(0), f32(0, 0), 1, 2, { sharedLogStd: true }), 'Expected logStd to be a Float32Array of at least 2 values, got 1.'],
     ['nll short per-row logStd', () => gaussianNll(f32(0, 0, 0, 0), f32(0, 0), f32(0, 0, 0, 0), 2, 2), 'Expected logStd to be a Float32Array of at least 4 values, got 2.'],

@@ -165,6 +165,29 @@ describe('global-norm clipping (torch clip_grad_norm_)', () => {
     expect([...a.params]).toEqual([-30, -40]);
   });
 
+  for (const make of [
+    (n: LinearNet, max: number | null) => adam([n], { learningRate: 0.1, maxGradNorm: max }),
+    (n: LinearNet, max: number | null) => rmsprop([n], { learningRate: 0.1, maxGradNorm: max }),
+    (n: LinearNet, max: number | null) => sgd([n], { learningRate: 0.1, maxGradNorm: max }),
+    (n: LinearNet, max: number | null) => sgd([n], { learningRate: 0.1, momentum: 0.9, maxGradNorm: max }),
+  ]) {
+    it(`${make(vectorNet([0, 0]), null).kind}: a clipped step equals an unclipped step on the rescaled gradient`, () => {
+      const clipped = vectorNet([1, -2]);
+      const plain = vectorNet([1, -2]);
+      const a = make(clipped, 1);
+      const b = make(plain, null);
+      for (const g of [[3, 4], [-6, 8], [0.3, 0.4]]) {
+        const norm = Math.hypot(g[0]!, g[1]!);
+        const s = Math.min(1, 1 / (norm + 1e-6));
+        clipped.grads.set(g);
+        plain.grads.set(g.map((v) => v * s));
+        expect(a.step()).toBeCloseTo(norm, 5);
+        b.step();
+        clipped.params.forEach((v, i) => expect(v, `param ${i}`).toBeCloseTo(plain.params[i]!, 6));
+      }
+    });
+  }
+
   it('adam sees the clipped gradient (its second moment holds the clipped square)', () => {
     const a = vectorNet([0, 0]);
     const opt = adam([a], { learningRate: 0.1, maxGradNorm: 1 });
@@ -205,6 +228,12 @@ describe('state', () => {
     }
   });
 
+  it('says which kind it is', () => {
+    const net = vectorNet([1, 2]);
+    expect([adam([net], { learningRate: 1 }).kind, rmsprop([net], { learningRate: 1 }).kind, sgd([net], { learningRate: 1 }).kind, sgd([net], { learningRate: 1, momentum: 0.5 }).kind])
+      .toEqual(['adam', 'rmsprop', 'sgd', 'sgd']);
+  });
+
   it('names slots <net index>/<slot> with one entry per parameter, and returns copies', () => {
     const a = vectorNet([1, 2]);
     const b = vectorNet([1, 2, 3, 4]);
@@ -230,6 +259,9 @@ describe('state', () => {
       ['0/v', { steps: 3, slots: good().filter((s) => s.name !== '0/v') }],
       ['0/m', { steps: 3, slots: good().map((s) => (s.name === '0/m' ? { ...s, shape: [3], data: new Float32Array(3) } : s)) }],
       ['0/m', { steps: 3, slots: good().map((s) => (s.name === '0/m' ? { ...s, shape: [1, 2] } : s)) }],
+      ['0/m', { steps: 3, slots: good().map((s) => (s.name === '0/m' ? { ...s, shape: [2, 1] } : s)) }],
+      ['0/v', { steps: 3, slots: good().map((s) => (s.name === '0/v' ? { ...s, shape: [5] } : s)) }],
+      ['0/v', { steps: 3, slots: good().map((s) => (s.name === '0/v' ? { ...s, data: [7, 7] as never } : s)) }],
       ['0/v', { steps: 3, slots: good().map((s) => (s.name === '0/v' ? { ...s, data: new Float32Array(1) } : s)) }],
       ['1/m', { steps: 3, slots: [...good(), { name: '1/m', shape: [2], data: new Float32Array(2) }] }],
       ['steps', { steps: -1, slots: good() }],
@@ -246,12 +278,24 @@ describe('state', () => {
       expect((err as IncompatibleState).tensor).toBe(tensor);
       expect((err as Error).message).toMatch(/^Expected .*, got /);
     }
-    expect(() => opt.setState(null as never)).toThrow(IncompatibleState);
+    expect(() => opt.setState(null as never)).toThrow(new IncompatibleState('(state)', 'Expected an optimiser state { steps, slots }, got null.'));
+    expect(() => opt.setState({ steps: 0 } as never)).toThrow('Expected an optimiser state { steps, slots }, got {"steps":0}.');
     expect(opt.steps).toBe(0);
     expect(opt.getState().slots.every((s) => s.data.every((v) => v === 0))).toBe(true);
     opt.setState({ steps: 3, slots: good() });
     expect(opt.steps).toBe(3);
     expect(opt.getState().slots.every((s) => s.data.every((v) => v === 7))).toBe(true);
+  });
+
+  it('says what a mismatched slot holds', () => {
+    const opt = adam([vectorNet([1, 2])], { learningRate: 0.1 });
+    const slots = opt.getState().slots;
+    expect(() => opt.setState({ steps: 0, slots: [slots[0]!, { name: '0/v', shape: [3], data: new Float32Array(3) }] }))
+      .toThrow("Expected adam slot '0/v' of shape [2], got shape [3] with 3 values.");
+    expect(() => opt.setState({ steps: 0, slots: [slots[0]!, { name: '0/v', shape: [2] } as never] }))
+      .toThrow("Expected adam slot '0/v' of shape [2], got shape [2] with undefined values.");
+    expect(() => opt.setState({ steps: 0, slots: [...slots, { name: '1/m', shape: [2], data: new Float32Array(2) }] }))
+      .toThrow("Expected only adam slots 0/m, 0/v, got '1/m' too.");
   });
 
   it('reads the message of a missing slot', () => {
@@ -284,6 +328,13 @@ describe('validation', () => {
     ['clip max -1', () => clipGradNorm([net], -1), 'Expected max to be a finite number > 0, got -1.'],
     ['params/grads lengths', () => adam([{ params: new Float32Array(2), grads: new Float32Array(3) } as never], { learningRate: 0.1 }), 'Expected nets[0] to be a Net with params and grads of equal length'],
     ['options missing', () => adam([net], undefined as never), 'Expected an options object, got undefined.'],
+    ['options not an object', () => sgd([net], 5 as never), 'Expected an options object, got 5.'],
+    ['a string beta1', () => adam([net], { learningRate: 0.1, beta1: '0.5' as never }), 'Expected beta1 to be a number in [0, 1), got "0.5".'],
+    ['rmsprop eps 0', () => rmsprop([net], { learningRate: 0.1, eps: -1 }), 'Expected eps to be a finite number > 0, got -1.'],
+    ['a null net', () => adam([null as never], { learningRate: 0.1 }), 'Expected nets[0] to be a Net with params and grads of equal length, got null.'],
+    ['Float64 params', () => adam([{ params: new Float64Array(2), grads: new Float32Array(2) } as never], { learningRate: 0.1 }), 'Expected nets[0] to be a Net'],
+    ['Float64 grads', () => adam([{ params: new Float32Array(2), grads: new Float64Array(2) } as never], { learningRate: 0.1 }), 'Expected nets[0] to be a Net'],
+    ['clip over no nets', () => clipGradNorm([], 1), 'Expected a non-empty array of networks, got [].'],
   ];
   for (const [what, f, message] of cases) {
     it(`rejects ${what}`, () => {
