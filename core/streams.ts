@@ -15,8 +15,8 @@
  * joins mid-run (use `connectable()` for explicit control of the start).
  */
 import { Observable, type Subscriber } from 'rxjs';
-import type { Env, Transition } from './env.js';
-import { InvalidConfig, RxgymError, describeValue } from './errors.js';
+import type { AnyEnv, Env, ResetResult, StepResult, Transition } from './env.js';
+import { InvalidConfig, InvalidObservation, RxgymError, describeValue } from './errors.js';
 import { checkSeed } from './rng.js';
 import { episodeStats } from './operators/episode-stats.js';
 
@@ -36,8 +36,8 @@ export interface ActorContext {
   t: number;
 }
 
-/** Options of `steps$` and `episodes$`. */
-export interface StepsOptions {
+/** Options of `steps$` and `episodes$`; `O` is the observation type that `onReset` receives. */
+export interface StepsOptions<O = unknown> {
   /** Seed of the first reset; later resets continue the env's random stream. Omit for the env's own state. */
   seed?: number;
   /** Complete after this many steps (with `maxEpisodes`: whichever limit comes first). Default: no limit. */
@@ -48,6 +48,13 @@ export interface StepsOptions {
   chunk?: number;
   /** Close the env on complete, error and unsubscribe. Default true; pass false to re-subscribe (`repeat`, `retry`). */
   closeEnv?: boolean;
+  /**
+   * Called right after each `env.reset()`, before the episode's first action, with the reset observation and
+   * the coming first step's context (`t` 0). A transition arrives only after its step, so this is the one
+   * moment to see the reset state, e.g. to record the scene after reset (`resetSceneTracker(...).onReset`).
+   * It must not step the env. An error it throws ends the run through the error channel.
+   */
+  onReset?: (obs: O, ctx: ActorContext) => void;
 }
 
 /** One finished episode. */
@@ -119,17 +126,21 @@ function checkCount(value: unknown, name: string, min: number): number {
 }
 
 /** `StepsOptions` checked, with defaults filled in. */
-interface RunConfig {
+interface RunConfig<O> {
   seed: number | undefined;
   maxSteps: number;
   maxEpisodes: number;
   chunk: number;
   closeEnv: boolean;
+  onReset: ((obs: O, ctx: ActorContext) => void) | undefined;
 }
 
-function checkOptions(options: StepsOptions): RunConfig {
+function checkOptions<O>(options: StepsOptions<O>): RunConfig<O> {
   if (options.closeEnv !== undefined && typeof options.closeEnv !== 'boolean') {
     throw new InvalidConfig(`Expected steps$ option closeEnv to be a boolean, got ${describeValue(options.closeEnv)}.`);
+  }
+  if (options.onReset !== undefined && typeof options.onReset !== 'function') {
+    throw new InvalidConfig(`Expected steps$ option onReset to be a function (obs, ctx) => void, got ${describeValue(options.onReset)}.`);
   }
   return {
     seed: options.seed === undefined ? undefined : checkSeed(options.seed, 'steps$ option seed'),
@@ -137,7 +148,28 @@ function checkOptions(options: StepsOptions): RunConfig {
     maxEpisodes: options.maxEpisodes === undefined ? Infinity : checkCount(options.maxEpisodes, 'maxEpisodes', 0),
     chunk: options.chunk === undefined ? DEFAULT_CHUNK : checkCount(options.chunk, 'chunk', 1),
     closeEnv: options.closeEnv ?? true,
+    onReset: options.onReset,
   };
+}
+
+/** How errors name an env: its registered id, else the class of the innermost env (`CustomEnv`), else `env`. */
+export function envName(env: AnyEnv): string {
+  const id = env.spec?.id;
+  if (typeof id === 'string' && id !== '') return id;
+  const inner = (env.unwrapped as AnyEnv | undefined) ?? env;
+  const name = (inner as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'env';
+}
+
+/**
+ * What a run reports when `env.<method>()` throws: rxgym's own typed errors as they are (the wrappers'
+ * already name the env), anything else as one line naming the env and the method, the original as `cause`.
+ */
+function envFailure(env: AnyEnv, method: 'reset' | 'step', err: unknown): unknown {
+  if (err instanceof RxgymError) return err;
+  const text = err instanceof Error ? err.message : describeValue(err);
+  // One line: a multi-line message stays whole in `cause`.
+  return new RxgymError('ENV_FAILED', `${envName(env)}.${method}() threw: ${text.split('\n')[0]}`, { cause: err });
 }
 
 /**
@@ -157,10 +189,10 @@ class StepsRun<O, A> {
 
   private readonly env: Env<O, A>;
   private readonly actor: Actor<O, A>;
-  private readonly config: RunConfig;
+  private readonly config: RunConfig<O>;
   private readonly subscriber: Subscriber<Transition<O, A>>;
 
-  constructor(env: Env<O, A>, actor: Actor<O, A>, config: RunConfig, subscriber: Subscriber<Transition<O, A>>) {
+  constructor(env: Env<O, A>, actor: Actor<O, A>, config: RunConfig<O>, subscriber: Subscriber<Transition<O, A>>) {
     this.env = env;
     this.actor = actor;
     this.config = config;
@@ -231,14 +263,40 @@ class StepsRun<O, A> {
   }
 
   private reset(): void {
+    const env = this.env;
     const seed = this.firstReset ? this.config.seed : undefined;
     this.firstReset = false;
-    this.obs = (seed === undefined ? this.env.reset() : this.env.reset({ seed })).obs;
+    let result: ResetResult<O>;
+    try {
+      result = seed === undefined ? env.reset() : env.reset({ seed });
+    } catch (err) {
+      throw envFailure(env, 'reset', err);
+    }
+    if (result === null || typeof result !== 'object' || !('obs' in result)) {
+      throw new InvalidObservation(`Expected ${envName(env)}.reset() to return { obs, info }, got ${describeValue(result)}.`);
+    }
+    this.obs = result.obs;
     this.needsReset = false;
+    const onReset = this.config.onReset;
+    if (onReset !== undefined) {
+      const ctx = this.ctx;
+      ctx.step = this.step;
+      ctx.episode = this.episode;
+      ctx.t = 0;
+      onReset(this.obs, ctx);
+    }
   }
 
   private advance(action: A): void {
-    const result = this.env.step(action);
+    let result: StepResult<O>;
+    try {
+      result = this.env.step(action);
+    } catch (err) {
+      throw envFailure(this.env, 'step', err);
+    }
+    if (result === null || typeof result !== 'object') {
+      throw new InvalidObservation(`Expected ${envName(this.env)}.step() to return { obs, reward, terminated, truncated, info }, got ${describeValue(result)}.`);
+    }
     const transition: Transition<O, A> = {
       obs: this.obs,
       action,
@@ -280,13 +338,15 @@ class StepsRun<O, A> {
 /**
  * A cold Observable of transitions: subscribing resets and runs `env` with `actor`, unsubscribing stops it
  * at once and closes the env. Completes at `maxSteps` steps or `maxEpisodes` finished episodes. Errors of
- * `env.reset`, `env.step` and the actor (thrown or rejected) arrive through the error channel. Invalid
+ * `env.reset`, `env.step` and the actor (thrown or rejected) arrive through the error channel; an env's own
+ * failure (a throw that is not an `RxgymError`, a reset or step returning no result) as one line naming the
+ * env and the method (`Expected CustomEnv.reset() to return { obs, info }, got undefined.`). Invalid
  * options throw `InvalidConfig` here, at the call. A sync actor runs in chunks of `chunk` steps with a
  * yield to the event loop between them; an async actor is awaited step by step. Two runs of one env at the
  * same time are refused with an error (`ENV_BUSY`): share one run with `share()` instead. `obs` and
  * `nextObs` are the values the env returned, not copies: an env that reuses one buffer must return copies.
  */
-export function steps$<O, A>(env: Env<O, A>, actor: Actor<O, A>, options: StepsOptions = {}): Observable<Transition<O, A>> {
+export function steps$<O, A>(env: Env<O, A>, actor: Actor<O, A>, options: StepsOptions<O> = {}): Observable<Transition<O, A>> {
   const config = checkOptions(options);
   return new Observable<Transition<O, A>>((subscriber) => {
     if (busyEnvs.has(env)) {
@@ -308,6 +368,6 @@ export function steps$<O, A>(env: Env<O, A>, actor: Actor<O, A>, options: StepsO
 }
 
 /** Finished-episode summaries of a `steps$` run (same options; `maxSteps` may end the run mid-episode). */
-export function episodes$<O, A>(env: Env<O, A>, actor: Actor<O, A>, options: StepsOptions = {}): Observable<EpisodeSummary> {
+export function episodes$<O, A>(env: Env<O, A>, actor: Actor<O, A>, options: StepsOptions<O> = {}): Observable<EpisodeSummary> {
   return steps$(env, actor, options).pipe(episodeStats());
 }

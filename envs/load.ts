@@ -4,9 +4,12 @@
  * without `"type": "module"` in its package.json.
  */
 import type { AnyEnv } from '../core/env.js';
-import { InvalidConfig, RxgymError, describeValue } from '../core/errors.js';
+import { InvalidConfig, InvalidSpace, RxgymError, describeValue } from '../core/errors.js';
+import { spaceFromJSON, spaceToJSON, type AnySpace } from '../core/spaces.js';
 import './builtin.js';
 import { make, type MakeOptions } from './registry.js';
+import { PassiveEnvChecker } from './wrappers/passive-checker.js';
+import { TimeLimit } from './wrappers/time-limit.js';
 
 /** True when `target` looks like a module path rather than a registered id. */
 export function isModuleTarget(target: string): boolean {
@@ -30,7 +33,10 @@ function looksLikeEnv(value: unknown): value is AnyEnv {
 /**
  * Builds an environment from a registered id (through `make`) or from a module export: a class is
  * constructed with `kwargs`, a function is called with `kwargs`, an env object is used as is. Without an
- * export name the module's default export is used, or its only exported class/function.
+ * export name the module's default export is used, or its only exported class/function. A module env is
+ * checked like a registered one unless `disableEnvChecker`: its spaces at load (`InvalidSpace` naming it),
+ * then every step through the same `PassiveEnvChecker` that `make()` adds. `maxEpisodeSteps` (a number)
+ * adds a `TimeLimit`.
  */
 export async function loadEnv(target: string, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Promise<AnyEnv> {
   if (!isModuleTarget(target)) return make(target, kwargs, options);
@@ -69,7 +75,41 @@ export async function loadEnv(target: string, kwargs: Record<string, unknown> = 
   if (!looksLikeEnv(env)) {
     throw new InvalidConfig(`Expected "${target}" to give an environment (an object with reset, step, actionSpace), got ${describeValue(env)}.`);
   }
-  return env;
+  // Wrappers and error messages reach the innermost env through `unwrapped`, which a plain object may lack.
+  if ((env as { unwrapped?: unknown }).unwrapped === undefined) {
+    try {
+      Object.defineProperty(env, 'unwrapped', { value: env, configurable: true });
+    } catch {
+      // a frozen object: messages then fall back to a generic name
+    }
+  }
+  let wrapped: AnyEnv = env;
+  if (!options.disableEnvChecker) {
+    // Before the checker, which reads the action space; `check-env` disables both to report every problem itself.
+    const label = moduleEnvName(env, target);
+    checkSpace(env.observationSpace, `${label}.observationSpace`);
+    checkSpace(env.actionSpace, `${label}.actionSpace`);
+    wrapped = new PassiveEnvChecker(wrapped);
+  }
+  if (typeof options.maxEpisodeSteps === 'number') wrapped = new TimeLimit(wrapped, options.maxEpisodeSteps);
+  return wrapped;
+}
+
+/** How messages name a module env: its class (`CustomEnv`), or the module target for a plain object. */
+function moduleEnvName(env: AnyEnv, target: string): string {
+  const name = (env as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : `"${target}"`;
+}
+
+/** Throws `InvalidSpace` naming `what` unless `space` is a core space (one that survives its JSON form). */
+function checkSpace(space: unknown, what: string): void {
+  const expected = `Expected ${what} to be a space (discrete(n), box({ low, high, shape }), ... from rxgym/core)`;
+  if (space === null || typeof space !== 'object') throw new InvalidSpace(`${expected}, got ${describeValue(space)}.`);
+  try {
+    spaceFromJSON(JSON.parse(JSON.stringify(spaceToJSON(space as AnySpace))));
+  } catch (err) {
+    throw new InvalidSpace(`${expected}, got ${describeValue(space)}: ${(err as Error).message}`);
+  }
 }
 
 /** Marks the URLs of the user's own TypeScript files, which the hooks below load as ES modules. */

@@ -123,7 +123,9 @@ describe('steps$', () => {
     const error = await new Promise<unknown>((resolve) => {
       expect(() => steps$(stepFails, parity).subscribe({ next: (x) => seen.push(x.step), error: resolve })).not.toThrow();
     });
-    expect((error as Error).message).toBe('chain env failed at step 3');
+    // The env's own error, named by env and method, with the original as its cause.
+    expect((error as Error).message).toBe('ChainEnv.step() threw: chain env failed at step 3');
+    expect(((error as Error).cause as Error).message).toBe('chain env failed at step 3');
     expect(seen).toEqual([0, 1, 2]);
 
     const resetFails = new ChainEnv();
