@@ -17,7 +17,7 @@ export type SimdGemm = (
 ) => void;
 
 type Kernel = (a: number, saI: number, saK: number, b: number, ldb: number, out: number, ldo: number, bias: number,
-  blocks: number, k: number, nBytes: number, relu: number) => void;
+  blocks: number, k: number, nBytes: number, relu: number, accumulate: number) => void;
 
 /** Decodes base64 without Node's Buffer (browser-safe). */
 function fromBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -92,22 +92,29 @@ export function instantiateGemm(bytes: Uint8Array<ArrayBuffer>): SimdGemm {
       for (let c = 0; c < cols; c++) heap[biasOff + c] = bias[c]!;
       for (let c = cols; c < cp; c++) heap[biasOff + c] = 0;
     }
+    if (accumulate) {
+      // The kernel adds into out in wasm memory: two block copies beat a JS add loop (3x at one row, 64 x 64).
+      if (cp === cols) copyIn(out, rows * cols, outOff);
+      else {
+        for (let r = 0; r < rows; r++) {
+          const dst = outOff + r * cp;
+          const src = r * cols;
+          for (let c = 0; c < cols; c++) heap[dst + c] = out[src + c]!;
+          for (let c = cols; c < cp; c++) heap[dst + c] = 0;
+        }
+      }
+    }
     const r4 = rows >> 2;
     const biasPtr = bias ? biasOff * 4 : 0;
     const rl = relu && !accumulate ? 1 : 0;
-    if (r4 > 0) gemm4(aOff * 4, saI * 4, saK * 4, bOff * 4, cp * 4, outOff * 4, cp * 4, biasPtr, r4, inner, cp * 4, rl);
+    const acc = accumulate ? 1 : 0;
+    if (r4 > 0) gemm4(aOff * 4, saI * 4, saK * 4, bOff * 4, cp * 4, outOff * 4, cp * 4, biasPtr, r4, inner, cp * 4, rl, acc);
     const done = r4 * 4;
     if (done < rows) {
-      gemm1((aOff + done * saI) * 4, saI * 4, saK * 4, bOff * 4, cp * 4, (outOff + done * cp) * 4, cp * 4, biasPtr, rows - done, inner, cp * 4, rl);
+      gemm1((aOff + done * saI) * 4, saI * 4, saK * 4, bOff * 4, cp * 4, (outOff + done * cp) * 4, cp * 4, biasPtr, rows - done, inner, cp * 4, rl, acc);
     }
-    if (accumulate) {
-      for (let r = 0; r < rows; r++) {
-        const src = outOff + r * cp;
-        const dst = r * cols;
-        for (let c = 0; c < cols; c++) out[dst + c] = out[dst + c]! + heap[src + c]!;
-      }
-    } else if (cp === cols) {
-      out.set(view(outOff, rows * cols));
+    if (cp === cols) {
+      out.set(view(outOff, rows * cols), 0); // the offset: set(view) alone allocates (Node 20)
     } else {
       for (let r = 0; r < rows; r++) {
         const src = outOff + r * cp;

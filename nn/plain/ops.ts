@@ -15,23 +15,31 @@ export function activationCode(a: Activation | undefined): number {
   return a === 'relu' ? ACT_RELU : a === 'tanh' ? ACT_TANH : a === 'elu' ? ACT_ELU : ACT_IDENTITY;
 }
 
-/** act(s) for one value: relu max(s, 0), tanh, elu (alpha 1: s > 0 ? s : e^s - 1), identity. */
-export function activate(s: number, act: number): number {
-  if (act === ACT_RELU) return s > 0 ? s : 0;
-  if (act === ACT_TANH) return Math.tanh(s);
-  if (act === ACT_ELU) return s > 0 ? s : Math.expm1(s);
-  return s;
+/**
+ * dst[i] = act(src[i]) for i < len (dst may be src). One loop per kind and no call per element: a helper that
+ * returns a double and is not inlined boxes every result (V8 stops inlining after ~920 bytecodes per function).
+ */
+export function activateInto(src: Float32Array, dst: Float32Array, len: number, act: number): void {
+  if (act === ACT_RELU) {
+    for (let i = 0; i < len; i++) {
+      const v = src[i]!;
+      dst[i] = v > 0 ? v : 0;
+    }
+  } else if (act === ACT_TANH) {
+    for (let i = 0; i < len; i++) dst[i] = Math.tanh(src[i]!);
+  } else if (act === ACT_ELU) {
+    for (let i = 0; i < len; i++) {
+      const v = src[i]!;
+      dst[i] = v > 0 ? v : Math.expm1(v);
+    }
+  } else if (src !== dst) {
+    for (let i = 0; i < len; i++) dst[i] = src[i]!;
+  }
 }
 
 /** In place: y[i] = act(y[i]) for i < len. */
 export function activateInPlace(y: Float32Array, len: number, act: number): void {
-  if (act === ACT_IDENTITY) return;
-  for (let i = 0; i < len; i++) y[i] = activate(y[i]!, act);
-}
-
-/** dst[i] = act(src[i]) for i < len (dst may be src). */
-export function activateInto(src: Float32Array, dst: Float32Array, len: number, act: number): void {
-  for (let i = 0; i < len; i++) dst[i] = activate(src[i]!, act);
+  activateInto(y, y, len, act);
 }
 
 /**
@@ -140,7 +148,16 @@ export function gemmNT(
   a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array,
   rows: number, inner: number, cols: number, act: number, accumulate: boolean,
 ): void {
-  if (accumulate) act = ACT_IDENTITY;
+  gemmLoops(a, b, bias, out, rows, inner, cols, accumulate);
+  // The activation runs as its own pass over the outputs (1/inner of the multiply work): fused into the
+  // blocks it made sixteen call sites, too many for V8 to inline.
+  if (!accumulate && act !== ACT_IDENTITY) activateInPlace(out, rows * cols, act);
+}
+
+function gemmLoops(
+  a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array,
+  rows: number, inner: number, cols: number, accumulate: boolean,
+): void {
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
     const a0 = r * inner;
@@ -181,14 +198,14 @@ export function gemmNT(
         t2 += x2 * v;
         t3 += x3 * v;
       }
-      out[o0 + c] = activate(s0, act);
-      out[o1 + c] = activate(s1, act);
-      out[o2 + c] = activate(s2, act);
-      out[o3 + c] = activate(s3, act);
-      out[o0 + c + 1] = activate(t0, act);
-      out[o1 + c + 1] = activate(t1, act);
-      out[o2 + c + 1] = activate(t2, act);
-      out[o3 + c + 1] = activate(t3, act);
+      out[o0 + c] = s0;
+      out[o1 + c] = s1;
+      out[o2 + c] = s2;
+      out[o3 + c] = s3;
+      out[o0 + c + 1] = t0;
+      out[o1 + c + 1] = t1;
+      out[o2 + c + 1] = t2;
+      out[o3 + c + 1] = t3;
     }
     for (; c < cols; c++) {
       const b0 = c * inner;
@@ -204,10 +221,10 @@ export function gemmNT(
         s2 += a[a2 + k]! * w;
         s3 += a[a3 + k]! * w;
       }
-      out[o0 + c] = activate(s0, act);
-      out[o1 + c] = activate(s1, act);
-      out[o2 + c] = activate(s2, act);
-      out[o3 + c] = activate(s3, act);
+      out[o0 + c] = s0;
+      out[o1 + c] = s1;
+      out[o2 + c] = s2;
+      out[o3 + c] = s3;
     }
   }
   for (; r < rows; r++) {
@@ -230,16 +247,16 @@ export function gemmNT(
         s2 += x * b[b2 + k]!;
         s3 += x * b[b3 + k]!;
       }
-      out[o0 + c] = activate(s0, act);
-      out[o0 + c + 1] = activate(s1, act);
-      out[o0 + c + 2] = activate(s2, act);
-      out[o0 + c + 3] = activate(s3, act);
+      out[o0 + c] = s0;
+      out[o0 + c + 1] = s1;
+      out[o0 + c + 2] = s2;
+      out[o0 + c + 3] = s3;
     }
     for (; c < cols; c++) {
       const b0 = c * inner;
       let s = accumulate ? out[o0 + c]! : bias === null ? 0 : bias[c]!;
       for (let k = 0; k < inner; k++) s += a[a0 + k]! * b[b0 + k]!;
-      out[o0 + c] = activate(s, act);
+      out[o0 + c] = s;
     }
   }
 }
