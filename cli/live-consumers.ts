@@ -6,7 +6,7 @@ import { filter, map, tap, type OperatorFunction } from 'rxjs';
 import type { Env, Transition } from '../core/env.js';
 import { InvalidConfig } from '../core/errors.js';
 import type { Scene } from '../core/scene.js';
-import { recordEpisodes } from '../render/recorder.js';
+import { recordEpisodes, type ResetSceneTracker } from '../render/recorder.js';
 import type { LiveViewer } from '../render/live.js';
 
 
@@ -94,6 +94,12 @@ export interface RecordTrainingOptions<O> {
   /** Playback frames per second. */
   fps: number;
   header?: Record<string, unknown>;
+  /**
+   * The scenes after reset, recorded as each episode's frame 0. A transition arrives only after its step, so
+   * the tracker must see the resets itself: give the run `onReset: resetScenes.onReset` (steps$'s option) and
+   * make it with `wanted: (e) => (baseEpisode + e) % every === 0` so unrecorded episodes cost no scene.
+   */
+  resetScenes?: ResetSceneTracker<O, unknown>;
 }
 
 /**
@@ -111,6 +117,7 @@ export function recordTraining<O>(dir: string, o: RecordTrainingOptions<O>): Ope
         envId: o.envId,
         sceneOf: o.scene,
         ...(qValues ? { valuesOf: (tr: Transition<O, unknown>) => ({ q: qValues(tr.obs) }) } : {}),
+        ...(o.resetScenes ? { resetSceneOf: o.resetScenes.sceneOf } : {}),
         fps: o.fps,
         header: { kind: 'train', ...o.header },
       }),

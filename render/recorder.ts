@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Transition } from '../core/env.js';
-import type { Actor } from '../core/streams.js';
+import type { Actor, ActorContext } from '../core/streams.js';
 import { CorruptFile, InvalidConfig, describeValue } from '../core/errors.js';
 import { explainInvalidScene, type Scene } from '../core/scene.js';
 
@@ -213,6 +213,11 @@ export function recordEpisodes<O, A>(dir: string, options: RecordOptions<O, A>):
 export interface ResetSceneTracker<O, A> {
   /** `actor`, wrapped: asked for an episode's first action, it first keeps the env's scene (the reset scene). */
   wrap(actor: Actor<O, A>): Actor<O, A>;
+  /**
+   * The same without wrapping the actor, for a run whose actor is not yours to wrap: pass it as steps$'s
+   * `onReset` option (called after each reset, before the first action).
+   */
+  onReset(obs: O, ctx: ActorContext): void;
   /** The kept reset scene of `transition`'s episode, at its first transition; undefined otherwise. */
   sceneOf(transition: Transition<O, A>): Scene | undefined;
 }
@@ -225,19 +230,24 @@ export interface ResetSceneTracker<O, A> {
  * const resets = resetSceneTracker(() => env.scene!(), { wanted: (episode) => episode % 10 === 0 });
  * steps$(env, resets.wrap(actor)).pipe(recordEpisodes(dir, { envId, every: 10, sceneOf: () => env.scene!(), resetSceneOf: resets.sceneOf }));
  * ```
- * `wanted` skips the scene of episodes that will not be recorded (default: every episode).
+ * or, without touching the actor, `steps$(env, actor, { onReset: resets.onReset })`. `wanted` skips the scene of
+ * episodes that will not be recorded (default: every episode).
  */
 export function resetSceneTracker<O, A>(scene: () => Scene, options: { wanted?: (episode: number) => boolean } = {}): ResetSceneTracker<O, A> {
   // The scene of the latest reset: steps$ emits an episode's first transition right after the actor chose its
   // action, before the next reset, so the latest is the one of the transition at hand (even when a
   // downstream map renumbers episodes, as a resumed run does).
   let kept: Scene | undefined;
+  const keep = (ctx: ActorContext): void => {
+    // A copy: an env may mutate the scene object it returned when it steps.
+    if (ctx.t === 0) kept = (options.wanted?.(ctx.episode) ?? true) ? structuredClone(scene()) : undefined;
+  };
   return {
     wrap: (actor) => (obs, ctx) => {
-      // A copy: an env may mutate the scene object it returned when it steps.
-      if (ctx.t === 0) kept = (options.wanted?.(ctx.episode) ?? true) ? structuredClone(scene()) : undefined;
+      keep(ctx);
       return actor(obs, ctx);
     },
+    onReset: (_obs, ctx) => keep(ctx),
     sceneOf: (tr) => (tr.t === 0 ? kept : undefined),
   };
 }

@@ -4,14 +4,14 @@
  * Q-values as `q`, max Q as `value`), where `rxgym watch` and `rxgym render <run> --episode eval-<k>` find them.
  */
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { Env } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { episodeStats } from '../../core/operators/episode-stats.js';
 import { steps$ } from '../../core/streams.js';
-import { recordEpisodes } from '../../render/recorder.js';
+import { recordEpisodes, resetSceneTracker } from '../../render/recorder.js';
 import { loadEnv } from '../../envs/load.js';
 import type { Agent } from '../../agents/agent.js';
 import { parseIntFlag } from '../../agents/config.js';
@@ -68,28 +68,48 @@ export const evalEpisodeName = (k: number): string => `eval-${k}.ndjson`;
 const EVAL_FILE = /^eval-\d+\.ndjson$/;
 
 /**
+ * Makes `dir` (and its parents) unless it is already a folder; throws `InvalidConfig` naming `what` when a
+ * file is in the way (a raw EEXIST or ENOTDIR otherwise).
+ */
+function ensureFolder(dir: string, what: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InvalidConfig(`Expected ${what} to be a folder, got ${describeValue(dir)}, which is a file.`);
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new InvalidConfig(`Expected ${what} to be a folder that can be created, got ${describeValue(dir)} (${e.code ?? e.message}: a file in its path, or no permission).`);
+  }
+}
+
+/**
  * Greedy episodes of `agent` on `env` recorded to `dir/eval-<k>.ndjson`, with the same returns as
- * `agent.evaluate({ episodes, seed })` (first reset seeded, later ones continue the env's stream). Earlier
- * eval-*.ndjson files in `dir` are replaced: the folder holds one evaluation at a time.
+ * `agent.evaluate({ episodes, seed })` (first reset seeded, later ones continue the env's stream). Each
+ * recording starts with the scene after reset (frame 0). Earlier eval-*.ndjson files in `dir` are replaced:
+ * the folder holds one evaluation at a time. `what` names `dir` in the error when a file is in its way.
  */
 export async function recordGreedyEpisodes(
   agent: Agent,
   env: Env<unknown, unknown>,
   dir: string,
-  o: { envId: string; episodes: number; seed: number; header?: Record<string, unknown> },
+  o: { envId: string; episodes: number; seed: number; header?: Record<string, unknown>; what?: string },
 ): Promise<{ returns: number[]; lengths: number[]; files: string[] }> {
-  mkdirSync(dir, { recursive: true });
+  ensureFolder(dir, o.what ?? 'the recording folder');
   for (const name of readdirSync(dir)) if (EVAL_FILE.test(name)) rmSync(join(dir, name), { force: true });
   // The recorder names files episode-<k>: it writes into a hidden folder, and each finished episode is
   // renamed into place (a rename, so readers never see half an episode).
   const staging = join(dir, `.eval-${process.pid}-${Date.now()}`);
   const files: string[] = [];
+  const sceneOf = sceneReader(env);
+  const resets = resetSceneTracker<unknown, unknown>(sceneOf);
   try {
     const summaries = await lastValueFrom(
-      steps$(env, (obs: unknown) => agent.act(obs), { seed: o.seed, maxEpisodes: o.episodes, closeEnv: false }).pipe(
+      steps$(env, (obs: unknown) => agent.act(obs), { seed: o.seed, maxEpisodes: o.episodes, closeEnv: false, onReset: resets.onReset }).pipe(
         recordEpisodes<unknown, unknown>(staging, {
           envId: o.envId,
-          sceneOf: sceneReader(env as Env<unknown, unknown>),
+          sceneOf,
+          resetSceneOf: resets.sceneOf,
           valuesOf: (tr) => {
             const q = agent.values(tr.obs);
             let value = q[0]!;
@@ -120,6 +140,11 @@ export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { 
   const stderr = io.stderr ?? process.stderr;
   const episodes = parseIntFlag(opts.episodes ?? 10, '--episodes', 1, 100_000);
   const run = await resolveRun(runArg, opts.runs ?? 'runs');
+  const recording = opts.record === true || opts.recordDir !== undefined;
+  const recordDir = opts.recordDir ?? join(run.dir, 'episodes');
+  const recordWhat = opts.recordDir !== undefined ? '--record-dir' : 'the run\'s episodes folder';
+  // Before loading anything: a file in the way is a one-line mistake, not an EEXIST after the evaluation.
+  if (recording) ensureFolder(recordDir, recordWhat);
   const runConfig = readJsonObject<RunConfig>(run.config, 'a run config');
   const seed = opts.seed !== undefined ? parseIntFlag(opts.seed, '--seed', 0, 2 ** 31 - 1) : (runConfig.config?.seed ?? 0) + 1_000_000;
   const envConfig = {
@@ -134,13 +159,13 @@ export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { 
   try {
     let r: { mean: number; std: number; returns: number[]; lengths: number[]; cut: number };
     let recorded: string[] = [];
-    if (opts.record || opts.recordDir !== undefined) {
-      const dirOut = opts.recordDir ?? join(run.dir, 'episodes');
-      const rec = await recordGreedyEpisodes(agent, agent.env, dirOut, {
+    if (recording) {
+      const rec = await recordGreedyEpisodes(agent, agent.env, recordDir, {
         envId: runConfig.env,
         episodes,
         seed,
         header: { algo: checkpoint.algo, run: run.name, checkpointStep: checkpoint.step },
+        what: recordWhat,
       });
       const mean = rec.returns.reduce((a, b) => a + b, 0) / episodes;
       const std = Math.sqrt(rec.returns.reduce((a, b) => a + (b - mean) ** 2, 0) / episodes);

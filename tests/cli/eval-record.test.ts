@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,9 @@ import { TINY_DQN, sink } from './helpers.js';
 import { evalCommand } from '../../cli/commands/eval.js';
 import { parseEpisodeRef, resolveEpisodeFile } from '../../cli/commands/render.js';
 import { trainCommand, type TrainOutcome } from '../../cli/commands/train.js';
+import { InvalidConfig } from '../../core/errors.js';
+import '../../envs/builtin.js';
+import { make } from '../../envs/registry.js';
 import { readEpisode } from '../../render/recorder.js';
 import { listEpisodes, readEpisodeData } from '../../render/server-api.js';
 
@@ -40,9 +43,20 @@ describe('rxgym eval --record', () => {
       const ep = await readEpisode(rec.recorded[k]!);
       expect(ep.header).toMatchObject({ kind: 'eval', envId: 'CartPole-v1', episode: k, seed: plain.seed, checkpointStep: 2000 });
       expect(ep.complete).toBe(true);
-      expect(ep.steps).toHaveLength(plain.lengths[k]!);
+      // Frame 0 is the scene after reset, then one line per step.
+      const [reset, ...steps] = ep.steps;
+      expect(reset).toMatchObject({ t: 0, reset: true, action: null, reward: 0 });
+      expect(steps).toHaveLength(plain.lengths[k]!);
+      expect(steps.every((s) => s.reset === undefined)).toBe(true);
       expect(ep.steps.reduce((a, s) => a + s.reward, 0)).toBe(plain.returns[k]);
-      for (const s of ep.steps) {
+      if (k === 0) {
+        // The first reset is seeded: its scene is the one a fresh env shows after reset({ seed }).
+        const env = make('CartPole-v1');
+        env.reset({ seed: plain.seed });
+        expect(reset!.scene).toEqual(env.scene!());
+        env.close();
+      }
+      for (const s of steps) {
         const q = s.q as number[];
         expect(q).toHaveLength(2);
         // Greedy: the action is the argmax of the recorded Q-values, and value is their max.
@@ -53,9 +67,10 @@ describe('rxgym eval --record', () => {
 
     // The viewer's API lists them with returns and plots their values; rxgym render finds them.
     const listing = await listEpisodes(run);
-    expect(listing.map((l) => [l.file, l.ok, l.return])).toEqual([0, 1, 2].map((k) => [`eval-${k}.ndjson`, true, plain.returns[k]]));
+    expect(listing.map((l) => [l.file, l.ok, l.return, l.length])).toEqual([0, 1, 2].map((k) => [`eval-${k}.ndjson`, true, plain.returns[k], plain.lengths[k]]));
     const data = await readEpisodeData(run, 'eval-1.ndjson');
-    expect(data!.frames.every((f) => typeof f.value === 'number' && f.q !== null)).toBe(true);
+    expect(data!.frames[0]!.reset).toBe(true);
+    expect(data!.frames.slice(1).every((f) => typeof f.value === 'number' && f.q !== null)).toBe(true);
     expect(resolveEpisodeFile(run, parseEpisodeRef('eval-2'))).toBe(rec.recorded[2]);
     expect(resolveEpisodeFile(run, undefined)).toBe(rec.recorded[2]); // no training recordings: the last eval one
     expect(() => resolveEpisodeFile(run, parseEpisodeRef('eval-7'))).toThrow(
@@ -73,5 +88,19 @@ describe('rxgym eval --record', () => {
     expect(readdirSync(dir).sort()).toEqual(['episode-0.ndjson', 'eval-0.ndjson', 'eval-1.ndjson']);
     expect((await readEpisode(second.recorded[0]!)).header.seed).toBe(9);
     expect(existsSync(join(trained.run.dir, 'episodes', 'eval-3.ndjson'))).toBe(false);
+  });
+
+  it('--record-dir naming a file, or a path through one, is refused in one line before anything is evaluated', async () => {
+    const file = join(root, 'notes.txt');
+    await writeFile(file, 'mine\n');
+    const stdout = sink();
+    await expect(evalCommand(trained.run.dir, { episodes: 1, recordDir: file }, { stdout })).rejects.toThrow(
+      new InvalidConfig(`Expected --record-dir to be a folder, got "${file}", which is a file.`),
+    );
+    await expect(evalCommand(trained.run.dir, { episodes: 1, recordDir: join(file, 'eps') }, { stdout })).rejects.toThrow(
+      new InvalidConfig(`Expected --record-dir to be a folder that can be created, got "${join(file, 'eps')}" (ENOTDIR: a file in its path, or no permission).`),
+    );
+    expect(stdout.text()).toBe('');
+    expect(await readFile(file, 'utf8')).toBe('mine\n');
   });
 });
