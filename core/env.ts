@@ -6,9 +6,13 @@
  * - `truncated`: the episode was cut short from outside the MDP (a time limit; bootstrap from `obs`).
  * After either is true, call `reset()` before stepping again.
  */
-import { Rng } from './rng.js';
+import { InvalidConfig, describeValue } from './errors.js';
+import { Rng, type RngState } from './rng.js';
 import type { Scene } from './scene.js';
 import type { Space } from './spaces.js';
+
+/** Any JSON value: what `getState()` returns and `setState()` accepts. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** Extra, environment-specific data returned by reset and step. */
 export type Info = Record<string, unknown>;
@@ -72,6 +76,15 @@ export interface Env<O, A> {
   scene?(): Scene;
   /** Releases resources. Calling it twice is harmless. */
   close(): void;
+  /**
+   * Everything THIS layer (not the env it wraps) needs to continue exactly, as plain JSON: typed arrays as
+   * number arrays, the rng as its `getState()`. Absent when the layer cannot be saved. See `snapshotEnv`.
+   */
+  getState?(): JsonValue;
+  /** Restores `getState()` output; a malformed state throws `InvalidConfig` naming the env and the expected shape. */
+  setState?(state: JsonValue): void;
+  /** True on a layer that keeps no state of its own (a pure transform): snapshots record it without `getState`. */
+  readonly stateless?: boolean;
 }
 
 /** An environment of any observation and action types. */
@@ -100,6 +113,21 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
   /** Reseeds `rng` when a seed is given; without one the stream continues (as in Gymnasium). */
   protected seedRng(seed: number | undefined): void {
     if (seed !== undefined) this.rng.reseed(seed);
+  }
+
+  /** `fields` plus this env's rng state as `rng`, so `getState()` is one line: `return this.withRngState({ ... })`. */
+  protected withRngState<T extends { [key: string]: JsonValue }>(fields: T): T & { rng: RngState } {
+    return { ...fields, rng: this.rng.getState() };
+  }
+
+  /** Restores the `rng` of a `withRngState` state (four unsigned 32-bit words), or throws naming this env. */
+  protected restoreRngState(rng: JsonValue | undefined): void {
+    const words = rng as RngState;
+    const ok = Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && words.some((w) => w !== 0);
+    if (!ok) {
+      throw new InvalidConfig(`${this.constructor.name}: Expected state.rng to be 4 unsigned 32-bit integers, not all 0 (Rng.getState()), got ${describeValue(rng)}.`);
+    }
+    this.rng.setState(words);
   }
 
   abstract reset(args?: ResetArgs): ResetResult<O>;

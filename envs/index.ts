@@ -30,4 +30,17 @@ export {
   generateRandomMap,
 } from './toy-text/index.js';
 export { SyncVectorEnv, VectorEnvError, isVectorizable, type VectorizableEnv, type VecStepResult, type VecResetResult } from './vector.js';
+export {
+  snapshotEnv,
+  restoreEnv,
+  unsavableLayer,
+  stateSchema,
+  stateFields,
+  encodeFloat,
+  encodeFloats,
+  type EnvSnapshot,
+  type EnvSnapshotLayer,
+  type StateField,
+  type StateSchema,
+} from './snapshot.js';
 export { checkEnv, assertEnvOk, ENV_CHECKS, type EnvCheck, type EnvCheckReport, type CheckEnvOptions } from './checker.js';
