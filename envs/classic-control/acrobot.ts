@@ -1,6 +1,7 @@
-import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
+import { encodeFloat, encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import { ClassicReset, ClassicStep, checkKwargs, invalidDiscreteAction, resetBounds, stateOption } from './util.js';
 
 const PI = Math.PI;
@@ -17,6 +18,7 @@ const MAX_VEL_1 = 4 * PI;
 const MAX_VEL_2 = 9 * PI;
 const AVAIL_TORQUE = [-1.0, 0.0, 1.0] as const;
 const LAYOUT = ['theta1', 'theta2', 'dtheta1', 'dtheta2'] as const;
+const SNAPSHOT = stateSchema({ state: f.floats(4), torqueNoiseMax: f.float(), bookOrNips: f.oneOf('book', 'nips'), rng: f.rng() });
 
 // Constant sub-expressions of Gymnasium's `_dsdt`, grouped exactly as Python evaluates them left to right.
 const M1_LC1_SQ = LINK_MASS_1 * LINK_COM_POS_1 ** 2;
@@ -177,6 +179,22 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     obs[4] = n2;
     obs[5] = n3;
     return new ClassicStep(obs, terminated ? 0.0 : -1.0, terminated, false, {});
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the state, the torque noise and equations, and the rng. */
+  getState(): JsonValue {
+    return this.withRngState({ state: encodeFloats(this.state), torqueNoiseMax: encodeFloat(this.torqueNoiseMax), bookOrNips: this.bookOrNips });
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, String(this));
+    this.state.set(s.state);
+    this.torqueNoiseMax = s.torqueNoiseMax;
+    this.bookOrNips = s.bookOrNips;
+    // The cached cos/sin belong to the old theta2; the next step computes them afresh (same values either way).
+    this.trigAngle = NaN;
+    this.restoreRngState(s.rng);
   }
 
   private observe(): Float32Array {

@@ -1,6 +1,7 @@
-import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
+import { encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import type { StepIntoResult, VectorizableEnv } from '../vector-block.js';
 import { ClassicReset, ClassicStep, booleanKwarg, checkKwargs, invalidDiscreteAction, resetBounds, stateOption } from './util.js';
 
@@ -21,6 +22,12 @@ const TAU = 0.02; // seconds between state updates
 const THETA_THRESHOLD = (12 * 2 * Math.PI) / 360;
 const X_THRESHOLD = 2.4;
 const LAYOUT = ['x', 'x_dot', 'theta', 'theta_dot'] as const;
+const SNAPSHOT = stateSchema({
+  state: f.floats(4),
+  stepsBeyondTerminated: f.int(-1),
+  kinematicsIntegrator: f.oneOf('euler', 'semi-implicit euler'),
+  rng: f.rng(),
+});
 
 /**
  * CartPole-v1: a pole on a cart that moves along a frictionless track; push the cart left or right to keep
@@ -155,6 +162,24 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> implements Vector
     this.stepsBeyondTerminated = -1;
     for (let i = 0; i < 4; i++) obsOut[offset + i] = s[i]!;
     return undefined;
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the state, the post-termination count, the integrator, the rng. */
+  getState(): JsonValue {
+    return this.withRngState({
+      state: encodeFloats(this.state),
+      stepsBeyondTerminated: this.stepsBeyondTerminated,
+      kinematicsIntegrator: this.kinematicsIntegrator,
+    });
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, String(this));
+    this.state.set(s.state);
+    this.stepsBeyondTerminated = s.stepsBeyondTerminated;
+    this.kinematicsIntegrator = s.kinematicsIntegrator;
+    this.restoreRngState(s.rng);
   }
 
   private observe(): Float32Array {

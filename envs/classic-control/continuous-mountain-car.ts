@@ -1,6 +1,7 @@
-import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene } from '../../core/scene.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
+import { encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import { mountainScene } from './mountain-car.js';
 import { ClassicReset, ClassicStep, checkKwargs, numberKwarg, resetBounds, stateOption } from './util.js';
 
@@ -24,6 +25,7 @@ const MAX_SPEED_F32 = Math.fround(MAX_SPEED);
 const GOAL_POSITION_F32 = Math.fround(GOAL_POSITION);
 const POWER_F32 = Math.fround(POWER);
 const LAYOUT = ['position', 'velocity'] as const;
+const SNAPSHOT = stateSchema({ state: f.floats(2), stateDtype: f.oneOf('float32', 'float64'), rng: f.rng() });
 
 /**
  * MountainCarContinuous-v0: the mountain car with a continuous engine force; reaching the flag pays 100,
@@ -131,6 +133,19 @@ export class ContinuousMountainCarEnv extends BaseEnv<Float32Array, Float32Array
     obs[0] = position;
     obs[1] = velocity;
     return new ClassicStep(obs, reward, terminated, false, {});
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the state, its dtype (which arithmetic the next step uses) and the rng. */
+  getState(): JsonValue {
+    return this.withRngState({ state: encodeFloats(this.state), stateDtype: this.stateDtype });
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, String(this));
+    this.state.set(s.state);
+    this.stateDtype = s.stateDtype;
+    this.restoreRngState(s.rng);
   }
 
   /** The valley curve, the car with its wheels and the flag (at 0.45), as Gymnasium's 600x400 frame draws them. */

@@ -1,6 +1,7 @@
-import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, discrete, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
+import { encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import { ClassicReset, ClassicStep, checkKwargs, invalidDiscreteAction, numberKwarg, resetBounds, stateOption } from './util.js';
 
 /** Keyword arguments of `MountainCarEnv`. */
@@ -16,6 +17,7 @@ const GOAL_POSITION = 0.5;
 const FORCE = 0.001;
 const GRAVITY = 0.0025;
 const LAYOUT = ['position', 'velocity'] as const;
+const SNAPSHOT = stateSchema({ state: f.floats(2), rng: f.rng() });
 
 /**
  * MountainCar-v0: an under-powered car in a valley must rock back and forth to reach the flag on the right
@@ -87,6 +89,18 @@ export class MountainCarEnv extends BaseEnv<Float32Array, number> {
     obs[0] = position;
     obs[1] = velocity;
     return new ClassicStep(obs, -1.0, terminated, false, {});
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the state and the rng. */
+  getState(): JsonValue {
+    return this.withRngState({ state: encodeFloats(this.state) });
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, String(this));
+    this.state.set(s.state);
+    this.restoreRngState(s.rng);
   }
 
   /** The valley curve, the car with its wheels and the flag, as Gymnasium's 600x400 frame draws them. */

@@ -1,6 +1,7 @@
-import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
+import { encodeFloat, encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import { ClassicReset, ClassicStep, checkKwargs, floorMod, numberKwarg, stateOption, toNumber } from './util.js';
 
 /** Keyword arguments of `PendulumEnv`. */
@@ -17,6 +18,7 @@ const L = 1.0;
 const F32_0_001 = Math.fround(0.001);
 const TORQUE_GAIN = 3.0 / (M * L ** 2); // Gymnasium's 3.0 / (m * l**2)
 const LAYOUT = ['theta', 'theta_dot'] as const;
+const SNAPSHOT = stateSchema({ state: f.floats(2), lastU: f.float(), rng: f.rng() });
 
 /** Gymnasium's `angle_normalize`: x wrapped to [-pi, pi) with numpy's floored modulo. */
 export function angleNormalize(x: number): number {
@@ -100,6 +102,19 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
     s[0] = th + newthdot * DT;
     s[1] = newthdot;
     return new ClassicStep(this.observe(), -costs, false, false, {});
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the state, the last torque (drawn by `scene()`) and the rng. */
+  getState(): JsonValue {
+    return this.withRngState({ state: encodeFloats(this.state), lastU: encodeFloat(this.lastU) });
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, String(this));
+    this.state.set(s.state);
+    this.lastU = s.lastU;
+    this.restoreRngState(s.rng);
   }
 
   private observe(): Float32Array {
