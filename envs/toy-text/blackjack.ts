@@ -2,10 +2,11 @@
  * Blackjack, as Gymnasium 1.4's `BlackjackEnv` (Blackjack-v1): Sutton and Barto's Example 5.1, an infinite
  * deck, the dealer hitting until 17, and the `natural` / `sab` rule variants.
  */
-import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidAction, InvalidConfig, describeValue } from '../../core/errors.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { discrete, tuple, type DiscreteSpace, type Space } from '../../core/spaces.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
 import { boolOption, checkKwargKeys } from './tabular.js';
 
 /** Card values of one suit: ace = 1, 2-10, and jack, queen, king = 10. */
@@ -64,6 +65,13 @@ export interface BlackjackState {
 }
 
 const SUITS = ['C', 'D', 'H', 'S'] as const;
+const SNAPSHOT = stateSchema({
+  player: f.ints(1, 10),
+  dealer: f.ints(1, 10),
+  dealerTopCardSuit: f.oneOf(...SUITS),
+  dealerTopCardFace: f.oneOf('A', '2', '3', '4', '5', '6', '7', '8', '9', '10', 'J', 'Q', 'K'),
+  rng: f.rng(),
+});
 
 /**
  * Blackjack: get a hand closer to 21 than the dealer's without going over.
@@ -150,6 +158,29 @@ export class BlackjackEnv extends BaseEnv<BlackjackObs, number> {
       }
     }
     return { obs: this.obs(), reward, terminated, truncated: false, info: {} };
+  }
+
+  /**
+   * Everything to continue exactly (see `snapshotEnv`): both hands, the face-up card's drawing, and the rng (the
+   * deck is infinite, so the rng is the whole deck). A replaced `drawCard` is the caller's to save.
+   */
+  getState(): JsonValue {
+    return this.withRngState({
+      player: [...this.player],
+      dealer: [...this.dealer],
+      dealerTopCardSuit: this.dealerTopCardSuit,
+      dealerTopCardFace: this.dealerTopCardFace,
+    });
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, String(this));
+    this.player = s.player;
+    this.dealer = s.dealer;
+    this.dealerTopCardSuit = s.dealerTopCardSuit;
+    this.dealerTopCardFace = s.dealerTopCardFace;
+    this.restoreRngState(s.rng);
   }
 
   /**

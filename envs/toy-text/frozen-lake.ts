@@ -2,9 +2,11 @@
  * FrozenLake, as Gymnasium 1.4's `FrozenLakeEnv` (FrozenLake-v1, FrozenLake8x8-v1): the same maps, transition
  * table, rewards, info and sampling, plus Gymnasium's random map generator (seeded with rxgym's Rng).
  */
+import type { JsonValue } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Scene, Shape } from '../../core/scene.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
 import {
   TabularEnv,
   boolOption,
@@ -177,18 +179,33 @@ export class FrozenLakeEnv extends TabularEnv {
 
     const nrow = desc.length;
     const ncol = desc[0]!.length;
-    const P = buildTable(desc, isSlippery, successRate, schedule);
-    const isd = new Float64Array(nrow * ncol);
-    let starts = 0;
-    for (let s = 0; s < isd.length; s++) if (desc[Math.floor(s / ncol)]![s % ncol] === 'S') starts++;
-    for (let s = 0; s < isd.length; s++) if (desc[Math.floor(s / ncol)]![s % ncol] === 'S') isd[s] = 1 / starts;
-    super(P, isd, uniform);
+    super(buildTable(desc, isSlippery, successRate, schedule), startDistribution(desc), uniform);
     this.desc = desc;
     this.nrow = nrow;
     this.ncol = ncol;
     this.isSlippery = isSlippery;
     this.successRate = successRate;
     this.rewardSchedule = [schedule[0], schedule[1], schedule[2]];
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the tabular state, the map (a random one differs per env) and the rng. */
+  override getState(): JsonValue {
+    return this.withRngState({ ...this.tabularState(), desc: [...this.desc] });
+  }
+
+  /** Restores `getState()` output; a different map of the same size replaces this one (table and start tiles). */
+  override setState(state: JsonValue): void {
+    const s = stateSchema({ ...this.tabularFields(), desc: f.strings(this.nrow), rng: f.rng() }).parse(state, String(this));
+    const desc = checkDesc(s.desc);
+    if (desc[0]!.length !== this.ncol) {
+      throw new InvalidConfig(`${String(this)}: Expected a state desc of ${this.nrow} rows of ${this.ncol} tiles, got rows of ${desc[0]!.length}.`);
+    }
+    if (desc.some((row, r) => row !== this.desc[r])) {
+      this.replaceTable(buildTable(desc, this.isSlippery, this.successRate, this.rewardSchedule), startDistribution(desc));
+      (this as { desc: readonly string[] }).desc = desc;
+    }
+    this.applyTabularState(s);
+    this.restoreRngState(s.rng);
   }
 
   /** The tile letter under state `s`. */
@@ -268,6 +285,16 @@ export function agentShapes(x: number, y: number, action: number, color: string)
       fill: '#ffffff',
     },
   ];
+}
+
+/** Uniform over the start tiles S. */
+function startDistribution(desc: readonly string[]): Float64Array {
+  const ncol = desc[0]!.length;
+  const isd = new Float64Array(desc.length * ncol);
+  let starts = 0;
+  for (let s = 0; s < isd.length; s++) if (desc[Math.floor(s / ncol)]![s % ncol] === 'S') starts++;
+  for (let s = 0; s < isd.length; s++) if (desc[Math.floor(s / ncol)]![s % ncol] === 'S') isd[s] = 1 / starts;
+  return isd;
 }
 
 function buildTable(desc: readonly string[], isSlippery: boolean, successRate: number, schedule: readonly number[]): Outcome[][][] {

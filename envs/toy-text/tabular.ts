@@ -3,9 +3,10 @@
  * table `P[s][a]`, Gymnasium's `categorical_sample`, kwargs checks and the `reset({ options: { state } })`
  * validation. Kept in one place so the three environments sample, validate and fail the same way.
  */
-import { BaseEnv, type Info, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { BaseEnv, type Info, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidAction, InvalidConfig, describeValue } from '../../core/errors.js';
 import { discrete, type DiscreteSpace } from '../../core/spaces.js';
+import { stateFields as f, stateSchema, type StateField } from '../snapshot.js';
 
 /** One outcome of `P[s][a]`: `[probability, nextState, reward, terminated]`, as in Gymnasium's `env.P`. */
 export type Outcome = readonly [prob: number, nextState: number, reward: number, terminated: boolean];
@@ -112,6 +113,44 @@ export abstract class TabularEnv extends BaseEnv<number, number> {
     this.actionSpace = discrete(this.nA);
     this.uniform = uniform ?? (() => this.rng.float());
     this.metadata = { renderFps: 4 };
+  }
+
+  /**
+   * Everything to continue exactly (see `snapshotEnv`): the state, the last action and the rng. Subclasses with
+   * more state add it beside `tabularState()`. A replaced `uniform` source is the caller's to save.
+   */
+  getState(): JsonValue {
+    return this.withRngState(this.tabularState());
+  }
+
+  /** Restores `getState()` output; checks every field before changing anything. */
+  setState(state: JsonValue): void {
+    const s = stateSchema({ ...this.tabularFields(), rng: f.rng() }).parse(state, String(this));
+    this.applyTabularState(s);
+    this.restoreRngState(s.rng);
+  }
+
+  /** The state every tabular env saves: `s` and `lastAction`. */
+  protected tabularState(): { s: number; lastAction: number | null } {
+    return { s: this.s, lastAction: this.lastAction };
+  }
+
+  /** The schema fields of `tabularState()`, sized for this env. */
+  protected tabularFields(): { s: StateField<number>; lastAction: StateField<number | null> } {
+    return { s: f.int(0, this.nS - 1), lastAction: f.nullable(f.int(0, this.nA - 1)) };
+  }
+
+  /** Swaps in a transition table and start distribution of the same size (FrozenLake restoring another map). */
+  protected replaceTable(P: TransitionTable, initialStateDistrib: Float64Array): void {
+    // P is readonly to users; only a restore replaces it, and whole, never in part.
+    (this as { P: TransitionTable }).P = P;
+    this.initialStateDistrib.set(initialStateDistrib);
+  }
+
+  /** Sets what `tabularState()` saved. */
+  protected applyTabularState(state: { s: number; lastAction: number | null }): void {
+    this.s = state.s;
+    this.lastAction = state.lastAction;
   }
 
   /** The info of a reset or step that lands in `state` with probability `prob`. */

@@ -2,9 +2,10 @@
  * Taxi, as Gymnasium 1.4's `TaxiEnv` (Taxi-v4): Dietterich's 5 x 5 taxi world with walls, four stands and
  * an action mask in every info, plus v4's rainy moves and fickle passenger.
  */
-import type { Info } from '../../core/env.js';
+import type { Info, JsonValue } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import type { Scene, Shape } from '../../core/scene.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
 import {
   TabularEnv,
   boolOption,
@@ -143,6 +144,19 @@ export class TaxiEnv extends TabularEnv {
     this.fickleProbability = fickleProbability;
     this.masks = new Int8Array(NUM_STATES * 6);
     for (let s = 0; s < NUM_STATES; s++) this.masks.set(computeMask(s), s * 6);
+  }
+
+  /** Everything to continue exactly (see `snapshotEnv`): the tabular state, the fickle flag and the rng. */
+  override getState(): JsonValue {
+    return this.withRngState({ ...this.tabularState(), fickleStep: this.fickleStep });
+  }
+
+  /** Restores `getState()` output. */
+  override setState(state: JsonValue): void {
+    const s = stateSchema({ ...this.tabularFields(), fickleStep: f.bool(), rng: f.rng() }).parse(state, String(this));
+    this.applyTabularState(s);
+    this.fickleStep = s.fickleStep;
+    this.restoreRngState(s.rng);
   }
 
   /** Which actions change the state in `s` (1) and which are no-ops or illegal (0): an Int8Array(6). */
