@@ -1,4 +1,7 @@
-import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type JsonValue, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
+
+const SNAPSHOT = stateSchema({ needsReset: f.bool() });
 
 /**
  * Resets the wrapped env automatically with Gymnasium 1.x "next-step" semantics: the step that ends an
@@ -13,6 +16,16 @@ export class Autoreset<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wra
   override reset(args?: ResetArgs): ResetResult<O> {
     this.needsReset = false;
     return super.reset(args);
+  }
+
+  /** Whether the next step resets (see `snapshotEnv`). */
+  getState(): JsonValue {
+    return { needsReset: this.needsReset };
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    this.needsReset = SNAPSHOT.parse(state, 'Autoreset').needsReset;
   }
 
   override step(action: A): StepResult<O> {

@@ -8,6 +8,8 @@ import { boxSpace } from './validate.js';
  * A clipped copy is passed down; the caller's array is left untouched.
  */
 export class ClipAction<E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, Float32Array | Float64Array, E> {
+  /** Keeps no state of its own: snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   private readonly inner: BoxSpace;
 
   constructor(env: E) {

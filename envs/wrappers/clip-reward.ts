@@ -3,6 +3,8 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 
 /** Clips every reward into [min, max] (either bound may be +-Infinity for a one-sided clip). */
 export class ClipReward<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
+  /** Keeps no state of its own: snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   readonly min: number;
   readonly max: number;
 

@@ -6,6 +6,8 @@ import { flatten, flattenSpace, type AnySpace } from '../../core/spaces.js';
  * and MultiDiscrete one-hot, Tuple and Dict concatenated); the observation space becomes `flattenSpace(space)`.
  */
 export class FlattenObservation<E extends AnyEnv, A = ActOf<E>> extends Wrapper<Float32Array, A, E> {
+  /** Keeps no state of its own: snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   private readonly inner: AnySpace;
 
   constructor(env: E) {

@@ -12,6 +12,8 @@ const isNumericArray = (x: unknown): x is NumericArray =>
  * an episode that ends before the second-to-last repeat pools only frames of this call, never stale ones.
  */
 export class FrameSkip<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
+  /** Keeps no state between calls (`prev` is scratch within one step): snapshots record it as null. */
+  readonly stateless = true;
   readonly skip: number;
   private prev: NumericArray | undefined;
 

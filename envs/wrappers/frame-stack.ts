@@ -1,5 +1,6 @@
-import { Wrapper, type ActOf, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { box, type BoxArray, type BoxDtype, type BoxSpace } from '../../core/spaces.js';
+import { encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import { boxSpace, positiveInt } from './validate.js';
 
 const ctors = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array, int32: Int32Array } as const;
@@ -34,6 +35,16 @@ export class FrameStack<E extends AnyEnv, A = ActOf<E>> extends Wrapper<BoxArray
     const obs = r.obs as ArrayLike<number>;
     for (let i = 0; i < this.k; i++) this.stack.set(obs, i * this.frameSize);
     return { obs: this.stack.slice(), info: r.info };
+  }
+
+  /** The stacked observations, oldest first (see `snapshotEnv`). */
+  getState(): JsonValue {
+    return { stack: encodeFloats(this.stack) };
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    this.stack.set(stateSchema({ stack: f.floats(this.stack.length) }).parse(state, 'FrameStack').stack);
   }
 
   override step(action: A): StepResult<BoxArray> {

@@ -1,4 +1,4 @@
-import { Wrapper, type ActOf, type AnyEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { box, type BoxSpace } from '../../core/spaces.js';
 import { RunningMeanStd, type RunningMeanStdState } from './running-mean-std.js';
@@ -46,14 +46,15 @@ export class NormalizeObservation<E extends AnyEnv, A = ActOf<E>> extends Wrappe
     return { obs: this.normalize(r.obs as ArrayLike<number>), reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: r.info };
   }
 
-  /** The running statistics, for checkpoints. */
+  /** The running statistics, for checkpoints and `snapshotEnv`. */
   getState(): RunningMeanStdState {
     return this.stats.getState();
   }
 
   /** Restores statistics saved with `getState()`. */
-  setState(state: RunningMeanStdState): void {
-    this.stats.setState(state, 'NormalizeObservation');
+  setState(state: JsonValue): void {
+    // RunningMeanStd.setState checks the shape at run time and names this wrapper.
+    this.stats.setState(state as RunningMeanStdState, 'NormalizeObservation');
   }
 
   private normalize(obs: ArrayLike<number>): Float32Array {

@@ -1,4 +1,4 @@
-import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type JsonValue, type ObsOf, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { RunningMeanStd } from './running-mean-std.js';
 
@@ -12,13 +12,13 @@ export interface NormalizeRewardOptions {
   update?: boolean;
 }
 
-/** A checkpointable snapshot of `NormalizeReward`. */
-export interface NormalizeRewardState {
+/** A checkpointable snapshot of `NormalizeReward` (a type, not an interface, so it is a `JsonValue`). */
+export type NormalizeRewardState = {
   discountedReturn: number;
   mean: number;
   var: number;
   count: number;
-}
+};
 
 /**
  * Scales rewards so the discounted return has roughly unit variance, as Gymnasium 1.x's NormalizeReward:
@@ -58,13 +58,14 @@ export class NormalizeReward<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> exten
     return result;
   }
 
-  /** The running statistics and return, for checkpoints. */
+  /** The running statistics and return, for checkpoints and `snapshotEnv`. */
   getState(): NormalizeRewardState {
     return { discountedReturn: this.discountedReturn, mean: this.stats.mean[0]!, var: this.stats.var[0]!, count: this.stats.count };
   }
 
   /** Restores a state saved with `getState()`. */
-  setState(state: NormalizeRewardState): void {
+  setState(snapshot: JsonValue): void {
+    const state = snapshot as NormalizeRewardState;
     if (state === null || typeof state !== 'object' || !Number.isFinite(state.discountedReturn)) {
       throw new InvalidConfig(`NormalizeReward: Expected a state { discountedReturn, mean, var, count }, got ${describeValue(state)}.`);
     }

@@ -1,5 +1,8 @@
-import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type AnyEnv, type Env, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { ResetNeeded } from '../../core/errors.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
+
+const SNAPSHOT = stateSchema({ phase: f.oneOf('fresh', 'running', 'ended') });
 
 /**
  * Throws `ResetNeeded` on `step()` before the first `reset()`, or after an episode ended (terminated or
@@ -27,6 +30,16 @@ export class OrderEnforcing<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<
     const result = this.env.step(action) as StepResult<O>;
     if (result.terminated || result.truncated) this.state = 'ended';
     return result;
+  }
+
+  /** Whether the env was never reset, is running, or has ended its episode (see `snapshotEnv`). */
+  getState(): JsonValue {
+    return { phase: this.state };
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    this.state = SNAPSHOT.parse(state, 'OrderEnforcing').phase;
   }
 
   /** True once `reset()` has been called. */

@@ -1,6 +1,9 @@
-import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type AnyEnv, type Env, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidAction, InvalidObservation, describeValue } from '../../core/errors.js';
 import { explainNotContained, type AnySpace } from '../../core/spaces.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
+
+const SNAPSHOT = stateSchema({ checkedReset: f.bool(), checkedStep: f.bool() });
 
 // Which fast per-step action test applies: a discrete range, numeric box bounds, or only the general check.
 const TEST_DISCRETE = 0;
@@ -66,6 +69,18 @@ export class PassiveEnvChecker<O, A, E extends AnyEnv = Env<O, A>> extends Wrapp
       return true;
     }
     return false;
+  }
+
+  /** Which of the one-time checks (first reset, first step) have run (see `snapshotEnv`). */
+  getState(): JsonValue {
+    return { checkedReset: this.checkedReset, checkedStep: this.checkedStep };
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, 'PassiveEnvChecker');
+    this.checkedReset = s.checkedReset;
+    this.checkedStep = s.checkedStep;
   }
 
   private get label(): string {

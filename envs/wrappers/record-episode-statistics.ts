@@ -1,5 +1,16 @@
-import { Wrapper, type ActOf, type AnyEnv, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type ActOf, type AnyEnv, type JsonValue, type ObsOf, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { encodeFloat, encodeFloats, stateFields as f, stateSchema } from '../snapshot.js';
 import { positiveInt } from './validate.js';
+
+const SNAPSHOT = stateSchema({
+  episodeReturn: f.float(),
+  episodeLength: f.int(0),
+  episodeSeconds: f.float(),
+  episodeCount: f.int(0),
+  returnQueue: f.floats(),
+  lengthQueue: f.ints(0, Number.MAX_SAFE_INTEGER),
+  timeQueue: f.floats(),
+});
 
 /** What `RecordEpisodeStatistics` puts in `info.episode` at the end of an episode. */
 export interface EpisodeStatistics {
@@ -58,6 +69,38 @@ export class RecordEpisodeStatistics<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E
       r.info = { ...r.info, episode };
     }
     return r;
+  }
+
+  /**
+   * The running episode (return, length, seconds so far), the episode count and the queues (see `snapshotEnv`).
+   * A restored episode's clock resumes from its saved seconds.
+   */
+  getState(): JsonValue {
+    return {
+      episodeReturn: encodeFloat(this.episodeReturn),
+      episodeLength: this.episodeLength,
+      episodeSeconds: (performance.now() - this.startTime) / 1000,
+      episodeCount: this.episodeCount,
+      returnQueue: encodeFloats(this.returnQueue),
+      lengthQueue: [...this.lengthQueue],
+      timeQueue: encodeFloats(this.timeQueue),
+    };
+  }
+
+  /** Restores `getState()` output; queues longer than this wrapper's `bufferLength` keep their newest entries. */
+  setState(state: JsonValue): void {
+    const s = SNAPSHOT.parse(state, 'RecordEpisodeStatistics');
+    this.episodeReturn = s.episodeReturn;
+    this.episodeLength = s.episodeLength;
+    this.startTime = performance.now() - s.episodeSeconds * 1000;
+    this.episodeCount = s.episodeCount;
+    const keep = (queue: number[], saved: number[]): void => {
+      queue.length = 0;
+      queue.push(...saved.slice(-this.bufferLength));
+    };
+    keep(this.returnQueue, s.returnQueue);
+    keep(this.lengthQueue, s.lengthQueue);
+    keep(this.timeQueue, s.timeQueue);
   }
 
   private push(queue: number[], x: number): void {

@@ -8,6 +8,8 @@ import { bounds, boxSpace } from './validate.js';
  * Box bounds: `low + (a - min) * (high - low) / (max - min)`. Actions outside [min, max] are clipped first.
  */
 export class RescaleAction<E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, Float32Array | Float64Array, E> {
+  /** Keeps no state of its own: snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   private readonly inner: BoxSpace;
   private readonly scale: Float64Array;
   private readonly outer: { low: number[]; high: number[] };

@@ -1,11 +1,11 @@
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 
-/** A checkpointable snapshot of a `RunningMeanStd`. */
-export interface RunningMeanStdState {
+/** A checkpointable snapshot of a `RunningMeanStd` (a type, not an interface, so it is a `JsonValue`). */
+export type RunningMeanStdState = {
   mean: number[];
   var: number[];
   count: number;
-}
+};
 
 /**
  * Per-element running mean and variance, updated one sample at a time with the parallel (Chan/Welford)
@@ -44,6 +44,7 @@ export class RunningMeanStd {
     this.count = tot;
   }
 
+  /** A copy of the statistics, for checkpoints. */
   getState(): RunningMeanStdState {
     return { mean: Array.from(this.mean), var: Array.from(this.var), count: this.count };
   }

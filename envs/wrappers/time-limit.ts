@@ -1,5 +1,8 @@
-import { Wrapper, type AnyEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
+import { Wrapper, type AnyEnv, type Env, type JsonValue, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
+import { stateFields as f, stateSchema } from '../snapshot.js';
+
+const SNAPSHOT = stateSchema({ elapsedSteps: f.int(0) });
 
 /**
  * Truncates an episode after `maxEpisodeSteps` steps (sets `truncated`; `terminated` is left as the env said).
@@ -26,6 +29,16 @@ export class TimeLimit<O, A, E extends AnyEnv = Env<O, A>> extends Wrapper<O, A,
     }
     this.elapsedSteps = (start as number | undefined) ?? 0;
     return this.env.reset(args) as ResetResult<O>;
+  }
+
+  /** The steps taken in the current episode (see `snapshotEnv`). */
+  getState(): JsonValue {
+    return { elapsedSteps: this.elapsedSteps };
+  }
+
+  /** Restores `getState()` output. */
+  setState(state: JsonValue): void {
+    this.elapsedSteps = SNAPSHOT.parse(state, 'TimeLimit').elapsedSteps;
   }
 
   override step(action: A): StepResult<O> {

@@ -7,6 +7,8 @@ import { fn, optionalSpace } from './validate.js';
  * differs from the wrapped env's (e.g. a Discrete(3) mapped onto a Box); without it the env's space is kept.
  */
 export class TransformAction<A, E extends AnyEnv, O = ObsOf<E>> extends Wrapper<O, A, E> {
+  /** Keeps no state of its own (`f` is taken to be pure): snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   private readonly f: (action: A) => ActOf<E>;
 
   constructor(env: E, f: (action: A) => ActOf<E>, space?: Space<A>) {

@@ -7,6 +7,8 @@ import { fn, optionalSpace } from './validate.js';
  * shape, type or range; without it the wrapped env's observation space is kept.
  */
 export class TransformObservation<O, E extends AnyEnv, A = ActOf<E>> extends Wrapper<O, A, E> {
+  /** Keeps no state of its own (`f` is taken to be pure): snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   private readonly f: (obs: ObsOf<E>) => O;
 
   constructor(env: E, f: (obs: ObsOf<E>) => O, space?: Space<O>) {

@@ -3,6 +3,8 @@ import { fn } from './validate.js';
 
 /** Replaces every reward `r` by `f(r)` (e.g. `(r) => r * 0.01` or `Math.sign`). */
 export class TransformReward<E extends AnyEnv, O = ObsOf<E>, A = ActOf<E>> extends Wrapper<O, A, E> {
+  /** Keeps no state of its own (`f` is taken to be pure): snapshots record it as null (see `snapshotEnv`). */
+  readonly stateless = true;
   private readonly f: (reward: number) => number;
 
   constructor(env: E, f: (reward: number) => number) {
