@@ -1,29 +1,42 @@
 /**
- * Q-network engine speed: train steps/s (forward, Huber on Q(s,a), backward, clipping, Adam) and act latency
- * (one observation -> greedy action) for the plain Float32Array MLP and tfjs on wasm (stock and explicit-transpose
- * matMul) and on cpu. Medians of 5 repeats. Also a DQN-shaped cycle (SB3 CartPole defaults: 4 acts, then one
+ * Network engine speed (nn/): train steps/s of a Q-network (forward, Huber on Q(s,a), backward, clipping, Adam)
+ * and act latency (one observation -> greedy action) for the plain Float32Array engine (WebAssembly SIMD kernel,
+ * or its JS loops) and the tfjs engine on wasm (explicit-transpose matMul gradient) and on cpu. Medians of 5 repeats. Also a DQN-shaped cycle (SB3 CartPole defaults: 4 acts, then one
  * train step and one target-network predict on batch 32) as env steps/s with the env itself left out.
  *
- *   npm run bench -- nn [--quick] [--wall] [--engines plain,plain-js,wasm,wasm-stock,cpu] [--nets 4-64-64-2] [--batches 32,64]
+ *   npm run bench -- nn [--quick] [--wall] [--engines plain,plain-js,wasm,cpu] [--nets 4-64-64-2] [--batches 32,64]
  *
  * Rates are per second of this process's CPU time unless --wall is given.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend } from '../agents/nn/backend.js';
-import { qNetwork } from '../agents/nn/q-network.js';
-import type { QFunction, QNetworkConfig } from '../agents/nn/q-network.js';
+import { describeBackend, initBackend } from '../nn/backend.js';
+import { createNet } from '../nn/net.js';
+import { PlainNet } from '../nn/plain/net.js';
+import { adam } from '../nn/optimizers.js';
+import type { Net, NetSpec, Optimizer } from '../nn/types.js';
+import { dqnLoss } from '../agents/dqn.js';
 import { Rng } from '../core/rng.js';
 
-type EngineName = 'plain' | 'plain-js' | 'wasm' | 'wasm-stock' | 'cpu';
+type EngineName = 'plain' | 'plain-js' | 'wasm' | 'cpu';
 
-const ALL_ENGINES: EngineName[] = ['plain', 'plain-js', 'wasm', 'wasm-stock', 'cpu'];
+const ALL_ENGINES: EngineName[] = ['plain', 'plain-js', 'wasm', 'cpu'];
 const ENGINE_LABEL: Record<EngineName, string> = {
   plain: 'plain (SIMD kernel)',
   'plain-js': 'plain (JS loops)',
   wasm: 'tfjs-wasm (transposed grad)',
-  'wasm-stock': 'tfjs-wasm (stock matMul)',
   cpu: 'tfjs-cpu',
 };
+
+/** A Q-network with its optimiser and the DQN update as agents/dqn.ts runs it. */
+interface Bench {
+  net: Net;
+  clone(): Net;
+  /** One train step on a batch; returns the loss. */
+  fit(obs: Float32Array, actions: Int32Array, targets: Float32Array, batch: number): number;
+  /** The greedy action for one observation. */
+  act(obs: Float32Array): number;
+  dispose(): void;
+}
 
 /** Column width of the tables. */
 const W = 30;
@@ -64,17 +77,39 @@ function parseList(args: string[], flag: string): string[] | null {
   return i >= 0 && args[i + 1] ? args[i + 1]!.split(',') : null;
 }
 
-async function build(engine: EngineName, net: number[], lrSeed: number): Promise<QFunction> {
-  const [obsDim, ...rest] = net;
+async function build(engine: EngineName, sizes: number[], seed: number): Promise<Bench> {
+  const [obsDim, ...rest] = sizes;
   const numActions = rest.pop()!;
-  const base: Partial<QNetworkConfig> & { obsDim: number; numActions: number } = {
-    obsDim: obsDim!, numActions, hidden: rest, learningRate: 1e-4, maxGradNorm: 10, seed: lrSeed,
-  };
-  if (engine === 'plain' || engine === 'plain-js') {
-    return qNetwork({ ...base, engine: 'plain', plainKernel: engine === 'plain' ? 'auto' : 'js' });
+  const spec: NetSpec = { input: obsDim!, layers: [...rest.map((units) => ({ kind: 'dense' as const, units, activation: 'relu' as const })), { kind: 'dense', units: numActions }], seed };
+  let net: Net;
+  if (engine === 'plain' || engine === 'plain-js') net = new PlainNet(spec, { kernel: engine === 'plain' ? 'auto' : 'js' });
+  else {
+    await initBackend(engine === 'cpu' ? 'cpu' : 'wasm');
+    net = createNet(spec, { engine: 'tfjs' });
   }
-  await initBackend(engine === 'cpu' ? 'cpu' : 'wasm');
-  return qNetwork({ ...base, engine: 'tfjs', tfjsMatMul: engine === 'wasm-stock' ? 'stock' : engine === 'wasm' ? 'transposed' : 'auto' });
+  const opt: Optimizer = adam([net], { learningRate: 1e-4, maxGradNorm: 10 });
+  const row = new Float32Array(numActions);
+  const scratch = new Map<number, { dQ: Float32Array; td: Float32Array; qTaken: Float32Array; dTaken: Float32Array }>();
+  return {
+    net,
+    clone: () => net.clone(),
+    fit(obs, actions, targets, batch) {
+      let s = scratch.get(batch);
+      if (!s) scratch.set(batch, (s = { dQ: new Float32Array(batch * numActions), td: new Float32Array(batch), qTaken: new Float32Array(batch), dTaken: new Float32Array(batch) }));
+      const q = net.forward(obs, batch);
+      const loss = dqnLoss(q, actions, targets, batch, numActions, 'huber', undefined, s.dQ, s.td, s);
+      net.backward(s.dQ, batch);
+      opt.step();
+      return loss;
+    },
+    act(obs) {
+      const q = net.predict(obs, 1, row);
+      let best = 0;
+      for (let a = 1; a < numActions; a++) if (q[a]! > q[best]!) best = a;
+      return best;
+    },
+    dispose: () => net.dispose(),
+  };
 }
 
 /** Prints the benchmark tables. */

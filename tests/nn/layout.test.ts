@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { initParams, macsPerSample, netLayout, paramShapes, validateNetSpec } from '../../nn/layout.js';
-import { initParams as dqnInitParams, convTorso as dqnConvTorso } from '../../agents/nn/params.js';
-import { qNetwork, resolveQNetworkConfig } from '../../agents/nn/q-network.js';
 import type { NetSpec } from '../../nn/types.js';
 
 describe('netLayout', () => {
@@ -48,37 +46,37 @@ describe('netLayout', () => {
     const big = netLayout({ input: [84, 84, 4], layers: [{ kind: 'convTorso' }], seed: 0 });
     expect(big.outputSize).toBe(7 * 7 * 64);
     expect(big.params.map((p) => p.shape)).toEqual([[8, 8, 4, 32], [32], [4, 4, 32, 64], [64], [3, 3, 64, 64], [64]]);
-    expect(dqnConvTorso([84, 84, 4]).outShape).toEqual([7, 7, 64]);
     expect(paramShapes(small)).toEqual(l.params);
   });
 });
 
 describe('initParams', () => {
-  it('draws the same numbers as the DQN Q-network of the same hidden widths and seed', () => {
+  /** torch's default init drawn in tensor order from Rng(seed): uniform in +-1/sqrt(fan_in), fan_in per tensor. */
+  const expected = (seed: number, tensors: { size: number; fanIn: number }[]): Float32Array => {
+    const rng = new Rng(seed);
+    return Float32Array.from(tensors.flatMap((t) => Array.from({ length: t.size }, () => (rng.float() * 2 - 1) / Math.sqrt(t.fanIn))));
+  };
+
+  it('draws torch default bounds in tensor order from Rng(seed) (the numbers the DQN Q-network always started from)', () => {
     for (const seed of [0, 7, 123456]) {
-      const q = qNetwork({ obsDim: 4, numActions: 2, hidden: [64, 64], seed, engine: 'plain' });
-      const want = q.getState().params;
       const spec: NetSpec = {
         input: 4,
         layers: [{ kind: 'dense', units: 64, activation: 'relu' }, { kind: 'dense', units: 64, activation: 'relu' }, { kind: 'dense', units: 2 }],
         seed,
       };
-      const theta = initParams(spec);
-      const shapes = paramShapes(spec);
-      expect(shapes.length).toBe(want.length);
-      shapes.forEach((p, i) => {
-        expect(p.shape).toEqual(want[i]!.shape);
-        expect(theta.subarray(p.offset, p.offset + p.size)).toEqual(want[i]!.data);
-      });
-      q.dispose();
+      const want = expected(seed, [{ size: 256, fanIn: 4 }, { size: 64, fanIn: 4 }, { size: 4096, fanIn: 64 }, { size: 64, fanIn: 64 }, { size: 128, fanIn: 64 }, { size: 2, fanIn: 64 }]);
+      expect(initParams(spec)).toEqual(want);
     }
   });
 
-  it('draws conv torso tensors as the DQN conv initialisation does', () => {
-    const want = dqnInitParams(resolveQNetworkConfig({ obsDim: 6 * 6 * 3, numActions: 4, hidden: [8], seed: 5, conv: { inputShape: [6, 6, 3] }, engine: 'tfjs' }));
+  it('draws conv torso tensors with fan_in = kernel x kernel x input channels', () => {
     const spec: NetSpec = { input: [6, 6, 3], layers: [{ kind: 'convTorso' }, { kind: 'dense', units: 8, activation: 'relu' }, { kind: 'dense', units: 4 }], seed: 5 };
-    const theta = initParams(spec);
-    paramShapes(spec).forEach((p, i) => expect(theta.subarray(p.offset, p.offset + p.size)).toEqual(want[i]!.data));
+    // Small torso: 16@3x3 over 3 channels, 32@3x3 over 16; 6x6 -> 4x4 -> 1x1 x 32 into the dense layers.
+    const want = expected(5, [
+      { size: 3 * 3 * 3 * 16, fanIn: 27 }, { size: 16, fanIn: 27 }, { size: 3 * 3 * 16 * 32, fanIn: 144 }, { size: 32, fanIn: 144 },
+      { size: 32 * 8, fanIn: 32 }, { size: 8, fanIn: 32 }, { size: 8 * 4, fanIn: 8 }, { size: 4, fanIn: 8 },
+    ]);
+    expect(initParams(spec)).toEqual(want);
   });
 
   it('uses torch bounds, gain 1 and bias 0 for an affine layer norm, and draws nothing for it', () => {

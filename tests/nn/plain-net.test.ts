@@ -8,7 +8,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { allocatedBytes } from '../../bench/_alloc.js';
 import { InvalidConfig } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import { qNetwork } from '../../agents/nn/q-network.js';
 import {
   IncompatibleState, NATIVE_WORK_LIMIT, PLAIN_JS_WORK_LIMIT, PlainNet, chooseEngine, createNet, macsPerSample, type NetSpec,
 } from '../../nn/index.js';
@@ -182,16 +181,6 @@ describe.each(['simd', 'js'] as const)('PlainNet (%s kernel)', (kernel) => {
 });
 
 describe('PlainNet', () => {
-  it('starts from the same parameters and outputs as the DQN Q-network of the same seed', () => {
-    const q = qNetwork({ obsDim: 4, numActions: 2, hidden: [64, 64], seed: 3, engine: 'plain' });
-    const net = createNet(MLP, { engine: 'plain' });
-    const want = q.getState().params;
-    net.getParams().forEach((p, i) => expect(p.data).toEqual(want[i]!.data));
-    const x = rows(new Rng(0), 8, 4);
-    const y = net.predict(x, 8);
-    q.predict(x, 8).forEach((v, i) => expect(y[i]).toBeCloseTo(v, 5));
-  });
-
   it('checks its arguments', () => {
     const net = new PlainNet(MLP);
     expect(() => net.backward(new Float32Array(2), 1)).toThrow(/Expected a forward\(\) before backward\(\), got none\./);
