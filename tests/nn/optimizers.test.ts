@@ -417,3 +417,28 @@ describe('agreement with tfjs optimisers (cpu backend)', () => {
     });
   }
 });
+
+describe('on the real engines', () => {
+  it('a step on plain and tfjs nets reaches their forward passes (paramsChanged) and matches a manual update', async () => {
+    await tf.setBackend('cpu');
+    const { createNet } = await import('../../nn/net.js');
+    const spec = { input: 3, layers: [{ kind: 'dense' as const, units: 4, activation: 'tanh' as const }, { kind: 'dense' as const, units: 2 }], seed: 3 };
+    const x = new Float32Array([0.5, -1, 2, 1, 0.25, -0.5]);
+    for (const engine of ['plain', 'tfjs'] as const) {
+      const net = createNet(spec, { engine });
+      const before = net.params.slice();
+      net.forward(x, 2);
+      net.backward(new Float32Array([1, -1, 0.5, 2]), 2);
+      const grads = net.grads.slice();
+      sgd([net], { learningRate: 0.1 }).step();
+      // The parameters are exactly p - 0.1 g, and the network computes with them.
+      net.params.forEach((v, i) => expect(v, `${engine} param ${i}`).toBeCloseTo(before[i]! - 0.1 * grads[i]!, 6));
+      const fresh = createNet(spec, { engine });
+      fresh.setParams(net.getParams());
+      expect([...net.predict(x, 2)], engine).toEqual([...fresh.predict(x, 2)]);
+      expect([...net.grads].every((g) => g === 0), engine).toBe(true);
+      net.dispose();
+      fresh.dispose();
+    }
+  });
+});
