@@ -93,6 +93,7 @@ export function multiCategoricalEntropy(
   checkCategorical(logits, n, width, dLogits);
   checkLength(out, n, 'out');
   if (dEntropy) checkLength(dEntropy, n, 'dEntropy');
+  // Stryker disable next-line EqualityOperator: a block past the end has k undefined, loops zero times and adds 0
   for (let b = 0, col = 0; b < nvec.length; col += nvec[b]!, b++) entropyBlock(logits, width, col, nvec[b]!, n, out, b > 0, dLogits, dEntropy);
 }
 
@@ -170,6 +171,7 @@ function sampleBlock(
     let acc = 0;
     // Stryker disable next-line UnaryOperator: the loop always sets pick (some p > 0), so its start value is unused
     let pick = -1;
+    // Stryker disable next-line EqualityOperator: the loop breaks by j = k - 1, as acc then equals total > u
     for (let j = 0; j < k; j++) {
       const p = Math.exp(logits[o + j]! - mx);
       acc += p;
@@ -406,6 +408,7 @@ function checkSquash(u: Float32Array, n: number, d: number, bounds?: ActionBound
   checkLength(u, n * d, 'u');
   const { low, high } = bounds ?? {};
   if (!low !== !high) throw new InvalidConfig(`Expected both low and high or neither, got ${low ? 'low' : 'high'} alone.`);
+  // Stryker disable next-line LogicalOperator: both or neither are given (checked above), so || and && agree
   if (!low || !high) return false;
   checkLength(low, d, 'low');
   checkLength(high, d, 'high');

@@ -343,6 +343,20 @@ describe('validation', () => {
     });
   }
 
+  it('accepts the ends of the ranges that are valid', () => {
+    const a = vectorNet([1, -2]);
+    // beta1 = 0 and beta2 = 0: m = g and v = g^2, so each step is lr g / (|g| + eps).
+    const opt = adam([a], { learningRate: 0.1, beta1: 0, beta2: 0, eps: 1e-8 });
+    a.grads.set([0.5, -4]);
+    opt.step();
+    expectClose([[...a.params]], [[0.9, -1.9]]);
+    const b = vectorNet([1, -2]);
+    expectClose(run(b, sgd([b], { learningRate: 0.1, momentum: 0, nesterov: false }), 1), [[0.95, -1.9]]);
+    const c = vectorNet([1, -2]);
+    // decay 0: ms = g^2, a step of lr g / sqrt(g^2 + eps).
+    expectClose(run(c, rmsprop([c], { learningRate: 0.1, decay: 0 }), 1), [[0.9, -1.9]], 5);
+  });
+
   it('rejects a negative or NaN learning rate set later, and keeps the old one', () => {
     const opt = adam([net], { learningRate: 0.1 });
     expect(() => { opt.learningRate = -1; }).toThrow('Expected learningRate to be a finite number >= 0, got -1.');
