@@ -4,7 +4,10 @@
  * check a loaded checkpoint runs against the env it is given.
  */
 import { join } from 'node:path';
-import type { Env } from '../core/env.js';
+import type { Env, JsonValue } from '../core/env.js';
+import { restoreEnv, snapshotEnv, unsavableLayer, type EnvSnapshot } from '../envs/snapshot.js';
+import type { EpisodeInFlight } from './loops/continue-episode.js';
+import type { EpisodeState } from './loops/off-policy.js';
 import type { Rng } from '../core/rng.js';
 import type { ReplayBuffer } from '../replay/replay-buffer.js';
 import type { ActionKind } from '../replay/types.js';
@@ -18,7 +21,7 @@ import { RecordEpisodeStatistics } from '../envs/wrappers/record-episode-statist
 import { backendInfo, describeBackend } from '../nn/backend.js';
 import { kernelInfo } from '../nn/kernels/simd.js';
 import { adam, rmsprop, sgd } from '../nn/optimizers.js';
-import type { Activation, LayerSpec, Net, NetSpec, Optimizer } from '../nn/types.js';
+import type { Activation, LayerSpec, NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 
 /** Which agents take which action spaces (for the message when an agent is given one it cannot use). */
 export const AGENTS_BY_ACTION_SPACE: Readonly<Record<string, readonly string[]>> = {
@@ -207,4 +210,94 @@ export function learnSpan(options: { steps: unknown; totalSteps?: unknown }, sta
     throw new InvalidConfig(`Expected learn({ totalSteps }) to be a non-negative integer, got ${describeValue(total)}.`);
   }
   return { startStep, steps: Math.max(0, Math.min(steps, total - startStep)), totalSteps: total };
+}
+
+/** The episode in flight as a checkpoint keeps it: every env layer's state, the current observation, return and length. */
+export interface SavedEpisode {
+  snapshot: EnvSnapshot;
+  obs: JsonValue;
+  return: number;
+  length: number;
+}
+
+const TYPED = { Float32Array, Float64Array, Int32Array, Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array } as const;
+type TypedName = keyof typeof TYPED;
+/** A float as JSON: the four values JSON cannot hold become strings, so float64 values round-trip exactly. */
+const floatJson = (x: number): JsonValue => (Object.is(x, -0) ? '-0' : Number.isFinite(x) ? x : String(x));
+const floatFrom = (v: JsonValue): number => (typeof v === 'number' ? v : v === '-0' ? -0 : Number(v));
+
+/** An observation as JSON (typed arrays keep their type; nested arrays and objects recurse). */
+export function observationToJson(obs: unknown): JsonValue {
+  if (typeof obs === 'number') return floatJson(obs);
+  if (ArrayBuffer.isView(obs) && !(obs instanceof DataView)) {
+    const name = obs.constructor.name as TypedName;
+    if (!(name in TYPED)) throw new InvalidConfig(`Expected an observation of numbers or typed arrays, got a ${name}.`);
+    return { typed: name, data: Array.from(obs as unknown as ArrayLike<number>, floatJson) };
+  }
+  if (Array.isArray(obs)) return { array: obs.map(observationToJson) };
+  if (obs !== null && typeof obs === 'object') return { object: Object.fromEntries(Object.entries(obs).map(([k, v]) => [k, observationToJson(v)])) };
+  throw new InvalidConfig(`Expected an observation of numbers, arrays or typed arrays, got ${describeValue(obs)}.`);
+}
+
+/** The inverse of `observationToJson`. */
+export function observationFromJson(v: JsonValue): unknown {
+  if (typeof v === 'number' || typeof v === 'string') return floatFrom(v);
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if (typeof v['typed'] === 'string' && v['typed'] in TYPED && Array.isArray(v['data'])) return TYPED[v['typed'] as TypedName].from((v['data'] as JsonValue[]).map(floatFrom));
+    if (Array.isArray(v['array'])) return (v['array'] as JsonValue[]).map(observationFromJson);
+    if (v['object'] !== null && typeof v['object'] === 'object' && !Array.isArray(v['object'])) {
+      return Object.fromEntries(Object.entries(v['object'] as Record<string, JsonValue>).map(([k, x]) => [k, observationFromJson(x)]));
+    }
+  }
+  throw new InvalidConfig(`Expected a saved observation, got ${describeValue(v)}.`);
+}
+
+/**
+ * The episode in flight across a checkpoint: `live` is kept current by the loop (`episodeState`); `save` puts it in
+ * the checkpoint with every env layer's state; `restore` puts it back into a fresh env; `take` hands the loop what
+ * to continue from once, saying when a resume has to start a new episode.
+ */
+export class EpisodeCarry<O> {
+  readonly live: EpisodeState<O> = { obs: undefined, return: 0, length: 0 };
+  private pending: { resume: EpisodeInFlight<O> | null; note: string | null } | null = null;
+
+  /** The checkpoint's `env.state`: null when nothing is in flight or a layer of `env` cannot save its state. */
+  save(env: Env<O, unknown>): SavedEpisode | null {
+    if (this.live.obs === undefined) return null;
+    const snapshot = snapshotEnv(env as Env<unknown, unknown>);
+    return snapshot === null ? null : { snapshot, obs: observationToJson(this.live.obs), return: this.live.return, length: this.live.length };
+  }
+
+  /** Restores a checkpoint's episode in flight into `env` (the agent's freshly made training env). */
+  restore(env: Env<O, unknown>, saved: unknown, where: string): void {
+    const s = saved as Partial<SavedEpisode> | null | undefined;
+    if (s === null || s === undefined || s.snapshot === undefined) {
+      const layer = unsavableLayer(env as Env<unknown, unknown>);
+      this.pending = { resume: null, note: `the resumed run starts a new episode (${layer !== null ? `${layer} cannot save its state` : 'the checkpoint holds no episode in flight'})` };
+      return;
+    }
+    if (typeof s.return !== 'number' || typeof s.length !== 'number' || s.obs === undefined) {
+      throw new CorruptFile(where, `Expected the episode in flight in ${where} as { snapshot, obs, return, length }, got ${describeValue(saved)}.`);
+    }
+    restoreEnv(env as Env<unknown, unknown>, s.snapshot);
+    this.pending = { resume: { obs: observationFromJson(s.obs) as O, return: s.return, length: s.length }, note: null };
+  }
+
+  /** The loop options of the next `learn()`: the live record, and once after a restore the episode to continue. */
+  take(log: (line: string) => void, algo: string): { episodeState: EpisodeState<O>; resumeEpisode?: EpisodeInFlight<O> } {
+    const p = this.pending;
+    this.pending = null;
+    if (p?.note) log(`${algo}: ${p.note}`);
+    return p?.resume ? { episodeState: this.live, resumeEpisode: p.resume } : { episodeState: this.live };
+  }
+}
+
+/** Copies of named networks' parameters (for best-model selection and checkpoints). */
+export function netParams(nets: Record<string, Net>): Record<string, NamedArray[]> {
+  return Object.fromEntries(Object.entries(nets).map(([k, n]) => [k, n.getParams()]));
+}
+
+/** Puts `netParams` output back into the networks of the same names (names absent from `saved` are left alone). */
+export function setNetParams(nets: Record<string, Net>, saved: Record<string, NamedArray[]>): void {
+  for (const [k, n] of Object.entries(nets)) if (saved[k]) n.setParams(saved[k]!);
 }

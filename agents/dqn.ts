@@ -19,7 +19,7 @@ import { huberLoss, mseLoss } from '../nn/losses.js';
 import { createNet } from '../nn/net.js';
 import type { NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 import type { Agent, LearnOptions, LearnResult } from './agent.js';
-import { checkSavedSpaces, describeEngine, envRecord, learnSpan, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, trainingEnv } from './common.js';
+import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, netParams, setNetParams, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, trainingEnv } from './common.js';
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOffPolicy } from './loops/off-policy.js';
@@ -206,6 +206,7 @@ class Dqn<O> implements DqnAgent<O> {
   private readonly sampleRng: Rng; // replay sampling draws
   replay: ReplayBuffer<'discrete', O>;
   readonly counters = new RunCounters();
+  private readonly carry = new EpisodeCarry<O>(); // the episode in flight, for exact resume
   private epsilonAt: Schedule;
   private betaAt: Schedule;
   // BOOKKEEPING: scratch for the learner, allocated once (nothing per step).
@@ -314,7 +315,8 @@ class Dqn<O> implements DqnAgent<O> {
     this.epsilonAt = linearSchedule(c.explorationInitialEps, c.explorationFinalEps, c.explorationFraction * totalSteps);
     this.betaAt = linearSchedule(c.priorityBeta0, 1, Math.max(1, totalSteps));
     const engine = await describeEngine(this.q);
-    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`dqn: engine ${engine}`);
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    log(`dqn: engine ${engine}`);
     const report = (p: { step: number; episodes: number; updates: number; fps: number; loss: number }) => ({
       step: p.step, totalSteps, startStep, episodes: p.episodes, fps: p.fps, meanReturn: k.meanReturn, updates: p.updates,
       metrics: { epsilon: this.epsilonAt(p.step), loss: p.loss },
@@ -336,7 +338,7 @@ class Dqn<O> implements DqnAgent<O> {
       onLog: (p) => options.onLog?.(report(p)),
       onProgress: (p) => options.onProgress?.(report(p)),
       logInterval: c.logInterval, startStep, startEpisodes: k.episodes, startUpdates: k.updates,
-      seed: (c.seed + startStep) % 2 ** 31,
+      seed: (c.seed + startStep) % 2 ** 31, ...this.carry.take(log, 'dqn'),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     Object.assign(k, { step: result.step, episodes: result.episodes, updates: result.updates });
@@ -349,17 +351,13 @@ class Dqn<O> implements DqnAgent<O> {
   }
 
   // BOOKKEEPING: checkpoints through the generic run layer.
-  snapshot(): Record<string, NamedArray[]> {
-    return { q: this.q.getParams(), target: this.target.getParams() };
-  }
-  restoreSnapshot(nets: Record<string, NamedArray[]>): void {
-    if (nets['q']) this.q.setParams(nets['q']);
-    if (nets['target']) this.target.setParams(nets['target']);
-  }
+  snapshot(): Record<string, NamedArray[]> { return netParams({ q: this.q, target: this.target }); }
+  restoreSnapshot(nets: Record<string, NamedArray[]>): void { setNetParams({ q: this.q, target: this.target }, nets); }
 
   async save(dir: string, options: { replay?: boolean; selection?: CheckpointContent['selection'] } = {}): Promise<void> {
     await saveCheckpoint(dir, {
-      algo: 'dqn', step: this.counters.step, config: this.config, env: envRecord(this.env as Env<unknown, unknown>), nets: this.snapshot(),
+      algo: 'dqn', step: this.counters.step, config: this.config, nets: this.snapshot(),
+      env: { ...envRecord(this.env as Env<unknown, unknown>), state: this.carry.save(this.env) },
       optimizers: { q: this.opt.getState() }, rngs: { act: this.actRng.getState(), sample: this.sampleRng.getState() },
       counters: this.counters.toJSON(), selection: options.selection ?? null,
     }, options.replay ? this.replay : null);
@@ -372,6 +370,7 @@ class Dqn<O> implements DqnAgent<O> {
     restoreRngs(saved, { act: this.actRng, sample: this.sampleRng });
     this.counters.restore(saved.counters, saved.dir);
     this.epsilonAt = linearSchedule(this.config.explorationInitialEps, this.config.explorationFinalEps, this.config.explorationFraction * this.counters.totalSteps);
+    this.carry.restore(this.env, saved.env.state, saved.dir);
     if (saved.replay) this.replay = await loadReplay<'discrete', O>(join(saved.dir, 'replay'), { actionKind: 'discrete', obsDim: this.obs.dim });
   }
 

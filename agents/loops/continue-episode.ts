@@ -23,6 +23,8 @@ export interface EpisodeInFlight<O> {
  * continues) and every later reset is the env's own. Steps and close pass through.
  */
 export class ContinueEpisode<O, A> extends Wrapper<O, A> {
+  /** Nothing to save: it only hands back the saved observation at the first reset of a resumed run. */
+  readonly stateless = true;
   private pending: EpisodeInFlight<O> | null;
 
   constructor(env: Env<O, A>, current: EpisodeInFlight<O>) {

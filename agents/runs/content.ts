@@ -10,8 +10,9 @@ import type { NamedArray } from '../../nn/types.js';
 import { CHECKPOINT_VERSION, STATE, STATE_FORMAT, TENSORS, type CheckpointManifest } from './manifest.js';
 import { TensorPacker, unpackTensors, type TensorRef } from './tensors.js';
 
-/** Any JSON value. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from '../../core/env.js';
+
+export type { JsonValue };
 
 /** An optimiser's state as `Optimizer.getState()` returns it. */
 export interface OptimizerState {

@@ -133,7 +133,7 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
     config: config as RunConfig['config'],
     checkpointEvery: opts.checkpointEvery !== undefined ? parseIntFlag(opts.checkpointEvery, '--checkpoint-every', 1) : null,
     checkpointReplay: opts.checkpointReplay === true,
-    evalEvery: preset?.evalEvery ?? null,
+    evalEvery: opts.evalEvery !== undefined ? parseIntFlag(opts.evalEvery, '--eval-every', 0) || null : (preset?.evalEvery ?? null),
     preset: presetName,
     createdAt: new Date().toISOString(),
   };
