@@ -1,11 +1,10 @@
 /**
- * REINFORCE (Williams 1992): grad J = E[grad log pi(a_t|s_t) (G_t - b(s_t))] with the discounted reward-to-go G_t, on
- * a batch of whole episodes or of fixed rollouts from N envs (a cut episode's return bootstraps from the baseline,
- * never from the next episode). Baselines: none, a running mean, or a learned V(s) (the actor-critic form); return
- * normalisation; an entropy bonus. Policies: softmax for Discrete and MultiDiscrete; for Box a diagonal Gaussian with
- * a learned log-std, its samples clipped to the bounds (log-probability of the unclipped sample, as SB3) or
- * tanh-squashed into them. Reads top to bottom: config, weights and losses (pure functions), agent, loop
- * (`runOnPolicy`), saving and loading; ALGORITHM marks the algorithm, BOOKKEEPING the rest.
+ * REINFORCE (Williams 1992): grad J = E[grad log pi(a_t|s_t) (G_t - b(s_t))], G_t the discounted reward-to-go, on a batch
+ * of whole episodes or of fixed rollouts from N envs (a cut episode's return bootstraps from the baseline, never from the
+ * next episode). Baselines: none, a running mean, or a learned V(s) (actor-critic); return normalisation; entropy bonus.
+ * Policies: softmax for Discrete and MultiDiscrete; for Box a diagonal Gaussian with a learned log-std, its samples clipped
+ * to the bounds (log-probability of the unclipped sample, as SB3) or tanh-squashed into them. Reads top to bottom: config,
+ * losses (pure functions), agent, loop (`runOnPolicy`), checkpoints; ALGORITHM marks the algorithm, BOOKKEEPING the rest.
  */
 import { join } from 'node:path';
 import type { Env } from '../core/env.js';
@@ -21,15 +20,12 @@ import type { Agent, LearnOptions, LearnProgress, LearnResult } from './agent.js
 import { checkSavedSpaces, describeEngine, envRecord, learnSpan, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint } from './common.js';
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
-import { runOnPolicy, type OnPolicyPolicy, type PolicyOutput, type VecEnvLike } from './loops/on-policy.js';
-import type { RolloutBuffer } from './loops/rollout.js';
+import { runOnPolicy, type LoopProgress, type OnPolicyPolicy, type PolicyOutput, type RolloutBuffer, type VecEnvLike } from './loops/index.js';
 import { SingleEnvVec } from './loops/single-env-vec.js';
 import type { AlgorithmEntry } from './registry.js';
 import type { CheckpointContent, LoadedCheckpoint } from './runs/checkpoint.js';
 
-// =========================================================================================================
-// Config
-// =========================================================================================================
+// ==== Config ========================================================================================================
 
 /** Everything that defines a REINFORCE run. Defaults (`REINFORCE_DEFAULTS`) follow pytorch/examples' reinforce.py. */
 export interface ReinforceConfig {
@@ -75,24 +71,16 @@ const RULES: { readonly [K in keyof ReinforceConfig]: FieldRule } = {
   seed: [int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1'], logInterval: [int(1), 'a positive integer'],
 };
 
-/** The config fields, in documentation order. */
-export const REINFORCE_CONFIG_KEYS = Object.keys(RULES) as (keyof ReinforceConfig)[];
 /** Fills defaults and validates every field; throws `InvalidConfig` naming the first bad one or an unknown key. */
 export function resolveReinforceConfig(partial: Partial<ReinforceConfig> = {}): ReinforceConfig {
   return resolveConfig('reinforce', RULES, REINFORCE_DEFAULTS, partial);
 }
 
-// =========================================================================================================
-// ALGORITHM: the weights of the score function and the losses, as pure functions
-// =========================================================================================================
+// ==== ALGORITHM: the weights of the score function and the losses, as pure functions ================================
 
-/**
- * The weight of each step's score, into out (n): A_t = G_t - b_t with b a scalar (running mean) or n values (V(s_t)),
- * then, with `normalize`, standardised over the batch: (A_t - mean) / (std + 1e-8). Returns out.
- */
+/** Each step's score weight into out (n): A_t = G_t - b_t (b a scalar or n values), standardised over the batch with `normalize`. */
 export function scoreWeights(returns: Float32Array, baseline: Float32Array | number, n: number, normalize: boolean, out: Float32Array): Float32Array {
-  let mean = 0;
-  let v = 0;
+  let mean = 0, v = 0;
   for (let i = 0; i < n; i++) mean += out[i] = returns[i]! - (typeof baseline === 'number' ? baseline : baseline[i]!);
   if (!normalize) return out;
   for (let i = 0; i < n; i++) v += (out[i]! - mean / n) ** 2;
@@ -100,17 +88,15 @@ export function scoreWeights(returns: Float32Array, baseline: Float32Array | num
   return out;
 }
 
-/** The policy loss of a batch and the mean entropy of its action distributions. */
-export interface PolicyLoss { loss: number; entropy: number }
+/** The policy loss of a batch and the mean entropy of its action distributions. */ export interface PolicyLoss { loss: number; entropy: number }
 const f32 = (n: number) => new Float32Array(n);
 /** Scratch of the policy losses for n rows and `width` head outputs (allocated once per batch size). */
 export const policyLossScratch = (n: number, width: number) => ({ logProb: f32(n), entropy: f32(n), dLogProb: f32(n), dEntropy: f32(n), logDet: f32(n), extra: f32(n * width), squashed: f32(n * width) });
 export type PolicyLossScratch = ReturnType<typeof policyLossScratch>;
 
 /**
- * REINFORCE loss of a softmax policy (Discrete: nvec = [k]; MultiDiscrete: one block per sub-action, actions n x
- * nvec.length from 0): L = -(1/n) sum_t A_t log pi(a_t|s_t) - beta (1/n) sum_t H(pi(.|s_t)). Writes dL/dLogits
- * (n x sum(nvec)); its expectation (A_t = G_t) is minus the gradient of the expected return.
+ * REINFORCE loss of a softmax policy (Discrete: nvec = [k]; MultiDiscrete: a block per sub-action; actions n x nvec.length
+ * from 0): L = -(1/n) sum_t A_t log pi(a_t|s_t) - beta (1/n) sum_t H_t; dL/dLogits (n x sum(nvec)) averages to -grad J.
  */
 export function categoricalPolicyLoss(
   logits: Float32Array, actions: Int32Array, weights: Float32Array, n: number, nvec: readonly number[], entropyCoef: number, dLogits: Float32Array, s: PolicyLossScratch,
@@ -124,10 +110,9 @@ export function categoricalPolicyLoss(
 }
 
 /**
- * REINFORCE loss of a diagonal Gaussian N(mean, exp(logStd)^2) (logStd: d values shared by the rows) at the
- * unsquashed samples u (n x d), L as above. With `squash` (tanh into the bounds) log pi(a) = log N(u) - logDet(u),
- * whose gradient at a fixed action is that of log N(u); the squashed action's entropy is estimated as
- * H(N) + logDet(u) at u = mean + sigma eps (reparameterised). Writes dL/dMean (n x d) and dL/dLogStd (d).
+ * The same loss for a diagonal Gaussian N(mean, exp(logStd)^2) (logStd: d values shared by the rows) at unsquashed samples
+ * u (n x d). With `squash` (tanh into the bounds) log pi(a) = log N(u) - logDet(u), whose gradient at a fixed action is that
+ * of log N(u); the entropy is estimated as H(N) + logDet(u) at u = mean + sigma eps. Writes dL/dMean (n x d), dL/dLogStd (d).
  */
 export function gaussianPolicyLoss(
   mean: Float32Array, logStd: Float32Array, u: Float32Array, weights: Float32Array, n: number, d: number, entropyCoef: number,
@@ -144,22 +129,17 @@ export function gaussianPolicyLoss(
   if (entropyCoef > 0) {
     // dlogDet/dmean = dlogDet/du; dlogDet/dlogStd = dlogDet/du * sigma eps = dlogDet/du * (u - mean).
     tanhSquashBackward(u, n, d, null, s.extra, { ...squash, dLogDet: s.dEntropy });
-    for (let k = 0; k < n * d; k++) {
-      dMean[k]! += s.extra[k]!;
-      dLogStd[k % d]! += s.extra[k]! * (u[k]! - mean[k]!);
-    }
+    for (let k = 0; k < n * d; k++) dMean[k]! += s.extra[k]!;
+    for (let k = 0; k < n * d; k++) dLogStd[k % d]! += s.extra[k]! * (u[k]! - mean[k]!);
   }
   return total(s, weights, n, entropyCoef, true);
 }
 
 /** The loss value: -(1/n) sum_t A_t log pi_t - beta (1/n) sum_t H_t, with log pi = log N(u) - logDet when squashed. */
 function total(s: PolicyLossScratch, weights: Float32Array, n: number, entropyCoef: number, squashed: boolean): PolicyLoss {
-  let score = 0;
-  let entropy = 0;
-  for (let i = 0; i < n; i++) {
-    score -= weights[i]! * (s.logProb[i]! - (squashed ? s.logDet[i]! : 0));
-    entropy += s.entropy[i]!;
-  }
+  let score = 0, entropy = 0;
+  for (let i = 0; i < n; i++) score -= weights[i]! * (s.logProb[i]! - (squashed ? s.logDet[i]! : 0));
+  for (let i = 0; i < n; i++) entropy += s.entropy[i]!;
   return { loss: (score - entropyCoef * entropy) / n, entropy: entropy / n };
 }
 
@@ -173,10 +153,7 @@ export function gaussianToAction(u: Float32Array, n: number, d: number, bounds: 
   return out;
 }
 
-// =========================================================================================================
-// Agent
-// =========================================================================================================
-
+// ==== Agent =========================================================================================================
 type Head = { kind: 'categorical'; nvec: number[]; start: number[]; width: number } | { kind: 'gaussian'; d: number; bounds: Required<ActionBounds>; squash: boolean; width: number };
 
 /** A REINFORCE agent: the shared `Agent` roles plus its networks. Make one with `reinforce()` or `loadAgent()`. */
@@ -184,10 +161,8 @@ export interface ReinforceAgent<O = unknown, A = unknown> extends Agent<O, A> {
   readonly config: Readonly<ReinforceConfig>;
   /** Logits (softmax) or Gaussian means; the Gaussian log-std (a bias read at input 0, else null); V(s) (baseline 'value', else null). */
   readonly policy: Net; readonly logStd: Net | null; readonly value: Net | null;
-  /** The running-mean baseline (baseline 'mean'; 0 before the first update). */
-  readonly baselineMean: number;
-  /** One update on a collected rollout (actions as the env takes them); returns the policy loss. */
-  update(rollout: RolloutBuffer): number;
+  /** The running-mean baseline (baseline 'mean'; 0 before the first update). */ readonly baselineMean: number;
+  /** One update on a collected rollout (actions as the env takes them); returns the policy loss. */ update(rollout: RolloutBuffer): number;
 }
 
 /** The policy network's and (baseline 'value') the value network's specs for `env`. */
@@ -201,9 +176,7 @@ function headOf(space: AnySpace, c: ReinforceConfig): Head {
   if (space.kind === 'multi-discrete') return { kind: 'categorical', nvec: [...space.nvec], start: [...space.start], width: space.nvec.reduce((a, b) => a + b, 0) };
   const box = space as Extract<AnySpace, { kind: 'box' }>;
   if (box.dtype !== 'float32' && box.dtype !== 'float64') throw new InvalidSpace(`Expected a float Box action space for reinforce, got ${describeSpace(space)}.`);
-  if (c.gaussian === 'tanh' && !box.low.concat(box.high).every(Number.isFinite)) {
-    throw new InvalidConfig(`Expected finite action bounds for reinforce.gaussian 'tanh', got ${describeSpace(space)}. Use gaussian 'clip'.`);
-  }
+  if (c.gaussian === 'tanh' && !box.low.concat(box.high).every(Number.isFinite)) throw new InvalidConfig(`Expected finite action bounds for reinforce.gaussian 'tanh', got ${describeSpace(space)}. Use gaussian 'clip'.`);
   return { kind: 'gaussian', d: box.low.length, bounds: { low: Float32Array.from(box.low), high: Float32Array.from(box.high) }, squash: c.gaussian === 'tanh', width: box.low.length };
 }
 
@@ -213,29 +186,24 @@ export function reinforce<O, A>(env: Env<O, A>, config: Partial<ReinforceConfig>
 }
 
 const EVAL_SEED_OFFSET = 1_000_000;
-const batchOf = (c: ReinforceConfig): number => (c.rolloutLength ?? 500 * c.episodesPerUpdate) * c.numEnvs;
-
+/** Rows per update a config expects (an episode counted as 500 steps), for the engine choice. */ const batchOf = (c: ReinforceConfig): number => (c.rolloutLength ?? 500 * c.episodesPerUpdate) * c.numEnvs;
 class Reinforce<O, A> implements ReinforceAgent<O, A> {
   readonly algo = 'reinforce';
   readonly policy: Net;
   readonly logStd: Net | null = null;
   readonly value: Net | null;
   readonly counters = new RunCounters();
-  baselineMean = 0;
-  private baselineSeen = false;
+  /** The running mean of the returns (baseline 'mean'); null before the first update. */ private runningMean: number | null = null;
   private readonly head: Head;
-  private readonly opt: Optimizer;
+  private readonly opt: Optimizer; // the policy's (and the log-std's)
   private readonly valueOpt: Optimizer | null;
   private readonly obs: ObservationEncoder<O>;
   private readonly actRng: Rng;
-  /** What runOnPolicy drives: sampling, and the baseline's bootstrap values. */
-  readonly onPolicy: OnPolicyPolicy;
+  /** What runOnPolicy drives: sampling, and the baseline's bootstrap values. */ readonly onPolicy: OnPolicyPolicy;
   metrics = { entropy: NaN, policyLoss: NaN, valueLoss: NaN };
   // BOOKKEEPING: scratch for acting (numEnvs rows) and for updates (grown to the largest batch, never per step).
-  private readonly zero = f32(1);
-  private readonly s: { std: Float32Array; row: Float32Array; raw: Float32Array; idx: Int32Array; logDet: Float32Array };
+  private readonly s: { zero: Float32Array; std: Float32Array; row: Float32Array; raw: Float32Array; idx: Int32Array; logDet: Float32Array };
   private b = batchScratch(0, 1, 1, 1);
-
   constructor(readonly env: Env<O, A>, readonly config: ReinforceConfig) {
     requireActionSpace('reinforce', env as Env<unknown, unknown>, ['discrete', 'multi-discrete', 'box']);
     const c = config;
@@ -249,25 +217,24 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     if (h.kind === 'gaussian') {
       // A state-independent parameter vector: a dense layer read at input 0, so its kernel gets zero gradient and only the bias learns.
       this.logStd = createNet({ input: 1, layers: [{ kind: 'dense', units: h.d }], seed: c.seed }, { engine: 'plain' });
-      const bias = this.logStd.paramShapes().find((p) => p.name.endsWith('bias'))!;
-      this.logStd.params.fill(0).fill(c.logStdInit, bias.offset, bias.offset + bias.size);
-      this.logStd.paramsChanged();
+      this.logStd.setParams([{ name: '0/dense/kernel', shape: [1, h.d], data: f32(h.d) }, { name: '0/dense/bias', shape: [h.d], data: f32(h.d).fill(c.logStdInit) }]);
     }
     this.opt = makeOptimizer(c.optimizer, this.logStd ? [this.policy, this.logStd] : [this.policy], c.learningRate, c.maxGradNorm);
     this.valueOpt = this.value ? makeOptimizer(c.optimizer, [this.value], c.valueLearningRate, c.maxGradNorm) : null;
-    this.s = { std: f32(h.width), row: f32(h.width), raw: f32(c.numEnvs * h.width), idx: new Int32Array(c.numEnvs * h.width), logDet: f32(c.numEnvs) };
-    this.onPolicy = { act: (obs, out) => this.sample(obs, out), ...(c.baseline !== 'none' ? { value: (obs: Float32Array, out: Float32Array) => this.bootstrap(obs, out) } : {}) };
+    this.s = { zero: f32(1), std: f32(h.width), row: f32(h.width), raw: f32(c.numEnvs * h.width), idx: new Int32Array(c.numEnvs * h.width), logDet: f32(c.numEnvs) };
+    // The baseline's estimate of the return after a cut or a truncation (N observations): V(s), or the running mean.
+    const bootstrap = (obs: Float32Array, out: Float32Array): void => void (this.value ? this.value.predict(obs, out.length, out) : out.fill(this.baselineMean));
+    this.onPolicy = { act: (obs, out) => this.sample(obs, out), ...(c.baseline !== 'none' ? { value: bootstrap } : {}) };
   }
-
   get step(): number { return this.counters.step; }
   get episodes(): number { return this.counters.episodes; }
   get updates(): number { return this.counters.updates; }
-
+  get baselineMean(): number { return this.runningMean ?? 0; }
   /** The deterministic action: each block's most likely action, or the Gaussian mean clipped or squashed into the bounds. */
   act(obs: O): A {
     const raw = this.policy.predict(this.obs.encode(obs), 1, this.s.row);
     const h = this.head;
-    if (h.kind === 'gaussian') return gaussianToAction(raw, 1, h.d, h.bounds, h.squash, new Float32Array(h.d)) as A;
+    if (h.kind === 'gaussian') return gaussianToAction(raw, 1, h.d, h.bounds, h.squash, f32(h.d)) as A;
     const out = new Int32Array(h.nvec.length);
     for (let b = 0, col = 0; b < h.nvec.length; col += h.nvec[b]!, b++) {
       let best = 0;
@@ -276,19 +243,16 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     }
     return ((this.env.actionSpace as AnySpace).kind === 'discrete' ? out[0] : out) as A;
   }
-
   /** V(s) with baseline 'value', the running mean with 'mean', nothing with 'none'. */
   values(obs: O): Float32Array {
-    if (this.value) return this.value.predict(this.obs.encode(obs), 1, new Float32Array(1));
-    return this.config.baseline === 'mean' ? Float32Array.of(this.baselineMean) : new Float32Array(0);
+    const out = f32(this.config.baseline === 'none' ? 0 : 1);
+    if (out.length > 0) this.onPolicy.value!(this.obs.encode(obs), out);
+    return out;
   }
-
-  // ALGORITHM: the behaviour policy on N flattened observations: sample, and record log pi(a|s). No values are
-  // recorded: the update recomputes V(s) with the current critic.
+  // ALGORITHM: the behaviour policy on N flattened observations: sample, record log pi(a|s) (no values: the update recomputes V).
   private sample(obs: Float32Array, out: PolicyOutput): void {
-    const h = this.head;
+    const { head: h, s } = this;
     const n = out.logProbs.length;
-    const s = this.s;
     const raw = this.policy.predict(obs, n, s.raw);
     if (h.kind === 'categorical') {
       sampleMultiCategorical(raw, n, h.nvec, this.actRng, s.idx);
@@ -298,103 +262,76 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     }
     // The loop stores the unsquashed, unclipped samples u; makeVec() maps them to env actions.
     const u = out.actions as Float32Array;
-    const logStd = this.logStd!.predict(this.zero, 1, s.std);
+    const logStd = this.logStd!.predict(s.zero, 1, s.std);
     sampleGaussian(raw, logStd, n, h.d, this.actRng, u, { sharedLogStd: true });
     gaussianLogProb(raw, logStd, u, n, h.d, out.logProbs, { sharedLogStd: true });
     if (!h.squash) return;
     tanhSquash(u, n, h.d, s.raw, { ...h.bounds, logDetOut: s.logDet });
     for (let i = 0; i < n; i++) out.logProbs[i]! -= s.logDet[i]!;
   }
-
-  /** The baseline's estimate of the return after a cut or a truncation: V(s), or the running mean. */
-  private bootstrap(obs: Float32Array, out: Float32Array): void {
-    if (this.value) this.value.predict(obs, out.length, out);
-    else out.fill(this.baselineMean);
-  }
-
   // ALGORITHM: one update: reward-to-go, weights G - b, the policy step, then the critic's step.
   update(r: RolloutBuffer): number {
-    const c = this.config;
-    const h = this.head;
-    const n = r.size;
+    const { config: c, head: h } = this;
+    const { size: n, actionDim: m } = r;
     if (n === 0) return NaN;
     r.computeReturns(c.gamma);
-    if (this.b.n < n) this.b = batchScratch(Math.max(n, 2 * this.b.n), r.obsDim, r.actionDim, h.width);
+    if (this.b.n < n) this.b = batchScratch(Math.max(n, 2 * this.b.n), r.obsDim, m, h.width);
     const b = this.b;
     // Gather the envs' segments into contiguous rows (the buffer is env-major with gaps); actions count from 0.
-    for (let i = 0, k = 0; i < r.numEnvs; i++) {
-      for (let t = 0; t < r.lengths[i]!; t++, k++) {
-        const row = r.row(i, t);
-        b.obs.set(r.obs.subarray(row * r.obsDim, (row + 1) * r.obsDim), k * r.obsDim);
-        for (let j = 0, m = r.actionDim; j < m; j++) {
-          if (h.kind === 'categorical') b.actions[k * m + j] = r.actions[row * m + j]! - h.start[j]!;
-          else b.u[k * m + j] = r.actions[row * m + j]!;
-        }
-        b.returns[k] = r.returns[row]!;
-      }
+    for (let i = 0, k = 0; i < r.numEnvs; i++) for (let t = 0; t < r.lengths[i]!; t++, k++) {
+      const row = r.row(i, t);
+      b.obs.set(r.obs.subarray(row * r.obsDim, (row + 1) * r.obsDim), k * r.obsDim);
+      for (let j = 0; j < m; j++) b.u[k * m + j] = r.actions[row * m + j]!;
+      if (h.kind === 'categorical') for (let j = 0; j < m; j++) b.actions[k * m + j] = r.actions[row * m + j]! - h.start[j]!;
+      b.returns[k] = r.returns[row]!;
     }
     const obs = b.obs.subarray(0, n * r.obsDim);
     const v = this.value ? this.value.forward(obs, n, b.values) : null;
     scoreWeights(b.returns, v ?? (c.baseline === 'mean' ? this.baselineMean : 0), n, c.normalizeReturns, b.weights);
     const out = this.policy.forward(obs, n);
-    let pl: PolicyLoss;
-    if (h.kind === 'categorical') {
-      pl = categoricalPolicyLoss(out, b.actions, b.weights, n, h.nvec, c.entropyCoef, b.dOut, b.loss);
-    } else {
-      pl = gaussianPolicyLoss(out, this.logStd!.forward(this.zero, 1), b.u, b.weights, n, h.d, c.entropyCoef, h.squash ? h.bounds : null, b.dOut, b.dLogStd, b.loss);
-      this.logStd!.backward(b.dLogStd, 1);
-    }
+    const pl = h.kind === 'categorical'
+      ? categoricalPolicyLoss(out, b.actions, b.weights, n, h.nvec, c.entropyCoef, b.dOut, b.loss)
+      : gaussianPolicyLoss(out, this.logStd!.forward(this.s.zero, 1), b.u, b.weights, n, h.d, c.entropyCoef, h.squash ? h.bounds : null, b.dOut, b.dLogStd, b.loss);
+    if (this.logStd) this.logStd.backward(b.dLogStd, 1);
     this.policy.backward(b.dOut, n);
     this.opt.step();
-    this.metrics = { entropy: pl.entropy, policyLoss: pl.loss, valueLoss: NaN };
-    if (v) {
-      this.metrics.valueLoss = valueLoss(v, b.returns, n, b.dValues);
-      this.value!.backward(b.dValues, n);
-      this.valueOpt!.step();
-    }
-    if (c.baseline === 'mean') {
-      // Later batches' baseline: an exponential running mean of each batch's mean return (the first batch sets it).
-      const mean = b.returns.subarray(0, n).reduce((a, x) => a + x, 0) / n;
-      this.baselineMean = this.baselineSeen ? c.baselineDecay * this.baselineMean + (1 - c.baselineDecay) * mean : mean;
-      this.baselineSeen = true;
-    }
+    this.metrics = { entropy: pl.entropy, policyLoss: pl.loss, valueLoss: v ? valueLoss(v, b.returns, n, b.dValues) : NaN };
+    if (v) this.value!.backward(b.dValues, n);
+    this.valueOpt?.step();
+    // Later batches' baseline: an exponential running mean of each batch's mean return (the first batch sets it).
+    const mean = b.returns.subarray(0, n).reduce((a, x) => a + x, 0) / n;
+    if (c.baseline === 'mean') this.runningMean = this.runningMean === null ? mean : c.baselineDecay * this.runningMean + (1 - c.baselineDecay) * mean;
     this.counters.updates++;
     return pl.loss;
   }
-
   // The loop: runOnPolicy collects episodes or rollouts from one env or N, and calls update().
   async learn(options: LearnOptions<O, A>): Promise<LearnResult> {
-    const c = this.config;
-    const k = this.counters;
+    const { config: c, counters: k } = this;
     const { startStep, steps, totalSteps } = learnSpan(options, k.step);
     k.totalSteps = totalSteps;
     const engine = await describeEngine(this.policy);
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    log(`reinforce: engine ${engine}`);
-    if ((options.consumers ?? []).length > 0) log('reinforce: the on-policy loop does not run transition consumers (recording, live view) yet.');
-    const report = (step: number, fps: number, metrics: Record<string, number>): LearnProgress => ({ step, totalSteps, startStep, episodes: k.episodes, fps, meanReturn: k.meanReturn, updates: k.updates, metrics });
-    const sum = { entropy: 0, policyLoss: 0, valueLoss: 0, n: 0 };
+    const consumers = (options.consumers ?? []).length > 0 ? '; the on-policy loop runs no transition consumers (recording, live view) yet' : '';
+    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`reinforce: engine ${engine}${consumers}`);
+    const report = (p: LoopProgress, metrics: Record<string, number>): LearnProgress => ({ ...p, totalSteps, startStep, meanReturn: k.meanReturn, metrics });
+    let sums = [0, 0, 0, 0]; // entropy, policy loss, value loss, updates since the last log record
     let lastEpisodeAt = performance.now();
-    let nextLog = (Math.floor(startStep / c.logInterval) + 1) * c.logInterval;
     const result = await runOnPolicy(this.makeVec(), {
       steps, policy: this.onPolicy, update: (r) => this.update(r), hooks: options.periodic ?? [],
       collect: c.rolloutLength !== null ? { rolloutLength: c.rolloutLength } : { episodes: c.episodesPerUpdate },
       onEpisode: (e) => {
         k.addEpisode(e.episode, e.return);
-        const at = performance.now();
-        options.onEpisode?.({ ...e, step: e.globalStep - 1, seconds: (at - lastEpisodeAt) / 1000, metrics: { entropy: this.metrics.entropy } });
-        lastEpisodeAt = at;
+        options.onEpisode?.({ ...e, step: e.globalStep - 1, seconds: (performance.now() - lastEpisodeAt) / 1000, metrics: { entropy: this.metrics.entropy } });
+        lastEpisodeAt = performance.now();
       },
       onProgress: (p) => {
+        const { entropy, policyLoss, valueLoss } = this.metrics;
+        const logDue = Math.floor(p.step / c.logInterval) > Math.floor(k.step / c.logInterval);
         Object.assign(k, { step: p.step, updates: p.updates });
-        const m = this.metrics;
-        Object.assign(sum, { entropy: sum.entropy + m.entropy, policyLoss: sum.policyLoss + m.policyLoss, valueLoss: sum.valueLoss + m.valueLoss, n: sum.n + 1 });
-        options.onProgress?.(report(p.step, p.fps, { ...m }));
-        if (p.step < nextLog) return;
+        sums = [sums[0]! + entropy, sums[1]! + policyLoss, sums[2]! + valueLoss, sums[3]! + 1];
+        options.onProgress?.(report(p, { entropy, policyLoss, valueLoss }));
         // Every logInterval steps: the metrics averaged over the updates since the last record.
-        options.onLog?.(report(p.step, p.fps, { entropy: sum.entropy / sum.n, policyLoss: sum.policyLoss / sum.n, valueLoss: sum.valueLoss / sum.n }));
-        Object.assign(sum, { entropy: 0, policyLoss: 0, valueLoss: 0, n: 0 });
-        nextLog = (Math.floor(p.step / c.logInterval) + 1) * c.logInterval;
+        if (logDue) options.onLog?.(report(p, { entropy: sums[0]! / sums[3]!, policyLoss: sums[1]! / sums[3]!, valueLoss: sums[2]! / sums[3]! }));
+        if (logDue) sums = [0, 0, 0, 0];
       },
       startStep, startEpisodes: k.episodes, startUpdates: k.updates, seed: (c.seed + startStep) % 2 ** 31,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -402,61 +339,42 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     Object.assign(k, { step: result.step, episodes: result.episodes, updates: result.updates });
     return { ...result, engine };
   }
-
   /** One env as a vector of one, or N copies made from its spec; Box actions are the samples clipped or squashed. */
   private makeVec(): VecEnvLike {
-    const { numEnvs } = this.config;
-    const spec = this.env.spec;
-    const vec: VecEnvLike = numEnvs === 1 || !spec
-      ? new SingleEnvVec(this.env)
-      : SyncVectorEnv.make(spec.id, numEnvs, { kwargs: spec.kwargs, maxEpisodeSteps: spec.maxEpisodeSteps ?? null });
-    const h = this.head;
+    const { config: { numEnvs }, env: { spec }, head: h } = this;
+    const vec: VecEnvLike = numEnvs === 1 || !spec ? new SingleEnvVec(this.env) : SyncVectorEnv.make(spec.id, numEnvs, { kwargs: spec.kwargs, maxEpisodeSteps: spec.maxEpisodeSteps ?? null });
     if (h.kind !== 'gaussian') return vec;
-    const u = new Float32Array(numEnvs * h.d);
-    const inner = vec.actionBuffer as Float32Array;
+    const u = f32(numEnvs * h.d);
     return {
       numEnvs, obsDim: vec.obsDim, actDim: vec.actDim, singleActionSpace: vec.singleActionSpace, actionBuffer: u,
       reset: (args) => vec.reset(args), close: () => vec.close(),
-      step: () => vec.step(gaussianToAction(u, numEnvs, h.d, h.bounds, h.squash, inner)),
+      step: () => vec.step(gaussianToAction(u, numEnvs, h.d, h.bounds, h.squash, vec.actionBuffer as Float32Array)),
     };
   }
-
   evaluate(options: EvaluateOptions = {}): Promise<EvaluateResult> {
     return evaluatePolicy((options.env ?? this.env) as Env<O, A>, (obs) => this.act(obs), { ...options, seed: options.seed ?? this.config.seed + EVAL_SEED_OFFSET });
   }
-
   // BOOKKEEPING: checkpoints through the generic run layer.
-  private nets(): [string, Net][] {
-    return [['policy', this.policy], ['logStd', this.logStd], ['value', this.value]].filter((e): e is [string, Net] => e[1] !== null);
-  }
-  snapshot(): Record<string, NamedArray[]> {
-    return Object.fromEntries(this.nets().map(([name, net]) => [name, net.getParams()]));
-  }
-  restoreSnapshot(nets: Record<string, NamedArray[]>): void {
-    for (const [name, net] of this.nets()) if (nets[name]) net.setParams(nets[name]);
-  }
-
+  private nets(): [string, Net][] { return [['policy', this.policy], ['logStd', this.logStd], ['value', this.value]].filter((e): e is [string, Net] => e[1] !== null); }
+  snapshot(): Record<string, NamedArray[]> { return Object.fromEntries(this.nets().map(([name, net]) => [name, net.getParams()])); }
+  restoreSnapshot(nets: Record<string, NamedArray[]>): void { for (const [name, net] of this.nets()) if (nets[name]) net.setParams(nets[name]); }
+  dispose(): void { for (const [, net] of this.nets()) net.dispose(); }
   async save(dir: string, options: { replay?: boolean; selection?: CheckpointContent['selection'] } = {}): Promise<void> {
     await saveCheckpoint(dir, {
       algo: 'reinforce', step: this.counters.step, config: this.config, env: envRecord(this.env as Env<unknown, unknown>), nets: this.snapshot(),
       optimizers: { policy: this.opt.getState(), ...(this.valueOpt ? { value: this.valueOpt.getState() } : {}) }, rngs: { act: this.actRng.getState() },
-      counters: { ...this.counters.toJSON(), baselineMean: this.baselineMean, baselineSeen: this.baselineSeen }, selection: options.selection ?? null,
+      counters: { ...this.counters.toJSON(), runningMean: this.runningMean }, selection: options.selection ?? null,
     }, null);
   }
-
-  /** Restores a checkpoint read by `readCheckpoint` into this agent (same config shape). */
-  restore(saved: LoadedCheckpoint): void {
+  /** Restores a checkpoint read by `readCheckpoint` into this agent (same config shape); returns the agent. */
+  restore(saved: LoadedCheckpoint): this {
     this.restoreSnapshot(saved.nets);
     if (saved.optimizers['policy']) this.opt.setState(saved.optimizers['policy']);
     if (saved.optimizers['value']) this.valueOpt?.setState(saved.optimizers['value']);
     restoreRngs(saved, { act: this.actRng });
     this.counters.restore(saved.counters, saved.dir);
-    this.baselineMean = typeof saved.counters['baselineMean'] === 'number' ? saved.counters['baselineMean'] : 0;
-    this.baselineSeen = saved.counters['baselineSeen'] === true;
-  }
-
-  dispose(): void {
-    for (const [, net] of this.nets()) net.dispose();
+    this.runningMean = typeof saved.counters['runningMean'] === 'number' ? saved.counters['runningMean'] : null;
+    return this;
   }
 }
 
@@ -469,19 +387,14 @@ function batchScratch(n: number, obsDim: number, actDim: number, width: number) 
 export async function restoreReinforce<O, A>(saved: LoadedCheckpoint, env: Env<O, A>, overrides: Partial<ReinforceConfig> = {}): Promise<ReinforceAgent<O, A>> {
   if (saved.algo !== 'reinforce') throw new InvalidConfig(`Expected a reinforce checkpoint, got one of '${saved.algo}' at ${saved.dir}. Load it with loadAgent().`);
   checkSavedSpaces(saved.env, env as Env<unknown, unknown>, join(saved.dir, 'state.json'));
-  const agent = new Reinforce(env, resolveReinforceConfig({ ...(saved.config as Partial<ReinforceConfig>), ...overrides }));
-  agent.restore(saved);
-  return agent;
+  return new Reinforce(env, resolveReinforceConfig({ ...(saved.config as Partial<ReinforceConfig>), ...overrides })).restore(saved);
 }
 
 /** The algorithm registry's entry for REINFORCE. */
 export const REINFORCE_ENTRY: AlgorithmEntry = {
   name: 'reinforce', summary: 'REINFORCE (score function; baselines none, mean or V(s)) for Discrete, MultiDiscrete and Box actions',
-  actionSpaces: ['discrete', 'multi-discrete', 'box'], configKeys: REINFORCE_CONFIG_KEYS, defaults: REINFORCE_DEFAULTS,
-  resolveConfig: (partial) => resolveReinforceConfig(partial as Partial<ReinforceConfig>),
+  actionSpaces: ['discrete', 'multi-discrete', 'box'], configKeys: Object.keys(RULES), defaults: REINFORCE_DEFAULTS, resolveConfig: (partial) => resolveReinforceConfig(partial as Partial<ReinforceConfig>),
   netSpecs: (env, config) => reinforceNetSpecs(env, config as ReinforceConfig).map((spec) => ({ spec, batchSize: batchOf(config as ReinforceConfig) })),
-  create: (env, config) => reinforce(env, config as ReinforceConfig),
-  restore: (saved, env, overrides) => restoreReinforce(saved, env, overrides as Partial<ReinforceConfig>),
-  progressFields: [{ key: 'entropy', label: 'entropy', digits: 3 }, { key: 'policyLoss', label: 'pi loss', digits: 4 }, { key: 'valueLoss', label: 'v loss', digits: 3 }],
-  episodeFields: ['entropy'],
+  create: (env, config) => reinforce(env, config as ReinforceConfig), restore: (saved, env, overrides) => restoreReinforce(saved, env, overrides as Partial<ReinforceConfig>),
+  progressFields: [{ key: 'entropy', label: 'entropy', digits: 3 }, { key: 'policyLoss', label: 'pi loss', digits: 4 }, { key: 'valueLoss', label: 'v loss', digits: 3 }], episodeFields: ['entropy'],
 };
