@@ -17,7 +17,7 @@ import { mseLoss } from '../nn/losses.js';
 import { createNet } from '../nn/net.js';
 import type { NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 import type { Agent, LearnOptions, LearnResult } from './agent.js';
-import { checkSavedSpaces, describeEngine, envRecord, learnSpan, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint } from './common.js';
+import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, makeOptimizer, mlpSpec, netParams, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, setNetParams } from './common.js';
 import { bool, int, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOffPolicy } from './loops/off-policy.js';
@@ -213,6 +213,7 @@ class Ddpg<O> implements DdpgAgent<O> {
   private readonly actRng: Rng; private readonly sampleRng: Rng; // warm-up actions and exploration noise; replay and target noise
   replay: ReplayBuffer<'continuous', O>;
   readonly counters = new RunCounters();
+  private readonly carry = new EpisodeCarry<O>(); // the episode in flight, for exact resume
   // BOOKKEEPING: scratch for the learner, allocated once (nothing per step).
   private readonly t: ReturnType<typeof scratch>;
   private batch: ReplayBatch<'continuous'> | undefined;
@@ -319,8 +320,10 @@ class Ddpg<O> implements DdpgAgent<O> {
     const { startStep, steps, totalSteps } = learnSpan(options, k.step);
     k.totalSteps = totalSteps;
     const engine = await describeEngine(this.critics[0]!);
-    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`${this.algo}: engine ${engine}`);
-    this.noise?.reset(); // learn() starts a new episode
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    log(`${this.algo}: engine ${engine}`);
+    const carried = this.carry.take(log, this.algo);
+    if (!carried.resumeEpisode) this.noise?.reset(); // a new episode; a resumed one keeps its restored OU state
     const report = (p: { step: number; episodes: number; updates: number; fps: number; loss: number }) => ({ step: p.step, totalSteps, startStep, episodes: p.episodes,
       fps: p.fps, meanReturn: k.meanReturn, updates: p.updates, metrics: { criticLoss: p.loss, actorLoss: this.t.actorLoss, noiseStd: this.noise ? c.noiseStd : 0 } });
     const result = await runOffPolicy(this.env, {
@@ -340,7 +343,7 @@ class Ddpg<O> implements DdpgAgent<O> {
       onLog: (p) => options.onLog?.(report(p)),
       onProgress: (p) => options.onProgress?.(report(p)),
       logInterval: c.logInterval, startStep, startEpisodes: k.episodes, startUpdates: k.updates,
-      seed: (c.seed + startStep) % 2 ** 31,
+      seed: (c.seed + startStep) % 2 ** 31, ...carried,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     Object.assign(k, { step: result.step, episodes: result.episodes, updates: result.updates });
@@ -353,21 +356,16 @@ class Ddpg<O> implements DdpgAgent<O> {
 
   // BOOKKEEPING: checkpoints through the generic run layer.
   private get nets(): Record<string, Net> {
-    const named: Record<string, Net> = { actor: this.actor, actorTarget: this.actorTarget };
-    this.critics.forEach((q, k) => Object.assign(named, { [`critic${k + 1}`]: q, [`critic${k + 1}Target`]: this.criticTargets[k]! }));
-    return named;
+    return Object.fromEntries([['actor', this.actor], ['actorTarget', this.actorTarget], ...this.critics.flatMap((q, k) => [[`critic${k + 1}`, q], [`critic${k + 1}Target`, this.criticTargets[k]!]])] as [string, Net][]);
   }
-  snapshot(): Record<string, NamedArray[]> {
-    return Object.fromEntries(Object.entries(this.nets).map(([name, net]) => [name, net.getParams()]));
-  }
-  restoreSnapshot(saved: Record<string, NamedArray[]>): void {
-    for (const [name, net] of Object.entries(this.nets)) if (saved[name]) net.setParams(saved[name]);
-  }
+  snapshot(): Record<string, NamedArray[]> { return netParams(this.nets); }
+  restoreSnapshot(saved: Record<string, NamedArray[]>): void { setNetParams(this.nets, saved); }
   async save(dir: string, options: { replay?: boolean; selection?: CheckpointContent['selection'] } = {}): Promise<void> {
     await saveCheckpoint(dir, {
-      algo: this.algo, step: this.counters.step, config: this.config, env: envRecord(this.env as Env<unknown, unknown>), nets: this.snapshot(),
+      algo: this.algo, step: this.counters.step, config: this.config, nets: this.snapshot(),
+      env: { ...envRecord(this.env as Env<unknown, unknown>), state: this.carry.save(this.env) },
       optimizers: { actor: this.actorOpt.getState(), critics: this.criticOpt.getState() }, rngs: { act: this.actRng.getState(), sample: this.sampleRng.getState() },
-      counters: this.counters.toJSON(), selection: options.selection ?? null,
+      counters: { ...this.counters.toJSON(), noise: this.noise?.getState() ?? [] }, selection: options.selection ?? null,
     }, options.replay ? this.replay : null);
   }
   /** Restores a checkpoint read by `readCheckpoint` into this agent (same network shapes). */
@@ -377,6 +375,9 @@ class Ddpg<O> implements DdpgAgent<O> {
     if (saved.optimizers['critics']) this.criticOpt.setState(saved.optimizers['critics']);
     restoreRngs(saved, { act: this.actRng, sample: this.sampleRng });
     this.counters.restore(saved.counters, saved.dir);
+    const noise = saved.counters['noise']; // the OU value in the episode in flight
+    if (this.noise && Array.isArray(noise) && noise.length > 0) this.noise.setState(noise as number[]);
+    this.carry.restore(this.env, saved.env.state, saved.dir);
     if (saved.replay) this.replay = await loadReplay<'continuous', O>(join(saved.dir, 'replay'), { actionKind: 'continuous', obsDim: this.obs.dim, actionDim: this.d });
   }
   dispose(): void {
