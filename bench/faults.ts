@@ -61,7 +61,7 @@ export async function main(args: string[]): Promise<void> {
   const started = performance.now();
   try {
     const { reports } = await runTrials(trials, { spec, dir, seed, lanes });
-    const s = summarize(reports);
+    const s = summarize(reports, steps);
     const seconds = (performance.now() - started) / 1000;
     const rows: string[][] = [['stage', 'planned', 'kills', 'no ckpt yet', 'fell back', 'ckpt lost', 'bad rows', 'run identical']];
     for (const [stage, st] of [...s.stages].sort(([a], [b]) => a.localeCompare(b))) {
@@ -73,7 +73,7 @@ export async function main(args: string[]): Promise<void> {
     console.log(`kills injected:                     ${s.kills}`);
     console.log(`resumes:                            ${s.resumes} (and ${s.restarts} new runs after a kill before the first checkpoint)`);
     console.log(`runs completed:                     ${s.completed} / ${reports.length}`);
-    console.log(`runs identical to uninterrupted:    ${s.identical} / ${s.completed}`);
+    console.log(`runs identical to uninterrupted:    ${s.identical} / ${s.completed} (of those resumed before the last step: ${s.identicalResumedMidRun} / ${s.resumedMidRun})`);
     console.log(`checkpoints lost:                   ${s.lost} (must be 0)`);
     console.log(`metrics rows duplicated or broken:  ${s.badRows} (must be 0)`);
     console.log(`episode rows missing:               ${s.missingEpisodes} (rows logged before a checkpoint, not yet flushed when it was killed)`);

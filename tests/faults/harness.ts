@@ -86,6 +86,10 @@ export interface TrialReport {
   missingEpisodes: number;
   /** Episode rows of metrics.jsonl and final/tensors.bin equal to the uninterrupted run's. */
   identical: boolean;
+  /** final/tensors.bin equal to the uninterrupted run's. */
+  sameFinal: boolean;
+  /** Episode rows that differ from the uninterrupted run's row of the same episode number, or that it does not have. */
+  differentRows: number;
   /** Steps of the checkpoints that resumes started from. */
   resumedFrom: number[];
   /** Failures that are not kills (a process that exited non-zero or hung), with its output's tail. */
@@ -116,7 +120,7 @@ function trainArgs(spec: FaultRunSpec, out: string): string[] {
   ];
 }
 
-// --eval-every and --eval-episodes again: config.json does not keep them (a resume would take the preset's).
+// --eval-episodes again, as config.json does not keep it (a resume would evaluate 10 episodes at the end).
 function resumeArgs(run: string): string[] {
   return ['train', '--resume', run, '--eval-every', '0', '--eval-episodes', '0'];
 }
@@ -161,6 +165,7 @@ function runFolderIn(out: string): string | null {
 /** Checks metrics.jsonl: rows parse, no duplicates (kind, step, episode), no step going back within a kind. */
 export async function checkMetrics(path: string): Promise<MetricsCheck & { episodeRows: string[]; episodeNumbers: number[] }> {
   const result = { rows: 0, duplicates: 0, broken: 0, backwards: 0, cutLast: false, episodeRows: [] as string[], episodeNumbers: [] as number[] };
+  // episodeNumbers[i] is episodeRows[i]'s episode (NaN when it has none).
   if (!existsSync(path)) return result;
   const text = await readFile(path, 'utf8');
   const lines = text.split('\n');
@@ -195,7 +200,7 @@ export async function checkMetrics(path: string): Promise<MetricsCheck & { episo
     lastStep.set(r.kind, r.step);
     if (r.kind === 'episode') {
       result.episodeRows.push(line);
-      if (typeof r.episode === 'number') result.episodeNumbers.push(r.episode);
+      result.episodeNumbers.push(typeof r.episode === 'number' ? r.episode : NaN);
     }
   }
   return result;
@@ -238,7 +243,7 @@ export interface TrialOptions {
 
 /** Runs one trial: its kills, the checks after each, resumes until the run completes, and the comparison. */
 export async function runTrial(trial: FaultTrial, o: TrialOptions): Promise<TrialReport> {
-  const report: TrialReport = { name: trial.name, kills: [], resumes: 0, restarts: 0, completed: false, finalMetrics: null, missingEpisodes: 0, identical: false, resumedFrom: [], errors: [] };
+  const report: TrialReport = { name: trial.name, kills: [], resumes: 0, restarts: 0, completed: false, finalMetrics: null, missingEpisodes: 0, identical: false, sameFinal: false, differentRows: 0, resumedFrom: [], errors: [] };
   let run: string | null = null;
   let newest: number | null = null;
   for (let attempt = 0; attempt <= trial.kills.length; attempt++) {
@@ -285,12 +290,16 @@ export async function runTrial(trial: FaultTrial, o: TrialOptions): Promise<Tria
   }
   const metrics = await checkMetrics(join(run!, 'metrics.jsonl'));
   report.finalMetrics = { rows: metrics.rows, duplicates: metrics.duplicates, broken: metrics.broken + (metrics.cutLast ? 1 : 0), backwards: metrics.backwards, cutLast: metrics.cutLast };
-  const numbers = new Set(metrics.episodeNumbers);
-  const count = metrics.episodeNumbers.length === 0 ? 0 : Math.max(...metrics.episodeNumbers) + 1;
+  const numbered = metrics.episodeNumbers.filter((n) => Number.isInteger(n));
+  const numbers = new Set(numbered);
+  const count = numbered.length === 0 ? 0 : Math.max(...numbered) + 1;
   report.missingEpisodes = count - numbers.size;
   const tensors = await readFile(join(run!, 'final', 'tensors.bin'));
   const base = await o.baseline;
-  report.identical = tensors.equals(base.finalTensors) && metrics.episodeRows.length === base.episodes.length && metrics.episodeRows.every((l, i) => l === base.episodes[i]);
+  report.sameFinal = tensors.equals(base.finalTensors);
+  // Baseline rows are episodes 0, 1, ... in order, so an episode number indexes its row.
+  report.differentRows = metrics.episodeRows.filter((line, i) => line !== base.episodes[metrics.episodeNumbers[i] ?? -1]).length;
+  report.identical = report.sameFinal && report.differentRows === 0 && metrics.episodeRows.length === base.episodes.length;
   return report;
 }
 
@@ -329,18 +338,28 @@ export interface FaultSummary {
   badRows: number;
   missingEpisodes: number;
   errors: number;
+  /** Completed runs that trained on after a resume (from a checkpoint before the last step), and how many of them are identical. */
+  resumedMidRun: number;
+  identicalResumedMidRun: number;
   stages: Map<string, { planned: number; kills: number; noCheckpointYet: number; fellBack: number; lost: number; badRows: number; identical: number }>;
 }
 
-/** Sums trial reports; `badRows` counts duplicate, broken and backward rows after kills and at the end. */
-export function summarize(reports: TrialReport[]): FaultSummary {
-  const s: FaultSummary = { kills: 0, resumes: 0, restarts: 0, completed: 0, identical: 0, lost: 0, badRows: 0, missingEpisodes: 0, errors: 0, stages: new Map() };
+/**
+ * Sums trial reports; `badRows` counts duplicate, broken and backward rows after kills and at the end. `steps` is
+ * the runs' total, to tell resumes that trained on from those at the last step.
+ */
+export function summarize(reports: TrialReport[], steps: number): FaultSummary {
+  const s: FaultSummary = { kills: 0, resumes: 0, restarts: 0, completed: 0, identical: 0, lost: 0, badRows: 0, missingEpisodes: 0, errors: 0, resumedMidRun: 0, identicalResumedMidRun: 0, stages: new Map() };
   const bad = (m: MetricsCheck) => m.duplicates + m.broken + m.backwards;
   for (const r of reports) {
     s.resumes += r.resumes;
     s.restarts += r.restarts;
     s.completed += Number(r.completed);
     s.identical += Number(r.identical);
+    if (r.completed && r.resumedFrom.some((step) => step < steps)) {
+      s.resumedMidRun++;
+      s.identicalResumedMidRun += Number(r.identical);
+    }
     s.missingEpisodes += r.missingEpisodes;
     s.errors += r.errors.length;
     if (r.finalMetrics) s.badRows += bad(r.finalMetrics);
