@@ -283,12 +283,17 @@ export class EpisodeCarry<O> {
     this.pending = { resume: { obs: observationFromJson(s.obs) as O, return: s.return, length: s.length }, note: null };
   }
 
-  /** The loop options of the next `learn()`: the live record, and once after a restore the episode to continue. */
-  take(log: (line: string) => void, algo: string): { episodeState: EpisodeState<O>; resumeEpisode?: EpisodeInFlight<O> } {
+  /**
+   * The loop options of the next `learn()`: the live record, and the episode to continue: the restored one after a
+   * restore, else the one the previous `learn()` left in flight (as SB3 continues its last observation).
+   */
+  take(log: (line: string) => void, algo: string): { episodeState: EpisodeState<O>; resumeEpisode?: EpisodeInFlight<O>; closeEnv: false } {
     const p = this.pending;
     this.pending = null;
     if (p?.note) log(`${algo}: ${p.note}`);
-    return p?.resume ? { episodeState: this.live, resumeEpisode: p.resume } : { episodeState: this.live };
+    const l = this.live;
+    const resume = p !== null ? p.resume : l.obs !== undefined ? { obs: l.obs, return: l.return, length: l.length } : null;
+    return resume ? { episodeState: l, resumeEpisode: resume, closeEnv: false } : { episodeState: l, closeEnv: false };
   }
 }
 

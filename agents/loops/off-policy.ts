@@ -76,6 +76,8 @@ export interface OffPolicyOptions<O, A> {
    * about to be acted on, the return and length so far), so that a checkpoint taken in a hook can save it.
    */
   episodeState?: EpisodeState<O>;
+  /** Close the env when the run ends (default true); false keeps it open to continue its episode in a later call. */
+  closeEnv?: boolean;
 }
 
 /** The episode in flight at a step boundary: what an exact resume continues from. */
@@ -209,7 +211,8 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
     // the return and length from before.
     const carry = o.resumeEpisode !== undefined ? { return: o.resumeEpisode.return ?? 0, length: o.resumeEpisode.length ?? 0 } : undefined;
     const source = o.resumeEpisode === undefined ? env : new ContinueEpisode(env, o.resumeEpisode);
-    const stream = steps$(source, actor, o.seed === undefined ? { maxSteps: steps } : { seed: o.seed, maxSteps: steps }).pipe(
+    const runOptions = { maxSteps: steps, closeEnv: o.closeEnv ?? true, ...(o.seed === undefined ? {} : { seed: o.seed }) };
+    const stream = steps$(source, actor, runOptions).pipe(
       takeUntil(abortAtBoundary(o.signal, boundary$)),
       share(),
     );
@@ -256,6 +259,8 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
       const done = t.terminated || t.truncated;
       live.return = done ? 0 : live.return + t.reward;
       live.length = done ? 0 : live.length + 1;
+      // After an episode's end the next observation comes from a reset: unknown until the actor sees it.
+      if (done) live.obs = undefined;
     };
     subs.push(stream.pipe(tap(track), episodeStats(carry ? { carry } : {}), tap(onEpisode)).subscribe({ error: fail }));
     // BOOKKEEPING: caller-supplied consumers (recorder, live viewer) share the same run.

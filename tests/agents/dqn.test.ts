@@ -230,6 +230,18 @@ describe('save / loadDqn', () => {
     expect(again.updates).toBe(agent.updates);
   });
 
+  it('two learn() calls continue the episode in flight, as one call does (SB3 keeps its last observation too)', async () => {
+    const one = dqn(cartpole(), { ...smoke, seed: 8 });
+    const two = dqn(cartpole(), { ...smoke, seed: 8 });
+    const a: number[] = [];
+    const b: number[] = [];
+    await one.learn({ steps: 600, totalSteps: 600, onEpisode: (e) => a.push(e.return), ...quiet });
+    await two.learn({ steps: 333, totalSteps: 600, onEpisode: (e) => b.push(e.return), ...quiet });
+    await two.learn({ steps: 267, totalSteps: 600, onEpisode: (e) => b.push(e.return), ...quiet });
+    expect(b).toEqual(a);
+    expect(Array.from(two.q.params)).toEqual(Array.from(one.q.params));
+  });
+
   it('refuses an environment with other spaces', async () => {
     const agent = dqn(cartpole(), smoke);
     const dir = join(root, 'spaces');
