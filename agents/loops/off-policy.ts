@@ -259,8 +259,8 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
       const done = t.terminated || t.truncated;
       live.return = done ? 0 : live.return + t.reward;
       live.length = done ? 0 : live.length + 1;
-      // After an episode's end the next observation comes from a reset: unknown until the actor sees it.
-      if (done) live.obs = undefined;
+      // The next action is chosen from nextObs, unless the episode ended: then from a reset, unknown until the actor sees it.
+      live.obs = done ? undefined : t.nextObs;
     };
     subs.push(stream.pipe(tap(track), episodeStats(carry ? { carry } : {}), tap(onEpisode)).subscribe({ error: fail }));
     // BOOKKEEPING: caller-supplied consumers (recorder, live viewer) share the same run.
