@@ -201,8 +201,8 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
   private readonly actRng: Rng;
   /** What runOnPolicy drives: sampling, and the baseline's bootstrap values. */ readonly onPolicy: OnPolicyPolicy;
   metrics = { entropy: NaN, policyLoss: NaN, valueLoss: NaN };
-  // BOOKKEEPING: scratch for acting (numEnvs rows) and for updates (grown to the largest batch, never per step).
-  private readonly s: { zero: Float32Array; std: Float32Array; row: Float32Array; raw: Float32Array; idx: Int32Array; logDet: Float32Array };
+  // BOOKKEEPING: scratch (and option objects: a literal per call allocates) for acting on numEnvs rows and for updates.
+  private readonly s: { zero: Float32Array; std: Float32Array; row: Float32Array; raw: Float32Array; idx: Int32Array; shared: { sharedLogStd: true }; squash: ActionBounds & { logDetOut: Float32Array } };
   private b = batchScratch(0, 1, 1, 1);
   constructor(readonly env: Env<O, A>, readonly config: ReinforceConfig) {
     requireActionSpace('reinforce', env as Env<unknown, unknown>, ['discrete', 'multi-discrete', 'box']);
@@ -221,7 +221,7 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     }
     this.opt = makeOptimizer(c.optimizer, this.logStd ? [this.policy, this.logStd] : [this.policy], c.learningRate, c.maxGradNorm);
     this.valueOpt = this.value ? makeOptimizer(c.optimizer, [this.value], c.valueLearningRate, c.maxGradNorm) : null;
-    this.s = { zero: f32(1), std: f32(h.width), row: f32(h.width), raw: f32(c.numEnvs * h.width), idx: new Int32Array(c.numEnvs * h.width), logDet: f32(c.numEnvs) };
+    this.s = { zero: f32(1), std: f32(h.width), row: f32(h.width), raw: f32(c.numEnvs * h.width), idx: new Int32Array(c.numEnvs * h.width), shared: { sharedLogStd: true }, squash: { ...(h.kind === 'gaussian' ? h.bounds : {}), logDetOut: f32(c.numEnvs) } };
     // The baseline's estimate of the return after a cut or a truncation (N observations): V(s), or the running mean.
     const bootstrap = (obs: Float32Array, out: Float32Array): void => void (this.value ? this.value.predict(obs, out.length, out) : out.fill(this.baselineMean));
     this.onPolicy = { act: (obs, out) => this.sample(obs, out), ...(c.baseline !== 'none' ? { value: bootstrap } : {}) };
@@ -263,11 +263,11 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     // The loop stores the unsquashed, unclipped samples u; makeVec() maps them to env actions.
     const u = out.actions as Float32Array;
     const logStd = this.logStd!.predict(s.zero, 1, s.std);
-    sampleGaussian(raw, logStd, n, h.d, this.actRng, u, { sharedLogStd: true });
-    gaussianLogProb(raw, logStd, u, n, h.d, out.logProbs, { sharedLogStd: true });
+    sampleGaussian(raw, logStd, n, h.d, this.actRng, u, s.shared);
+    gaussianLogProb(raw, logStd, u, n, h.d, out.logProbs, s.shared);
     if (!h.squash) return;
-    tanhSquash(u, n, h.d, s.raw, { ...h.bounds, logDetOut: s.logDet });
-    for (let i = 0; i < n; i++) out.logProbs[i]! -= s.logDet[i]!;
+    tanhSquash(u, n, h.d, s.raw, s.squash);
+    for (let i = 0; i < n; i++) out.logProbs[i]! -= s.squash.logDetOut[i]!;
   }
   // ALGORITHM: one update: reward-to-go, weights G - b, the policy step, then the critic's step.
   update(r: RolloutBuffer): number {

@@ -9,6 +9,7 @@ import { box, discrete, multiBinary, type BoxSpace, type DiscreteSpace, type Mul
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
 import { sampleCategorical } from '../../nn/heads.js';
+import type { OnPolicyPolicy } from '../../agents/loops/on-policy.js';
 import { RolloutBuffer, discountedReturns } from '../../agents/loops/rollout.js';
 import { readCheckpoint } from '../../agents/runs/checkpoint.js';
 import {
@@ -291,14 +292,14 @@ describe('the score-function gradient matches finite differences of the expected
 });
 
 /** A hand-filled rollout: env 0 has 3 steps ending in a termination, env 1 two steps ending in a truncation. */
-function handRollout(kind: 'discrete' | 'continuous', obsDim: number, actions: number[][]): RolloutBuffer {
+function handRollout(kind: 'discrete' | 'continuous', obsDim: number, actions: number[][], rewardScale = 1): RolloutBuffer {
   const r = new RolloutBuffer({ numEnvs: 2, capacity: 4, obsDim, actionKind: kind });
   const steps = [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1]] as const;
   steps.forEach(([i, t], k) => {
     const row = r.row(i, t);
     for (let j = 0; j < obsDim; j++) r.obs[row * obsDim + j] = 0.3 * k - 0.5 * j;
     r.actions[row] = actions[i]![t]!;
-    r.rewards[row] = 1 + k;
+    r.rewards[row] = (1 + k) * rewardScale;
   });
   r.terminated[r.row(0, 2)] = 1;
   r.truncated[r.row(1, 1)] = 1;
@@ -359,22 +360,26 @@ describe('ReinforceAgent.update: the wiring of returns, baselines, loss and opti
     const { obs, actions, returns } = rows(r, 0.5);
     // gamma 0.5: env 0 G = [1 + 0.5 (2 + 0.5 * 3), 2 + 1.5, 3] = [2.75, 3.5, 3]; env 1 G = [4 + 0.5 * 7, 5 + 0.5 * 4] = [7.5, 7].
     expect(Array.from(returns)).toEqual([2.75, 3.5, 3, 7.5, 7]);
-    const expectStep = (b: number) => {
+    const expectStep = (G: Float32Array, b: number) => {
       const policy = agent.policy.clone();
       const d = new Float32Array(15);
-      categoricalPolicyLoss(policy.forward(obs, 5), Int32Array.from(actions, (a) => a + 1), scoreWeights(returns, b, 5, false, new Float32Array(5)), 5, [3], 0, d, policyLossScratch(5, 3));
+      categoricalPolicyLoss(policy.forward(obs, 5), Int32Array.from(actions, (a) => a + 1), scoreWeights(G, b, 5, false, new Float32Array(5)), 5, [3], 0, d, policyLossScratch(5, 3));
       policy.backward(d, 5);
       return policy.params.map((p, i) => p - lr * policy.grads[i]!);
     };
-    let want = expectStep(0);
+    let want = expectStep(returns, 0);
     agent.update(r);
     expectClose(agent.policy.params, want);
     expect(agent.baselineMean).toBeCloseTo(4.75, 6);
     expect(Array.from(agent.values(f32(0, 0)))).toEqual([agent.baselineMean]);
-    want = expectStep(4.75);
-    agent.update(handRollout('discrete', 2, [[0, 1, 1], [-1, 0]]));
+    // A second batch with doubled rewards, G = [5.5, 7, 6, 14, 12] (mean 8.9), is weighed against the first batch's baseline.
+    const r2 = handRollout('discrete', 2, [[0, 1, 1], [-1, 0]], 2);
+    const returns2 = rows(r2, 0.5).returns;
+    expect(Array.from(returns2)).toEqual([5.5, 7, 6, 14, 12]);
+    want = expectStep(returns2, 4.75);
+    agent.update(r2);
     expectClose(agent.policy.params, want);
-    expect(agent.baselineMean).toBeCloseTo(4.75, 6); // 0.75 * 4.75 + 0.25 * 4.75
+    expect(agent.baselineMean).toBeCloseTo(0.75 * 4.75 + 0.25 * 8.9, 5);
   });
 
   it('Box, tanh form: the stored samples u, the log-std net (a bias at input 0) and the policy take one step', () => {
@@ -419,7 +424,10 @@ describe('acting', () => {
     const v = reinforce(cartpole(), { baseline: 'value', hidden: [4] });
     const obs = f32(0.01, 0.2, -0.03, 0.1);
     expect(Array.from(v.values(obs))).toEqual(Array.from(v.value!.predict(obs, 1)));
-    expect(reinforce(cartpole(), { hidden: [4] }).values(obs).length).toBe(0);
+    const none = reinforce(cartpole(), { hidden: [4] });
+    expect(none.values(obs).length).toBe(0);
+    // Without a baseline a cut or truncated return bootstraps from 0: the loop gets no value function.
+    expect((none as unknown as { onPolicy: OnPolicyPolicy }).onPolicy.value).toBeUndefined();
   });
 
   it('the env gets clipped (or squashed) actions; the update sees the unclipped samples', async () => {
