@@ -78,7 +78,12 @@ export async function main(args: string[]): Promise<void> {
     console.log(`metrics rows duplicated or broken:  ${s.badRows} (must be 0)`);
     console.log(`episode rows missing:               ${s.missingEpisodes} (rows logged before a checkpoint, not yet flushed when it was killed)`);
     console.log(`errors:                             ${s.errors}`);
-    for (const r of reports) for (const e of r.errors) console.log(`  ${r.name}: ${e}`);
+    for (const r of reports) {
+      const kills = r.kills.filter((k) => k.fired).map((k) => k.stage).join(', ');
+      if (r.missingEpisodes > 0) console.log(`  ${r.name} (killed at ${kills}): ${r.missingEpisodes} episode rows missing`);
+      if (r.completed && !r.identical) console.log(`  ${r.name} (killed at ${kills}): final/ ${r.sameFinal ? 'same' : 'different'}, ${r.differentRows} episode rows different`);
+      for (const e of r.errors) console.log(`  ${r.name}: ${e}`);
+    }
     console.log(`${seconds.toFixed(1)} s`);
   } finally {
     await rm(dir, { recursive: true, force: true });
