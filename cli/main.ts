@@ -40,7 +40,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    throw err;
+    // Anything else is a bug or an unexpected failure: one line still, the stack on request.
+    if (process.env['RXGYM_DEBUG']) throw err;
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`rxgym: unexpected ${e.name}: ${e.message.split('\n')[0]} (RXGYM_DEBUG=1 prints the stack; please report it)\n`);
+    process.exitCode = 1;
   }
 }
 

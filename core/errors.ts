@@ -57,6 +57,13 @@ export class InvalidSpace extends RxgymError {
 }
 
 /** A configuration object (agent, wrapper, env kwargs) holds a value outside its documented form. */
+/** An environment's own reset() or step() failed; the message names the env and the method, `cause` holds the error. */
+export class EnvFailed extends RxgymError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ENV_FAILED', message, options);
+  }
+}
+
 export class InvalidConfig extends RxgymError {
   constructor(message: string) {
     super('INVALID_CONFIG', message);

@@ -16,7 +16,7 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import type { AnyEnv, Env, ResetResult, StepResult, Transition } from './env.js';
-import { InvalidConfig, InvalidObservation, RxgymError, describeValue } from './errors.js';
+import { EnvFailed, InvalidConfig, InvalidObservation, RxgymError, describeValue } from './errors.js';
 import { checkSeed } from './rng.js';
 import { episodeStats } from './operators/episode-stats.js';
 
@@ -169,7 +169,7 @@ function envFailure(env: AnyEnv, method: 'reset' | 'step', err: unknown): unknow
   if (err instanceof RxgymError) return err;
   const text = err instanceof Error ? err.message : describeValue(err);
   // One line: a multi-line message stays whole in `cause`.
-  return new RxgymError('ENV_FAILED', `${envName(env)}.${method}() threw: ${text.split('\n')[0]}`, { cause: err });
+  return new EnvFailed(`${envName(env)}.${method}() threw: ${text.split('\n')[0]}`, { cause: err });
 }
 
 /**

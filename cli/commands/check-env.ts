@@ -36,7 +36,7 @@ export function registerCheckEnvCommand(program: Command): void {
       } catch {
         throw new InvalidConfig(`Expected --kwargs to be a JSON object, got ${describeValue(opts.kwargs)}.`);
       }
-      const env = await loadEnv(target, kwargs);
+      const env = await loadEnv(target, kwargs, { disableEnvChecker: true });
       const report = checkEnv(env, { seed: parseCount(opts.seed, '--seed'), steps: parseCount(opts.steps, '--steps') });
       process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatReport(target, report)}\n`);
       if (!report.ok) process.exitCode = 1;

@@ -105,7 +105,10 @@ export class PassiveEnvChecker<O, A, E extends AnyEnv = Env<O, A>> extends Wrapp
       if (why !== null) throw new InvalidAction(`${this.label}: invalid action. ${why}`);
     }
     // A direct call (not super.step) keeps this call site monomorphic: one env type per checker.
-    const result = this.env.step(action) as StepResult<O>;
+    const result = this.env.step(action) as StepResult<O> | undefined;
+    if (result === null || typeof result !== 'object') {
+      throw new InvalidObservation(`${this.label}: Expected step() to return { obs, reward, terminated, truncated, info }, got ${describeValue(result)}.`);
+    }
     const reward = result.reward;
     if (typeof reward !== 'number' || !Number.isFinite(reward)) {
       throw new InvalidObservation(`${this.label}: Expected step() to return a finite number reward, got ${describeValue(reward)}.`);

@@ -89,10 +89,10 @@ describe('steps$ on a module env that breaks the contract', () => {
   });
 
   it('step() returning undefined: one line naming the env and step()', async () => {
-    // The passive checker reads the reward first, so its TypeError is what steps$ names.
+    // The passive checker names the env and what step() should return.
     const err = await runError('NullStep');
-    expect(err).toBeInstanceOf(RxgymError);
-    expect(err.message).toMatch(/^NullStep\.step\(\) threw: /);
+    expect(err).toBeInstanceOf(InvalidObservation);
+    expect(err.message).toBe('NullStep: Expected step() to return { obs, reward, terminated, truncated, info }, got undefined.');
     expect(err.message).not.toContain('\n');
     const unchecked = await loadEnv(`${FIXTURES}:NullStep`, {}, { disableEnvChecker: true });
     await expect(lastValueFrom(steps$(unchecked, () => 1, { seed: 0 }))).rejects.toThrow(
