@@ -5,7 +5,7 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import type { Env, Transition } from '../core/env.js';
-import type { EpisodeSummary } from '../core/streams.js';
+import type { ActorContext, EpisodeSummary } from '../core/streams.js';
 import type { NamedArray } from '../nn/types.js';
 import type { CheckpointContent } from './runs/checkpoint.js';
 import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
@@ -53,6 +53,8 @@ export interface LearnOptions<O = unknown, A = unknown> {
   log?: (line: string) => void;
   /** More consumers of the run's transition stream (recorder, live viewer), subscribed beside the learner. */
   consumers?: readonly OperatorFunction<Transition<O, A>, unknown>[];
+  /** Called after each env reset, before the first action (e.g. to record the scene after reset). */
+  onReset?: (obs: O, ctx: ActorContext) => void;
 }
 
 /** What `learn()` resolves to. */

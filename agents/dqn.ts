@@ -330,7 +330,7 @@ class Dqn<O> implements DqnAgent<O> {
       train: (s) => this.trainStep(s),
       // Target update every targetUpdateInterval env steps: a copy when tau = 1, else a Polyak blend.
       afterStep: (s) => { k.step = s; if (s % c.targetUpdateInterval === 0) this.target.polyakFrom(this.q, c.tau); },
-      hooks: options.periodic ?? [], consumers: options.consumers ?? [],
+      hooks: options.periodic ?? [], consumers: options.consumers ?? [], ...(options.onReset ? { onReset: options.onReset } : {}),
       onEpisode: (e) => {
         k.addEpisode(e.episode, e.return);
         options.onEpisode?.({ ...e, metrics: { epsilon: this.epsilonAt(e.globalStep) } });

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { OperatorFunction } from 'rxjs';
 import type { Env, Transition } from '../core/env.js';
+import type { ActorContext } from '../core/streams.js';
 import type { Agent } from '../agents/agent.js';
 import { parseIntFlag } from '../agents/config.js';
 import type { AlgorithmEntry } from '../agents/registry.js';
@@ -34,6 +35,8 @@ export interface SessionInput {
   /** Best-model state of a resumed run. */
   selection: SelectionState | null;
   consumers: OperatorFunction<Transition<unknown, unknown>, unknown>[];
+  /** Called after each env reset (a recorder's reset scenes). */
+  onReset?: (obs: unknown, ctx: ActorContext) => void;
   opts: { evalEvery?: string | number | undefined; checkpointEvery?: string | number | undefined; checkpointReplay?: boolean | undefined; plain?: boolean | undefined };
   evalEpisodes: number;
   keepCheckpoints: number;
@@ -160,6 +163,7 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
           barUpdate(r);
         },
         consumers: s.consumers,
+        ...(s.onReset ? { onReset: s.onReset } : {}),
         periodic: tracker !== null ? [tracker.hook, checkpointHook] : [checkpointHook],
       });
     } finally {

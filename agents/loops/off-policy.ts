@@ -7,7 +7,7 @@ import { Subject, map, share, takeUntil, tap, type OperatorFunction, type Subscr
 import type { Env, Transition } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { episodeStats } from '../../core/operators/episode-stats.js';
-import { steps$, type EpisodeSummary } from '../../core/streams.js';
+import { steps$, type ActorContext, type EpisodeSummary } from '../../core/streams.js';
 import type { TransitionSink } from '../../replay/types.js';
 import { writeTo } from '../../replay/write-to.js';
 import { abortAtBoundary, checkHooks, checkInteger, now, runDueHooks, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
@@ -78,6 +78,8 @@ export interface OffPolicyOptions<O, A> {
   episodeState?: EpisodeState<O>;
   /** Close the env when the run ends (default true); false keeps it open to continue its episode in a later call. */
   closeEnv?: boolean;
+  /** Called after each env reset, before the first action (steps$'s option; e.g. a recorder's reset scenes). A resumed episode's first reset is not a reset and is not reported. */
+  onReset?: (obs: O, ctx: ActorContext) => void;
 }
 
 /** The episode in flight at a step boundary: what an exact resume continues from. */
@@ -211,7 +213,12 @@ export function runOffPolicy<O, A>(env: Env<O, A>, options: OffPolicyOptions<O, 
     // the return and length from before.
     const carry = o.resumeEpisode !== undefined ? { return: o.resumeEpisode.return ?? 0, length: o.resumeEpisode.length ?? 0 } : undefined;
     const source = o.resumeEpisode === undefined ? env : new ContinueEpisode(env, o.resumeEpisode);
-    const runOptions = { maxSteps: steps, closeEnv: o.closeEnv ?? true, ...(o.seed === undefined ? {} : { seed: o.seed }) };
+    let skipReset = o.resumeEpisode !== undefined;
+    const onReset = o.onReset;
+    const runOptions = {
+      maxSteps: steps, closeEnv: o.closeEnv ?? true, ...(o.seed === undefined ? {} : { seed: o.seed }),
+      ...(onReset ? { onReset: (obs: O, ctx: ActorContext) => (skipReset ? void (skipReset = false) : onReset(obs, ctx)) } : {}),
+    };
     const stream = steps$(source, actor, runOptions).pipe(
       takeUntil(abortAtBoundary(o.signal, boundary$)),
       share(),

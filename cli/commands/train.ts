@@ -10,6 +10,8 @@ import type { OperatorFunction } from 'rxjs';
 import type { Env, Transition } from '../../core/env.js';
 import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
 import type { LiveViewer } from '../../render/live.js';
+import { resetSceneTracker } from '../../render/recorder.js';
+import type { ActorContext } from '../../core/streams.js';
 import type { MetricsRow } from '../../render/server-api.js';
 import { loadEnv } from '../../envs/load.js';
 import type { Agent } from '../../agents/agent.js';
@@ -204,9 +206,15 @@ export async function trainCommand(algo: string | undefined, envId: string | und
   try {
     // ---- optional consumers of the same run: the recorder and the live viewer ---------------------------------
     const consumers: OperatorFunction<Transition<unknown, unknown>, unknown>[] = [];
+    let onReset: ((obs: unknown, ctx: ActorContext) => void) | undefined;
     if (recordEvery !== null) {
+      const every = recordEvery;
+      const base = agent.episodes;
+      // Each recorded episode starts with the scene after its reset (frame 0).
+      const resetScenes = resetSceneTracker<unknown, unknown>(sceneReader(agent.env), { wanted: (e) => (base + e) % every === 0 });
+      onReset = resetScenes.onReset;
       consumers.push(recordTraining(join(run.dir, 'episodes'), {
-        envId: runConfig.env, every: recordEvery, baseEpisode: agent.episodes, baseStep: agent.step,
+        envId: runConfig.env, every, baseEpisode: base, baseStep: agent.step, resetScenes,
         scene: sceneReader(agent.env), qValues: (obs) => agent.values(obs), fps: agent.env.metadata?.renderFps ?? 50,
         header: { algo: runConfig.algo, run: run.name },
       }));
@@ -232,6 +240,7 @@ export async function trainCommand(algo: string | undefined, envId: string | und
     const outcome = await runSession({
       ...p,
       consumers,
+      ...(onReset ? { onReset } : {}),
       opts: { evalEvery: opts.evalEvery, checkpointEvery: opts.checkpointEvery, checkpointReplay: opts.checkpointReplay, plain: opts.plain },
       evalEpisodes,
       keepCheckpoints: keep,

@@ -61,16 +61,24 @@ describe('rxgym train --record-every', () => {
     let lastGlobalStep = -1;
     for (const k of indices) {
       const ep = await readEpisode(join(dir, `episode-${k}.ndjson`));
+      // Frame 0 is the scene right after the episode's reset, before its first step.
+      const first = JSON.parse(readFileSync(join(dir, `episode-${k}.ndjson`), 'utf8').split('\n')[1]!) as { reset?: boolean; t: number; scene: unknown };
+      expect(first).toMatchObject({ reset: true, t: 0, action: null });
+      const reset = cartPole(first as never);
+      expect(Math.abs(reset.x)).toBeLessThanOrEqual(0.05);
+      expect(Math.abs(reset.theta)).toBeLessThanOrEqual(0.05);
       expect(ep.header).toMatchObject({ format: 'rxgym-episode', envId: 'CartPole-v1', episode: k, kind: 'train', algo: 'dqn', fps: 50, width: 600, height: 400 });
+      const steps = ep.steps.filter((x) => !x.reset);
+      expect(ep.steps[0]!.reset).toBe(true);
       expect(ep.complete).toBe(true);
-      expect(ep.steps.length).toBe(logged.get(k));
-      expect(ep.steps.map((s) => s.t)).toEqual(ep.steps.map((_, i) => i));
+      expect(steps.length).toBe(logged.get(k));
+      expect(steps.map((s) => s.t)).toEqual(steps.map((_, i) => i));
       // Run-wide step numbers, increasing across recordings.
-      expect(ep.steps[0]!.step).toBeGreaterThan(lastGlobalStep);
-      for (let i = 1; i < ep.steps.length; i++) expect(ep.steps[i]!.step).toBe(ep.steps[0]!.step + i);
-      lastGlobalStep = ep.steps.at(-1)!.step;
+      expect(steps[0]!.step).toBeGreaterThan(lastGlobalStep);
+      for (let i = 1; i < steps.length; i++) expect(steps[i]!.step).toBe(steps[0]!.step + i);
+      lastGlobalStep = steps.at(-1)!.step;
 
-      for (const s of ep.steps) {
+      for (const s of steps) {
         expect(s.reward).toBe(1);
         expect(s.action === 0 || s.action === 1).toBe(true);
         const q = s.q as number[];
@@ -80,12 +88,12 @@ describe('rxgym train --record-every', () => {
       // The scene is the state after each step: the first one is near the reset state (|x|, |theta| <= 0.05 plus
       // one step of motion), consecutive ones move by at most one step (tau 0.02 s), and the scene of a
       // terminating step shows the pole past 12 degrees or the cart past 2.4.
-      const states = ep.steps.map(cartPole);
+      const states = steps.map(cartPole);
       expect(Math.abs(states[0]!.x)).toBeLessThan(0.06);
       expect(Math.abs(states[0]!.theta)).toBeLessThan(0.08);
       for (let i = 1; i < states.length; i++) expect(Math.abs(states[i]!.x - states[i - 1]!.x)).toBeLessThan(0.1);
       expect(new Set(states.map((s) => s.theta)).size).toBe(states.length);
-      const last = ep.steps.at(-1)!;
+      const last = steps.at(-1)!;
       if (last.terminated) {
         const { x, theta } = states.at(-1)!;
         expect(Math.abs(x) > 2.4 || Math.abs(theta) > (12 * 2 * Math.PI) / 360).toBe(true);
