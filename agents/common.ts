@@ -25,7 +25,9 @@ import type { Activation, LayerSpec, NamedArray, Net, NetSpec, Optimizer } from 
 
 /** Which agents take which action spaces (for the message when an agent is given one it cannot use). */
 export const AGENTS_BY_ACTION_SPACE: Readonly<Record<string, readonly string[]>> = {
-  discrete: ['dqn'],
+  discrete: ['dqn', 'reinforce'],
+  'multi-discrete': ['reinforce'],
+  box: ['reinforce'],
 };
 
 /** Throws `InvalidSpace` unless the env's action space is one of `kinds`, naming the agents that take it. */

@@ -4,6 +4,8 @@
  */
 export { dqn, loadDqn, restoreDqn, resolveDqnConfig, tdTargets, dqnLoss, qNetSpec, DQN_DEFAULTS, DQN_CONFIG_KEYS } from './dqn.js';
 export type { DqnAgent, DqnConfig, DqnLossScratch } from './dqn.js';
+export { reinforce, restoreReinforce, resolveReinforceConfig, reinforceNetSpecs, scoreWeights, categoricalPolicyLoss, gaussianPolicyLoss, valueLoss, gaussianToAction, policyLossScratch, REINFORCE_DEFAULTS, REINFORCE_ENTRY } from './reinforce.js';
+export type { ReinforceAgent, ReinforceConfig, PolicyLoss, PolicyLossScratch } from './reinforce.js';
 export { ALGORITHMS, algorithm, loadAgent, loadPresets, prepareEngines } from './registry.js';
 export type { AlgorithmEntry, LoadedAgent, Preset, ProgressField } from './registry.js';
 export type { Agent, LearnOptions, LearnProgress, LearnResult, PeriodicHook } from './agent.js';

@@ -13,6 +13,7 @@ import type { NetSpec } from '../nn/types.js';
 import type { Agent } from './agent.js';
 import { DQN_CONFIG_KEYS, DQN_DEFAULTS, dqn, qNetSpec, resolveDqnConfig, restoreDqn, type DqnConfig } from './dqn.js';
 import { openCheckpoint, type FallBack } from './runs/find.js';
+import { REINFORCE_ENTRY } from './reinforce.js';
 import type { LoadedCheckpoint } from './runs/checkpoint.js';
 
 /** One preset: how long to train, the config over the defaults, and the best-model evaluation interval. */
@@ -80,7 +81,7 @@ const dqnEntry: AlgorithmEntry = {
 };
 
 /** Every registered algorithm, by name. */
-export const ALGORITHMS: Readonly<Record<string, AlgorithmEntry>> = { dqn: dqnEntry };
+export const ALGORITHMS: Readonly<Record<string, AlgorithmEntry>> = { dqn: dqnEntry, reinforce: REINFORCE_ENTRY };
 
 /** The registry entry of `name`; `InvalidConfig` lists the algorithms (with a suggestion for a near miss). */
 export function algorithm(name: unknown): AlgorithmEntry {

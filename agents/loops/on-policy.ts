@@ -114,12 +114,12 @@ export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicy
   const startUpdates = checkInteger(o.startUpdates ?? 0, `${WHO} option startUpdates`, 0);
   const vec = 'numEnvs' in env ? env : new SingleEnvVec(env);
   const kind = vec.singleActionSpace.kind;
-  if (kind !== 'discrete' && kind !== 'box') {
-    throw new InvalidConfig(`Expected ${WHO} env to have a Discrete or Box action space, got ${describeSpace(vec.singleActionSpace)}.`);
+  if (kind !== 'discrete' && kind !== 'multi-discrete' && kind !== 'box') {
+    throw new InvalidConfig(`Expected ${WHO} env to have a Discrete, MultiDiscrete or Box action space, got ${describeSpace(vec.singleActionSpace)}.`);
   }
   const buffer = new RolloutBuffer({
     numEnvs: vec.numEnvs, capacity: rolloutLength || 256, obsDim: vec.obsDim,
-    actionKind: kind === 'discrete' ? 'discrete' : 'continuous', actionDim: vec.actDim,
+    actionKind: kind === 'box' ? 'continuous' : 'discrete', actionDim: vec.actDim,
   });
   const counters = { step: startStep, episodes: startEpisodes, updates: startUpdates };
   const started = now();

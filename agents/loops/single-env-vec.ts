@@ -19,8 +19,8 @@ export class SingleEnvVec<O, A> implements VecEnvLike {
     this.singleActionSpace = env.actionSpace as AnySpace;
     this.obsDim = flatdim(this.obsSpace);
     const s = this.singleActionSpace;
-    this.actDim = s.kind === 'box' ? flatdim(s) : 1;
-    this.actionBuffer = s.kind === 'box' ? new Float32Array(this.actDim) : new Int32Array(1);
+    this.actDim = s.kind === 'box' ? flatdim(s) : s.kind === 'multi-discrete' ? s.nvec.length : 1;
+    this.actionBuffer = s.kind === 'box' ? new Float32Array(this.actDim) : new Int32Array(this.actDim);
     this.result = {
       obs: new Float32Array(this.obsDim), rewards: new Float64Array(1), terminated: new Uint8Array(1), truncated: new Uint8Array(1),
       done: new Uint8Array(1), finalObs: new Float32Array(this.obsDim), infos: [], finalInfo: [null],
@@ -35,7 +35,9 @@ export class SingleEnvVec<O, A> implements VecEnvLike {
   step(actions: Int32Array | Float32Array): VecStepResult {
     const s = this.singleActionSpace;
     // A Discrete action is its number; a float32 Box takes the buffer itself (the env must not keep it).
-    const action = (s.kind === 'discrete' ? actions[0] : s.kind === 'box' && s.dtype === 'float32' ? actions : unflatten(s as Space<unknown>, actions)) as A;
+    // MultiDiscrete and float32 Box envs take the typed array as it is; other Box dtypes get their own array.
+    const direct = (s.kind === 'box' && s.dtype === 'float32') || s.kind === 'multi-discrete';
+    const action = (s.kind === 'discrete' ? actions[0] : direct ? actions : unflatten(s as Space<unknown>, actions)) as A;
     const r = this.env.step(action);
     const res = this.result;
     res.rewards[0] = r.reward;
