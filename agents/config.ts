@@ -20,8 +20,8 @@ export const bool = (v: unknown): boolean => typeof v === 'boolean';
 export const oneOf = (...xs: string[]) => (v: unknown): boolean => typeof v === 'string' && xs.includes(v);
 /** null, or what `check` accepts. */
 export const nullOr = (check: (v: unknown) => boolean) => (v: unknown): boolean => v === null || check(v);
-/** A non-empty array of layer widths, each from 1 to `max` units. */
-export const widths = (max = 65_536) => (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every(int(1, max));
+/** A non-empty array of layer widths, each at least 1 (whether the network fits in memory is the network's check). */
+export const widths = (max = Number.MAX_SAFE_INTEGER) => (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every(int(1, max));
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

@@ -71,7 +71,7 @@ const RULES: { readonly [K in keyof DdpgConfig]: FieldRule } = {
   trainFreq: [int(1), 'a positive integer'], gradientSteps: [int(1), 'a positive integer'], policyDelay: [int(1, 1000), 'an integer from 1 to 1000'],
   twinCritics: [bool, 'a boolean'], targetPolicyNoise: [num(0, 10), 'a number in [0, 10]'], targetNoiseClip: [num(0, 10), 'a number in [0, 10]'],
   actionNoise: [oneOf('gaussian', 'ornstein-uhlenbeck', 'none'), "'gaussian', 'ornstein-uhlenbeck' or 'none'"], noiseStd: [num(0, 10), 'a number in [0, 10]'],
-  hidden: [widths(), 'a non-empty array of integers from 1 to 65536'], activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"],
+  hidden: [widths(), 'a non-empty array of positive integers'], activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"],
   engine: [oneOf('auto', 'plain', 'tfjs'), "'auto', 'plain' or 'tfjs'"], backend: [oneOf('auto', 'tensorflow', 'wasm', 'cpu'), "'auto', 'tensorflow', 'wasm' or 'cpu'"],
   seed: [int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1'], logInterval: [int(1), 'a positive integer'],
 };

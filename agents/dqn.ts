@@ -86,7 +86,7 @@ const RULES: { readonly [K in keyof DqnConfig]: FieldRule } = {
   targetUpdateInterval: [int(1), 'a positive integer'], trainFreq: [int(1), 'a positive integer'],
   gradientSteps: [int(1), 'a positive integer'], explorationFraction: [num(0, 1), 'a number in [0, 1]'],
   explorationInitialEps: [num(0, 1), 'a number in [0, 1]'], explorationFinalEps: [num(0, 1), 'a number in [0, 1]'],
-  maxGradNorm: [nullOr(positive), 'a positive number or null'], hidden: [widths(), 'a non-empty array of integers from 1 to 65536'],
+  maxGradNorm: [nullOr(positive), 'a positive number or null'], hidden: [widths(), 'a non-empty array of positive integers'],
   activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"], double: [bool, 'a boolean'], dueling: [bool, 'a boolean'],
   layerNorm: [bool, 'a boolean'], torso: [oneOf('auto', 'mlp', 'conv'), "'auto', 'mlp' or 'conv'"], loss: [oneOf('huber', 'mse'), "'huber' or 'mse'"],
   optimizer: [oneOf('adam', 'rmsprop'), "'adam' or 'rmsprop'"], adamEpsilon: [nullOr(positive), 'a positive number or null'],

@@ -65,7 +65,7 @@ const RULES: { readonly [K in keyof ReinforceConfig]: FieldRule } = {
   numEnvs: [int(1, 4096), 'an integer from 1 to 4096'], baseline: [oneOf('none', 'mean', 'value'), "'none', 'mean' or 'value'"],
   baselineDecay: [(v) => num(0, 1)(v) && v !== 1, 'a number in [0, 1)'], normalizeReturns: [bool, 'a boolean'],
   entropyCoef: [num(0, Infinity), 'a number >= 0'], gaussian: [oneOf('clip', 'tanh'), "'clip' or 'tanh'"], logStdInit: [num(-20, 2), 'a number in [-20, 2]'],
-  maxGradNorm: [nullOr(positive), 'a positive number or null'], hidden: [widths(), 'a non-empty array of integers from 1 to 65536'],
+  maxGradNorm: [nullOr(positive), 'a positive number or null'], hidden: [widths(), 'a non-empty array of positive integers'],
   activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"], optimizer: [oneOf('adam', 'rmsprop', 'sgd'), "'adam', 'rmsprop' or 'sgd'"],
   engine: [oneOf('auto', 'plain', 'tfjs'), "'auto', 'plain' or 'tfjs'"], backend: [oneOf('auto', 'tensorflow', 'wasm', 'cpu'), "'auto', 'tensorflow', 'wasm' or 'cpu'"],
   seed: [int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1'], logInterval: [int(1), 'a positive integer'],

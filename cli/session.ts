@@ -85,8 +85,10 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
   const save = (step: number): Promise<string> => {
     const dir = join(run.checkpoints, String(step));
     saving = (async () => {
-      await agent.save(dir, { replay: withReplay, selection: tracker?.state() ?? s.selection });
+      // Rows first: a kill after the checkpoint is complete must not lose rows logged before its step (a kill
+      // before it is complete leaves rows past the previous checkpoint, which a resume drops and logs again).
       await metrics.flush();
+      await agent.save(dir, { replay: withReplay, selection: tracker?.state() ?? s.selection });
       schedule.markDone(step);
       await pruneCheckpoints(run.dir, s.keepCheckpoints);
       lastSaved = dir;

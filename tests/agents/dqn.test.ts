@@ -35,7 +35,7 @@ describe('resolveDqnConfig', () => {
     expect(() => resolveDqnConfig({ batchSize: 0 })).toThrow(new InvalidConfig('Expected dqn.batchSize to be an integer from 1 to 1e6, got 0.'));
     expect(() => resolveDqnConfig({ gamma: 1.5 })).toThrow('Expected dqn.gamma to be a number in [0, 1], got 1.5.');
     expect(() => resolveDqnConfig({ tau: 0 })).toThrow('Expected dqn.tau to be a number in (0, 1], got 0.');
-    expect(() => resolveDqnConfig({ hidden: [] })).toThrow('Expected dqn.hidden to be a non-empty array of integers from 1 to 65536, got [].');
+    expect(() => resolveDqnConfig({ hidden: [] })).toThrow('Expected dqn.hidden to be a non-empty array of positive integers, got [].');
     expect(() => resolveDqnConfig({ loss: 'l1' as 'mse' })).toThrow(`Expected dqn.loss to be 'huber' or 'mse', got "l1".`);
     expect(() => resolveDqnConfig({ batchSize: 64, bufferSize: 10 })).toThrow('Expected dqn.batchSize <= bufferSize (10), got 64.');
   });
@@ -46,6 +46,12 @@ describe('resolveDqnConfig', () => {
 });
 
 describe('dqn()', () => {
+  it('refuses networks that cannot fit in memory, saying how much they need', () => {
+    expect(() => dqn(cartpole(), { hidden: [100_000, 100_000] })).toThrow(
+      'Expected a network of at most 268435456 parameters (1.07 GB a copy), got one of 1.00e+10 parameters: 40.0 GB a copy, about 200 GB to train. Use narrower or fewer layers.',
+    );
+  });
+
   it('refuses a continuous action space with a typed error', () => {
     const env = make('Pendulum-v1') as unknown as Env<Float32Array, number>;
     expect(() => dqn(env)).toThrow(InvalidSpace);

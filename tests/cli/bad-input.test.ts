@@ -52,7 +52,7 @@ describe('rxgym on bad input: one line on stderr, exit code 1', () => {
   it.each<[string, () => string[], RegExp]>([
     ['train --out <a file>', () => ['train', 'dqn', 'CartPole-v1', '--out', aFile, '--steps', '300'], /to be a folder/],
     ['eval --record-dir <a file>', () => ['eval', run, '--record-dir', aFile], /^rxgym: InvalidConfig: Expected --record-dir to be a folder, got ".*a-file\.txt", which is a file\.$/],
-    ['train --set hidden=[100000,100000]', () => ['train', 'dqn', 'CartPole-v1', '--out', out(), '--steps', '300', '--set', 'hidden=[100000,100000]'], /hidden/],
+    ['train --set hidden=[100000,100000]', () => ['train', 'dqn', 'CartPole-v1', '--out', out(), '--steps', '300', '--set', 'hidden=[100000,100000]'], /1\.00e\+10 parameters: 40\.0 GB a copy, about 200 GB to train/],
     ['train on a custom env whose reset() returns undefined', () => ['train', 'dqn', './tests/fixtures/bad-envs.ts:NullReset', '--out', out(), '--steps', '300'], /NullReset.*reset\(\).*got undefined/],
     ['train --resume of a run whose config.json is null', () => ['train', '--resume', nullRun], /config\.json.*got null/],
     ['train --steps 0x10', () => ['train', 'dqn', 'CartPole-v1', '--out', out(), '--steps', '0x10'], /--steps.*"0x10"/],
