@@ -6,8 +6,6 @@ export { ReplayBuffer, replayBufferFor, replayDimsFor } from './replay-buffer.js
 export type { ReplayBufferConfig, ReplayOptions, LoadExpectation, ContinuousActionSpace } from './replay-buffer.js';
 export { PrioritizedReplayBuffer, prioritizedReplayBufferFor } from './prioritized.js';
 export type { PrioritizedReplayBufferConfig, PriorityOptions, PrioritizedBatch } from './prioritized.js';
-export { EpisodeBuffer, discountedReturns } from './episode-buffer.js';
-export type { Episode, EpisodeBufferConfig } from './episode-buffer.js';
 export { writeTo } from './write-to.js';
 export { SumTree, MinTree } from './sum-tree.js';
 export { InvalidTransition } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * How one observation and one action become rows of the buffers' typed arrays, and the checks that keep a
- * bad transition out of them. Shared by `ReplayBuffer` and `EpisodeBuffer`.
+ * bad transition out of them. Used by the replay buffers.
  */
 import { describeValue } from '../core/errors.js';
 import { explainNotContained, flatten, type Space } from '../core/spaces.js';

@@ -3,7 +3,7 @@ import { tap, type Observable } from 'rxjs';
 import type { TransitionSink } from './types.js';
 
 /**
- * Adds every transition to `sink` (a ReplayBuffer, PrioritizedReplayBuffer or EpisodeBuffer) and emits it
+ * Adds every transition to `sink` (a ReplayBuffer or PrioritizedReplayBuffer) and emits it
  * unchanged, like a tee into the buffer; the stream keeps its own element type. A transition the buffer
  * rejects errors the stream (rxjs style), so the subscriber's error handler sees the `InvalidTransition`.
  *

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import type { Transition } from '../../core/env.js';
-import { EpisodeBuffer, InvalidTransition, ReplayBuffer, writeTo } from '../../replay/index.js';
+import { InvalidTransition, ReplayBuffer, writeTo } from '../../replay/index.js';
 import { step } from './helpers.js';
 
 describe('writeTo', () => {
@@ -13,13 +13,6 @@ describe('writeTo', () => {
     expect(out[1]).toBe(steps[1]);
     expect(buffer.size).toBe(3);
     expect(Array.from(buffer.rewards.subarray(0, 3))).toEqual([0, 1, 2]);
-  });
-
-  it('feeds an episode buffer too', async () => {
-    const episodes = new EpisodeBuffer<'discrete', Float32Array>({ obsDim: 2, actionKind: 'discrete' });
-    await firstValueFrom(from([step(0), step(1, { terminated: true }), step(2)]).pipe(writeTo(episodes), toArray()));
-    expect(episodes.completed).toBe(1);
-    expect(episodes.currentLength).toBe(1);
   });
 
   it('errors the stream (not the caller) when the buffer rejects a transition', async () => {
