@@ -2,4 +2,3 @@
 export { batch } from './batch.js';
 export { episodeStats, type EpisodeStatsOptions, type EpisodeStep } from './episode-stats.js';
 export { movingAverage } from './moving-average.js';
-export { nStep, type NStepTransition } from './n-step.js';

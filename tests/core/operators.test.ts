@@ -3,7 +3,7 @@ import { from, of, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Transition } from '../../core/env.js';
 import { InvalidConfig } from '../../core/errors.js';
-import { batch, episodeStats, movingAverage, nStep } from '../../core/operators/index.js';
+import { batch, episodeStats, movingAverage } from '../../core/operators/index.js';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -122,80 +122,6 @@ describe('episodeStats', () => {
     expect(out).toHaveLength(1);
     expect(out[0]).toBeGreaterThanOrEqual(0);
     expect(out[0]).toBeLessThan(1);
-  });
-});
-
-describe('nStep', () => {
-  it('sums n discounted rewards, takes nextObs n steps later, and flushes the tail at the episode end', () => {
-    scheduler().run(({ cold, expectObservable }) => {
-      const values = { a: tr(0, 0, 0, 1), b: tr(0, 1, 1, 2), c: tr(0, 2, 2, 4, 'term') };
-      const out = cold('a-b-c----|', values).pipe(nStep(2, 0.5));
-      expectObservable(out).toBe('--x-(yz)-|', {
-        // 1 + 0.5 * 2; bootstraps from s2 with 0.5^2
-        x: { ...tr(0, 0, 0, 2), nextObs: 's2', info: { step: 1 }, discount: 0.25 },
-        // 2 + 0.5 * 4, ends in the terminal state
-        y: { ...tr(0, 1, 1, 4, 'term'), nextObs: 's3', info: { step: 2 }, discount: 0.25 },
-        // the last step alone: k = 1
-        z: { ...tr(0, 2, 2, 4, 'term'), nextObs: 's3', info: { step: 2 }, discount: 0.5 },
-      });
-    });
-  });
-
-  it('never sums across episodes and carries truncated', () => {
-    const out: { step: number; reward: number; nextObs: string; truncated: boolean; discount: number }[] = [];
-    from([tr(0, 0, 0, 1), tr(0, 1, 1, 1, 'trunc'), tr(1, 0, 2, 10), tr(1, 1, 3, 10), tr(1, 2, 4, 10), tr(1, 3, 5, 10, 'term')])
-      .pipe(nStep(3, 0.9))
-      .subscribe(({ step, reward, nextObs, truncated, discount }) => out.push({ step, reward, nextObs, truncated, discount }));
-    expect(out.map((x) => x.step)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(out[0]!.reward).toBeCloseTo(1 + 0.9);
-    expect(out[0]!.nextObs).toBe('s2');
-    expect(out[0]!.truncated).toBe(true);
-    expect(out[0]!.discount).toBeCloseTo(0.81);
-    expect(out[2]!.reward).toBeCloseTo(10 + 9 + 8.1);
-    expect(out[2]!.nextObs).toBe('s5');
-    expect(out[2]!.discount).toBeCloseTo(0.729);
-    expect(out[3]!.reward).toBeCloseTo(10 + 9 + 8.1);
-    expect(out[3]!.nextObs).toBe('s6');
-    expect(out[5]!.discount).toBeCloseTo(0.9);
-  });
-
-  it('flushes pending transitions when the source completes mid-episode, or when a cut-off episode is followed by another', () => {
-    const out: [number, number, number][] = [];
-    from([tr(0, 0, 0, 1), tr(0, 1, 1, 1), tr(4, 0, 7, 2), tr(4, 1, 8, 2)])
-      .pipe(nStep(3, 0.5))
-      .subscribe((x) => out.push([x.step, x.reward, x.discount]));
-    expect(out).toEqual([
-      [0, 1.5, 0.25],
-      [1, 1, 0.5],
-      [7, 3, 0.25],
-      [8, 2, 0.5],
-    ]);
-  });
-
-  it('with n = 1 passes each transition through with discount gamma', () => {
-    scheduler().run(({ cold, expectObservable }) => {
-      const a = tr(0, 0, 0, 3, 'term');
-      expectObservable(cold('a|', { a }).pipe(nStep(1, 0.99))).toBe('x|', { x: { ...a, discount: 0.99 } });
-    });
-  });
-
-  it('passes an error on without flushing, and stops its source when the consumer does', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const err = new Error('env broke');
-      const values = { a: tr(0, 0, 0, 1), b: tr(0, 1, 1, 1), c: tr(0, 2, 2, 1) };
-      expectObservable(cold('a-b-#', values, err).pipe(nStep(3, 1))).toBe('----#', undefined, err);
-      const source = cold('a-b-c-|', values);
-      expectObservable(source.pipe(nStep(2, 1), take(1))).toBe('--(x|)', {
-        x: { ...tr(0, 0, 0, 2), nextObs: 's2', info: { step: 1 }, discount: 1 },
-      });
-      expectSubscriptions(source.subscriptions).toBe('^-!');
-    });
-  });
-
-  it('rejects a bad n or gamma', () => {
-    expect(() => nStep(0, 0.9)).toThrow('Expected nStep n to be a positive integer, got 0.');
-    expect(() => nStep(3, 1.5)).toThrow('Expected nStep gamma to be a number in [0, 1], got 1.5.');
-    expect(() => nStep(3, Number.NaN)).toThrow('got NaN.');
   });
 });
 
