@@ -3,9 +3,9 @@
  * an MP4 through Debian's `ffmpeg` when it is on PATH. Frames are drawn by the Node rasterizer, the same
  * drawing path as pixel observations and the viewer.
  */
+import { commitFile, tempPathFor, writeFileAtomic } from '../core/node/files.js';
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { accessSync, constants, mkdirSync, rmSync, statSync } from 'node:fs';
 import { delimiter, dirname, extname, join } from 'node:path';
 import { InvalidConfig, RxgymError, describeValue } from '../core/errors.js';
 import { GifEncoder, fixedPalette, medianCutPalette } from './gif.js';
@@ -125,8 +125,7 @@ export async function exportEpisode(file: string, out: string, options: ExportOp
       for (let i = 0; i < scenes.length; i++) {
         raster.render(scenes[i]!);
         const name = join(out, `frame-${String(i).padStart(5, '0')}.png`);
-        await writeFile(`${name}.tmp`, raster.png());
-        renameSync(`${name}.tmp`, name);
+        await writeFileAtomic(name, raster.png());
       }
     } else if (format === 'gif') {
       let palette = fixedPalette();
@@ -146,8 +145,7 @@ export async function exportEpisode(file: string, out: string, options: ExportOp
         if (i % FRAMES_PER_BREATH === FRAMES_PER_BREATH - 1) await breathe();
       }
       mkdirSync(dirname(out), { recursive: true });
-      await writeFile(`${out}.tmp`, gif.finish());
-      renameSync(`${out}.tmp`, out);
+      await writeFileAtomic(out, gif.finish());
     } else {
       await encodeMp4(ffmpeg!, out, width, height, fps, (i, buf) => (i < scenes.length ? raster.render(scenes[i]!, buf) : null));
     }
@@ -167,7 +165,7 @@ async function encodeMp4(
   frameAt: (i: number, buf: Uint8Array) => Uint8Array | null,
 ): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.tmp`;
+  const tmp = `${tempPathFor(out)}.mp4`; // ffmpeg picks the container from -f; the suffix keeps the name readable
   // yuv420p (what players expect) needs even sizes: pad by one pixel when odd.
   const args = ['-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0'];
   args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', tmp);
@@ -200,5 +198,5 @@ async function encodeMp4(
     rmSync(tmp, { force: true });
     throw new RxgymError('FFMPEG_FAILED', `Expected ffmpeg to exit with code 0, got ${code}: ${stderr.trim() || 'no message'}.`);
   }
-  renameSync(tmp, out);
+  await commitFile(tmp, out);
 }

@@ -13,7 +13,8 @@
  * at the episode's end, so a reader never sees half an episode under the final name. An episode cut short
  * by the end of the stream (maxSteps, unsubscribe, error) is deleted, not kept.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { commitFileSync } from '../core/node/files.js';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
@@ -153,9 +154,9 @@ export function recordEpisodes<O, A>(dir: string, options: RecordOptions<O, A>):
         }
         if (tr.terminated || tr.truncated) {
           flush();
-          closeSync(fd!);
+          const done = fd!;
           fd = null;
-          renameSync(tmp, final);
+          commitFileSync(done, tmp, final); // fsync, close, rename: the one atomic writer's guarantee
           options.onEpisode?.(final, header!);
         } else if (pending.length >= FLUSH_LINES) {
           flush();

@@ -4,6 +4,7 @@
  * name, so a reader never sees half a file and a kill at any moment leaves the old or the new file whole.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, renameSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -40,4 +41,28 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 /** SHA-256 of bytes or a string (UTF-8), lowercase hex: the integrity check of every file rxgym writes. */
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The end of a file written in pieces under a temp name (a recording streamed line by line, a video an encoder
+ * wrote): fsyncs it and renames it over `path`, the same guarantee as `writeFileAtomic`.
+ */
+export async function commitFile(temp: string, path: string): Promise<void> {
+  const handle = await open(temp, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+}
+
+/** `commitFile` for a writer that holds the temp file open as `fd` (synchronous streams): fsync, close, rename. */
+export function commitFileSync(fd: number, temp: string, path: string): void {
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
 }
