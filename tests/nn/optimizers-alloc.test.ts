@@ -15,7 +15,8 @@ const kinds: [string, (nets: Net[]) => Optimizer][] = [
 describe('optimiser steps', () => {
   for (const [kind, make] of kinds) {
     it(`${kind}: allocates nothing that grows with the parameters`, () => {
-      // Two nets of 16,512 parameters: copying a slot or a gradient per step would cost 64 kB or more.
+      // Two nets of 16,512 parameters. The JS heap does not hold typed arrays' data, only their objects
+      // (~200 bytes for a Float32Array and its buffer), so this catches per-step objects, not their size.
       const nets = [new LinearNet(128, 128), new LinearNet(128, 128)];
       const opt = make(nets);
       const f = () => {
@@ -25,9 +26,10 @@ describe('optimiser steps', () => {
       // Warm up until V8 has optimised the step: interpreted code boxes the doubles it touches.
       for (let i = 0; i < 2000; i++) f();
       const bursts = [0, 1, 2].map(() => allocatedBytes(() => { for (let i = 0; i < 1000; i++) f(); }) / 1000);
-      // What remains is a few boxed doubles per step (the returned norm, arguments at a call V8 did not
-      // inline; 0 to ~250 bytes by V8's mood), nothing per parameter.
-      expect(bursts.sort((x, y) => x - y)[1]!).toBeLessThan(512);
+      // What remains is boxed doubles (the returned norm, arguments of calls V8 did not inline): 1 to 17 bytes
+      // per step when V8 has optimised the step, up to ~470 on a loaded machine where it has not yet. A few
+      // temporary arrays or state records per step cross 1 kB.
+      expect(bursts.sort((x, y) => x - y)[1]!).toBeLessThan(1024);
     });
   }
 });
