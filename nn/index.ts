@@ -23,6 +23,8 @@ export { kernelInfo } from './kernels/simd.js';
 export type { KernelInfo } from './kernels/simd.js';
 export { createPlainNet, PlainNet } from './plain/net.js';
 export type { PlainKernel, PlainNetOptions } from './plain/net.js';
+export { createTfjsNet, TfjsNet } from './tfjs/net.js';
+export { MAX_PARAMS } from './net.js';
 export * from './optimizers.js';
 export * from './losses.js';
 export * from './heads.js';
