@@ -27,7 +27,7 @@ import type { Activation, LayerSpec, NamedArray, Net, NetSpec, Optimizer } from 
 export const AGENTS_BY_ACTION_SPACE: Readonly<Record<string, readonly string[]>> = {
   discrete: ['dqn', 'reinforce'],
   'multi-discrete': ['reinforce'],
-  box: ['reinforce'],
+  box: ['reinforce', 'ddpg', 'td3'],
 };
 
 /** Throws `InvalidSpace` unless the env's action space is one of `kinds`, naming the agents that take it. */

@@ -7,7 +7,7 @@
  * After either is true, call `reset()` before stepping again.
  */
 import { InvalidConfig, describeValue } from './errors.js';
-import { Rng, type RngState } from './rng.js';
+import { Rng, isRngState, type RngState } from './rng.js';
 import type { Scene } from './scene.js';
 import type { Space } from './spaces.js';
 
@@ -122,12 +122,10 @@ export abstract class BaseEnv<O, A> implements Env<O, A> {
 
   /** Restores the `rng` of a `withRngState` state (four unsigned 32-bit words), or throws naming this env. */
   protected restoreRngState(rng: JsonValue | undefined): void {
-    const words = rng as RngState;
-    const ok = Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && words.some((w) => w !== 0);
-    if (!ok) {
-      throw new InvalidConfig(`${this.constructor.name}: Expected state.rng to be 4 unsigned 32-bit integers, not all 0 (Rng.getState()), got ${describeValue(rng)}.`);
+    if (!isRngState(rng)) {
+      throw new InvalidConfig(`${this.constructor.name}: Expected state.rng to be 4 unsigned 32-bit integers, not all 0, and a cached normal draw if any (Rng.getState()), got ${describeValue(rng)}.`);
     }
-    this.rng.setState(words);
+    this.rng.setState(rng);
   }
 
   abstract reset(args?: ResetArgs): ResetResult<O>;

@@ -6,7 +6,19 @@
 import { InvalidConfig, describeValue } from './errors.js';
 
 /** A serialisable snapshot of an `Rng` (four unsigned 32-bit words), for checkpoints. */
-export type RngState = [number, number, number, number];
+/**
+ * A generator's state: its four xoshiro128** words (unsigned 32-bit, not all 0), and a fifth number when a second
+ * normal draw is cached (the polar method makes two at a time), so that a restored generator continues exactly.
+ */
+export type RngState = [number, number, number, number] | [number, number, number, number, number];
+
+/** Whether `s` is an `RngState` (the one check every reader of a saved state uses). */
+export function isRngState(s: unknown): s is RngState {
+  if (!Array.isArray(s) || (s.length !== 4 && s.length !== 5)) return false;
+  const words = s.slice(0, 4) as unknown[];
+  const wordsOk = words.every((w) => Number.isInteger(w) && (w as number) >= 0 && (w as number) <= 0xffffffff) && words.some((w) => w !== 0);
+  return wordsOk && (s.length === 4 || (typeof s[4] === 'number' && Number.isFinite(s[4])));
+}
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -161,17 +173,17 @@ export class Rng {
 
   /** A copy of the state, for checkpoints. */
   getState(): RngState {
-    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+    const words: [number, number, number, number] = [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+    return Number.isNaN(this.spareNormal) ? words : [...words, this.spareNormal];
   }
 
   /** Restores a state from `getState()`. */
   setState(state: RngState): void {
-    if (!Array.isArray(state) || state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new InvalidConfig(`Expected an rng state of four unsigned 32-bit integers, got ${describeValue(state)}.`);
+    if (!isRngState(state)) {
+      throw new InvalidConfig(`Expected an rng state of four unsigned 32-bit integers, not all 0 (and a cached normal draw), got ${describeValue(state)}.`);
     }
-    if (state.every((w) => w === 0)) throw new InvalidConfig('Expected an rng state that is not all zeros, got [0, 0, 0, 0].');
     [this.s0, this.s1, this.s2, this.s3] = state;
-    this.spareNormal = NaN;
+    this.spareNormal = state.length === 5 ? state[4] : NaN;
   }
 
   /** A generator restored from `getState()`. */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
-import type { RngState } from '../../core/rng.js';
+import { isRngState, type RngState } from '../../core/rng.js';
 import type { NamedArray } from '../../nn/types.js';
 import { CHECKPOINT_VERSION, STATE, STATE_FORMAT, TENSORS, type CheckpointManifest } from './manifest.js';
 import { TensorPacker, unpackTensors, type TensorRef } from './tensors.js';
@@ -197,9 +197,7 @@ export function decodeState(json: unknown, tensors: Uint8Array, dir: string, man
 }
 
 /** True for an xoshiro128 state: four unsigned 32-bit integers, not all zero. */
-export function isRngState(s: unknown): s is RngState {
-  return Array.isArray(s) && s.length === 4 && s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && s.some((w) => w !== 0);
-}
+export { isRngState };
 
 function checkRecord(value: unknown, where: string): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

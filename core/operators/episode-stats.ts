@@ -50,7 +50,8 @@ export function episodeStats(options: EpisodeStatsOptions = {}): OperatorFunctio
         if (x.episode !== episode) {
           if (episode !== -1) start = now(); // the previous episode never ended here: time this one alone
           episode = x.episode;
-          total = 0;
+          // A carried-over start sums in the same order as the uninterrupted episode did.
+          total = carry?.return ?? 0;
         }
         total += x.reward;
         if (x.terminated || x.truncated) {
@@ -59,7 +60,7 @@ export function episodeStats(options: EpisodeStatsOptions = {}): OperatorFunctio
           const rec = recorded(x);
           const summary: EpisodeSummary = {
             episode: x.episode,
-            return: rec ? rec.r : total + (carry?.return ?? 0),
+            return: rec ? rec.r : total,
             length: rec ? rec.l : x.t + 1 + (carry?.length ?? 0),
             terminated: x.terminated,
             truncated: x.truncated,

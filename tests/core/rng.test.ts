@@ -56,10 +56,24 @@ describe('Rng', () => {
     const restored = Rng.fromState(state);
     expect([restored.float(), restored.float()]).toEqual(next);
     expect(() => rng.setState([1, 2, 3] as unknown as [number, number, number, number])).toThrow(
-      'Expected an rng state of four unsigned 32-bit integers, got [1, 2, 3].',
+      'Expected an rng state of four unsigned 32-bit integers, not all 0 (and a cached normal draw), got [1, 2, 3].',
     );
     expect(() => new Rng(-1)).toThrow(InvalidConfig);
     expect(() => new Rng(1.5)).toThrow('Expected seed to be a non-negative integer, got 1.5.');
+  });
+});
+
+describe('Rng state and normal draws', () => {
+  it('keeps the cached second normal draw, so a restored generator continues exactly after an odd number of normals', () => {
+    const rng = new Rng(21);
+    rng.normal(); // draws a pair, caches the second
+    const state = rng.getState();
+    expect(state).toHaveLength(5);
+    const next = [rng.normal(), rng.normal(), rng.float()];
+    const restored = Rng.fromState(JSON.parse(JSON.stringify(state)) as typeof state);
+    expect([restored.normal(), restored.normal(), restored.float()]).toEqual(next);
+    rng.normal(); // uses the cached one: nothing cached any more
+    expect(rng.getState()).toHaveLength(4);
   });
 });
 
