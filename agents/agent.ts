@@ -9,6 +9,7 @@ import type { ActorContext, EpisodeSummary } from '../core/streams.js';
 import type { NamedArray } from '../nn/types.js';
 import type { CheckpointContent } from './runs/checkpoint.js';
 import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
+import type { LoopResult } from './loops/common.js';
 
 /** Where a run is, as `learn()` reports it (every 100 steps, after every episode, and every log interval). */
 export interface LearnProgress {
@@ -57,15 +58,8 @@ export interface LearnOptions<O = unknown, A = unknown> {
   onReset?: (obs: O, ctx: ActorContext) => void;
 }
 
-/** What `learn()` resolves to. */
-export interface LearnResult {
-  step: number;
-  episodes: number;
-  updates: number;
-  seconds: number;
-  /** Environment steps per second of this call. */
-  fps: number;
-  stopped: 'done' | 'aborted';
+/** What `learn()` resolves to: the loop's counters and timing, and the engine that ran. */
+export interface LearnResult extends LoopResult {
   /** One line naming the engine (and tfjs backend) that ran, e.g. "plain (Float32Array MLP, WebAssembly SIMD)". */
   engine: string;
 }
