@@ -99,6 +99,68 @@ describe('PrioritizedReplayBuffer', () => {
     expect(() => per(4, 0, { epsilon: 0 })).toThrow('Expected prioritized replay epsilon to be a positive number, got 0.');
   });
 
+  it('draws one row per equal slice of the total priority, at the mass the rng gives (replayed by hand)', () => {
+    // p^alpha = [1, 2, 3, 0.5] (alpha 0.5, epsilon 0.01): prefix sums [1, 3, 6, 6.5]; segment 6.5 / 4.
+    const buffer = per(4, 4, { alpha: 0.5, epsilon: 0.01 });
+    buffer.updatePriorities([0, 1, 2, 3], [0.99, 3.99, 8.99, 0.24]);
+    const prefix = [1, 3, 6, 6.5];
+    const rowOf = (mass: number) => prefix.findIndex((end) => mass < end);
+    const rng = new Rng(21);
+    const replay = new Rng(21);
+    const batch = buffer.createBatch(4);
+    const seen = new Set<number>();
+    for (let k = 0; k < 25; k++) {
+      buffer.sampleInto(batch, rng, 1);
+      for (let i = 0; i < 4; i++) {
+        const row = rowOf((i + replay.float()) * 1.625);
+        expect(batch.indices[i], `draw ${k}, slot ${i}`).toBe(row);
+        expect(batch.weights[i]).toBeCloseTo(0.5 / [1, 2, 3, 0.5][row]!, 6);
+        seen.add(row);
+      }
+    }
+    expect(seen.size).toBe(4);
+  });
+
+  it('keeps the largest priority seen: a smaller update does not lower it, and new rows get it', () => {
+    const buffer = per(8, 2, { alpha: 0.5, epsilon: 0.01 });
+    buffer.updatePriorities([0], [3.99]); // p = 4
+    buffer.updatePriorities([1], [0.24]); // p = 0.25 < 4
+    expect(buffer.maxSeenPriority).toBeCloseTo(4, 12);
+    expect(buffer.priorityOf(1)).toBeCloseTo(0.5, 12);
+    buffer.addTransition(step(2, { dim: 1 }));
+    expect(buffer.priorityOf(2)).toBeCloseTo(2, 12);
+    // Within one call the largest wins whatever its place.
+    buffer.updatePriorities([0, 1], [15.99, 8.99]); // p = 16 then 9
+    expect(buffer.maxSeenPriority).toBeCloseTo(16, 12);
+    buffer.addTransition(step(3, { dim: 1 }));
+    expect(buffer.priorityOf(3)).toBeCloseTo(4, 12);
+    // The min tree follows too: the smallest weight's reference is now row 2's p^alpha = 2.
+    const b = buffer.sample(4, new Rng(3), 1);
+    for (let i = 0; i < 4; i++) expect(b.weights[i]).toBeCloseTo(2 / buffer.priorityOf(b.indices[i]!), 6);
+  });
+
+  it('checks every index and TD error before changing any priority', () => {
+    const buffer = per(8, 3);
+    expect(() => buffer.updatePriorities([0, 3], [1, 1])).toThrow(new InvalidConfig('Expected indices[1] to be a stored row in [0, 2], got 3.'));
+    expect(() => buffer.updatePriorities([-1], [1])).toThrow('Expected indices[0] to be a stored row in [0, 2], got -1.');
+    expect(() => buffer.updatePriorities([1.5], [1])).toThrow('Expected indices[0] to be a stored row in [0, 2], got 1.5.');
+    expect(() => buffer.updatePriorities([0, 2], [1, Infinity])).toThrow(
+      'Expected tdErrors[1] to be a finite number, got Infinity: check the learner for diverging values.',
+    );
+    for (let i = 0; i < 3; i++) expect(buffer.priorityOf(i)).toBe(1);
+    expect(buffer.maxSeenPriority).toBe(1);
+    buffer.updatePriorities([2], [-2]); // the last stored row, a negative error: p = 2 + 1e-6
+    expect(buffer.priorityOf(2)).toBeCloseTo((2 + 1e-6) ** 0.6, 12);
+  });
+
+  it('refuses a batch whose weights do not match its size', () => {
+    const buffer = per(4, 4);
+    const batch = { ...buffer.createBatch(2), weights: new Float32Array(1) };
+    expect(() => buffer.sampleInto(batch, new Rng(0))).toThrow(
+      new InvalidConfig('Expected a batch with weights (from PrioritizedReplayBuffer.createBatch), got one without.'),
+    );
+  });
+
   it('combines with n-step returns and is sized from spaces', () => {
     const buffer = prioritizedReplayBufferFor(box({ low: -1, high: 1, shape: [3] }), discrete(2), 32, { nStep: 3, gamma: 0.9, alpha: 0.6 });
     for (let t = 0; t < 6; t++) buffer.addTransition(step(t, { dim: 3, terminated: t === 5 }));

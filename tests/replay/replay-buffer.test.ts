@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig, Rng, box, dict, discrete, multiDiscrete, tuple } from '../../core/index.js';
 import { InvalidTransition, ReplayBuffer, replayBufferFor } from '../../replay/index.js';
+import type { ReplayBatch } from '../../replay/types.js';
 import { step } from './helpers.js';
 
 function filled(capacity: number, count: number, dim = 2): ReplayBuffer<'discrete'> {
@@ -164,6 +165,82 @@ describe('ReplayBuffer', () => {
         "Expected replay actionKind to be 'discrete' or 'continuous', got \"sometimes\".",
       );
     });
+  });
+});
+
+describe('ReplayBuffer sampling internals', () => {
+  /** A batch for `batchSize` rows whose other arrays reach one row further, filled with sentinels, its spare index at row 1. */
+  function roomyBatch(buffer: ReplayBuffer, batchSize: number): ReplayBatch {
+    const big = buffer.createBatch(batchSize + 1);
+    for (const key of ['nextObs', 'actions', 'rewards', 'terminated', 'truncated', 'discounts'] as const) big[key]?.fill(7);
+    big.indices[batchSize] = 1;
+    return { ...big, batchSize, obs: new Float32Array(batchSize * buffer.obsDim) };
+  }
+  const tail = (a: ArrayLike<number> | undefined, from: number): number[] => Array.from(a ?? []).slice(from);
+
+  it('draws the indices straight from the rng, batchSize draws per batch', () => {
+    const buffer = filled(16, 10, 1);
+    const batch = buffer.createBatch(3);
+    const rng = new Rng(4);
+    const replay = new Rng(4);
+    for (let k = 0; k < 3; k++) {
+      buffer.sampleInto(batch, rng);
+      expect(Array.from(batch.indices)).toEqual([replay.int(10), replay.int(10), replay.int(10)]);
+    }
+  });
+
+  it('writes the batch\'s rows only: discrete actions, flags, rewards, nextObs and discounts past batchSize stay', () => {
+    const buffer = new ReplayBuffer({ capacity: 8, obsDim: 2, actionKind: 'discrete', gamma: 0.5 });
+    for (let t = 0; t < 6; t++) buffer.addTransition(step(t, { terminated: t === 2, truncated: t === 3 }));
+    const batch = roomyBatch(buffer, 4);
+    buffer.sampleInto(batch, new Rng(8));
+    for (let i = 0; i < 4; i++) {
+      const t = batch.indices[i]!;
+      expect([batch.rewards[i], batch.actions[i], batch.terminated[i], batch.truncated[i], batch.discounts![i]]).toEqual([t, t % 3, t === 2 ? 1 : 0, t === 3 ? 1 : 0, 0.5]);
+      expect(Array.from(batch.nextObs.subarray(2 * i, 2 * i + 2))).toEqual([t + 1, 10 * (t + 1)]);
+      expect(Array.from(batch.obs.subarray(2 * i, 2 * i + 2))).toEqual([t, 10 * t]);
+    }
+    for (const key of ['actions', 'rewards', 'terminated', 'truncated', 'discounts'] as const) expect(tail(batch[key], 4), key).toEqual([7]);
+    expect(tail(batch.nextObs, 8)).toEqual([7, 7]);
+  });
+
+  it('gathers continuous action rows whole and nothing past batchSize', () => {
+    const buffer = new ReplayBuffer({ capacity: 4, obsDim: 1, actionDim: 3, actionKind: 'continuous' });
+    for (let t = 0; t < 4; t++) buffer.add([t], [t, t + 0.25, t + 0.5], t, [t + 1], false, false);
+    const batch = roomyBatch(buffer, 2);
+    buffer.sampleInto(batch, new Rng(5));
+    for (let i = 0; i < 2; i++) {
+      const t = batch.indices[i]!;
+      expect(Array.from(batch.actions.subarray(3 * i, 3 * i + 3))).toEqual([t, t + 0.25, t + 0.5]);
+    }
+    expect(tail(batch.actions, 6)).toEqual([7, 7, 7]);
+    expect(tail(batch.nextObs, 2)).toEqual([7]);
+  });
+
+  it('leaves a batch\'s discounts alone when the buffer has no gamma', () => {
+    const buffer = filled(4, 4);
+    const withDiscounts = new ReplayBuffer({ capacity: 4, obsDim: 2, actionKind: 'discrete', gamma: 0.9 }).createBatch(2);
+    withDiscounts.discounts!.fill(3);
+    buffer.sampleInto(withDiscounts, new Rng(0));
+    expect(Array.from(withDiscounts.discounts!)).toEqual([3, 3]);
+  });
+
+  it('checks each shape of the batch and asks for discounts when the buffer has a gamma', () => {
+    const cont = new ReplayBuffer({ capacity: 4, obsDim: 2, actionDim: 2, actionKind: 'continuous' });
+    for (let t = 0; t < 4; t++) cont.add([t, t], [0, 0], 0, [t, t], false, false);
+    const wrongAction = new ReplayBuffer({ capacity: 4, obsDim: 2, actionDim: 3, actionKind: 'continuous' }).createBatch(2);
+    expect(() => cont.sampleInto(wrongAction, new Rng(0))).toThrow(
+      new InvalidConfig('Expected a batch with obsDim 2 and actionDim 2 (from this buffer\'s createBatch), got obsDim 2 and actionDim 3.'),
+    );
+    const shortObs = { ...cont.createBatch(2), obs: new Float32Array(2) };
+    expect(() => cont.sampleInto(shortObs, new Rng(0))).toThrow('Expected a batch with obsDim 2 and actionDim 2');
+    const gamma = new ReplayBuffer({ capacity: 4, obsDim: 2, actionKind: 'discrete', gamma: 0.9 });
+    for (let t = 0; t < 4; t++) gamma.addTransition(step(t));
+    expect(() => gamma.sampleInto(filled(4, 4).createBatch(2), new Rng(0))).toThrow(
+      new InvalidConfig('Expected a batch with discounts (this buffer has a gamma), got one without: make it with this buffer\'s createBatch.'),
+    );
+    // A batch as large as the buffer is fine.
+    expect(gamma.sample(4, new Rng(0)).batchSize).toBe(4);
   });
 });
 

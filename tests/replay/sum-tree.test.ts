@@ -94,3 +94,87 @@ describe('MinTree', () => {
     expect(tree.min()).toBe(Infinity);
   });
 });
+
+describe('tree sizes', () => {
+  it('rounds the capacity up to a power of two for the leaf offset, and takes capacity 1', () => {
+    expect(new SumTree(1).base).toBe(1);
+    expect(new SumTree(4).base).toBe(4);
+    expect(new SumTree(5).base).toBe(8);
+    expect(new MinTree(4).base).toBe(4);
+    expect(new MinTree(9).base).toBe(16);
+    const one = new SumTree(1);
+    one.set(0, 2.5);
+    expect(one.total()).toBe(2.5);
+    expect(one.find(1)).toBe(0);
+    const min = new MinTree(1);
+    min.set(0, 3);
+    expect(min.min()).toBe(3);
+  });
+
+  it('refuses capacities that are not integers in [1, 2^30], naming the tree', () => {
+    expect(() => new SumTree(2.5)).toThrow(new InvalidConfig('Expected SumTree capacity to be an integer in [1, 2^30], got 2.5.'));
+    expect(() => new SumTree(-1)).toThrow(InvalidConfig);
+    expect(() => new SumTree(2 ** 30 + 1)).toThrow('Expected SumTree capacity to be an integer in [1, 2^30], got 1073741825.');
+    expect(() => new MinTree(0)).toThrow(new InvalidConfig('Expected MinTree capacity to be an integer in [1, 2^30], got 0.'));
+    expect(() => new MinTree(2 ** 30 + 1)).toThrow(InvalidConfig);
+  });
+});
+
+describe('SumTree bounds', () => {
+  it('rejects an infinite value and every index outside [0, capacity) or not an integer', () => {
+    const tree = new SumTree(5); // base 8: leaves 5..7 exist in memory but are not settable
+    expect(() => tree.set(0, Infinity)).toThrow(new InvalidConfig('Expected a SumTree value to be a finite number >= 0, got Infinity at leaf 0.'));
+    expect(() => tree.set(-1, 1)).toThrow(new InvalidConfig('Expected a SumTree leaf index in [0, 4], got -1.'));
+    expect(() => tree.set(5, 1)).toThrow('Expected a SumTree leaf index in [0, 4], got 5.');
+    expect(() => tree.set(1.5, 1)).toThrow('Expected a SumTree leaf index in [0, 4], got 1.5.');
+    tree.set(0, 0); // zero is a valid value
+    tree.set(4, 2);
+    expect(tree.total()).toBe(2);
+  });
+});
+
+describe('MinTree validation, get and rebuild', () => {
+  it('rejects NaN and every index outside [0, capacity) or not an integer; -Infinity and Infinity are values', () => {
+    const tree = new MinTree(5);
+    expect(() => tree.set(2, NaN)).toThrow(new InvalidConfig('Expected a MinTree value to be a number, got NaN at leaf 2.'));
+    expect(() => tree.set(-1, 1)).toThrow(new InvalidConfig('Expected a MinTree leaf index in [0, 4], got -1.'));
+    expect(() => tree.set(5, 1)).toThrow('Expected a MinTree leaf index in [0, 4], got 5.');
+    expect(() => tree.set(0.5, 1)).toThrow('Expected a MinTree leaf index in [0, 4], got 0.5.');
+    expect(tree.min()).toBe(Infinity);
+    tree.set(4, 3);
+    tree.set(0, Infinity);
+    expect(tree.min()).toBe(3);
+  });
+
+  it('get(i) reads leaf i', () => {
+    const tree = new MinTree(6);
+    [4, 1.5, 9, 2, 7, 3].forEach((v, i) => tree.set(i, v));
+    expect([0, 1, 2, 3, 4, 5].map((i) => tree.get(i))).toEqual([4, 1.5, 9, 2, 7, 3]);
+    expect(tree.get(7)).toBe(Infinity); // a padding leaf
+  });
+
+  it('rebuild() recomputes every inner node, the root included, from leaves written directly', () => {
+    const tree = new MinTree(6); // base 8
+    tree.nodes.set([4, 1.5, 9, 2, 7, 3], tree.base);
+    tree.rebuild();
+    expect(tree.min()).toBe(1.5);
+    for (let node = 1; node < tree.base; node++) {
+      expect(tree.nodes[node], `node ${node}`).toBe(Math.min(tree.nodes[2 * node]!, tree.nodes[2 * node + 1]!));
+    }
+    // Leaves are untouched and a later set() sees the rebuilt nodes.
+    expect(tree.get(0)).toBe(4);
+    tree.set(1, 8);
+    expect(tree.min()).toBe(2);
+  });
+
+  it('takes the smaller child at every level, whichever side it is on', () => {
+    const tree = new MinTree(4);
+    tree.set(0, 5);
+    tree.set(1, 6);
+    expect(tree.nodes[2]).toBe(5);
+    tree.set(3, 1);
+    tree.set(2, 2);
+    expect(tree.nodes[3]).toBe(1);
+    expect(tree.min()).toBe(1);
+  });
+});
