@@ -1,17 +1,91 @@
 // Mutation testing (`npm run mutate`): Stryker changes the code under `mutate` one small edit at a time and
 // reruns the tests that cover it; a surviving mutant is an edit no test notices. The list is the numerical
 // core, where a wrong sign or an off-by-one still trains, just worse: the optimisers, losses and heads of nn/,
-// and replay's sum tree and sampling.
+// replay's sum tree and sampling, and the agents' math (DQN's TD target and loss, the rollout returns and GAE,
+// REINFORCE's score weights and losses, DDPG/TD3's target, critic loss, policy gradient and update).
 //
-// The agents' target and loss functions are to be added to `mutate` (and their tests to `testFiles`) by the
-// people who move them out of the agent files.
-//
-// Line ranges (`file:start-end`) keep replay's snapshot and file code out: they must be updated when those
-// files are edited above the ranges (prioritized.ts: sampleInto, updatePriorities, setPriority;
-// replay-buffer.ts: sampleInto, checkBatch, gatherRows, gatherVectors).
+// Whole files are mutated where all of the file is math (nn/, the sum tree). Elsewhere only the functions named
+// in FUNCTIONS are: their line ranges are computed from the source each run (Babel's parser, the one Stryker
+// itself uses), so an edit above a function moves its range with it, and a renamed or removed function stops
+// the run with a message saying which name to update. tests/stryker-config.test.ts checks the same.
 //
 // Equivalent mutants (edits that cannot change any result) carry a `// Stryker disable next-line <mutator>:
 // <reason>` comment beside the code.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/** Files mutated whole. */
+const FILES = ['nn/optimizers.ts', 'nn/losses.ts', 'nn/heads.ts', 'replay/sum-tree.ts'];
+
+/**
+ * Files mutated in part: the functions (top-level functions, consts, or `Class.method`) whose lines are mutated.
+ * The rest of these files (configs, snapshots, the agents' plumbing) is covered by the ordinary tests.
+ */
+export const FUNCTIONS = {
+  'replay/prioritized.ts': ['PrioritizedReplayBuffer.sampleInto', 'PrioritizedReplayBuffer.updatePriorities', 'PrioritizedReplayBuffer.setPriority'],
+  'replay/replay-buffer.ts': ['ReplayBuffer.sampleInto', 'ReplayBuffer.checkBatch', 'ReplayBuffer.gatherRows', 'gatherVectors'],
+  'agents/dqn.ts': ['tdTargets', 'dqnLoss'],
+  'agents/loops/rollout.ts': ['discountedReturns', 'gae'],
+  'agents/reinforce.ts': ['scoreWeights', 'categoricalPolicyLoss', 'gaussianPolicyLoss', 'total', 'valueLoss', 'gaussianToAction'],
+  'agents/ddpg.ts': [
+    'td3Target', 'criticLoss', 'concatObsAction', 'scaleActions', 'actorGradient', 'dpgScratch', 'deterministicPolicyGradient', 'Ddpg.update',
+  ],
+};
+
+/** Babel's parser, reached through Stryker's own dependencies (core -> instrumenter -> @babel/parser). */
+function babelParser() {
+  const fromHere = createRequire(import.meta.url);
+  const fromCore = createRequire(fromHere.resolve('@stryker-mutator/core'));
+  const fromInstrumenter = createRequire(fromCore.resolve('@stryker-mutator/instrumenter'));
+  return fromInstrumenter('@babel/parser');
+}
+
+/** Every named function of a module's top level: functions, `const f = ...` and class methods (as `Class.method`). */
+function declarations(program) {
+  const found = [];
+  const add = (name, node) => found.push({ name, start: node.loc.start.line, end: node.loc.end.line });
+  for (const statement of program.body) {
+    const node = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement.declaration : statement;
+    if (!node) continue;
+    if (node.type === 'FunctionDeclaration' && node.id) add(node.id.name, node);
+    if (node.type === 'VariableDeclaration') {
+      for (const d of node.declarations) if (d.id.type === 'Identifier') add(d.id.name, node.declarations.length === 1 ? statement : d);
+    }
+    if (node.type === 'ClassDeclaration' && node.id) {
+      for (const member of node.body.body) {
+        if ((member.type === 'ClassMethod' || member.type === 'ClassPrivateMethod') && member.key.type === 'Identifier') {
+          add(`${node.id.name}.${member.key.name}`, member);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * The 1-based inclusive line range of each named function of `file` (relative to this config), in the order given.
+ * Throws naming the function when it is missing or ambiguous.
+ */
+export function functionRanges(file, names) {
+  const source = readFileSync(new URL(file, import.meta.url), 'utf8');
+  const ast = babelParser().parse(source, { sourceType: 'module', plugins: ['typescript'] });
+  const all = declarations(ast.program);
+  return names.map((name) => {
+    const matches = all.filter((d) => d.name === name);
+    if (matches.length !== 1) {
+      throw new Error(
+        `stryker.config.mjs: expected one function ${name} in ${file}, found ${matches.length}: update FUNCTIONS to the file's current names (Class.method for methods).`,
+      );
+    }
+    return matches[0];
+  });
+}
+
+/** `mutate` entries: whole files, then `file:start-end` for each listed function. */
+export function mutateEntries() {
+  const ranges = Object.entries(FUNCTIONS).flatMap(([file, names]) => functionRanges(file, names).map((r) => `${file}:${r.start}-${r.end}`));
+  return [...FILES, ...ranges];
+}
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -20,8 +94,8 @@ export default {
   // Stryker rewrites a tsconfig's extends/references for its sandbox through TypeScript's JavaScript API, which
   // TypeScript 7 no longer has; ours has neither, so point it at no file and skip the rewrite.
   tsconfigFile: 'no-tsconfig-to-rewrite.json',
-  // Only the tests written for these files: the whole suite (agents, CLI, envs) takes minutes per dry run and
-  // adds nothing here, and a module's own tests should kill its mutants.
+  // Only the fast tests written for these functions: the whole suite (learning runs, CLI, envs) takes minutes per
+  // dry run and adds nothing here, and a module's own tests should kill its mutants.
   testFiles: [
     'tests/nn/optimizers.test.ts',
     'tests/nn/losses.test.ts',
@@ -29,18 +103,12 @@ export default {
     'tests/replay/sum-tree.test.ts',
     'tests/replay/prioritized.test.ts',
     'tests/replay/replay-buffer.test.ts',
+    'tests/agents/dqn-math.test.ts',
+    'tests/agents/loops/rollout.test.ts',
+    'tests/agents/reinforce-math.test.ts',
+    'tests/agents/ddpg-math.test.ts',
   ],
-  mutate: [
-    'nn/optimizers.ts',
-    'nn/losses.ts',
-    'nn/heads.ts',
-    'replay/sum-tree.ts',
-    'replay/prioritized.ts:108-158',
-    'replay/prioritized.ts:217-220',
-    'replay/replay-buffer.ts:292-298',
-    'replay/replay-buffer.ts:389-429',
-    'replay/replay-buffer.ts:480-486',
-  ],
+  mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.
   coverageAnalysis: 'perTest',
   ignorePatterns: ['runs', 'dist', 'coverage', '.scratch', 'reports'],
