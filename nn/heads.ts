@@ -1,7 +1,8 @@
 /**
  * Policy and value heads as pure functions on batch-first, row-major typed arrays: categorical (and MultiDiscrete
  * as blocks of categoricals), diagonal Gaussian, tanh squashing to action bounds, and the dueling combination.
- * Each backward writes (never accumulates) its gradients. Nothing is allocated.
+ * Each backward writes (never accumulates) its gradients. Nothing is allocated per call (tests/nn/heads-alloc.test.ts;
+ * the boxed doubles of Rng.normal() are the sampler's only allocation).
  */
 import { InvalidAction, InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
@@ -214,7 +215,8 @@ export function gaussianLogProb(
   const shared = checkGaussian(mean, logStd, n, d, opts);
   checkLength(x, n * d, 'x');
   checkLength(out, n, 'out');
-  const { dLogProb, dMean, dLogStd, dX } = opts ?? {};
+  // Read one by one: destructuring `opts ?? {}` makes an object on every call without options.
+  const dLogProb = opts?.dLogProb, dMean = opts?.dMean, dLogStd = opts?.dLogStd, dX = opts?.dX;
   if (dLogProb) checkLength(dLogProb, n, 'dLogProb');
   if (dMean) checkLength(dMean, n * d, 'dMean');
   if (dX) checkLength(dX, n * d, 'dX');
@@ -305,7 +307,7 @@ export interface ActionBounds {
 export function tanhSquash(u: Float32Array, n: number, d: number, out: Float32Array, opts?: ActionBounds & { logDetOut?: Float32Array }): void {
   const bounded = checkSquash(u, n, d, opts);
   checkLength(out, n * d, 'out');
-  const { low, high, logDetOut } = opts ?? {};
+  const low = opts?.low, high = opts?.high, logDetOut = opts?.logDetOut;
   if (logDetOut) checkLength(logDetOut, n, 'logDetOut');
   for (let i = 0; i < n; i++) {
     let logDet = 0;
@@ -333,7 +335,7 @@ export function tanhSquashBackward(
   const bounded = checkSquash(u, n, d, opts);
   checkLength(dU, n * d, 'dU');
   if (dOut !== null) checkLength(dOut, n * d, 'dOut');
-  const { low, high, dLogDet } = opts ?? {};
+  const low = opts?.low, high = opts?.high, dLogDet = opts?.dLogDet;
   if (dLogDet) checkLength(dLogDet, n, 'dLogDet');
   for (let i = 0; i < n; i++) {
     const gDet = dLogDet ? dLogDet[i]! : 0;
@@ -385,10 +387,12 @@ function checkCategorical(logits: Float32Array, n: number, k: number, dLogits?: 
 function checkNvec(nvec: readonly number[]): number {
   if (!Array.isArray(nvec) || nvec.length === 0) throw new InvalidConfig(`Expected nvec to be a non-empty array of integers >= 1, got ${describeValue(nvec)}.`);
   let width = 0;
-  nvec.forEach((k, b) => {
-    checkCount(k, `nvec[${b}]`);
+  // A plain loop, and the name built only for the error: a closure or a template string per call allocates.
+  for (let b = 0; b < nvec.length; b++) {
+    const k = nvec[b]!;
+    if (!(Number.isInteger(k) && k >= 1)) checkCount(k, `nvec[${b}]`);
     width += k;
-  });
+  }
   return width;
 }
 
@@ -406,7 +410,7 @@ function checkSquash(u: Float32Array, n: number, d: number, bounds?: ActionBound
   checkCount(n, 'n');
   checkCount(d, 'd');
   checkLength(u, n * d, 'u');
-  const { low, high } = bounds ?? {};
+  const low = bounds?.low, high = bounds?.high;
   if (!low !== !high) throw new InvalidConfig(`Expected both low and high or neither, got ${low ? 'low' : 'high'} alone.`);
   // Stryker disable next-line LogicalOperator: both or neither are given (checked above), so || and && agree
   if (!low || !high) return false;
