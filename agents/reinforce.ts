@@ -11,7 +11,6 @@ import type { Env } from '../core/env.js';
 import { InvalidConfig, InvalidSpace } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { describeSpace, flatdim, type AnySpace } from '../core/spaces.js';
-import { SyncVectorEnv } from '../envs/vector.js';
 import { gaussianEntropy, gaussianLogProb, multiCategoricalEntropy, multiCategoricalLogProb, sampleGaussian, sampleMultiCategorical, tanhSquash, tanhSquashBackward, type ActionBounds } from '../nn/heads.js';
 import { mseLoss } from '../nn/losses.js';
 import { createNet } from '../nn/net.js';
@@ -21,7 +20,7 @@ import { checkSavedSpaces, describeEngine, envRecord, learnSpan, makeOptimizer, 
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOnPolicy, type LoopProgress, type OnPolicyPolicy, type PolicyOutput, type RolloutBuffer, type VecEnvLike } from './loops/index.js';
-import { SingleEnvVec } from './loops/single-env-vec.js';
+import { learnerVec } from './loops/single-env-vec.js';
 import type { AlgorithmEntry } from './registry.js';
 import type { CheckpointContent, LoadedCheckpoint } from './runs/checkpoint.js';
 
@@ -34,7 +33,7 @@ export interface ReinforceConfig {
   /** Value-network optimiser step size (baseline 'value'). */ valueLearningRate: number;
   /** Whole episodes per update (when rolloutLength is null). */ episodesPerUpdate: number;
   /** Steps per env per update, cut episodes bootstrapping from the baseline; null collects whole episodes. */ rolloutLength: number | null;
-  /** Envs stepped side by side (copies made with make() from the env's spec when above 1). */ numEnvs: number;
+  /** Envs stepped side by side: the env itself (recorded, drawn) and numEnvs - 1 copies made from its spec. */ numEnvs: number;
   /** Baseline b(s): none, an exponential running mean of the returns, or a learned V(s). */ baseline: 'none' | 'mean' | 'value';
   /** Decay of the running-mean baseline per update, in [0, 1). */ baselineDecay: number;
   /** Standardise the weights G_t - b_t over each batch (mean 0, std 1). */ normalizeReturns: boolean;
@@ -310,23 +309,23 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     const { startStep, steps, totalSteps } = learnSpan(options, k.step);
     k.totalSteps = totalSteps;
     const engine = await describeEngine(this.policy);
-    const consumers = (options.consumers ?? []).length > 0 ? '; the on-policy loop runs no transition consumers (recording, live view) yet' : '';
-    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`reinforce: engine ${engine}${consumers}`);
+    (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`reinforce: engine ${engine}`);
+    const consumers = options.consumers ?? [];
     const report = (p: LoopProgress, metrics: Record<string, number>): LearnProgress => ({ ...p, totalSteps, startStep, meanReturn: k.meanReturn, metrics });
     let sums = [0, 0, 0, 0]; // entropy, policy loss, value loss, updates since the last log record
     let lastEpisodeAt = performance.now();
-    const result = await runOnPolicy(this.makeVec(), {
+    const result = await runOnPolicy(this.makeVec(consumers.length > 0 || options.onReset !== undefined), {
       steps, policy: this.onPolicy, update: (r) => this.update(r), hooks: options.periodic ?? [],
       collect: c.rolloutLength !== null ? { rolloutLength: c.rolloutLength } : { episodes: c.episodesPerUpdate },
       onEpisode: (e) => {
-        k.addEpisode(e.episode, e.return);
+        k.addEpisode(Math.max(e.episode, k.episodes - 1), e.return); // with N envs, env 0's index may come after higher ones
         options.onEpisode?.({ ...e, step: e.globalStep - 1, seconds: (performance.now() - lastEpisodeAt) / 1000, metrics: { entropy: this.metrics.entropy } });
         lastEpisodeAt = performance.now();
       },
       onProgress: (p) => {
         const { entropy, policyLoss, valueLoss } = this.metrics;
         const logDue = Math.floor(p.step / c.logInterval) > Math.floor(k.step / c.logInterval);
-        Object.assign(k, { step: p.step, updates: p.updates });
+        Object.assign(k, { step: p.step, updates: p.updates, episodes: p.episodes });
         sums = [sums[0]! + entropy, sums[1]! + policyLoss, sums[2]! + valueLoss, sums[3]! + 1];
         options.onProgress?.(report(p, { entropy, policyLoss, valueLoss }));
         // Every logInterval steps: the metrics averaged over the updates since the last record.
@@ -334,19 +333,19 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
         if (logDue) sums = [0, 0, 0, 0];
       },
       startStep, startEpisodes: k.episodes, startUpdates: k.updates, seed: (c.seed + startStep) % 2 ** 31,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.signal ? { signal: options.signal } : {}), consumers, ...(options.onReset ? { onReset: options.onReset } : {}),
     });
     Object.assign(k, { step: result.step, episodes: result.episodes, updates: result.updates });
     return { ...result, engine };
   }
-  /** One env as a vector of one, or N copies made from its spec; Box actions are the samples clipped or squashed. */
-  private makeVec(): VecEnvLike {
-    const { config: { numEnvs }, env: { spec }, head: h } = this;
-    const vec: VecEnvLike = numEnvs === 1 || !spec ? new SingleEnvVec(this.env) : SyncVectorEnv.make(spec.id, numEnvs, { kwargs: spec.kwargs, maxEpisodeSteps: spec.maxEpisodeSteps ?? null });
+  /** The env as env 0 of numEnvs (tapped for consumers: the CLI draws `this.env`); Box actions are the samples clipped or squashed. */
+  private makeVec(tap: boolean): VecEnvLike {
+    const { config: { numEnvs }, head: h } = this;
+    const vec = learnerVec(this.env, numEnvs, tap);
     if (h.kind !== 'gaussian') return vec;
     const u = f32(numEnvs * h.d);
     return {
-      numEnvs, obsDim: vec.obsDim, actDim: vec.actDim, singleActionSpace: vec.singleActionSpace, actionBuffer: u,
+      numEnvs, obsDim: vec.obsDim, actDim: vec.actDim, singleActionSpace: vec.singleActionSpace, actionBuffer: u, envs: vec.envs as VecEnvLike['envs'],
       reset: (args) => vec.reset(args), close: () => vec.close(),
       step: () => vec.step(gaussianToAction(u, numEnvs, h.d, h.bounds, h.squash, vec.actionBuffer as Float32Array)),
     };

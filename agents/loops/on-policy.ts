@@ -3,15 +3,15 @@
  * or a vector of N envs into a `RolloutBuffer`, call `update(rollout)`, repeat. Stopping is rxjs's: the run
  * is an Observable ended by `takeUntil` at the next step boundary after an abort.
  */
-import { Observable, Subject, takeUntil, type Subscriber } from 'rxjs';
-import type { Env } from '../../core/env.js';
+import { Observable, Subject, takeUntil, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
+import type { AnyEnv, Env, StepResult, Transition } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { describeSpace, type AnySpace } from '../../core/spaces.js';
-import { yieldToEventLoop } from '../../core/streams.js';
+import { yieldToEventLoop, type ActorContext } from '../../core/streams.js';
 import type { VecStepResult } from '../../envs/vector.js';
-import { abortAtBoundary, checkHooks, checkInteger, now, runDueHooks, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
+import { abortAtBoundary, checkHooks, checkInteger, now, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
 import { RolloutBuffer } from './rollout.js';
-import { SingleEnvVec } from './single-env-vec.js';
+import { SingleEnvVec, TransitionTap, type TapListener } from './single-env-vec.js';
 
 /** What the loop needs of a vector env (`SyncVectorEnv` has it): same-step autoreset with `finalObs`. */
 export interface VecEnvLike {
@@ -24,6 +24,8 @@ export interface VecEnvLike {
   reset(args?: { seed?: number }): { readonly obs: Float32Array };
   step(actions: Int32Array | Float32Array): VecStepResult;
   close(): void;
+  /** The envs, env 0 first (as `SyncVectorEnv.envs`): a run with consumers needs env 0 to be a `TransitionTap`. */
+  readonly envs?: readonly AnyEnv[];
 }
 
 /** Where the policy writes its choice for one batch of N observations (one object, reused every step). */
@@ -46,7 +48,11 @@ export interface OnPolicyPolicy {
 
 /** A finished episode of an on-policy run. */
 export interface OnPolicyEpisode {
-  /** Global episode index. */
+  /**
+   * Global episode index: env 0's episodes are numbered when they start (so its transitions carry their final
+   * index from the first step), every other env's when they end; with one env, in order. Indices are unique,
+   * but with N envs an env-0 episode may be reported after higher indices.
+   */
   episode: number;
   /** Which env of the vector (0 for a single env). */
   env: number;
@@ -58,8 +64,8 @@ export interface OnPolicyEpisode {
   globalStep: number;
 }
 
-/** Options of `runOnPolicy`. */
-export interface OnPolicyOptions {
+/** Options of `runOnPolicy`; `O` and `A` are env 0's observation and action types (what consumers see). */
+export interface OnPolicyOptions<O = unknown, A = unknown> {
   /** Environment steps (over all envs) this call takes at least: rollouts are whole, so the last may overshoot. */
   steps: number;
   /** Per update: `{ rolloutLength: T }` steps of every env, or `{ episodes: k }` whole finished episodes. */
@@ -80,6 +86,16 @@ export interface OnPolicyOptions {
   seed?: number;
   /** Aborting stops the run at the next step boundary (after an update in flight); resolves 'aborted'. */
   signal?: AbortSignal;
+  /**
+   * Consumers of env 0's transitions (recorder, live viewer), as `runOffPolicy`'s: each gets every step of env 0
+   * while env 0 still shows it (before an autoreset), with the action as the env took it, nextObs the final
+   * observation at an episode's end, `episode` and `step` counted from 0 in this call (`step` counts every env's
+   * steps) and `t` within the episode; an error from one fails the loop. Needs env 0 to be a `TransitionTap`
+   * (given an `Env`, the loop puts one on it). Without consumers no transition is made.
+   */
+  consumers?: readonly OperatorFunction<Transition<O, A>, unknown>[];
+  /** Called after each reset of env 0, before its first action (as steps$'s option), with ctx as its transitions count. */
+  onReset?: (obs: O, ctx: ActorContext) => void;
 }
 
 const WHO = 'runOnPolicy';
@@ -96,7 +112,7 @@ const CHUNK = 1000;
  * At a truncation the value of the final observation (`finalObs`) is stored in `nextValues`. The env is
  * closed at the end; rejects with the first error of the env, the policy, `update` or a hook.
  */
-export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicyOptions): Promise<LoopResult> {
+export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicyOptions<O, A>): Promise<LoopResult> {
   const o = options;
   const steps = checkInteger(o.steps, `${WHO} option steps`, 0);
   const collect = o.collect as { rolloutLength?: unknown; episodes?: unknown } | undefined;
@@ -112,7 +128,17 @@ export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicy
   const startStep = checkInteger(o.startStep ?? 0, `${WHO} option startStep`, 0);
   const startEpisodes = checkInteger(o.startEpisodes ?? 0, `${WHO} option startEpisodes`, 0);
   const startUpdates = checkInteger(o.startUpdates ?? 0, `${WHO} option startUpdates`, 0);
-  const vec = 'numEnvs' in env ? env : new SingleEnvVec(env);
+  const consumers = o.consumers ?? [];
+  if (!Array.isArray(consumers) || consumers.some((c) => typeof c !== 'function')) {
+    throw new InvalidConfig(`Expected ${WHO} option consumers to be an array of rxjs operators, got ${describeValue(o.consumers)}.`);
+  }
+  if (o.onReset !== undefined && typeof o.onReset !== 'function') throw new InvalidConfig(`Expected ${WHO} option onReset to be a function (obs, ctx) => void, got ${describeValue(o.onReset)}.`);
+  const watched = consumers.length > 0 || o.onReset !== undefined;
+  const vec = 'numEnvs' in env ? env : new SingleEnvVec(watched ? new TransitionTap(env) : env);
+  const tap = vec.envs?.[0];
+  if (watched && !(tap instanceof TransitionTap)) {
+    throw new InvalidConfig(`Expected ${WHO} env 0 to be a TransitionTap for consumers or onReset, got ${describeValue(tap)}. Build the vector with learnerVec(env, n, true) or wrap env 0 in a TransitionTap.`);
+  }
   const kind = vec.singleActionSpace.kind;
   if (kind !== 'discrete' && kind !== 'multi-discrete' && kind !== 'box') {
     throw new InvalidConfig(`Expected ${WHO} env to have a Discrete, MultiDiscrete or Box action space, got ${describeSpace(vec.singleActionSpace)}.`);
@@ -131,7 +157,8 @@ export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicy
 
   const boundary$ = new Subject<void>();
   const run$ = new Observable<void>((subscriber) => {
-    const run = new OnPolicyRun(vec, buffer, o, { steps, startStep, rolloutLength, episodesPer, hooks }, counters, started, boundary$, subscriber);
+    const plan = { steps, startStep, startEpisodes, rolloutLength, episodesPer, hooks, consumers, tap: watched ? (tap as TransitionTap<O, A>) : null };
+    const run = new OnPolicyRun<O, A>(vec, buffer, o, plan, counters, started, boundary$, subscriber);
     queueMicrotask(run.pump);
     return () => run.close();
   });
@@ -144,17 +171,29 @@ export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicy
   });
 }
 
-interface RunPlan {
+interface RunPlan<O, A> {
   steps: number;
   startStep: number;
+  startEpisodes: number;
   rolloutLength: number;
   episodesPer: number;
   hooks: readonly LoopHook[];
+  consumers: readonly OperatorFunction<Transition<O, A>, unknown>[];
+  /** Env 0's tap when there are consumers or onReset. */
+  tap: TransitionTap<O, A> | null;
 }
 
-/** One subscription's run: state in fields, so a vector step allocates nothing. */
-class OnPolicyRun {
+/** One subscription's run: state in fields, so a vector step allocates nothing (without consumers). */
+class OnPolicyRun<O, A> implements TapListener<O, A> {
   private obs!: Float32Array;
+  /** Env 0's running episode's index (given at its start), and the next index to give. */
+  private env0Episode: number;
+  private nextEpisode: number;
+  /** Env 0's transitions, when there are consumers; the first error of a consumer, thrown at the next boundary. */
+  private readonly transitions: Subject<Transition<O, A>> | null = null;
+  private readonly consumerSubs: Subscription[] = [];
+  private consumerError: { error: unknown } | null = null;
+  private readonly resetCtx: ActorContext = { step: 0, episode: 0, t: 0 };
   private started = false;
   private sinceYield = 0;
   private finishedInRollout = 0;
@@ -173,8 +212,8 @@ class OnPolicyRun {
   constructor(
     private readonly vec: VecEnvLike,
     private readonly buffer: RolloutBuffer,
-    private readonly o: OnPolicyOptions,
-    private readonly plan: RunPlan,
+    private readonly o: OnPolicyOptions<O, A>,
+    private readonly plan: RunPlan<O, A>,
     private readonly counters: { step: number; episodes: number; updates: number },
     private readonly startedAt: number,
     private readonly boundary$: Subject<void>,
@@ -187,6 +226,17 @@ class OnPolicyRun {
     this.epLength = new Int32Array(n);
     this.lastEnd = new Int32Array(n);
     this.carry = new Int32Array(n);
+    this.env0Episode = plan.startEpisodes;
+    this.nextEpisode = plan.startEpisodes + 1;
+    if (plan.tap !== null) {
+      plan.tap.listener = this;
+      plan.tap.resets = 0;
+    }
+    if (plan.consumers.length > 0) {
+      const transitions = (this.transitions = new Subject<Transition<O, A>>());
+      const fail = (error: unknown): void => void (this.consumerError ??= { error });
+      for (const c of plan.consumers) this.consumerSubs.push(transitions.pipe(c).subscribe({ error: fail }));
+    }
   }
 
   /** Collects until a rollout is full, a yield, an update in flight, the end, or unsubscription. */
@@ -195,6 +245,7 @@ class OnPolicyRun {
       if (!this.started) {
         this.started = true;
         this.obs = (this.o.seed === undefined ? this.vec.reset() : this.vec.reset({ seed: this.o.seed })).obs;
+        this.afterEnv0Reset();
       }
       while (!this.subscriber.closed) {
         if (this.o.signal?.aborted) {
@@ -202,6 +253,8 @@ class OnPolicyRun {
           return;
         }
         if (this.rolloutStart && this.counters.step - this.plan.startStep >= this.plan.steps) {
+          this.transitions?.complete(); // a recorder drops the episode it is in
+          this.throwConsumerError();
           this.subscriber.complete();
           return;
         }
@@ -224,11 +277,41 @@ class OnPolicyRun {
     }
   };
 
-  /** Closes the env once. */
+  /** Closes the env once, and unsubscribes the consumers. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const s of this.consumerSubs) s.unsubscribe();
+    if (this.plan.tap !== null) this.plan.tap.listener = null;
     this.vec.close();
+  }
+
+  /** Env 0 stepped (called by its tap inside the vector step, before `counters.step` moves on): its transition to the consumers. */
+  onStep(obs: O, action: A, r: StepResult<O>): void {
+    if (this.transitions === null) return;
+    const a = ArrayBuffer.isView(action) ? ((action as unknown as Float32Array).slice() as A) : action; // vectors reuse their action rows
+    this.transitions.next({
+      obs, action: a, reward: r.reward, nextObs: r.obs, terminated: r.terminated, truncated: r.truncated, info: r.info,
+      episode: this.env0Episode - this.plan.startEpisodes, t: this.epLength[0]!, step: this.counters.step - this.plan.startStep,
+    });
+  }
+
+  /** After a vector reset or step: env 0's new episode (if it was reset) to `onReset`, then a consumer's error. */
+  private afterEnv0Reset(): void {
+    const tap = this.plan.tap;
+    if (tap !== null && tap.resets > 0 && this.o.onReset) {
+      const ctx = this.resetCtx;
+      ctx.step = this.counters.step - this.plan.startStep;
+      ctx.episode = this.env0Episode - this.plan.startEpisodes;
+      ctx.t = 0;
+      this.o.onReset(tap.obs, ctx);
+    }
+    if (tap !== null) tap.resets = 0;
+    this.throwConsumerError();
+  }
+
+  private throwConsumerError(): void {
+    if (this.consumerError !== null) throw this.consumerError.error;
   }
 
   /** One vector step into the buffer; true when the rollout is full. */
@@ -267,8 +350,10 @@ class OnPolicyRun {
       if (r.done[i]) {
         this.lastEnd[i] = b.lengths[i]!;
         this.finishedInRollout++;
+        const episode = i === 0 ? this.env0Episode : this.nextEpisode++;
+        this.counters.episodes = Math.max(this.counters.episodes, episode + 1);
         const e: OnPolicyEpisode = {
-          episode: this.counters.episodes++, env: i, return: this.epReturn[i]!, length: this.epLength[i]!,
+          episode, env: i, return: this.epReturn[i]!, length: this.epLength[i]!,
           terminated: r.terminated[i] === 1, truncated: r.truncated[i] === 1 && r.terminated[i] !== 1, globalStep: this.counters.step,
         };
         this.epReturn[i] = 0;
@@ -276,6 +361,9 @@ class OnPolicyRun {
         o.onEpisode?.(e);
       }
     }
+    // Env 0's next episode takes its index after the other envs' episodes that ended on this step.
+    if (r.done[0]) this.env0Episode = this.nextEpisode++;
+    this.afterEnv0Reset();
     this.obs = r.obs;
     if (this.plan.rolloutLength > 0) return b.lengths[0]! >= this.plan.rolloutLength;
     return this.finishedInRollout >= this.plan.episodesPer;

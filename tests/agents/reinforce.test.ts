@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaseEnv, type Env, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidConfig, InvalidSpace } from '../../core/errors.js';
@@ -440,11 +441,39 @@ describe('acting', () => {
         for (let i = 0; i < r.size; i++) widest = Math.max(widest, Math.abs(r.actions[i]!));
         return update(r);
       };
-      await agent.learn({ steps: 200, ...quiet });
+      // The consumers see each action as the env took it (a copy each: the action buffer is reused).
+      const taken: Float32Array[] = [];
+      await agent.learn({ steps: 200, ...quiet, consumers: [(source) => source.pipe(tap((tr) => void taken.push(tr.action)))] });
       expect(widest).toBeGreaterThan(0.5);
+      expect(taken.map((a) => a[0])).toEqual(env.seen);
+      expect(new Set(taken).size).toBe(taken.length);
       expect(Math.max(...env.seen.map(Math.abs))).toBeLessThanOrEqual(0.5);
       if (gaussian === 'clip') expect(env.seen.filter((a) => Math.abs(a) === 0.5).length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('recording', () => {
+  it('consumers and onReset change nothing about the run: 2 envs, env 0 the agent env, episodes numbered as logged', async () => {
+    const c = { numEnvs: 2, rolloutLength: 16, hidden: [8], seed: 1 };
+    const plain = reinforce(cartpole(), c);
+    const env = cartpole();
+    const watched = reinforce(env, c);
+    const logged = new Map<number, number>();
+    const recorded = new Map<number, number>();
+    const resets: number[] = [];
+    await plain.learn({ steps: 1200, ...quiet });
+    await watched.learn({
+      steps: 1200, ...quiet,
+      onEpisode: (e) => void logged.set(e.episode, e.length),
+      consumers: [(source) => source.pipe(tap((tr) => { if (tr.terminated || tr.truncated) recorded.set(tr.episode, tr.t + 1); }))],
+      onReset: (obs, ctx) => { expect(Math.max(...Array.from(obs, Math.abs))).toBeLessThanOrEqual(0.05); resets.push(ctx.episode); },
+    });
+    expect(Array.from(watched.policy.params)).toEqual(Array.from(plain.policy.params));
+    expect(watched.episodes).toBe(plain.episodes);
+    expect(recorded.size).toBeGreaterThan(5);
+    for (const [k, length] of recorded) expect(logged.get(k)).toBe(length);
+    expect(resets.slice(0, recorded.size)).toEqual([...recorded.keys()]);
   });
 });
 

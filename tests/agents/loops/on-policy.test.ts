@@ -1,7 +1,11 @@
+import { map, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import type { Transition } from '../../../core/env.js';
 import { InvalidConfig } from '../../../core/errors.js';
+import type { ActorContext } from '../../../core/streams.js';
 import { SyncVectorEnv } from '../../../envs/vector.js';
 import { runOnPolicy, type OnPolicyEpisode, type OnPolicyPolicy, type PolicyOutput } from '../../../agents/loops/on-policy.js';
+import { TransitionTap, learnerVec } from '../../../agents/loops/single-env-vec.js';
 import type { RolloutBuffer } from '../../../agents/loops/rollout.js';
 import { ContinuousEnv } from '../../fixtures/walk-env.js';
 import { TickEnv, tickValue } from './tick-env.js';
@@ -152,5 +156,102 @@ describe('runOnPolicy: stopping, hooks and errors', () => {
     expect(() => runOnPolicy(env, { steps: 5, collect: {} as { episodes: number }, policy, update: () => {} })).toThrow(
       'Expected runOnPolicy option collect to be { rolloutLength } or { episodes }, got {}.',
     );
+  });
+});
+
+describe('runOnPolicy: consumers and onReset see env 0', () => {
+  type Seen = { kind: 'reset'; obs: number[]; ctx: ActorContext; envT: number } | { kind: 'step'; tr: Transition<number[], number>; envT: number };
+  /** Env 0 (length 2, truncating) tapped, env 1 (length 3): what the consumer and onReset saw, and when. */
+  async function watch(options: { steps: number; startStep?: number; startEpisodes?: number }) {
+    const env0 = new TickEnv({ length: 2, id: 0, truncate: true });
+    const env1 = new TickEnv({ length: 3, id: 1 });
+    const vec = new SyncVectorEnv([() => new TransitionTap(env0), () => env1]);
+    const seen: Seen[] = [];
+    const episodes: OnPolicyEpisode[] = [];
+    const plain = (o: Float32Array): number[] => Array.from(o);
+    const r = await runOnPolicy<Float32Array, number>(vec, {
+      ...options, collect: { rolloutLength: 3 }, policy, update: () => {},
+      onEpisode: (e) => void episodes.push(e),
+      // The env's own t at the moment of each call: a transition arrives before its env is reset.
+      consumers: [(source) => source.pipe(map((tr) => ({ ...tr, obs: plain(tr.obs), nextObs: plain(tr.nextObs) })), tap((tr) => void seen.push({ kind: 'step', tr, envT: (env0 as unknown as { t: number }).t })))],
+      onReset: (obs, ctx) => void seen.push({ kind: 'reset', obs: plain(obs), ctx: { ...ctx }, envT: (env0 as unknown as { t: number }).t }),
+    });
+    return { r, seen, episodes, env0 };
+  }
+
+  it('each step of env 0 as a transition before its autoreset, each reset before its first action, numbered as the episodes are logged', async () => {
+    const { r, seen, episodes, env0 } = await watch({ steps: 10, startStep: 100, startEpisodes: 7 });
+    expect(r).toMatchObject({ step: 112, updates: 2 }); // 6 vector steps of 2 envs
+    const step = (t: number, episode: number, s: number, end = false) => ({
+      kind: 'step', envT: t + 1,
+      tr: { obs: [t, 0], action: 1, reward: t + 1, nextObs: [t + 1, 0], terminated: false, truncated: end, info: {}, episode, t, step: s },
+    });
+    const reset = (episode: number, s: number) => ({ kind: 'reset', obs: [0, 0], ctx: { step: s, episode, t: 0 }, envT: 0 });
+    // Env 0 ends after vector steps 2, 4 and 6; env 1 after 3 and 6. Env 0's episodes are numbered at their
+    // start, after env 1's that ended on the same step: 7 (0 in this call), then 8 and 10 (1 and 3); env 1's 9 and 11.
+    expect(seen).toEqual([
+      reset(0, 0), step(0, 0, 0), step(1, 0, 2, true),
+      reset(1, 4), step(0, 1, 4), step(1, 1, 6, true),
+      reset(3, 8), step(0, 3, 8), step(1, 3, 10, true),
+      reset(5, 12),
+    ]);
+    expect(episodes.map((e) => [e.env, e.episode, e.globalStep])).toEqual([[0, 7, 104], [1, 9, 106], [0, 8, 108], [0, 10, 112], [1, 11, 112]]);
+    expect(r.episodes).toBe(12); // one past the highest index logged
+    expect(env0.closes).toBe(1);
+  });
+
+  it('an env given alone is tapped by the loop; an error of a consumer fails the run and closes the env', async () => {
+    const env = new TickEnv({ length: 3 });
+    const trs: [number, number, number][] = [];
+    const resets: number[] = [];
+    await runOnPolicy<Float32Array, number>(env, {
+      steps: 6, collect: { episodes: 1 }, policy, update: () => {},
+      consumers: [(source) => source.pipe(tap((tr) => void trs.push([tr.episode, tr.t, tr.step])))],
+      onReset: (_obs, ctx) => void resets.push(ctx.episode),
+    });
+    expect(trs).toEqual([[0, 0, 0], [0, 1, 1], [0, 2, 2], [1, 0, 3], [1, 1, 4], [1, 2, 5]]);
+    expect(resets).toEqual([0, 1, 2]);
+
+    const env2 = new TickEnv({ length: 3 });
+    const boom = new Error('recorder failed');
+    const run = runOnPolicy(env2, { steps: 100, collect: { rolloutLength: 4 }, policy, update: () => {}, consumers: [(source) => source.pipe(tap((tr) => { if (tr.step === 5) throw boom; }))] });
+    await expect(run).rejects.toBe(boom);
+    expect(env2.actions.length).toBe(6); // stopped after the step whose transition failed
+    expect(env2.closes).toBe(1);
+  });
+
+  it('needs a tap on env 0 of a vector it is given, and makes no transition without consumers', async () => {
+    const vec = new SyncVectorEnv([() => new TickEnv({ length: 2 }), () => new TickEnv({ length: 2 })]);
+    expect(() => runOnPolicy(vec, { steps: 4, collect: { rolloutLength: 2 }, policy, update: () => {}, consumers: [(s) => s] })).toThrow(
+      /^Expected runOnPolicy env 0 to be a TransitionTap for consumers or onReset, got /,
+    );
+    expect(() => runOnPolicy(vec, { steps: 4, collect: { rolloutLength: 2 }, policy, update: () => {}, consumers: [1 as never] })).toThrow(
+      'Expected runOnPolicy option consumers to be an array of rxjs operators, got [1].',
+    );
+    const tapped = new TransitionTap(new TickEnv({ length: 2 }));
+    await runOnPolicy(new SyncVectorEnv([() => tapped, () => new TickEnv({ length: 2 })]), { steps: 4, collect: { rolloutLength: 2 }, policy, update: () => {} });
+    expect(tapped.listener).toBeNull();
+  });
+
+  it('learnerVec: env 0 is the env itself (tapped on request), the copies are made from its spec, each with its own time limit', async () => {
+    const { make } = await import('../../../envs/registry.js');
+    const env = make('CartPole-v1', {}, { maxEpisodeSteps: 7 });
+    const vec = learnerVec(env, 3, false) as SyncVectorEnv;
+    expect(vec.envs[0]).toBe(env);
+    expect(vec.maxEpisodeSteps).toBeUndefined(); // no second limit over env 0's own
+    expect(vec.envs.slice(1).map(String)).toEqual(['LimitedCopy<CartPoleEnv<CartPole-v1>>', 'LimitedCopy<CartPoleEnv<CartPole-v1>>']);
+    expect(vec.fastPath).toBe(false); // env 0 steps through its wrappers; the copies through stepInto
+    expect(String(learnerVec(make('Acrobot-v1'), 2, false).envs![1])).toBe('TimeLimit<AcrobotEnv<Acrobot-v1>>'); // no stepInto
+    vec.reset({ seed: 1 });
+    const ends: number[] = [];
+    for (let t = 1; t <= 14; t++) {
+      const r = vec.step(Int32Array.of(t % 2, t % 2, t % 2));
+      if (r.done[1]) ends.push(t);
+      if (r.done[2] && !r.truncated[2]) ends.push(-t);
+    }
+    expect(ends).toEqual([7, 14]); // env 1 cut at 7 steps, as env 0 would be
+    const tapped = learnerVec(env, 1, true);
+    expect(tapped.envs[0]).toBeInstanceOf(TransitionTap);
+    expect((tapped.envs[0] as TransitionTap<unknown, unknown>).env).toBe(env);
   });
 });
