@@ -110,7 +110,9 @@ const CHUNK = 1000;
  * segment holds only its finished episodes, and the steps of an episode still running are carried to the
  * front of the next rollout (their values and log-probabilities are those of the policy that took them).
  * At a truncation the value of the final observation (`finalObs`) is stored in `nextValues`. The env is
- * closed at the end; rejects with the first error of the env, the policy, `update` or a hook.
+ * closed at the end; rejects with the first error of the env, the policy, `update`, a hook or a consumer.
+ * `episodes` (progress and result) is one past the highest episode index reported: the finished episodes,
+ * or one more with N envs while env 0's running episode holds a lower index (see `OnPolicyEpisode.episode`).
  */
 export function runOnPolicy<O, A>(env: Env<O, A> | VecEnvLike, options: OnPolicyOptions<O, A>): Promise<LoopResult> {
   const o = options;
