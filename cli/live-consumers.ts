@@ -44,7 +44,8 @@ export function sampleScenes(
     if (latest !== undefined && latest.seen) {
       meta.t = latest.numbers[0]!;
       meta.reward = latest.numbers[1]!;
-      if (latest.value !== undefined && latest.obs !== undefined) meta.value = latest.value(latest.obs);
+      const value = latest.value !== undefined && latest.obs !== undefined ? latest.value(latest.obs) : NaN;
+      if (Number.isFinite(value)) meta.value = value; // an agent without values shows none
     }
     viewer.publishScene(s, meta);
   }, Math.max(5, Math.floor(1000 / maxFps / 2)));

@@ -218,7 +218,7 @@ export async function trainCommand(algo: string | undefined, envId: string | und
         scene: sceneReader(agent.env), qValues: (obs) => agent.values(obs), fps: agent.env.metadata?.renderFps ?? 50,
         header: { algo: runConfig.algo, run: run.name },
       }));
-      say(`Recording every ${recordEvery === 1 ? '' : `${recordEvery}th `}episode to ${shellPath(join(run.dir, 'episodes'))}/.`);
+      say(`Recording ${recordEvery === 1 ? 'every episode' : `episodes 0, ${recordEvery}, ${2 * recordEvery}, ...`} to ${shellPath(join(run.dir, 'episodes'))}/.`);
     }
     if (opts.watch) {
       const { liveViewer } = await import('../../render/live.js');
@@ -230,7 +230,7 @@ export async function trainCommand(algo: string | undefined, envId: string | und
         }
         throw err;
       }
-      const latest: LatestStep = { numbers: new Float64Array(2), obs: undefined, seen: false, value: (obs) => Math.max(...agent.values(obs)) };
+      const latest: LatestStep = { numbers: new Float64Array(2), obs: undefined, seen: false, value: (obs) => maxOf(agent.values(obs)) };
       consumers.push(keepLatest(latest));
       stopSampling = sampleScenes(viewer, sceneReader(agent.env), agent, 30, latest);
       say(`Live viewer: ${viewer.url}?live (127.0.0.1 only; training runs headless, scenes are sampled while a browser is open)`);
@@ -263,6 +263,13 @@ export async function trainCommand(algo: string | undefined, envId: string | und
     if (viewer) await viewer.close();
     await p.lock.release();
   }
+}
+
+/** The largest of `values` (max Q, or V), NaN for an agent without values: the caption then shows none. */
+function maxOf(values: Float32Array): number {
+  let best = NaN;
+  for (const v of values) if (!(v <= best)) best = v;
+  return best;
 }
 
 /** Resolves at the next SIGINT or SIGTERM. */

@@ -42,7 +42,7 @@ afterAll(async () => {
 
 describe('rxgym train --record-every', () => {
   it('records every 7th episode as a readable recording whose scenes follow the env, with Q-values', async () => {
-    expect(stdout).toContain('Recording every 7th episode to');
+    expect(stdout).toContain('Recording episodes 0, 7, 14, ... to');
     const dir = join(outcome.run.dir, 'episodes');
     const names = readdirSync(dir);
     expect(names.every((n) => /^episode-\d+\.ndjson$/.test(n))).toBe(true); // no temp files left behind

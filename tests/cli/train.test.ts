@@ -110,7 +110,7 @@ describe('rxgym train dqn', () => {
 
   it('gives typed errors that say what to do', async () => {
     const io = { stdout: sink(), stderr: sink() };
-    await expect(trainCommand('ppo', 'CartPole-v1', {}, io)).rejects.toThrow('Expected an algorithm, one of dqn; got "ppo".');
+    await expect(trainCommand('ppo', 'CartPole-v1', {}, io)).rejects.toThrow('Expected an algorithm, one of dqn, reinforce, ddpg, td3; got "ppo".');
     await expect(trainCommand('dqn', 'CartPol-v1', { out: root }, io)).rejects.toThrow(UnregisteredEnv);
     await expect(trainCommand('dqn', 'CartPol-v1', { out: root }, io)).rejects.toThrow(/Did you mean `CartPole-v1`\?/);
     await expect(trainCommand('dqn', 'Pendulum-v1', { out: root }, io)).rejects.toThrow(/^Expected a discrete action space for dqn, got Box/);
