@@ -19,6 +19,8 @@ export interface EvaluateOptions {
   epsilon?: number;
   /** Steps after which an episode is cut (for environments without a time limit). Default 100000. */
   maxEpisodeSteps?: number;
+  /** Aborting stops the evaluation after the episode in progress; the result then covers the finished episodes. */
+  signal?: AbortSignal;
 }
 
 /** What an evaluation measured. */
@@ -59,6 +61,7 @@ export async function evaluatePolicy<O, A>(
   const lengths: number[] = [];
   let cut = 0;
   for (let ep = 0; ep < episodes; ep++) {
+    if (options.signal?.aborted && ep > 0) break;
     let { obs } = env.reset(ep === 0 ? { seed: options.seed } : undefined);
     let total = 0;
     let length = 0;
@@ -77,9 +80,10 @@ export async function evaluatePolicy<O, A>(
     returns.push(total);
     lengths.push(length);
     // Let timers and signals (Ctrl-C, a live viewer) run between episodes.
-    if (ep % 4 === 3) await new Promise((r) => setTimeout(r, 0));
+    if (ep % 4 === 3 || options.signal) await new Promise((r) => setTimeout(r, 0));
   }
-  const mean = returns.reduce((a, b) => a + b, 0) / episodes;
-  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / episodes);
+  const done = returns.length;
+  const mean = returns.reduce((a, b) => a + b, 0) / done;
+  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / done);
   return { mean, std, returns, lengths, cut };
 }

@@ -177,7 +177,7 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
       const dir = await save(agent.step);
       s.stdout(`Interrupted at step ${agent.step}/${runConfig.steps}: checkpoint written to ${shellPath(dir)}.`);
       s.stdout(`Resume with: rxgym train --resume ${shellPath(run.dir)}`);
-      return { run, step: agent.step, stopped: 'aborted', eval: null };
+      return { run, step: agent.step, stopped: 'aborted', eval: null, interrupted: true };
     }
     // The last parameters stay resumable in checkpoints/<step>/; final/ gets the best evaluated ones.
     const last = await save(agent.step);
@@ -192,18 +192,22 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
     if (s.evalEpisodes > 0 && interrupted === null) {
       const evalEnv = await s.makeEnv();
       try {
-        const e = await agent.evaluate({ episodes: s.evalEpisodes, seed: seed + EVAL_SEED_OFFSET, env: evalEnv });
+        // A signal during the evaluation stops it after the episode in progress: final/ is already complete.
+        const e = await agent.evaluate({ episodes: s.evalEpisodes, seed: seed + EVAL_SEED_OFFSET, env: evalEnv, signal: controller.signal });
+        if (interrupted !== null) throw new EvaluationInterrupted();
         evaluation = { mean: e.mean, std: e.std };
         metrics.write({ kind: 'eval', step: agent.step, mean: e.mean, std: e.std, episodes: s.evalEpisodes });
         await metrics.flush();
         s.stdout(`Greedy evaluation: ${fmtMeanStd(e.mean, e.std)} over ${plural(s.evalEpisodes, 'episode')}.${e.cut > 0 ? ` ${plural(e.cut, 'episode')} hit the cap of 100000 steps and count partial returns.` : ''}`);
+      } catch (err) {
+        if (!(err instanceof EvaluationInterrupted)) throw err;
       } finally {
         evalEnv.close();
       }
     }
     if (interrupted !== null) s.stdout(`Interrupted as training ended: ${shellPath(run.final)} is complete; the final evaluation was skipped.`);
     s.stdout(`Saved ${shellPath(run.final)}. Evaluate with: rxgym eval ${shellPath(run.dir)}`);
-    return { run, step: agent.step, stopped: 'done', eval: evaluation };
+    return { run, step: agent.step, stopped: 'done', eval: evaluation, interrupted: interrupted !== null };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -213,6 +217,9 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
     agent.dispose();
   }
 }
+
+/** A signal stopped the final evaluation (its partial figures are not reported). */
+class EvaluationInterrupted extends Error {}
 
 function finite(x: number | undefined): number | null {
   return x !== undefined && Number.isFinite(x) ? x : null;

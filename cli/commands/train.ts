@@ -92,6 +92,8 @@ export interface TrainOutcome {
   step: number;
   stopped: 'done' | 'aborted';
   eval: { mean: number; std: number } | null;
+  /** A signal (Ctrl-C, SIGTERM) or the caller's abort stopped training or the final evaluation. */
+  interrupted: boolean;
 }
 
 /** The agent, env and run a session trains, new or resumed. */
@@ -320,6 +322,6 @@ export function registerTrainCommand(program: Command): void {
         throw new InvalidConfig(`Expected an algorithm (${Object.keys(ALGORITHMS).join(', ')}) or nothing before --resume, got ${describeValue(algo)}.`);
       }
       const outcome = await trainCommand(algo, envId, opts);
-      if (outcome.stopped === 'aborted') process.exitCode = 130;
+      if (outcome.interrupted) process.exitCode = 130;
     });
 }
