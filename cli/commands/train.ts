@@ -22,6 +22,7 @@ import { createRun, resolveRun, type RunDir } from '../../agents/runs/run-folder
 import { lockRun, type RunLock } from '../../agents/runs/lock.js';
 import { MetricsWriter } from '../../agents/runs/metrics.js';
 import { parseJsonObject, parseSet, readConfigFile, readJsonObject, shellPath } from '../args.js';
+import { writeFileAtomic } from '../../core/node/files.js';
 import { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
 import { runSession } from '../session.js';
 
@@ -44,6 +45,8 @@ export interface RunConfig {
   checkpointReplay: boolean;
   /** Steps between best-model evaluations; null keeps the last parameters in final/. */
   evalEvery?: number | null;
+  /** `--record-every`: record every Nth training episode (kept for resumed sessions); null or absent: none. */
+  recordEvery?: number | null;
   preset: string | null;
   createdAt: string;
 }
@@ -196,12 +199,18 @@ export async function trainCommand(algo: string | undefined, envId: string | und
   const stderr = (io.stderr ?? process.stderr) as NodeJS.WriteStream;
   const say = (line: string) => void stdout.write(`${line}\n`);
   const warn = (line: string) => void stderr.write(`rxgym: ${line}\n`);
-  const recordEvery = opts.recordEvery !== undefined ? parseIntFlag(opts.recordEvery, '--record-every', 1) : null;
+  const recordFlag = opts.recordEvery !== undefined ? parseIntFlag(opts.recordEvery, '--record-every', 1) : null;
   const port = opts.port !== undefined ? parseIntFlag(opts.port, '--port', 0, 65_535) : 0;
   const evalEpisodes = opts.evalEpisodes !== undefined ? parseIntFlag(opts.evalEpisodes, '--eval-episodes', 0, 10_000) : 10;
   const keep = opts.keepCheckpoints !== undefined ? parseIntFlag(opts.keepCheckpoints, '--keep-checkpoints', 1) : 3;
   const p = opts.resume !== undefined ? await prepareResume(algo, envId, opts, say, warn) : await prepareNew(algo, envId, opts, say);
   const { agent, run, runConfig } = p;
+  // A resumed run keeps recording as it did unless told otherwise.
+  const recordEvery = recordFlag ?? runConfig.recordEvery ?? null;
+  if (recordFlag !== null && recordFlag !== runConfig.recordEvery) {
+    runConfig.recordEvery = recordFlag;
+    await writeFileAtomic(run.config, `${JSON.stringify(runConfig, null, 2)}\n`);
+  }
 
   let viewer: LiveViewer | null = null;
   let stopSampling = (): void => {};
