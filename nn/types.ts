@@ -70,12 +70,10 @@ export interface ParamShape {
   size: number;
 }
 
-/** A named Float32Array with its shape: how networks and optimisers export their state. */
-export interface NamedArray {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
+import type { NamedArray } from '../core/named-array.js';
+
+/** A named Float32Array with its shape: how networks and optimisers export their state (defined in core for checkpoints). */
+export type { NamedArray };
 
 /**
  * A differentiable network. `forward` keeps what the next `backward` needs (one pending forward per network);
