@@ -7,7 +7,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { Env, Transition } from '../core/env.js';
 import type { ActorContext, EpisodeSummary } from '../core/streams.js';
 import type { NamedArray } from '../nn/types.js';
-import type { CheckpointContent } from './runs/checkpoint.js';
+import type { CheckpointContent } from '../core/node/checkpoint/checkpoint.js';
 import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
 import type { LoopResult } from './loops/common.js';
 

@@ -12,7 +12,7 @@ import type { Rng } from '../core/rng.js';
 import type { ReplayBuffer } from '../replay/replay-buffer.js';
 import type { ActionKind } from '../replay/types.js';
 import { saveReplay } from '../replay/node/files.js';
-import { writeCheckpoint, type CheckpointContent, type LoadedCheckpoint } from './runs/checkpoint.js';
+import { writeCheckpoint, type CheckpointContent, type LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { CorruptFile, InvalidConfig, InvalidSpace, describeValue } from '../core/errors.js';
 import { describeSpace, flatdim, flatten, spaceFromJSON, spaceToJSON, spacesEqual, type AnySpace, type Space } from '../core/spaces.js';
 import { ClipReward } from '../envs/wrappers/clip-reward.js';

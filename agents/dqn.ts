@@ -23,7 +23,7 @@ import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, n
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOffPolicy } from './loops/off-policy.js';
-import type { CheckpointContent, LoadedCheckpoint } from './runs/checkpoint.js';
+import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
 
 // =========================================================================================================

@@ -15,7 +15,7 @@ import { DQN_CONFIG_KEYS, DQN_DEFAULTS, dqn, qNetSpec, resolveDqnConfig, restore
 import { openCheckpoint, type FallBack } from './runs/find.js';
 import { REINFORCE_ENTRY } from './reinforce.js';
 import { DDPG_ENTRY, TD3_ENTRY } from './td3.js';
-import type { LoadedCheckpoint } from './runs/checkpoint.js';
+import type { LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 
 /** One preset: how long to train, the config over the defaults, and the best-model evaluation interval. */
 export interface Preset {

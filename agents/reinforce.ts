@@ -22,7 +22,7 @@ import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './eva
 import { runOnPolicy, type LoopProgress, type OnPolicyPolicy, type PolicyOutput, type RolloutBuffer, type VecEnvLike } from './loops/index.js';
 import { learnerVec } from './loops/single-env-vec.js';
 import type { AlgorithmEntry } from './registry.js';
-import type { CheckpointContent, LoadedCheckpoint } from './runs/checkpoint.js';
+import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 
 // ==== Config ========================================================================================================
 

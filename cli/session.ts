@@ -12,7 +12,7 @@ import type { Agent } from '../agents/agent.js';
 import { parseIntFlag } from '../agents/config.js';
 import type { AlgorithmEntry } from '../agents/registry.js';
 import { bestModelTracker, type BestModelTracker } from '../agents/runs/best-model.js';
-import type { SelectionState } from '../agents/runs/checkpoint.js';
+import type { SelectionState } from '../core/node/checkpoint/checkpoint.js';
 import { pruneCheckpoints } from '../agents/runs/find.js';
 import type { MetricsRecord, MetricsWriter } from '../agents/runs/metrics.js';
 import type { RunDir } from '../agents/runs/run-folder.js';

@@ -10,7 +10,7 @@
  */
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import type { NamedArray } from '../../nn/types.js';
-import type { SelectionState } from './checkpoint.js';
+import type { SelectionState } from '../../core/node/checkpoint/checkpoint.js';
 
 /** A hook a training loop calls every `every` steps. */
 export interface PeriodicHook {

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
-import { cleanLeftovers, readCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
-import { BACKUP_SUFFIX, MANIFEST, STATE, TENSORS, backupPathFor, checkpointStatus, removeCheckpointDir } from './manifest.js';
+import { cleanLeftovers, readCheckpoint, type LoadedCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
+import { BACKUP_SUFFIX, MANIFEST, STATE, TENSORS, backupPathFor, checkpointStatus, removeCheckpointDir } from '../../core/node/checkpoint/manifest.js';
 
 /** Why the preferred checkpoint was not used. */
 export interface FallBack {

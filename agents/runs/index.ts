@@ -14,7 +14,7 @@ export {
   type OptimizerState,
   type SelectionState,
   type WriteCheckpointOptions,
-} from './checkpoint.js';
+} from '../../core/node/checkpoint/checkpoint.js';
 export {
   BACKUP_SUFFIX,
   CHECKPOINT_VERSION,
@@ -27,11 +27,11 @@ export {
   type CheckpointManifest,
   type CheckpointStatus,
   type ManifestEntry,
-} from './manifest.js';
+} from '../../core/node/checkpoint/manifest.js';
 export { findCheckpoint, listCheckpoints, openCheckpoint, pruneCheckpoints, type CheckpointEntry, type FallBack, type FoundCheckpoint } from './find.js';
 export { CheckpointSchedule, DEFAULT_CHECKPOINT_SECONDS, defaultCheckpointEvery, type CheckpointScheduleOptions } from './schedule.js';
 export { createRun, resolveRun, runLabel, runPaths, timestamp, type RunDir } from './run-folder.js';
 export { LOCK_FILE, lockRun, type LockInfo, type RunLock } from './lock.js';
 export { MetricsWriter, type MetricsRecord, type MetricsResumeSummary } from './metrics.js';
 export { bestModelTracker, type BestModelOptions, type BestModelResult, type BestModelTracker, type PeriodicHook } from './best-model.js';
-export type { TensorRef } from './tensors.js';
+export type { TensorRef } from '../../core/node/checkpoint/tensors.js';

@@ -8,7 +8,7 @@ import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { InvalidConfig } from '../../core/errors.js';
-import { errnoCode, rethrowFsError } from './fs-errors.js';
+import { errnoCode, rethrowFsError } from '../../core/node/checkpoint/fs-errors.js';
 
 /** The file name of a run's lock. */
 export const LOCK_FILE = 'run.lock';

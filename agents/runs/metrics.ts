@@ -6,8 +6,8 @@
 import { appendFile, open, readFile } from 'node:fs/promises';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/node/files.js';
-import { faultHit, killNow } from './fault.js';
-import { errnoCode, rethrowFsError, withFsErrors } from './fs-errors.js';
+import { faultHit, killNow } from '../../core/node/checkpoint/fault.js';
+import { errnoCode, rethrowFsError, withFsErrors } from '../../core/node/checkpoint/fs-errors.js';
 
 /** One line of metrics.jsonl, e.g. `kind` 'episode' per finished episode, 'log' per interval, 'eval' per evaluation. */
 export interface MetricsRecord {

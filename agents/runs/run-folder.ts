@@ -8,8 +8,8 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidConfig } from '../../core/errors.js';
 import { tempPathFor, writeFileAtomic } from '../../core/node/files.js';
-import { faultHit, killNow } from './fault.js';
-import { errnoCode, rethrowFsError, withFsErrors } from './fs-errors.js';
+import { faultHit, killNow } from '../../core/node/checkpoint/fault.js';
+import { errnoCode, rethrowFsError, withFsErrors } from '../../core/node/checkpoint/fs-errors.js';
 
 /** A run folder and the paths inside it. */
 export interface RunDir {

@@ -107,7 +107,7 @@ interface Prepared {
   agent: Agent;
   lock: RunLock;
   metrics: MetricsWriter;
-  selection: import('../../agents/runs/checkpoint.js').SelectionState | null;
+  selection: import('../../core/node/checkpoint/checkpoint.js').SelectionState | null;
 }
 
 /** The env of a run, as config.json describes it. */

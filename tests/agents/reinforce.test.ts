@@ -12,7 +12,7 @@ import { make } from '../../envs/registry.js';
 import { sampleCategorical } from '../../nn/heads.js';
 import type { OnPolicyPolicy } from '../../agents/loops/on-policy.js';
 import { RolloutBuffer, discountedReturns } from '../../agents/loops/rollout.js';
-import { readCheckpoint } from '../../agents/runs/checkpoint.js';
+import { readCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import {
   REINFORCE_DEFAULTS, categoricalPolicyLoss, gaussianPolicyLoss, gaussianToAction, policyLossScratch, reinforce, resolveReinforceConfig,
   restoreReinforce, scoreWeights, valueLoss, type ReinforceAgent, type ReinforceConfig,

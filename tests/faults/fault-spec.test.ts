@@ -1,7 +1,7 @@
 // RXGYM_FAULT_KILL's format, and that without it no kill point is armed (the kills themselves: faults.test.ts).
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
-import { CHECKPOINT_STAGES, FAULT_ENV, FAULT_STAGES, checkpointFaults, faultHit, parseFaultSpec } from '../../agents/runs/fault.js';
+import { CHECKPOINT_STAGES, FAULT_ENV, FAULT_STAGES, checkpointFaults, faultHit, parseFaultSpec } from '../../core/node/checkpoint/fault.js';
 
 describe('RXGYM_FAULT_KILL', () => {
   it('parses <stage>:<n> for every stage, plain or qualified by checkpoint./final.', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bestModelTracker, type BestModelOptions } from '../../../agents/runs/best-model.js';
-import { readCheckpoint, writeCheckpoint } from '../../../agents/runs/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../../../core/node/checkpoint/checkpoint.js';
 import type { NamedArray } from '../../../nn/types.js';
 import { makeContent } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKPOINT_STAGES, cleanLeftovers, readCheckpoint, writeCheckpoint, type CheckpointContent } from '../../../agents/runs/checkpoint.js';
+import { CHECKPOINT_STAGES, cleanLeftovers, readCheckpoint, writeCheckpoint, type CheckpointContent } from '../../../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from '../../../agents/runs/find.js';
 import { CorruptFile, InvalidConfig } from '../../../core/errors.js';
 import { arr, makeContent, markerOf, tamper } from './helpers.js';

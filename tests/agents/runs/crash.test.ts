@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_STAGES, readCheckpoint, writeCheckpoint } from '../../../agents/runs/checkpoint.js';
+import { CHECKPOINT_STAGES, readCheckpoint, writeCheckpoint } from '../../../core/node/checkpoint/checkpoint.js';
 import { findCheckpoint, openCheckpoint } from '../../../agents/runs/find.js';
 import { makeContent, markerOf } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeCheckpoint } from '../../../agents/runs/checkpoint.js';
+import { writeCheckpoint } from '../../../core/node/checkpoint/checkpoint.js';
 import { findCheckpoint, listCheckpoints, openCheckpoint, pruneCheckpoints } from '../../../agents/runs/find.js';
 import { CorruptFile, InvalidConfig } from '../../../core/errors.js';
 import { makeContent, markerOf } from './helpers.js';

@@ -2,7 +2,7 @@
 // manifest consistent so that the structural checks behind the hash check are reached.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckpointContent } from '../../../agents/runs/checkpoint.js';
+import type { CheckpointContent } from '../../../core/node/checkpoint/checkpoint.js';
 import { sha256 } from '../../../core/node/files.js';
 import type { NamedArray } from '../../../nn/types.js';
 

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rethrowFsError } from '../../../agents/runs/fs-errors.js';
+import { rethrowFsError } from '../../../core/node/checkpoint/fs-errors.js';
 import { lockRun } from '../../../agents/runs/lock.js';
 import { createRun, resolveRun, runLabel, runPaths, timestamp } from '../../../agents/runs/run-folder.js';
 import { InvalidConfig } from '../../../core/errors.js';
