@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng } from '../core/rng.js';
 import { gridOfGaussians, heteroscedastic, ringOfGaussians, splitIndices, takeRows, twoMoons } from '../models/data.js';
-import { correlation, epistemicRatio, gaussianNll, intervalCoverage, meanAndSpread, modeCoverage, ringEntropy } from '../models/metrics.js';
+import { correlation, epistemicRatio, singleGaussianNll, intervalCoverage, meanAndSpread, modeCoverage, ringEntropy } from '../models/metrics.js';
 import type { FitOptions, GenerativeModel, UncertainPredictor } from '../models/model.js';
 
 const SECTIONS = ['ring', 'grid', 'moons', 'frames', 'rbm', 'calibration'] as const;
@@ -50,7 +50,7 @@ interface Zoo {
   Vae?: new (config: { dim: number; likelihood?: 'bernoulli'; seed?: number }) => GenerativeModel & {
     evaluate(x: Float32Array, n: number, samples?: number): { elbo: Float64Array; iw: Float64Array };
   };
-  PixelCnn?: GenCtor<{ dim: number; width: number; height: number; seed: number }>;
+  PixelCnn?: GenCtor<{ width: number; height: number; seed: number }>;
   Rbm?: GenCtor<{ visible: number; seed: number; epochs?: number }>;
   DeepEnsemble?: PredCtor<{ inDim: number; outDim: number; seed: number }>;
   McDropout?: PredCtor<{ inDim: number; outDim: number; seed: number }>;
@@ -171,7 +171,7 @@ async function moonsSection(c: Ctx): Promise<void> {
   const m = twoMoons(BUDGET.flow.n, rng);
   const { train: ti, test: si } = splitIndices(m.n, 1 / 3, rng);
   const train = takeRows(m.data, 2, ti), test = takeRows(m.data, 2, si);
-  fig.add('moons.nll.gaussian', gaussianNll(train, ti.length, test, si.length));
+  fig.add('moons.nll.gaussian', singleGaussianNll(train, ti.length, test, si.length));
   if (zoo.RealNVP) {
     const flow = new zoo.RealNVP({ dim: 2, seed });
     await timedFit(fig, 'flow', () => flow.fit(train, ti.length, { epochs: epochs(c, BUDGET.flow.epochs), batchSize: BUDGET.flow.batchSize }));
@@ -198,7 +198,7 @@ async function framesSection(c: Ctx): Promise<void> {
     if (seed === c.seedZero) await c.png(`frames-${name}.png`, model.sample(64), FRAME, FRAME);
   };
   const { PixelCnn, MADE } = zoo;
-  await nll('frames.nll.pixelcnn', 'pixelcnn', PixelCnn ? () => new PixelCnn({ dim, width: FRAME, height: FRAME, seed }) : null);
+  await nll('frames.nll.pixelcnn', 'pixelcnn', PixelCnn ? () => new PixelCnn({ width: FRAME, height: FRAME, seed }) : null);
   await nll('frames.nll.made', 'made', MADE ? () => new MADE({ dim, seed, output: 'bernoulli' }) : null);
   if (!zoo.Vae) return fig.miss('frames.elbo.vae');
   const vae = new zoo.Vae({ dim, likelihood: 'bernoulli', seed });

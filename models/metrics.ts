@@ -75,7 +75,7 @@ export function modeCoverage(
  * The single-Gaussian baseline: fits one full-covariance Gaussian to nTrain x dim `train` rows by maximum
  * likelihood (the population covariance) and returns the mean NLL of nTest x dim `test` rows in nats per row.
  */
-export function gaussianNll(train: ArrayLike<number>, nTrain: number, test: ArrayLike<number>, nTest: number, dim = 2): number {
+export function singleGaussianNll(train: ArrayLike<number>, nTrain: number, test: ArrayLike<number>, nTest: number, dim = 2): number {
   checkRows(train, nTrain, dim, 'train');
   checkRows(test, nTest, dim, 'test');
   const mu = new Float64Array(dim);

@@ -4,7 +4,7 @@ import { gaussianEntropy } from '../../core/math.js';
 import { Rng } from '../../core/rng.js';
 import { gridCentres, ringCentres, ringOfGaussians } from '../../models/data.js';
 import {
-  correlation, epistemicRatio, gaussianNll, intervalCoverage, meanAndSpread, mixtureEntropy, modeCoverage, normalQuantile, ringEntropy,
+  correlation, epistemicRatio, singleGaussianNll, intervalCoverage, meanAndSpread, mixtureEntropy, modeCoverage, normalQuantile, ringEntropy,
 } from '../../models/metrics.js';
 
 describe('modeCoverage', () => {
@@ -36,11 +36,11 @@ describe('modeCoverage', () => {
   });
 });
 
-describe('gaussianNll', () => {
+describe('singleGaussianNll', () => {
   it('equals the closed form of a hand-computed 2-D fit', () => {
     // train: 4 points (±1, 0), (0, ±2): mean 0, population covariance diag(1/2, 2), det 1
     const train = [1, 0, -1, 0, 0, 2, 0, -2];
-    const nll = gaussianNll(train, 4, [1, 1], 1);
+    const nll = singleGaussianNll(train, 4, [1, 1], 1);
     // 0.5 (2 log 2pi + log 1 + 1^2/0.5 + 1^2/2)
     expect(nll).toBeCloseTo(0.5 * (2 * Math.log(2 * Math.PI) + 2 + 0.5), 10);
   });
@@ -53,10 +53,10 @@ describe('gaussianNll', () => {
     const syy = ys.reduce((a, y) => a + (y - my) ** 2, 0) / 5;
     const sxy = xs.reduce((a, x, i) => a + x * (ys[i]! - my), 0) / 5;
     const det = sxx * syy - sxy * sxy;
-    expect(gaussianNll(train, 5, [0, my], 1)).toBeCloseTo(Math.log(2 * Math.PI) + 0.5 * Math.log(det), 10);
+    expect(singleGaussianNll(train, 5, [0, my], 1)).toBeCloseTo(Math.log(2 * Math.PI) + 0.5 * Math.log(det), 10);
   });
   it('singular data throws', () => {
-    expect(() => gaussianNll([1, 1, 2, 2, 3, 3], 3, [0, 0], 1)).toThrow(/positive definite/);
+    expect(() => singleGaussianNll([1, 1, 2, 2, 3, 3], 3, [0, 0], 1)).toThrow(/positive definite/);
   });
 });
 
