@@ -19,16 +19,14 @@ import { huberLoss, mseLoss } from '../nn/losses.js';
 import { createNet } from '../nn/net.js';
 import type { NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 import type { Agent, LearnOptions, LearnResult } from './agent.js';
-import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, netParams, setNetParams, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, trainingEnv } from './common.js';
+import { beginLearn, BootstrapWatch, checkSavedSpaces, envRecord, EpisodeCarry, netParams, setNetParams, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, trainingEnv } from './common.js';
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
-import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOffPolicy } from './loops/off-policy.js';
 import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
 
-// =========================================================================================================
-// Config
-// =========================================================================================================
+// ==================== Config ====================
 
 /** Everything that defines a DQN run. Defaults (`DQN_DEFAULTS`) are Stable-Baselines3's DQN defaults. */
 export interface DqnConfig {
@@ -55,6 +53,7 @@ export interface DqnConfig {
   /** Optimiser. */ optimizer: 'adam' | 'rmsprop';
   /** Optimiser epsilon; null for the optimiser's default (1e-8 Adam, 1e-7 RMSProp). */ adamEpsilon: number | null;
   /** Clip rewards to [-1, 1] (a ClipReward wrapper the run applies; logged returns are the clipped ones). */ clipReward: boolean;
+  /** Clip max_a' Q_target(s', a') to the range of any return the replayed rewards allow, so Q cannot run away. */ clipBootstrap: boolean;
   /** Repeat each action this many steps (a FrameSkip wrapper the run applies); 1 disables it. */ frameSkip: number;
   /** Prioritized experience replay (Schaul et al. 2016). */ prioritized: boolean;
   /** PER priority exponent alpha. */ priorityAlpha: number;
@@ -72,7 +71,7 @@ export const DQN_DEFAULTS: Readonly<DqnConfig> = Object.freeze({
   gamma: 0.99, learningRate: 1e-4, bufferSize: 1_000_000, learningStarts: 100, batchSize: 32, tau: 1,
   targetUpdateInterval: 10_000, trainFreq: 4, gradientSteps: 1, explorationFraction: 0.1, explorationInitialEps: 1,
   explorationFinalEps: 0.05, maxGradNorm: 10, hidden: [64, 64], activation: 'relu', double: false, dueling: false,
-  layerNorm: false, torso: 'auto', loss: 'huber', optimizer: 'adam', adamEpsilon: null, clipReward: false, frameSkip: 1,
+  layerNorm: false, torso: 'auto', loss: 'huber', optimizer: 'adam', adamEpsilon: null, clipReward: false, clipBootstrap: false, frameSkip: 1,
   prioritized: false, priorityAlpha: 0.6, priorityBeta0: 0.4, priorityEps: 1e-6, nStep: 1, engine: 'auto',
   backend: 'auto', seed: 0, logInterval: 1000,
 } satisfies DqnConfig) as Readonly<DqnConfig>;
@@ -90,7 +89,7 @@ const RULES: { readonly [K in keyof DqnConfig]: FieldRule } = {
   activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"], double: [bool, 'a boolean'], dueling: [bool, 'a boolean'],
   layerNorm: [bool, 'a boolean'], torso: [oneOf('auto', 'mlp', 'conv'), "'auto', 'mlp' or 'conv'"], loss: [oneOf('huber', 'mse'), "'huber' or 'mse'"],
   optimizer: [oneOf('adam', 'rmsprop'), "'adam' or 'rmsprop'"], adamEpsilon: [nullOr(positive), 'a positive number or null'],
-  clipReward: [bool, 'a boolean'], frameSkip: [int(1, 1000), 'an integer from 1 to 1000'], prioritized: [bool, 'a boolean'],
+  clipReward: [bool, 'a boolean'], clipBootstrap: [bool, 'a boolean'], frameSkip: [int(1, 1000), 'an integer from 1 to 1000'], prioritized: [bool, 'a boolean'],
   priorityAlpha: [num(0, Infinity), 'a number >= 0'], priorityBeta0: [num(0, 1), 'a number in [0, 1]'],
   priorityEps: [positive, 'a positive number'], nStep: [int(1, 1000), 'an integer from 1 to 1000'],
   engine: [oneOf('auto', 'plain', 'tfjs'), "'auto', 'plain' or 'tfjs'"],
@@ -111,33 +110,38 @@ export function resolveDqnConfig(partial: Partial<DqnConfig> = {}): DqnConfig {
   return c;
 }
 
-// =========================================================================================================
-// ALGORITHM: the TD target and the loss, as pure functions
-// =========================================================================================================
+// ==================== ALGORITHM: the TD target and the loss, as pure functions ====================
 
 /**
- * TD targets y_i = r_i + discount_i * (1 - terminated_i) * Q_target(s'_i, a'_i), into `out` (n values).
- * a'_i = argmax_a Q_online(s'_i, a) for Double DQN (`nextQOnline` given), else argmax_a Q_target(s'_i, a).
- * discount_i = gamma^k with k the rewards summed into r_i (n-step; `discounts` from the replay), else `gamma`.
- * Truncated transitions still bootstrap: only `terminated` zeroes the tail. Q arrays are n x numActions.
+ * TD targets y_i = r_i + discount_i * (1 - terminated_i) * Q_target(s'_i, a'_i), into `out` (n values); `stats` adds up
+ * the bootstrapped values before clipping (for the divergence watch). a'_i = argmax_a Q_online(s'_i, a) for Double
+ * DQN (`nextQOnline` given), else argmax_a Q_target(s'_i, a). discount_i = gamma^k with k the rewards summed into r_i
+ * (n-step; `discounts` from the replay), else `gamma`. Truncated transitions still bootstrap: only `terminated`
+ * zeroes the tail. `clip` bounds the bootstrapped value (clipBootstrap). Q arrays are n x numActions.
  */
 export function tdTargets(
   rewards: Float32Array, terminated: Uint8Array, discounts: Float32Array | undefined, gamma: number,
   nextQTarget: Float32Array, nextQOnline: Float32Array | null, n: number, numActions: number, out: Float32Array,
+  clip: { lo: number; hi: number } | null = null, stats: { sum: number; count: number } | null = null,
 ): Float32Array {
+  let sum = 0;
   for (let i = 0; i < n; i++) {
     const row = i * numActions;
     const pick = nextQOnline ?? nextQTarget; // Double DQN: the online network picks, the target network values.
     let best = 0;
     for (let a = 1; a < numActions; a++) if (pick[row + a]! > pick[row + best]!) best = a;
+    let next = nextQTarget[row + best]!;
+    sum += next;
+    if (clip !== null) next = next > clip.hi ? clip.hi : next < clip.lo ? clip.lo : next;
     const discount = discounts ? discounts[i]! : gamma;
-    out[i] = rewards[i]! + (terminated[i] ? 0 : discount * nextQTarget[row + best]!);
+    out[i] = rewards[i]! + (terminated[i] ? 0 : discount * next);
   }
+  if (stats !== null) { stats.sum += sum; stats.count += n; }
   return out;
 }
 
-/** Scratch arrays of `dqnLoss` for a batch of n (allocated once). */
-export interface DqnLossScratch { qTaken: Float32Array; dTaken: Float32Array }
+/** Scratch of `dqnLoss` for a batch of n (allocated once): Q(s_i, a_i), its gradient, and the losses' options. */
+export interface DqnLossScratch { qTaken: Float32Array; dTaken: Float32Array; opts?: { errorsOut: Float32Array; weights?: Float32Array | undefined } }
 
 /**
  * The DQN loss: Huber (delta 1) or MSE between Q(s_i, a_i) and y_i, averaged with PER importance weights w_i when
@@ -150,7 +154,9 @@ export function dqnLoss(
 ): number {
   const { qTaken, dTaken } = scratch;
   for (let i = 0; i < n; i++) qTaken[i] = q[i * numActions + actions[i]!]!;
-  const opts = weights ? { weights, errorsOut: tdAbs } : { errorsOut: tdAbs };
+  const opts = (scratch.opts ??= { errorsOut: tdAbs }); // one options object per scratch: nothing allocated per step
+  opts.errorsOut = tdAbs;
+  opts.weights = weights;
   const loss = kind === 'huber' ? huberLoss(qTaken, targets, n, dTaken, opts) : mseLoss(qTaken, targets, n, dTaken, opts);
   dQ.fill(0, 0, n * numActions);
   for (let i = 0; i < n; i++) dQ[i * numActions + actions[i]!] = dTaken[i]!;
@@ -162,9 +168,7 @@ export function qNetSpec(obsShape: readonly number[], numActions: number, c: Dqn
   return mlpSpec(obsShape, { ...c, outputs: numActions + (c.dueling ? 1 : 0) });
 }
 
-// =========================================================================================================
-// Agent
-// =========================================================================================================
+// ==================== Agent ====================
 
 /** A DQN agent: the shared `Agent` roles plus its networks and epsilon. Make one with `dqn()` or `loadDqn()`. */
 export interface DqnAgent<O = unknown> extends Agent<O, number> {
@@ -174,13 +178,10 @@ export interface DqnAgent<O = unknown> extends Agent<O, number> {
   readonly target: Net;
   /** Current exploration epsilon. */
   readonly epsilon: number;
-  /** Q-values of one observation (numActions floats). */
-  qValues(obs: O): Float32Array;
+  /** Q-values of one observation (numActions floats). */ qValues(obs: O): Float32Array;
   /** One gradient step on a batch (actions from 0; `weights` for PER); returns the loss. The loop calls it on replay samples. */
   update(batch: ReplayBatch<'discrete'>): number;
 }
-
-const EVAL_SEED_OFFSET = 1_000_000;
 
 /** The learner's scratch arrays for batch B, A actions and W network outputs. */
 function scratch(B: number, A: number, W: number) {
@@ -207,10 +208,10 @@ class Dqn<O> implements DqnAgent<O> {
   replay: ReplayBuffer<'discrete', O>;
   readonly counters = new RunCounters();
   private readonly carry = new EpisodeCarry<O>(); // the episode in flight, for exact resume
+  private readonly watch: BootstrapWatch; // the bootstrap bounds and the divergence warning
   private epsilonAt: Schedule;
   private betaAt: Schedule;
-  // BOOKKEEPING: scratch for the learner, allocated once (nothing per step).
-  private readonly t: ReturnType<typeof scratch>;
+  private readonly t: ReturnType<typeof scratch>; // BOOKKEEPING: the learner's scratch, allocated once
   private batch: ReplayBatch<'discrete'> | undefined;
 
   constructor(env: Env<O, number>, readonly config: DqnConfig) {
@@ -218,11 +219,9 @@ class Dqn<O> implements DqnAgent<O> {
     const c = config;
     this.env = trainingEnv(env, c);
     this.obs = new ObservationEncoder(env.observationSpace);
-    this.numActions = space.n;
-    this.actionStart = space.start;
+    [this.numActions, this.actionStart] = [space.n, space.start];
     const seedRng = new Rng(c.seed);
-    this.actRng = seedRng.fork();
-    this.sampleRng = seedRng.fork();
+    [this.actRng, this.sampleRng] = [seedRng.fork(), seedRng.fork()];
     this.q = createNet(qNetSpec(this.obs.shape, this.numActions, c), { engine: c.engine, batchSize: c.batchSize });
     this.target = this.q.clone();
     this.opt = makeOptimizer(c.optimizer, [this.q], c.learningRate, c.maxGradNorm, c.adamEpsilon);
@@ -230,6 +229,7 @@ class Dqn<O> implements DqnAgent<O> {
     this.epsilonAt = linearSchedule(c.explorationInitialEps, c.explorationFinalEps, 0);
     this.betaAt = () => c.priorityBeta0;
     this.t = scratch(c.batchSize, this.numActions, this.q.outputSize);
+    this.watch = new BootstrapWatch(c.gamma);
   }
 
   private makeReplay(): ReplayBuffer<'discrete', O> {
@@ -255,9 +255,7 @@ class Dqn<O> implements DqnAgent<O> {
   qValues(obs: O): Float32Array {
     return this.qOf(this.obs.encode(obs), 1, new Float32Array(this.numActions), this.q);
   }
-  values(obs: O): Float32Array {
-    return this.qValues(obs);
-  }
+  values(obs: O): Float32Array { return this.qValues(obs); }
 
   act(obs: O): number {
     const q = this.qOf(this.obs.encode(obs), 1, this.t.qRow, this.q);
@@ -296,7 +294,8 @@ class Dqn<O> implements DqnAgent<O> {
     // y = r + gamma^k (1 - terminated) Q_target(s', a'), a' from the online net for Double DQN.
     this.qOf(batch.nextObs, B, this.t.nextQTarget, this.target);
     if (c.double) this.qOf(batch.nextObs, B, this.t.nextQOnline, this.q);
-    tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, this.t.nextQTarget, c.double ? this.t.nextQOnline : null, B, A, this.t.targets);
+    const w = this.watch.observe(batch.rewards, B); // the replayed rewards so far bound every return
+    tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, this.t.nextQTarget, c.double ? this.t.nextQOnline : null, B, A, this.t.targets, c.clipBootstrap ? w.bounds : null, w.stats);
     // loss = mean_i w_i huber(Q(s_i, a_i) - y_i); backward through the dueling head and the network; optimiser step.
     const q = this.qOf(batch.obs, B, this.t.qBatch, this.q, true);
     const loss = dqnLoss(q, batch.actions, this.t.targets, B, A, c.loss, batch.weights, this.t.dQ, this.t.tdAbs, this.t);
@@ -310,13 +309,10 @@ class Dqn<O> implements DqnAgent<O> {
   async learn(options: LearnOptions<O, number>): Promise<LearnResult> {
     const c = this.config;
     const k = this.counters;
-    const { startStep, steps, totalSteps } = learnSpan(options, k.step);
-    k.totalSteps = totalSteps;
+    const { startStep, steps, totalSteps, log, engine } = await beginLearn('dqn', options, k, this.q);
     this.epsilonAt = linearSchedule(c.explorationInitialEps, c.explorationFinalEps, c.explorationFraction * totalSteps);
     this.betaAt = linearSchedule(c.priorityBeta0, 1, Math.max(1, totalSteps));
-    const engine = await describeEngine(this.q);
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    log(`dqn: engine ${engine}`);
+    const hint = `Try clipBootstrap=true, a longer targetUpdateInterval (${c.targetUpdateInterval} now), or fewer steps (${totalSteps} now; presets are tuned for their own step count).`;
     const report = (p: { step: number; episodes: number; updates: number; fps: number; loss: number }) => ({
       step: p.step, totalSteps, startStep, episodes: p.episodes, fps: p.fps, meanReturn: k.meanReturn, updates: p.updates,
       metrics: { epsilon: this.epsilonAt(p.step), loss: p.loss },
@@ -329,7 +325,12 @@ class Dqn<O> implements DqnAgent<O> {
       canTrain: () => this.replay.size >= c.batchSize,
       train: (s) => this.trainStep(s),
       // Target update every targetUpdateInterval env steps: a copy when tau = 1, else a Polyak blend.
-      afterStep: (s) => { k.step = s; if (s % c.targetUpdateInterval === 0) this.target.polyakFrom(this.q, c.tau); },
+      afterStep: (s) => {
+        k.step = s;
+        if (s % c.targetUpdateInterval === 0) this.target.polyakFrom(this.q, c.tau);
+        const warning = this.watch.check(s, hint);
+        if (warning !== null) log(`dqn: ${warning}`);
+      },
       hooks: options.periodic ?? [], consumers: options.consumers ?? [], ...(options.onReset ? { onReset: options.onReset } : {}),
       onEpisode: (e) => {
         k.addEpisode(e.episode, e.return);

@@ -8,6 +8,7 @@ import { CorruptFile, InvalidConfig, InvalidSpace } from '../../core/errors.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
 import { DQN_DEFAULTS, dqn, dqnLoss, loadDqn, resolveDqnConfig, tdTargets, type DqnConfig } from '../../agents/dqn.js';
+import { BootstrapWatch } from '../../agents/common.js';
 import type { ReplayBatch } from '../../replay/types.js';
 
 const quiet = { log: () => {} };
@@ -89,6 +90,48 @@ describe('tdTargets: y = r + discount (1 - terminated) Q_target(s\', a\')', () =
   it('n-step: each row bootstraps with its own gamma^k, not gamma', () => {
     const discounts = Float32Array.from([0.729, 0.81, 0.9]);
     expect(Array.from(tdTargets(rewards, terminated, discounts, 0.99, qTarget, null, 3, 2, out))).toEqual([1 + Math.fround(0.729) * 3, 2, 0.5 + Math.fround(0.9) * 4].map(Math.fround));
+  });
+});
+
+describe('tdTargets: clipBootstrap and the divergence statistics', () => {
+  it('clips the bootstrapped value to the bounds and reports the unclipped sum', () => {
+    const out = new Float32Array(2);
+    const stats = { sum: 5, count: 1 };
+    // Rows: max Q_target 150 (above hi 100) and -30 (below lo -10); gamma 0.5, nothing terminated.
+    tdTargets(Float32Array.from([1, 2]), Uint8Array.from([0, 0]), undefined, 0.5, Float32Array.from([150, 3, -40, -30]), null, 2, 2, out, { lo: -10, hi: 100 }, stats);
+    expect(Array.from(out)).toEqual([1 + 0.5 * 100, 2 + 0.5 * -10]);
+    expect(stats).toEqual({ sum: 5 + 150 - 30, count: 3 }); // added to what the window had
+  });
+});
+
+describe('BootstrapWatch', () => {
+  it('bounds returns by the replayed rewards, and warns once after 3 windows of mean bootstrap > 2x the largest return', () => {
+    const w = new BootstrapWatch(0.9);
+    const rewards = Float32Array.from([1, 0.5]); // largest return 1 / (1 - 0.9) = 10
+    const windowOf = (next: number) => {
+      w.observe(rewards, 2);
+      w.stats.sum += 2 * next;
+      w.stats.count += 2;
+    };
+    windowOf(5);
+    expect(w.bounds).toEqual({ lo: 0, hi: expect.closeTo(10, 9) });
+    expect(w.check(999, '')).toBeNull(); // not a window's end
+    expect(w.check(1000, '')).toBeNull(); // 5 < 20
+    const lines: (string | null)[] = [];
+    for (let k = 2; k <= 6; k++) {
+      windowOf(25); // above 2 x 10
+      lines.push(w.check(1000 * k, 'hint'));
+    }
+    expect(lines.slice(0, 2)).toEqual([null, null]);
+    expect(lines[2]).toMatch(/^warning at step 4000: Q-values are diverging\. .* was 25\.0 over the last 1000 steps, more than 2x the largest possible return .* = 10\.0 for 3000 steps; .* hint$/);
+    expect(lines.slice(3)).toEqual([null, null]); // once
+    const calm = new BootstrapWatch(0.9);
+    for (let k = 1; k <= 5; k++) {
+      calm.observe(rewards, 2);
+      calm.stats.sum += 2 * 19;
+      calm.stats.count += 2;
+      expect(calm.check(1000 * k, '')).toBeNull(); // 19 < 20: no strike
+    }
   });
 });
 
