@@ -1,0 +1,320 @@
+/**
+ * RealNVP (Dinh et al. 2017): a normalising flow of affine coupling layers with alternating masks, so that
+ * log p(x) = log N(z; 0, I) + log |det dz/dx| is exact and x -> z -> x inverts within float tolerance.
+ *
+ * Coupling k keeps the dimensions a = {d : (d + k) even} and moves the others:
+ *   z_b = x_b exp(s(x_a)) + t(x_a),   log |det| = sum_b s_b,   s = c tanh(raw / c) (a soft clamp, c = 3 default)
+ * with s and t from one MLP per coupling (its input is x with the moved dimensions zeroed). The first layer is a
+ * fixed standardisation taken from the training data (its log-determinant included), so raw units need no care.
+ * Runs on rxgym's plain Float32Array engine: deterministic for a seed on one machine.
+ */
+import { InvalidConfig, describeValue } from '../core/errors.js';
+import { Rng, checkSeed } from '../core/rng.js';
+import { writeCheckpoint } from '../core/node/checkpoint/checkpoint.js';
+import { createNet } from '../nn/net.js';
+import { adam } from '../nn/optimizers.js';
+import type { Activation, Net, Optimizer } from '../nn/types.js';
+import type { FitOptions, FitReport, GenerativeModel } from './model.js';
+import {
+  HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint,
+} from './density-layers.js';
+
+/** Options of `RealNVP`. */
+export interface RealNvpConfig {
+  /** Floats per row (>= 2). */
+  dim: number;
+  /** Seed of the initial parameters, the shuffling and the sampler. */
+  seed: number;
+  /** Coupling layers (default 8; alternating masks). */
+  couplings?: number;
+  /** Hidden widths of each coupling's MLP (default [64, 64]). */
+  hidden?: number[];
+  /** Hidden nonlinearity (default 'relu'). */
+  activation?: Activation;
+  /** Adam's step size at the start (default 2e-3); it decays on a cosine to `finalLrFraction` of it. */
+  learningRate?: number;
+  /** Learning rate at the end of a fit as a fraction of the start (default 0.05). */
+  finalLrFraction?: number;
+  /** Soft clamp c of the log-scales: s = c tanh(raw / c) (default 3). */
+  scaleClamp?: number;
+  /** Global gradient-norm clip (default 100: a guard against a rare exploding step, not a regulariser). */
+  maxGradNorm?: number;
+}
+
+type Resolved = Required<RealNvpConfig>;
+
+function resolve(c: RealNvpConfig): Resolved {
+  if (!c || typeof c !== 'object') throw new InvalidConfig(`Expected a RealNVP config object, got ${describeValue(c)}.`);
+  if (!Number.isInteger(c.dim) || c.dim < 2) throw new InvalidConfig(`Expected dim to be an integer >= 2, got ${describeValue(c.dim)}.`);
+  checkSeed(c.seed);
+  const r: Resolved = {
+    dim: c.dim, seed: c.seed, couplings: c.couplings ?? 8, hidden: c.hidden ?? [64, 64], activation: c.activation ?? 'relu',
+    learningRate: c.learningRate ?? 2e-3, finalLrFraction: c.finalLrFraction ?? 0.05, scaleClamp: c.scaleClamp ?? 3, maxGradNorm: c.maxGradNorm ?? 100,
+  };
+  if (!Number.isInteger(r.couplings) || r.couplings < 1) throw new InvalidConfig(`Expected couplings to be a positive integer, got ${describeValue(r.couplings)}.`);
+  if (!Array.isArray(r.hidden) || !r.hidden.every((h) => Number.isInteger(h) && h > 0)) {
+    throw new InvalidConfig(`Expected hidden to be an array of positive integers, got ${describeValue(r.hidden)}.`);
+  }
+  for (const k of ['learningRate', 'scaleClamp', 'maxGradNorm'] as const) {
+    if (!(Number.isFinite(r[k]) && r[k] > 0)) throw new InvalidConfig(`Expected ${k} to be a finite number > 0, got ${describeValue(r[k])}.`);
+  }
+  if (!(r.finalLrFraction > 0 && r.finalLrFraction <= 1)) throw new InvalidConfig(`Expected finalLrFraction in (0, 1], got ${describeValue(r.finalLrFraction)}.`);
+  return r;
+}
+
+/** Per-coupling scratch of one training batch. */
+interface Tape {
+  /** The coupling's input rows (B x D). */
+  xin: Float32Array;
+  /** The MLP's raw output rows (B x 2D): raw log-scales then shifts. */
+  raw: Float32Array;
+}
+
+/** A RealNVP flow over rows of `dim` floats; see the file comment. */
+export class RealNVP implements GenerativeModel {
+  readonly kind = 'realnvp';
+  readonly dim: number;
+  readonly config: Readonly<Resolved>;
+  readonly engine: string;
+  /** One MLP per coupling: D inputs (the kept dimensions, others zero) to 2D outputs (s then t). */
+  readonly nets: Net[];
+  private readonly opt: Optimizer;
+  private readonly trainRng: Rng;
+  private readonly sampleRng: Rng;
+  /** The standardisation layer: z0 = (x - mean) / std, set by the first fit. */
+  private mean: Float64Array;
+  private std: Float64Array;
+  private fitted = false;
+
+  constructor(config: RealNvpConfig) {
+    this.config = resolve(config);
+    const { dim, couplings, hidden, activation, seed } = this.config;
+    this.dim = dim;
+    this.nets = [];
+    for (let k = 0; k < couplings; k++) {
+      const net = createNet({
+        input: dim,
+        layers: [...hidden.map((units) => ({ kind: 'dense' as const, units, activation })), { kind: 'dense', units: 2 * dim }],
+        seed: seed * 1009 + k,
+      }, { engine: 'plain' });
+      // The last layer starts at zero: every coupling is the identity at first, so training starts from N(0, I)
+      // on standardised data rather than from a random warp.
+      const last = net.paramShapes().slice(-2);
+      for (const p of last) net.params.fill(0, p.offset, p.offset + p.size);
+      net.paramsChanged();
+      this.nets.push(net);
+    }
+    this.opt = adam(this.nets, { learningRate: this.config.learningRate, maxGradNorm: this.config.maxGradNorm });
+    this.trainRng = new Rng(seed);
+    this.sampleRng = new Rng(seed + 1);
+    this.mean = new Float64Array(dim);
+    this.std = new Float64Array(dim).fill(1);
+    this.engine = plainEngineLine(this.nets);
+  }
+
+  /** Whether coupling k keeps dimension d unchanged (it conditions the others). */
+  keeps(k: number, d: number): boolean {
+    return (d + k) % 2 === 0;
+  }
+
+  /** Trains on n x dim rows by maximum likelihood (loss: mean NLL in nats per row on the raw data). */
+  async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
+    checkRows(data, n, this.dim, 'data');
+    if (!this.fitted) this.setStandardisation(data, n);
+    const D = this.dim;
+    const report = await fitLoop(data, n, this.dim, this.trainRng, options, { epochs: 100, batchSize: 256 }, (batch, B, progress) => {
+      this.opt.learningRate = cosineLr(this.config.learningRate, this.config.finalLrFraction, progress);
+      const loss = this.gradient(batch, B);
+      this.opt.step();
+      return loss;
+    });
+    this.fitted = true;
+    return report;
+  }
+
+  /**
+   * The mean NLL (nats per row) of n rows and its gradient: zeroes the nets' grads and leaves dNLL/dparams in them
+   * (what `fit` steps on; exposed for gradient checks). Uses the current standardisation.
+   */
+  gradient(x: Float32Array, n: number): number {
+    checkRows(x, n, this.dim, 'x');
+    const D = this.dim;
+    for (const net of this.nets) net.zeroGrad();
+    const tapes: Tape[] = this.nets.map(() => ({ xin: new Float32Array(n * D), raw: new Float32Array(n * 2 * D) }));
+    const z = new Float32Array(n * D);
+    const logDet = new Float64Array(n);
+    this.run(x, n, z, logDet, tapes);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      let sq = 0;
+      for (let d = 0; d < D; d++) sq += z[i * D + d]! ** 2;
+      loss += 0.5 * sq + D * HALF_LOG_2PI - logDet[i]!;
+    }
+    // dNLL/dz of the mean NLL is z / n; the log-determinants enter with -1 / n each (in backward).
+    for (let i = 0; i < z.length; i++) z[i] = z[i]! / n;
+    this.backward(z, n, tapes);
+    return loss / n;
+  }
+
+  /** x (n x dim) to z (n x dim) and log |det dz/dx| per row (nats), the standardisation included. */
+  transform(x: Float32Array, n: number): { z: Float32Array; logDet: Float64Array } {
+    checkRows(x, n, this.dim, 'x');
+    const z = new Float32Array(n * this.dim);
+    const logDet = new Float64Array(n);
+    this.run(x, n, z, logDet, null);
+    return { z, logDet };
+  }
+
+  /** z (n x dim) back to x (n x dim): the exact inverse of `transform`. */
+  inverse(z: Float32Array, n: number, out?: Float32Array): Float32Array {
+    checkRows(z, n, this.dim, 'z');
+    const D = this.dim;
+    const x = outArray(out, n * D);
+    x.set(z.subarray(0, n * D));
+    const masked = new Float32Array(n * D);
+    const raw = new Float32Array(n * 2 * D);
+    const c = this.config.scaleClamp;
+    for (let k = this.nets.length - 1; k >= 0; k--) {
+      for (let i = 0; i < n * D; i++) masked[i] = this.keeps(k, i % D) ? x[i]! : 0;
+      this.nets[k]!.predict(masked, n, raw);
+      for (let i = 0; i < n; i++) {
+        for (let d = 0; d < D; d++) {
+          if (this.keeps(k, d)) continue;
+          const s = c * Math.tanh(raw[i * 2 * D + d]! / c);
+          x[i * D + d] = (x[i * D + d]! - raw[i * 2 * D + D + d]!) * Math.exp(-s);
+        }
+      }
+    }
+    for (let i = 0; i < n * D; i++) x[i] = x[i]! * this.std[i % D]! + this.mean[i % D]!;
+    return x;
+  }
+
+  /** n samples (n x dim): z ~ N(0, I) from the seeded sampler, mapped through the inverse flow. */
+  sample(n: number, out?: Float32Array): Float32Array {
+    checkFitted(this.fitted, this.kind, 'sample()');
+    if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
+    const z = new Float32Array(n * this.dim);
+    for (let i = 0; i < z.length; i++) z[i] = this.sampleRng.normal();
+    return this.inverse(z, n, out);
+  }
+
+  /** Exact log p(x) in nats per row for n x dim rows, into `out` (n values). */
+  logProb(x: Float32Array, n: number, out?: Float32Array): Float32Array {
+    checkFitted(this.fitted, this.kind, 'logProb()');
+    const res = outArray(out, n);
+    const { z, logDet } = this.transform(x, n);
+    const D = this.dim;
+    for (let i = 0; i < n; i++) {
+      let sq = 0;
+      for (let d = 0; d < D; d++) sq += z[i * D + d]! ** 2;
+      res[i] = -0.5 * sq - D * HALF_LOG_2PI + logDet[i]!;
+    }
+    return res;
+  }
+
+  /**
+   * The flow x -> z over n rows, adding each row's log-determinant into logDet. With `tapes` it runs the nets'
+   * training forward and keeps what `backward` needs; without, inference only.
+   */
+  private run(x: Float32Array, n: number, z: Float32Array, logDet: Float64Array, tapes: Tape[] | null): void {
+    const D = this.dim;
+    const c = this.config.scaleClamp;
+    let constant = 0;
+    for (let d = 0; d < D; d++) constant -= Math.log(this.std[d]!);
+    for (let i = 0; i < n * D; i++) z[i] = (x[i]! - this.mean[i % D]!) / this.std[i % D]!;
+    for (let i = 0; i < n; i++) logDet[i] = logDet[i]! + constant;
+    const masked = new Float32Array(n * D);
+    const scratch = tapes ? null : new Float32Array(n * 2 * D);
+    for (let k = 0; k < this.nets.length; k++) {
+      for (let i = 0; i < n * D; i++) masked[i] = this.keeps(k, i % D) ? z[i]! : 0;
+      let raw: Float32Array;
+      if (tapes) {
+        const tape = tapes[k]!;
+        tape.xin.set(z.subarray(0, n * D));
+        // forward's result is an engine buffer; copied because backward runs after the other couplings.
+        tape.raw.set(this.nets[k]!.forward(masked, n).subarray(0, n * 2 * D));
+        raw = tape.raw;
+      } else {
+        raw = this.nets[k]!.predict(masked, n, scratch!);
+      }
+      for (let i = 0; i < n; i++) {
+        let ld = 0;
+        for (let d = 0; d < D; d++) {
+          if (this.keeps(k, d)) continue;
+          const s = c * Math.tanh(raw[i * 2 * D + d]! / c);
+          z[i * D + d] = z[i * D + d]! * Math.exp(s) + raw[i * 2 * D + D + d]!;
+          ld += s;
+        }
+        logDet[i] = logDet[i]! + ld;
+      }
+    }
+  }
+
+  /**
+   * Backpropagates dLoss/dz (n x D, in place) through the couplings of the last training `run`, the loss being
+   * sum_i (0.5 |z_i|^2 - logDet_i) / n; accumulates the nets' gradients.
+   */
+  private backward(dz: Float32Array, n: number, tapes: Tape[]): void {
+    const D = this.dim;
+    const c = this.config.scaleClamp;
+    const dOut = new Float32Array(n * 2 * D);
+    const dIn = new Float32Array(n * D);
+    for (let k = this.nets.length - 1; k >= 0; k--) {
+      const { xin, raw } = tapes[k]!;
+      dOut.fill(0);
+      for (let i = 0; i < n; i++) {
+        for (let d = 0; d < D; d++) {
+          if (this.keeps(k, d)) continue;
+          const th = Math.tanh(raw[i * 2 * D + d]! / c);
+          const e = Math.exp(c * th);
+          const dy = dz[i * D + d]!;
+          const ds = dy * xin[i * D + d]! * e - 1 / n;
+          dOut[i * 2 * D + d] = ds * (1 - th * th);
+          dOut[i * 2 * D + D + d] = dy;
+          dz[i * D + d] = dy * e;
+        }
+      }
+      this.nets[k]!.backward(dOut, n, dIn);
+      // The moved dimensions were zeroed at the MLP's input, so only the kept ones receive its input gradient.
+      for (let i = 0; i < n * D; i++) if (this.keeps(k, i % D)) dz[i] = dz[i]! + dIn[i]!;
+    }
+  }
+
+  private setStandardisation(data: Float32Array, n: number): void {
+    const D = this.dim;
+    for (let d = 0; d < D; d++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += data[i * D + d]!;
+      const m = s / n;
+      let v = 0;
+      for (let i = 0; i < n; i++) v += (data[i * D + d]! - m) ** 2;
+      this.mean[d] = m;
+      this.std[d] = v > 0 ? Math.sqrt(v / n) : 1;
+    }
+  }
+
+  /** Writes config, standardisation, networks, Adam's state and both rng streams as a checkpoint folder. */
+  async save(dir: string): Promise<void> {
+    await writeCheckpoint(dir, {
+      algo: `model.${this.kind}`, step: this.opt.steps, config: { ...this.config }, env: { ...NO_ENV },
+      nets: Object.fromEntries(this.nets.map((net, k) => [`coupling${k}`, net.getParams()])),
+      optimizers: { adam: this.opt.getState() },
+      rngs: { train: this.trainRng.getState(), sample: this.sampleRng.getState() },
+      counters: { fitted: this.fitted, mean: [...this.mean], std: [...this.std] },
+    });
+  }
+
+  /** Reads a folder written by `save`; another model's checkpoint gets `InvalidConfig` naming both kinds. */
+  static async load(dir: string): Promise<RealNVP> {
+    const ck = await readModelCheckpoint(dir, 'realnvp');
+    const model = new RealNVP(ck.config as RealNvpConfig);
+    model.nets.forEach((net, k) => net.setParams(ck.nets[`coupling${k}`] ?? []));
+    if (ck.optimizers['adam']) model.opt.setState(ck.optimizers['adam']);
+    if (ck.rngs['train']) model.trainRng.setState(ck.rngs['train']);
+    if (ck.rngs['sample']) model.sampleRng.setState(ck.rngs['sample']);
+    model.mean.set(ck.counters['mean'] as number[]);
+    model.std.set(ck.counters['std'] as number[]);
+    model.fitted = ck.counters['fitted'] === true;
+    return model;
+  }
+}
