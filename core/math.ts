@@ -249,7 +249,7 @@ export function klStandardNormal(
 }
 
 /** The differential entropy in nats of a d-dimensional isotropic Gaussian of per-coordinate std `std`: d/2 log(2 pi e std^2). */
-export function gaussianEntropy(d: number, std: number): number {
+export function isotropicGaussianEntropy(d: number, std: number): number {
   checkCount(d, 'd');
   if (!(std > 0 && Number.isFinite(std))) throw new InvalidConfig(`Expected std to be a positive finite number, got ${describeValue(std)}.`);
   return 0.5 * d * Math.log(2 * Math.PI * Math.E * std * std);

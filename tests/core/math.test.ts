@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
 import {
-  columnMeans, columnVariances, gaussianEntropy, jsDivergence, klCategorical, klCategoricalFromLogits, klDiagGaussian,
+  columnMeans, columnVariances, isotropicGaussianEntropy, jsDivergence, klCategorical, klCategoricalFromLogits, klDiagGaussian,
   klStandardNormal, logMeanExp, logSumExp, mean, softmax, softmaxJacobian, variance,
 } from '../../core/math.js';
 
@@ -136,7 +136,7 @@ describe('Gaussian KL', () => {
     expect(() => klDiagGaussian([0, 0], [0], [0, 0], [0, 0], 2)).toThrow(/n x d = 1 x 2/);
   });
   it('Gaussian entropy: 1-D unit is 1/2 log(2 pi e)', () => {
-    expect(gaussianEntropy(1, 1)).toBeCloseTo(0.5 * Math.log(2 * Math.PI * Math.E), 12);
-    expect(gaussianEntropy(2, 0.02)).toBeCloseTo(Math.log(2 * Math.PI * Math.E * 0.0004), 12);
+    expect(isotropicGaussianEntropy(1, 1)).toBeCloseTo(0.5 * Math.log(2 * Math.PI * Math.E), 12);
+    expect(isotropicGaussianEntropy(2, 0.02)).toBeCloseTo(Math.log(2 * Math.PI * Math.E * 0.0004), 12);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
-import { gaussianEntropy } from '../../core/math.js';
+import { isotropicGaussianEntropy } from '../../core/math.js';
 import { Rng } from '../../core/rng.js';
 import { gridCentres, ringCentres, ringOfGaussians } from '../../models/data.js';
 import {
@@ -62,18 +62,18 @@ describe('singleGaussianNll', () => {
 
 describe('entropy of a mixture', () => {
   it('one Gaussian: log(2 pi e std^2)', () => {
-    expect(mixtureEntropy([0, 0], 0.7)).toBeCloseTo(gaussianEntropy(2, 0.7), 9);
+    expect(mixtureEntropy([0, 0], 0.7)).toBeCloseTo(isotropicGaussianEntropy(2, 0.7), 9);
   });
   it('far-apart modes: log K + one Gaussian; coincident modes: one Gaussian', () => {
-    expect(ringEntropy()).toBeCloseTo(Math.log(8) + gaussianEntropy(2, 0.02), 9);
-    expect(mixtureEntropy(gridCentres(), 0.05, { step: 0.1 })).toBeCloseTo(Math.log(25) + gaussianEntropy(2, 0.05), 9);
-    expect(mixtureEntropy([1, 1, 1, 1], 0.3)).toBeCloseTo(gaussianEntropy(2, 0.3), 9);
+    expect(ringEntropy()).toBeCloseTo(Math.log(8) + isotropicGaussianEntropy(2, 0.02), 9);
+    expect(mixtureEntropy(gridCentres(), 0.05, { step: 0.1 })).toBeCloseTo(Math.log(25) + isotropicGaussianEntropy(2, 0.05), 9);
+    expect(mixtureEntropy([1, 1, 1, 1], 0.3)).toBeCloseTo(isotropicGaussianEntropy(2, 0.3), 9);
   });
   it('overlapping modes lie strictly between, and match a Monte Carlo estimate', () => {
     const centres = ringCentres(8, 0.5);
     const h = mixtureEntropy(centres, 0.3);
-    expect(h).toBeGreaterThan(gaussianEntropy(2, 0.3) + 0.1);
-    expect(h).toBeLessThan(Math.log(8) + gaussianEntropy(2, 0.3) - 0.1);
+    expect(h).toBeGreaterThan(isotropicGaussianEntropy(2, 0.3) + 0.1);
+    expect(h).toBeLessThan(Math.log(8) + isotropicGaussianEntropy(2, 0.3) - 0.1);
     const rng = new Rng(3);
     const d = ringOfGaussians(40000, rng, { radius: 0.5, std: 0.3 });
     let s = 0;
