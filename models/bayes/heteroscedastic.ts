@@ -357,8 +357,26 @@ export interface Learner {
  */
 export async function trainLearners(
   learners: readonly Learner[], x: Float32Array, y: Float32Array, inDim: number, outDim: number,
-  opts: { epochs: number; batchSize: number; signal?: AbortSignal | undefined; onEpoch?: ((e: { epoch: number; loss: number }) => void) | undefined },
+  opts: {
+    epochs: number; batchSize: number; signal?: AbortSignal | undefined; onEpoch?: ((e: { epoch: number; loss: number }) => void) | undefined;
+    /** The learning rate falls linearly from each optimiser's own to this fraction of it over the fit (1: constant), and is restored after. */
+    finalLrFraction?: number;
+  },
 ): Promise<{ epochs: number; steps: number; losses: number[] }> {
+  const baseLr = learners.map((L) => L.mlp.optimizer.learningRate);
+  try {
+    return await trainLoop(learners, x, y, inDim, outDim, opts, baseLr);
+  } finally {
+    learners.forEach((L, k) => (L.mlp.optimizer.learningRate = baseLr[k]!));
+  }
+}
+
+async function trainLoop(
+  learners: readonly Learner[], x: Float32Array, y: Float32Array, inDim: number, outDim: number,
+  opts: { epochs: number; batchSize: number; signal?: AbortSignal | undefined; onEpoch?: ((e: { epoch: number; loss: number }) => void) | undefined; finalLrFraction?: number },
+  baseLr: readonly number[],
+): Promise<{ epochs: number; steps: number; losses: number[] }> {
+  const final = opts.finalLrFraction ?? 1;
   const od = 2 * outDim;
   const bs = opts.batchSize;
   const bx = new Float32Array(bs * inDim);
@@ -369,6 +387,9 @@ export async function trainLearners(
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     let sum = 0;
     let count = 0;
+    // Annealing the step size lets the noisy (dropout, small-batch) iterates settle instead of jittering around the optimum.
+    const lrScale = 1 - (1 - final) * (opts.epochs > 1 ? epoch / (opts.epochs - 1) : 0);
+    learners.forEach((L, k) => (L.mlp.optimizer.learningRate = baseLr[k]! * lrScale));
     for (const L of learners) {
       shuffle(L.rows, L.rng);
       for (let start = 0; start < L.rows.length; start += bs) {
