@@ -35,6 +35,9 @@ export interface EvaluateResult {
   cut: number;
 }
 
+/** An agent's evaluation seeds by default: its config seed plus this, apart from training's and selection's. */
+export const EVAL_SEED_OFFSET = 1_000_000;
+
 /** The default episode cap of an evaluation, in steps. */
 export const DEFAULT_EVAL_EPISODE_STEPS = 100_000;
 
