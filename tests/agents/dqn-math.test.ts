@@ -34,6 +34,25 @@ describe('tdTargets', () => {
     expect(run(f32(0.5, 0.25, 0.125, 0.5), null)).toEqual([1 + 0.5 * 4, 2, 0.5 + 0.125 * 5, -7].map(Math.fround));
   });
 
+  it('clips the bootstrapped value into [lo, hi] and adds the unclipped values to the running stats', () => {
+    const out = f32(-7, -7, -7, -7);
+    const stats = { sum: 1, count: 1 };
+    // Chosen values 4, 6 (terminated row) and 5; clipped to [4.2, 4.5]: 4 -> 4.2, 5 -> 4.5.
+    tdTargets(rewards, terminated, undefined, 0.9, qTarget, null, 3, 3, out, { lo: 4.2, hi: 4.5 }, stats);
+    expect(Array.from(out)).toEqual([1 + 0.9 * 4.2, 2, 0.5 + 0.9 * 4.5, -7].map(Math.fround));
+    expect(stats).toEqual({ sum: 1 + 4 + 6 + 5, count: 4 });
+    // A range holding every value changes nothing; the stats keep adding up.
+    tdTargets(rewards, terminated, undefined, 0.9, qTarget, null, 3, 3, out, { lo: -10, hi: 10 }, stats);
+    expect(Array.from(out)).toEqual(run(undefined, null));
+    expect(stats).toEqual({ sum: 31, count: 7 });
+  });
+
+  it('compares each action with the best so far of its own row', () => {
+    // Row 1 = [1, 5, 3]: the max is 5; the previous row ends with 2, between 3 and 5.
+    const out = tdTargets(f32(0, 0), Uint8Array.of(0, 0), undefined, 1, f32(0, 0, 2, 1, 5, 3), null, 2, 3, new Float32Array(2));
+    expect(Array.from(out)).toEqual([2, 5]);
+  });
+
   it('a negative target value and a zero reward keep their signs', () => {
     const out = tdTargets(f32(0), Uint8Array.of(0), undefined, 0.5, f32(-4, -2), null, 1, 2, new Float32Array(1));
     expect(Array.from(out)).toEqual([-1]);

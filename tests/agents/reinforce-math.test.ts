@@ -2,7 +2,7 @@
 // closed form written here in float64 and their gradients against central finite differences of that closed form.
 // Fast on purpose: `npm run mutate` runs this file against agents/reinforce.ts's loss functions. Output and scratch
 // arrays reach one row past n, prefilled with sentinels (as a reused scratch holds stale values), so a loop that
-// runs one row too far shows.
+// runs one row too far shows, in the outputs or in the scratch it leaves behind.
 import { describe, expect, it } from 'vitest';
 import {
   categoricalPolicyLoss, gaussianPolicyLoss, gaussianToAction, policyLossScratch, scoreWeights, valueLoss, type PolicyLossScratch,
@@ -17,6 +17,14 @@ function staleScratch(rows: number, width: number): PolicyLossScratch {
   const s = policyLossScratch(rows, width);
   for (const a of Object.values(s)) a.fill(SENTINEL);
   return s;
+}
+
+/** Every scratch array past the n rows (n x width for the wide ones) still holds the sentinel. */
+function expectTailsUntouched(s: PolicyLossScratch, n: number, width: number): void {
+  for (const [name, a] of Object.entries(s)) {
+    const from = a.length > n + 1 ? n * width : n;
+    expect(Array.from(a.subarray(from)), `scratch ${name}`).toEqual(new Array(a.length - from).fill(SENTINEL));
+  }
 }
 
 /** Central differences of f at x (float64), one coordinate at a time. */
@@ -88,9 +96,9 @@ describe('categoricalPolicyLoss: closed form and finite differences', () => {
         const logits = Array.from({ length: n * width }, (_, i) => Math.sin(1.3 * i + 0.4) * 2);
         const w = [1.5, -0.75];
         const dLogits = new Float32Array((n + 1) * width).fill(SENTINEL);
-        const r = categoricalPolicyLoss(
-          Float32Array.from(logits), Int32Array.from(actions), f32(...w), n, nvec, beta, dLogits, staleScratch(n + 1, width),
-        );
+        const scratch = staleScratch(n + 1, width);
+        const r = categoricalPolicyLoss(Float32Array.from(logits), Int32Array.from(actions), f32(...w), n, nvec, beta, dLogits, scratch);
+        expectTailsUntouched(scratch, n, width);
         const ref = reference(logits, [...actions], w, n, [...nvec], beta);
         expect(r.loss).toBeCloseTo(ref.loss, 5);
         expect(r.entropy).toBeCloseTo(ref.entropy, 5);
@@ -134,10 +142,12 @@ describe('gaussianPolicyLoss: closed form and finite differences', () => {
       it(`${squash ? 'tanh' : 'clip'} form, entropy coefficient ${beta}: loss, mean entropy, dL/dmean and dL/dlogStd (shared)`, () => {
         const dMean = new Float32Array((n + 1) * d).fill(SENTINEL);
         const dLogStd = new Float32Array(d + 1).fill(SENTINEL);
+        const scratch = staleScratch(n + 1, d);
         const r = gaussianPolicyLoss(
           Float32Array.from(mean0), Float32Array.from(logStd0), Float32Array.from(u0), f32(...w), n, d, beta,
-          squash ? bounds : null, dMean, dLogStd, staleScratch(n + 1, d),
+          squash ? bounds : null, dMean, dLogStd, scratch,
         );
+        expectTailsUntouched(scratch, n, d);
         const ref = reference(mean0, logStd0, beta, squash);
         expect(r.loss).toBeCloseTo(ref.loss, 5);
         expect(r.entropy).toBeCloseTo(ref.entropy, 5);

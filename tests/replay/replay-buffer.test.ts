@@ -232,6 +232,8 @@ describe('ReplayBuffer sampling internals', () => {
     expect(() => cont.sampleInto(wrongAction, new Rng(0))).toThrow(
       new InvalidConfig('Expected a batch with obsDim 2 and actionDim 2 (from this buffer\'s createBatch), got obsDim 2 and actionDim 3.'),
     );
+    const otherObsDim = { ...cont.createBatch(2), obsDim: 3 }; // its obs array still fits this buffer
+    expect(() => cont.sampleInto(otherObsDim, new Rng(0))).toThrow('got obsDim 3 and actionDim 2.');
     const shortObs = { ...cont.createBatch(2), obs: new Float32Array(2) };
     expect(() => cont.sampleInto(shortObs, new Rng(0))).toThrow('Expected a batch with obsDim 2 and actionDim 2');
     const gamma = new ReplayBuffer({ capacity: 4, obsDim: 2, actionKind: 'discrete', gamma: 0.9 });

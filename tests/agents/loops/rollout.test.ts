@@ -59,6 +59,21 @@ describe('gae', () => {
   });
 });
 
+describe('segments written into longer arrays', () => {
+  it('discountedReturns and gae write the n values of the segment and nothing after them', () => {
+    const out = new Float64Array(4).fill(-7);
+    discountedReturns([1, 2], [0, 0], [0, 0], [0, 3], 0.5, out);
+    // G1 = 2 + 0.5 * 3 = 3.5; G0 = 1 + 0.5 * 3.5 = 2.75.
+    expect(Array.from(out)).toEqual([2.75, 3.5, -7, -7]);
+    const adv = new Float64Array(4).fill(-7);
+    const ret = new Float64Array(4).fill(-7);
+    // delta1 = 2 + 0.5 * 3 - 1 = 2.5; delta0 = 1 + 0.5 * 1 - 0.5 = 1, A0 = 1 + 0.25 * 2.5 = 1.625.
+    gae([1, 2], [0.5, 1], [1, 3], [0, 0], [0, 0], 0.5, 0.5, adv, ret);
+    expect(Array.from(adv)).toEqual([1.625, 2.5, -7, -7]);
+    expect(Array.from(ret)).toEqual([2.125, 3.5, -7, -7]);
+  });
+});
+
 describe('RolloutBuffer', () => {
   it('lays env i step t at row i * capacity + t and grows keeping every stored step', () => {
     const b = new RolloutBuffer({ numEnvs: 2, capacity: 2, obsDim: 3, actionKind: 'continuous', actionDim: 2 });
