@@ -7,3 +7,4 @@ export * from './env.js';
 export * from './schedules.js';
 export * from './streams.js';
 export * from './operators/index.js';
+export * from './math.js';
