@@ -18,7 +18,8 @@ describe('nothing past the n rows', () => {
   });
 
   it('concatObsAction writes n rows of obsDim + actDim', () => {
-    const out = concatObsAction(f32(1, 2, 3, 4, 5, 6), f32(9, 8, 7), 2, 2, 1, new Float32Array(9).fill(S));
+    // A third row's obs and action exist (5, 6 and 6) but must not be copied.
+    const out = concatObsAction(f32(1, 2, 3, 4, 5, 6), f32(9, 8, 6), 2, 2, 1, new Float32Array(9).fill(S));
     expect(Array.from(out)).toEqual([1, 2, 9, 3, 4, 8, S, S, S]);
   });
 
