@@ -257,7 +257,7 @@ async function growth(engine: 'plain' | 'tfjs', updates: number, log: (line: str
 /** Replay bytes per transition against the raw bytes; heap, buffers and tfjs tensors before and after `updates` updates. */
 export async function benchDdpgMemory(updates: number, tfjsUpdates: number, log: (line: string) => void = (l) => console.log(l)): Promise<DdpgMemoryResult> {
   log(`memory: TD3 on Pendulum-v1, [64, 64], batch 64; ${updates} updates on the plain engine, ${tfjsUpdates} on tfjs`);
-  log('  reference: goal replay <= 1.1x the raw bytes per transition; no growth of tensors or buffers over 100k updates (SB3 stores obs and next obs as float32 arrays too: 1.0x plus its Python objects)');
+  log('  reference: goal replay <= 1.1x the raw bytes per transition; no growth of tensors or buffers over 100k updates');
   const plain = await growth('plain', updates, log);
   const r = plain.agent.replay;
   const raw = 2 * r.obsDim * 4 + r.actionDim * 4 + 4 + 2; // obs, nextObs, action, reward, terminated + truncated
