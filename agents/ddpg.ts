@@ -19,10 +19,10 @@ import type { NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 import type { Agent, LearnOptions, LearnResult } from './agent.js';
 import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, makeOptimizer, mlpSpec, netParams, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, setNetParams } from './common.js';
 import { bool, int, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
-import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOffPolicy } from './loops/off-policy.js';
 import { gaussianNoise, ornsteinUhlenbeckNoise, smoothTargetActions, type ActionNoise } from './noise.js';
-import type { CheckpointContent, LoadedCheckpoint } from './runs/checkpoint.js';
+import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
 
 // =========================================================================================================
@@ -187,7 +187,6 @@ export interface DdpgAgent<O = unknown> extends Agent<O, Float32Array> {
   update(batch: ReplayBatch<'continuous'>): number;
 }
 
-const EVAL_SEED_OFFSET = 1_000_000;
 
 /** Builds a DDPG agent for `env` (Box actions with finite bounds); throws `InvalidSpace` or `InvalidConfig` naming the problem. */
 export function ddpg<O>(env: Env<O, Float32Array>, config: Partial<DdpgConfig> = {}): DdpgAgent<O> {

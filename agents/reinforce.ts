@@ -18,7 +18,7 @@ import type { NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 import type { Agent, LearnOptions, LearnProgress, LearnResult } from './agent.js';
 import { checkSavedSpaces, describeEngine, envRecord, learnSpan, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint } from './common.js';
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
-import { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOnPolicy, type LoopProgress, type OnPolicyPolicy, type PolicyOutput, type RolloutBuffer, type VecEnvLike } from './loops/index.js';
 import { learnerVec } from './loops/single-env-vec.js';
 import type { AlgorithmEntry } from './registry.js';
@@ -186,7 +186,6 @@ export function reinforce<O, A>(env: Env<O, A>, config: Partial<ReinforceConfig>
   return new Reinforce(env, resolveReinforceConfig(config));
 }
 
-const EVAL_SEED_OFFSET = 1_000_000;
 /** Rows per update a config expects (an episode counted as 500 steps), for the engine choice. */ const batchOf = (c: ReinforceConfig): number => (c.rolloutLength ?? 500 * c.episodesPerUpdate) * c.numEnvs;
 class Reinforce<O, A> implements ReinforceAgent<O, A> {
   readonly algo = 'reinforce';

@@ -139,7 +139,7 @@ describe('save and resume', () => {
     expect(agent.algo).toBe('ddpg');
     const dir = join(root, 'entry');
     await agent.save(dir);
-    const { readCheckpoint } = await import('../../agents/runs/checkpoint.js');
+    const { readCheckpoint } = await import('../../core/node/checkpoint/checkpoint.js');
     const restored = await DDPG_ENTRY.restore(await readCheckpoint(dir), pendulum() as Env<unknown, unknown>, {});
     expect(restored.snapshot()).toEqual(agent.snapshot());
     // TD3: the actor then two critics, each on [obs, action].

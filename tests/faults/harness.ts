@@ -1,7 +1,7 @@
 /**
  * Fault injection for training runs, shared by tests/faults/faults.test.ts and `npm run bench -- faults`. A trial
  * trains one run with the real CLI in child processes and SIGKILLs them: at a random moment of training, or at one
- * exact point of a file write (RXGYM_FAULT_KILL, see agents/runs/fault.ts). After each kill it checks the run
+ * exact point of a file write (RXGYM_FAULT_KILL, see core/node/checkpoint/fault.ts). After each kill it checks the run
  * folder (a complete checkpoint is there unless none was ever written; metrics.jsonl has no duplicate, broken or
  * backward rows), then resumes with `train --resume` (or starts over when there was no checkpoint yet) until the
  * run completes, and compares the result with an uninterrupted run of the same command.
