@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^rxgym\/(core|envs|replay|agents|render)$/, replacement: source('./$1/index.ts') },
       { find: /^rxgym\/testing$/, replacement: source('./envs/testing.ts') },
       { find: /^rxgym\/nn$/, replacement: source('./nn/index.ts') },
+      { find: /^rxgym\/models$/, replacement: source('./models/index.ts') },
       { find: /^rxgym\/node$/, replacement: source('./node.ts') },
     ],
   },
