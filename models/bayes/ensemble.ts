@@ -12,10 +12,8 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import type { FitOptions, FitReport, Prediction, UncertainPredictor } from '../model.js';
-import {
-  DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, checkPositiveInt, checkRows, columnStats, plainEngineLine,
-  standardise, trainLearners, type Learner, type Scaling,
-} from './heteroscedastic.js';
+import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, plainEngineLine, trainLearners, type Learner } from './heteroscedastic.js';
+import { checkPositiveInt, checkRows, prepareFit, scalingOf, standardise, type Scaling } from './fit-data.js';
 
 /** Settings of a `DeepEnsemble`; every field but inDim and outDim has a default. */
 export interface EnsembleConfig {
@@ -118,15 +116,8 @@ export class DeepEnsemble implements UncertainPredictor {
   async fit(x: Float32Array, y: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
     const t0 = performance.now();
     const { inDim, outDim } = this.config;
-    checkRows(x, n, inDim, 'x');
-    checkRows(y, n, outDim, 'y');
-    const epochs = options.epochs ?? this.config.epochs;
-    const batchSize = options.batchSize ?? this.config.batchSize;
-    checkPositiveInt(batchSize, 'batchSize');
-    if (!(Number.isInteger(epochs) && epochs >= 0)) throw new InvalidConfig(`Expected epochs to be an integer >= 0, got ${describeValue(epochs)}.`);
-    const s = this.ensureScaling(x, y, n);
-    const xn = standardise(x, n, s.xMean, s.xStd);
-    const yn = standardise(y, n, s.yMean, s.yStd);
+    const { epochs, batchSize, scaling, xn, yn } = prepareFit(x, y, n, this.config, { epochs: options.epochs ?? this.config.epochs, batchSize: options.batchSize ?? this.config.batchSize }, this.scaling);
+    this.scaling = scaling;
     const learners: Learner[] = this.members.map((mlp, k) => {
       const rng = this.rngs[k]!;
       const rows = new Int32Array(n);
@@ -231,12 +222,7 @@ export class DeepEnsemble implements UncertainPredictor {
   }
 
   private ensureScaling(x: Float32Array, y: Float32Array, n: number): Scaling {
-    if (!this.scaling) {
-      const sx = columnStats(x, n, this.config.inDim);
-      const sy = columnStats(y, n, this.config.outDim);
-      this.scaling = { xMean: sx.mean, xStd: sx.std, yMean: sy.mean, yStd: sy.std };
-    }
-    return this.scaling;
+    return (this.scaling ??= scalingOf(x, y, n, this.config));
   }
 
   private requireFitted(): Scaling {

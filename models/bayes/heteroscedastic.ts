@@ -14,6 +14,7 @@ import { gaussianNll } from '../../nn/losses.js';
 import { createNet } from '../../nn/net.js';
 import { adam } from '../../nn/optimizers.js';
 import { kernelInfo } from '../../nn/kernels/simd.js';
+import type { Scaling } from './fit-data.js';
 import type { NamedArray, Net, Optimizer } from '../../nn/types.js';
 
 /** Soft lower bound of the log-std, in standardised target units (sigma >= ~1e-3 of the target's std). */
@@ -242,50 +243,6 @@ function applyMask(h: Float32Array, n: number, mask: Float32Array, perRow: boole
   }
 }
 
-/** Per-column mean and std of targets/inputs, for the standardisation every Bayesian model applies inside. */
-export interface Scaling {
-  xMean: number[];
-  xStd: number[];
-  yMean: number[];
-  yStd: number[];
-}
-
-/** Mean and population std per column of n x dim rows (a constant column gets std 1). */
-export function columnStats(a: Float32Array, n: number, dim: number): { mean: number[]; std: number[] } {
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let j = 0; j < dim; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += a[i * dim + j]!;
-    const m = s / n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (a[i * dim + j]! - m) ** 2;
-    mean.push(m);
-    std.push(v > 0 ? Math.sqrt(v / n) : 1);
-  }
-  return { mean, std };
-}
-
-/** (a - mean) / std per column, into a new array. */
-export function standardise(a: Float32Array, n: number, mean: readonly number[], std: readonly number[]): Float32Array {
-  const dim = mean.length;
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = (a[i * dim + j]! - mean[j]!) / std[j]!;
-  return out;
-}
-
-/** Throws `InvalidConfig` naming the expected shape unless `a` is a Float32Array of n x dim finite values. */
-export function checkRows(a: unknown, n: number, dim: number, what: string): asserts a is Float32Array {
-  if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
-  if (!(a instanceof Float32Array) || a.length !== n * dim) {
-    throw new InvalidConfig(`Expected ${what} to be a Float32Array of n x ${dim} = ${n * dim} values, got ${describeValue(a)}.`);
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i]!)) {
-      throw new InvalidConfig(`Expected ${what} (n x ${dim}) to hold finite values, got ${describeValue(a[i])} at row ${Math.floor(i / dim)}, column ${i % dim}.`);
-    }
-  }
-}
 
 /**
  * Accumulates the Gaussian predictions of ensemble members or dropout masks (raw outputs in standardised units)
@@ -425,8 +382,3 @@ export function shuffle(a: Int32Array, rng: Rng): void {
   }
 }
 
-/** Throws `InvalidConfig` unless `v` is a positive integer (`what` names it). */
-export function checkPositiveInt(v: unknown, what: string): number {
-  if (!(Number.isInteger(v) && (v as number) >= 1)) throw new InvalidConfig(`Expected ${what} to be a positive integer, got ${describeValue(v)}.`);
-  return v as number;
-}

@@ -10,4 +10,6 @@ export type { McDropoutConfig } from './mc-dropout.js';
 export {
   DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, boundedLogStd, boundedLogStdGrad, heteroscedasticLoss, lossScratch,
 } from './heteroscedastic.js';
-export type { DropoutMasks, GaussianMlpConfig, LossScratch, Scaling } from './heteroscedastic.js';
+export type { DropoutMasks, GaussianMlpConfig, LossScratch } from './heteroscedastic.js';
+export { prepareFit, scalingOf } from './fit-data.js';
+export type { PreparedFit, Scaling } from './fit-data.js';

@@ -13,10 +13,8 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import type { FitOptions, FitReport, Prediction, UncertainPredictor } from '../model.js';
-import {
-  DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, checkPositiveInt, checkRows, columnStats, plainEngineLine,
-  standardise, trainLearners, type DropoutMasks, type Scaling,
-} from './heteroscedastic.js';
+import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, plainEngineLine, trainLearners, type DropoutMasks } from './heteroscedastic.js';
+import { checkPositiveInt, checkRows, prepareFit, standardise, type Scaling } from './fit-data.js';
 
 /** Settings of `McDropout`; every field but inDim and outDim has a default. */
 export interface McDropoutConfig {
@@ -106,20 +104,8 @@ export class McDropout implements UncertainPredictor {
   async fit(x: Float32Array, y: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
     const t0 = performance.now();
     const { inDim, outDim } = this.config;
-    checkRows(x, n, inDim, 'x');
-    checkRows(y, n, outDim, 'y');
-    const epochs = options.epochs ?? this.config.epochs;
-    const batchSize = options.batchSize ?? this.config.batchSize;
-    checkPositiveInt(batchSize, 'batchSize');
-    if (!(Number.isInteger(epochs) && epochs >= 0)) throw new InvalidConfig(`Expected epochs to be an integer >= 0, got ${describeValue(epochs)}.`);
-    if (!this.scaling) {
-      const sx = columnStats(x, n, inDim);
-      const sy = columnStats(y, n, outDim);
-      this.scaling = { xMean: sx.mean, xStd: sx.std, yMean: sy.mean, yStd: sy.std };
-    }
-    const s = this.scaling;
-    const xn = standardise(x, n, s.xMean, s.xStd);
-    const yn = standardise(y, n, s.yMean, s.yStd);
+    const { epochs, batchSize, scaling, xn, yn } = prepareFit(x, y, n, this.config, { epochs: options.epochs ?? this.config.epochs, batchSize: options.batchSize ?? this.config.batchSize }, this.scaling);
+    this.scaling = scaling;
     const rows = Int32Array.from({ length: n }, (_, i) => i);
     const r = await trainLearners([{ mlp: this.mlp, rng: this.trainRng, rows, prior: null }], xn, yn, inDim, outDim, {
       epochs, batchSize, signal: options.signal, onEpoch: options.onEpoch, finalLrFraction: this.config.finalLrFraction,
