@@ -4,6 +4,7 @@
  */
 import { InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
+import { columnMeans, columnVariances } from '../core/math.js';
 import { readCheckpoint, type LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import type { Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport } from './model.js';
@@ -175,4 +176,12 @@ export function sigmoid(x: number): number {
 /** Cosine decay from `lr` at progress 0 to `lr * finalFraction` at progress 1 (a schedule that settles the fit). */
 export function cosineLr(lr: number, finalFraction: number, progress: number): number {
   return lr * (finalFraction + (1 - finalFraction) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))));
+}
+
+/** Per-dimension mean and population std (1 for a constant dimension) of n rows of d, into `mean` and `std`. */
+export function fitStandardisation(data: Float32Array, n: number, d: number, mean: Float64Array, std: Float64Array): void {
+  const rows = data.subarray(0, n * d);
+  columnMeans(rows, d, mean);
+  columnVariances(rows, d, {}, std);
+  for (let j = 0; j < d; j++) std[j] = std[j]! > 0 ? Math.sqrt(std[j]!) : 1;
 }

@@ -16,7 +16,7 @@ import { adam } from '../nn/optimizers.js';
 import type { Activation, Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
 import {
-  HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint,
+  HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint, fitStandardisation,
 } from './density-layers.js';
 
 /** Options of `RealNVP`. */
@@ -281,16 +281,7 @@ export class RealNVP implements GenerativeModel {
   }
 
   private setStandardisation(data: Float32Array, n: number): void {
-    const D = this.dim;
-    for (let d = 0; d < D; d++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += data[i * D + d]!;
-      const m = s / n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (data[i * D + d]! - m) ** 2;
-      this.mean[d] = m;
-      this.std[d] = v > 0 ? Math.sqrt(v / n) : 1;
-    }
+    fitStandardisation(data, n, this.dim, this.mean, this.std);
   }
 
   /** Writes config, standardisation, networks, Adam's state and both rng streams as a checkpoint folder. */

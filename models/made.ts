@@ -17,7 +17,7 @@ import type { Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
 import {
   HALF_LOG_2PI, NO_ENV, ParamMask, checkFitted, checkRows, cosineLr, fitLoop, logSumExp, outArray, plainEngineLine,
-  readModelCheckpoint, sigmoid, softplus,
+  readModelCheckpoint, sigmoid, softplus, fitStandardisation,
 } from './density-layers.js';
 
 /** Options of `MADE`. */
@@ -279,16 +279,7 @@ export class MADE implements GenerativeModel {
   }
 
   private setStandardisation(data: Float32Array, n: number): void {
-    const D = this.dim;
-    for (let d = 0; d < D; d++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += data[i * D + d]!;
-      const m = s / n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (data[i * D + d]! - m) ** 2;
-      this.mean[d] = m;
-      this.std[d] = v > 0 ? Math.sqrt(v / n) : 1;
-    }
+    fitStandardisation(data, n, this.dim, this.mean, this.std);
   }
 
   /** Writes config, standardisation, the masked net, Adam's state and both rng streams as a checkpoint folder. */
