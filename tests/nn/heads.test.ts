@@ -277,6 +277,10 @@ describe('tanh squashing', () => {
       tanhSquashBackward(u, n, d, c, dU, bounds);
       expectGrad(dU, () => (tanhSquash(u, n, d, out, bounds), sum(out, c)), u, 'dU (action only)');
     }
+    // With no options at all: unbounded, no log-det gradient (dU = c (1 - tanh^2)).
+    const dU = new Float32Array(n * d);
+    tanhSquashBackward(u, n, d, c, dU);
+    for (let k = 0; k < n * d; k++) expect(dU[k]).toBeCloseTo(c[k]! * (1 - Math.tanh(u[k]!) ** 2), 6);
   });
 
   it('rejects half-given or inverted bounds', () => {
