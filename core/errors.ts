@@ -70,6 +70,13 @@ export class InvalidConfig extends RxgymError {
   }
 }
 
+/** A model was asked to sample, score or predict before `fit()` (or its loader) trained it. */
+export class NotFitted extends RxgymError {
+  constructor(message: string) {
+    super('NOT_FITTED', message);
+  }
+}
+
 /** A file (checkpoint, recording, run folder) is missing, truncated or corrupt. */
 export class CorruptFile extends RxgymError {
   /** The file that could not be read. */
