@@ -12,14 +12,15 @@ import { createNet } from '../nn/net.js';
 import { adam } from '../nn/optimizers.js';
 import { IncompatibleState } from '../nn/errors.js';
 import type { LayerSpec, Net, Optimizer } from '../nn/types.js';
+import { checkFitted, checkRows } from './checks.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
+import {
+  LOGVAR_LIMIT, bernoulliLogLik, clampLogVar, decoderLogStd, gaussianKl, gaussianLogLik, sigmoid, vaeBounds, type VaeEvaluation,
+} from './vae-bounds.js';
 
-/** log(2 pi) / 2. */
-const HALF_LOG_2PI = 0.9189385332046727;
-/** The Gaussian decoder's log-std is softplus-bounded below by this (std >= 0.007): an unbounded one can collapse onto a row. */
-export const MIN_LOG_STD = -5;
-/** The encoder's log-variance is clamped here (zero gradient outside) so that exp() never overflows. */
-const LOGVAR_LIMIT = 12;
+// The ELBO's terms and bounds live in vae-bounds.ts; these stay importable from here, where they were first.
+export { MIN_LOG_STD, bernoulliLogLik, gaussianKl, gaussianLogLik, type VaeEvaluation } from './vae-bounds.js';
+export { checkRows } from './checks.js';
 
 /** Configuration of a VAE; every field but `dim` has a default. */
 export interface VaeConfig {
@@ -42,105 +43,6 @@ export interface VaeConfig {
 }
 
 type Resolved = Required<VaeConfig>;
-
-/** Per-row evaluation of held-out data: the ELBO and the importance-weighted bound, both in nats (<= log p(x)). */
-export interface VaeEvaluation {
-  /** n ELBOs (closed-form KL, reconstruction averaged over the K draws). */
-  elbo: Float64Array;
-  /** n importance-weighted bounds with K samples. */
-  iw: Float64Array;
-}
-
-/**
- * Sum over n rows of KL(N(mu, diag exp(logVar)) || N(0, I)) = 0.5 sum_j (mu^2 + exp(logVar) - 1 - logVar); mu and
- * logVar are n x d. With dMu/dLogVar (n x d), writes scale times the gradient of that sum: scale mu, scale (exp(logVar) - 1) / 2.
- */
-export function gaussianKl(mu: Float32Array, logVar: Float32Array, n: number, d: number, dMu?: Float32Array, dLogVar?: Float32Array, scale = 1): number {
-  let sum = 0;
-  for (let k = 0; k < n * d; k++) {
-    const m = mu[k]!;
-    const lv = logVar[k]!;
-    const v = Math.exp(lv);
-    sum += 0.5 * (m * m + v - 1 - lv);
-    if (dMu) dMu[k] = scale * m;
-    if (dLogVar) dLogVar[k] = scale * 0.5 * (v - 1);
-  }
-  return sum;
-}
-
-/**
- * Sum over n rows of log Bernoulli(x | sigmoid(logits)) = x l - softplus(l), logits and x n x d (x in [0, 1]);
- * `rowOut` gets each row's value. With dLogits, writes scale times the gradient: scale (x - sigmoid(l)).
- */
-export function bernoulliLogLik(logits: Float32Array, x: Float32Array, n: number, d: number, rowOut?: Float64Array, dLogits?: Float32Array, scale = 1): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    let row = 0;
-    for (let j = 0; j < d; j++) {
-      const k = i * d + j;
-      const l = logits[k]!;
-      const e = Math.exp(-Math.abs(l));
-      row += x[k]! * l - (Math.max(l, 0) + Math.log1p(e));
-      if (dLogits) dLogits[k] = scale * (x[k]! - (l >= 0 ? 1 / (1 + e) : e / (1 + e)));
-    }
-    if (rowOut) rowOut[i] = row;
-    sum += row;
-  }
-  return sum;
-}
-
-/**
- * Sum over n rows of log N(x | mean, std^2), params n x 2d ([mean (d), raw log-std (d)] per row), log-std =
- * MIN_LOG_STD + softplus(raw - MIN_LOG_STD); `rowOut` gets each row's value. With dParams (n x 2d), writes scale
- * times the gradient with respect to mean and raw.
- */
-export function gaussianLogLik(params: Float32Array, x: Float32Array, n: number, d: number, rowOut?: Float64Array, dParams?: Float32Array, scale = 1): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    let row = 0;
-    for (let j = 0; j < d; j++) {
-      const pm = i * 2 * d + j;
-      const u = params[pm + d]! - MIN_LOG_STD;
-      const ls = MIN_LOG_STD + softplus(u);
-      const invVar = Math.exp(-2 * ls);
-      const e = x[i * d + j]! - params[pm]!;
-      const z2 = e * e * invVar;
-      row += -0.5 * z2 - ls - HALF_LOG_2PI;
-      if (dParams) {
-        dParams[pm] = scale * e * invVar;
-        // d/d ls = z2 - 1; d ls / d raw = sigmoid(u).
-        dParams[pm + d] = scale * (z2 - 1) * sigmoid(u);
-      }
-    }
-    if (rowOut) rowOut[i] = row;
-    sum += row;
-  }
-  return sum;
-}
-
-function softplus(u: number): number {
-  return Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
-}
-
-function sigmoid(u: number): number {
-  return u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
-}
-
-/** Throws InvalidConfig unless data holds n rows of dim finite floats (and, for Bernoulli, values in [0, 1]). */
-export function checkRows(data: unknown, n: unknown, dim: number, what: string, unit = false): void {
-  if (!Number.isInteger(n) || (n as number) < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
-  const need = (n as number) * dim;
-  if (!(data instanceof Float32Array) || data.length < need) {
-    throw new InvalidConfig(`Expected ${what} to be a Float32Array of n x dim = ${n} x ${dim} = ${need} values, got ${describeValue(data)}.`);
-  }
-  for (let k = 0; k < need; k++) {
-    const v = data[k]!;
-    if (!Number.isFinite(v) || (unit && (v < 0 || v > 1))) {
-      const expected = unit ? 'finite values in [0, 1] (Bernoulli likelihood)' : 'finite values';
-      throw new InvalidConfig(`Expected ${what} (${n} x ${dim}) to hold ${expected}, got ${describeValue(v)} at row ${Math.floor(k / dim)}, column ${k % dim}.`);
-    }
-  }
-}
 
 function resolve(config: VaeConfig): Resolved {
   if (config === null || typeof config !== 'object') throw new InvalidConfig(`Expected a VAE config object { dim, ... }, got ${describeValue(config)}.`);
@@ -193,7 +95,7 @@ export class Vae implements GenerativeModel {
 
   /** Trains on n rows (n x dim) for `epochs` (default 10) passes in shuffled batches (default 64); losses are -beta-ELBO in nats per row. */
   async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
-    checkRows(data, n, this.dim, 'data', this.config.likelihood === 'bernoulli');
+    checkRows(data, n, this.dim, 'data', this.config.likelihood === 'bernoulli' ? 'unit' : 'finite');
     const epochs = options.epochs ?? 10;
     const batch = Math.min(options.batchSize ?? 64, n);
     const start = performance.now();
@@ -279,7 +181,7 @@ export class Vae implements GenerativeModel {
         mu[k] = enc[i * 2 * L + j]!;
         const raw = enc[i * 2 * L + L + j]!;
         this.lastRawLogVar[k] = raw;
-        logVar[k] = Math.max(-LOGVAR_LIMIT, Math.min(LOGVAR_LIMIT, raw));
+        logVar[k] = clampLogVar(raw);
         z[k] = mu[k]! + Math.exp(0.5 * logVar[k]!) * noise[k]!;
       }
     }
@@ -291,55 +193,12 @@ export class Vae implements GenerativeModel {
    * `importanceSamples`). Draws from the model's rng.
    */
   evaluate(x: Float32Array, n: number, samples = this.config.importanceSamples): VaeEvaluation {
-    this.checkFitted('evaluate');
+    checkFitted(this.fitted, 'VAE', 'evaluate()', 'loadVae()');
     checkRows(x, n, this.dim, 'x');
     if (!Number.isInteger(samples) || samples < 1) throw new InvalidConfig(`Expected samples to be a positive integer, got ${describeValue(samples)}.`);
-    const { latent: L, likelihood } = this.config;
+    const { latent, likelihood } = this.config;
     const enc = this.encoder.predict(x, n);
-    const elbo = new Float64Array(n);
-    const iw = new Float64Array(n);
-    const z = new Float32Array(samples * L);
-    const xs = new Float32Array(samples * this.dim);
-    const rowLl = new Float64Array(samples);
-    const logW = new Float64Array(samples);
-    for (let i = 0; i < n; i++) {
-      let kl = 0;
-      for (let j = 0; j < L; j++) {
-        const m = enc[i * 2 * L + j]!;
-        const lv = clampLogVar(enc[i * 2 * L + L + j]!);
-        kl += 0.5 * (m * m + Math.exp(lv) - 1 - lv);
-      }
-      // log q(z|x) - log p(z) per draw, from the same noise that makes z.
-      const logRatio = new Float64Array(samples);
-      for (let s = 0; s < samples; s++) {
-        let r = 0;
-        for (let j = 0; j < L; j++) {
-          const m = enc[i * 2 * L + j]!;
-          const lv = clampLogVar(enc[i * 2 * L + L + j]!);
-          const e = this.rng.normal();
-          const zz = m + Math.exp(0.5 * lv) * e;
-          z[s * L + j] = zz;
-          r += -0.5 * e * e - 0.5 * lv + 0.5 * zz * zz;
-        }
-        logRatio[s] = r;
-        xs.set(x.subarray(i * this.dim, (i + 1) * this.dim), s * this.dim);
-      }
-      const out = this.decoder.predict(z, samples);
-      if (likelihood === 'bernoulli') bernoulliLogLik(out, xs, samples, this.dim, rowLl);
-      else gaussianLogLik(out, xs, samples, this.dim, rowLl);
-      let mean = 0;
-      let max = -Infinity;
-      for (let s = 0; s < samples; s++) {
-        mean += rowLl[s]! / samples;
-        logW[s] = rowLl[s]! - logRatio[s]!;
-        max = Math.max(max, logW[s]!);
-      }
-      let acc = 0;
-      for (let s = 0; s < samples; s++) acc += Math.exp(logW[s]! - max);
-      elbo[i] = mean - kl;
-      iw[i] = max + Math.log(acc / samples);
-    }
-    return { elbo, iw };
+    return vaeBounds(enc, x, n, { dim: this.dim, latent, likelihood, samples }, (z, rows) => this.decoder.predict(z, rows), this.rng);
   }
 
   /** The importance-weighted bound on log p(x) in nats for each of n rows (n x dim), into `out` (n values). */
@@ -351,7 +210,7 @@ export class Vae implements GenerativeModel {
 
   /** n draws (n x dim) from p(x|z), z ~ N(0, I): binary for Bernoulli; `mean` gives E[x|z] (pixel probabilities) instead. */
   sample(n: number, out = new Float32Array(n * this.dim), mean = false): Float32Array {
-    this.checkFitted('sample');
+    checkFitted(this.fitted, 'VAE', 'sample()', 'loadVae()');
     if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
     if (!(out instanceof Float32Array) || out.length < n * this.dim) throw new InvalidConfig(`Expected out to be a Float32Array of n x dim = ${n * this.dim} values, got ${describeValue(out)}.`);
     const L = this.config.latent;
@@ -365,7 +224,7 @@ export class Vae implements GenerativeModel {
           const prob = sigmoid(p[i * d + j]!);
           out[i * d + j] = mean ? prob : this.rng.float() < prob ? 1 : 0;
         } else {
-          const std = Math.exp(MIN_LOG_STD + softplus(p[i * 2 * d + d + j]! - MIN_LOG_STD));
+          const std = Math.exp(decoderLogStd(p[i * 2 * d + d + j]!));
           out[i * d + j] = p[i * 2 * d + j]! + (mean ? 0 : std * this.rng.normal());
         }
       }
@@ -393,14 +252,6 @@ export class Vae implements GenerativeModel {
     this.steps = c.step;
     this.fitted = c.counters.fitted === true;
   }
-
-  private checkFitted(what: string): void {
-    if (!this.fitted) throw new InvalidConfig(`Expected a fitted VAE before ${what}(), got an untrained one: call fit() or loadVae() first.`);
-  }
-}
-
-function clampLogVar(v: number): number {
-  return Math.max(-LOGVAR_LIMIT, Math.min(LOGVAR_LIMIT, v));
 }
 
 /** Fisher-Yates shuffle of `a` in place from `rng`. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidConfig } from '../../core/errors.js';
+import { NotFitted } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { Gan } from '../../models/gan.js';
 import { Vae, bernoulliLogLik, gaussianKl, gaussianLogLik, loadVae } from '../../models/vae.js';
@@ -225,13 +225,18 @@ describe('Vae: seeds, saving, errors', () => {
     await expect(loadVae(join(dir, 'gan'))).rejects.toThrow(/model.vae/);
   });
 
-  it('names the expected shape for bad data, and refuses to sample before fit', async () => {
+  it('names the expected shape for bad data, and refuses to sample or evaluate before fit', async () => {
     const vae = new Vae({ dim: 4, latent: 2, hidden: [4] });
-    expect(() => vae.sample(3)).toThrow(InvalidConfig);
-    expect(() => vae.sample(3)).toThrow(/fit\(\)/);
+    expect(() => vae.sample(3)).toThrow(NotFitted);
+    expect(() => vae.sample(3)).toThrow(/Expected a fitted VAE before sample\(\), got an untrained one: call fit\(\) or loadVae\(\) first/);
+    expect(() => vae.logProb(new Float32Array(4), 1)).toThrow(NotFitted);
     await expect(vae.fit(new Float32Array(7), 2)).rejects.toThrow(/n x dim = 2 x 4 = 8 values/);
     await expect(vae.fit(Float32Array.from([0, 1, NaN, 0]), 1)).rejects.toThrow(/NaN at row 0, column 2/);
-    await expect(vae.fit(Float32Array.from([0, 1, 2, 0]), 1)).rejects.toThrow(/\[0, 1\]/);
+    await expect(vae.fit(Float32Array.from([0, 1, 2, 0]), 1)).rejects.toThrow(/to hold values in \[0, 1\], got 2 at row 0, column 2/);
+    // A Gaussian VAE takes any finite values, not only [0, 1].
+    const gaussian = new Vae({ dim: 4, latent: 2, hidden: [4], likelihood: 'gaussian' });
+    await expect(gaussian.fit(Float32Array.from([0, 1, 2, -3]), 1, { epochs: 1 })).resolves.toMatchObject({ epochs: 1 });
+    await expect(vae.fit(new Float32Array(4), 0)).rejects.toThrow(/Expected n \(the rows of data\) to be a positive integer, got 0/);
     expect(() => new Vae({ dim: 0 })).toThrow(/vae.dim/);
     expect(() => new Vae({ dim: 4, likelihood: 'poisson' as 'gaussian' })).toThrow(/likelihood/);
   });
