@@ -3,8 +3,9 @@
  * h in {0,1}^hidden. Trained by contrastive divergence (CD-k) or persistent CD (Tieleman 2008) with SGD, momentum
  * and weight decay (Hinton's practical guide: small random weights, visible biases at the data's log-odds).
  * log Z is exact by enumeration when the smaller layer has at most 20 units, else estimated by annealed importance
- * sampling (Salakhutdinov and Murray 2008) from the base-rate model. Runs on the plain Float32Array engine's
- * matrix kernel (WebAssembly SIMD where it loads); seeded and deterministic.
+ * sampling (Salakhutdinov and Murray 2008) from the base-rate model (rbm-log-z.ts); the energy, conditionals and
+ * free energy are in rbm-energy.ts. Runs on the plain Float32Array engine's matrix kernel (WebAssembly SIMD where it
+ * loads); seeded and deterministic.
  *
  * `fit`'s losses are the mean reconstruction error per epoch (squared error summed over a frame's pixels, against
  * p(v | h ~ p(h | v))): the RBM's likelihood is intractable during training, and this is the usual monitor.
@@ -12,8 +13,14 @@
 import { InvalidConfig, describeValue } from '../core/errors.js';
 import { Rng, checkSeed } from '../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../core/node/checkpoint/checkpoint.js';
-import { kernelInfo, simdGemm } from '../nn/kernels/simd.js';
+import { kernelInfo } from '../nn/kernels/simd.js';
+import { checkFitted, checkRows } from './checks.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
+import { bernoulli, freeEnergy, gemm, hiddenProbs, sigmoid, visibleProbs, type RbmParams } from './rbm-energy.js';
+import { EXACT_MAX_UNITS, aisLogZ, exactLogZ, type LogPartition } from './rbm-log-z.js';
+
+// The energy and log Z live in rbm-energy.ts and rbm-log-z.ts; these stay importable from here, where they were first.
+export { EXACT_MAX_UNITS, aisSchedule, type LogPartition } from './rbm-log-z.js';
 
 /** Settings of an `Rbm`; every field but `visible` has a default. */
 export interface RbmConfig {
@@ -47,30 +54,16 @@ export const RBM_DEFAULTS: Omit<RbmConfig, 'visible'> = {
   sampleSteps: 1000, aisRuns: 100, aisSteps: 1000,
 };
 
-/** A log-partition value and how it was obtained. */
-export interface LogPartition {
-  logZ: number;
-  method: 'exact' | 'ais';
-}
-
-/** Enumerate exactly when the smaller layer has at most this many units. */
-export const EXACT_MAX_UNITS = 20;
-
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-const softplus = (z: number) => (z > 30 ? z : z < -30 ? Math.exp(z) : Math.log1p(Math.exp(z)));
-
-/** out (rows x cols) = A b (+ bias), A(i, k) = a[i saI + k saK], b [inner, cols]: the SIMD kernel, or JS loops. */
-function gemm(a: Float32Array, saI: number, saK: number, b: Float32Array, bias: Float32Array | null, out: Float32Array, rows: number, inner: number, cols: number): void {
-  const simd = simdGemm();
-  if (simd) return simd(a, saI, saK, b, bias, out, rows, inner, cols, false, false);
-  for (let i = 0; i < rows; i++) {
-    for (let c = 0; c < cols; c++) out[i * cols + c] = bias ? bias[c]! : 0;
-    for (let k = 0; k < inner; k++) {
-      const av = a[i * saI + k * saK]!;
-      if (av === 0) continue;
-      for (let c = 0; c < cols; c++) out[i * cols + c] = out[i * cols + c]! + av * b[k * cols + c]!;
-    }
-  }
+/** Scratch of one CD update: probabilities and samples of both layers, the two phases' statistics, the reconstruction. */
+interface CdScratch {
+  ph0: Float32Array;
+  h: Float32Array;
+  pv: Float32Array;
+  v: Float32Array;
+  ph: Float32Array;
+  gPos: Float32Array;
+  gNeg: Float32Array;
+  recon: Float32Array;
 }
 
 /** A Bernoulli-Bernoulli RBM; a `GenerativeModel` of binary rows. */
@@ -85,6 +78,8 @@ export class Rbm implements GenerativeModel {
   /** The AIS base model's visible biases: the training data's log-odds. */
   readonly baseBias: Float32Array;
   private readonly WT: Float32Array;
+  /** The arrays above, as the energy and log Z functions read them. */
+  private readonly params: RbmParams;
   private readonly vel: { W: Float32Array; b: Float32Array; c: Float32Array };
   private readonly trainRng: Rng;
   private readonly sampleRng: Rng;
@@ -111,6 +106,7 @@ export class Rbm implements GenerativeModel {
     this.b = new Float32Array(nv);
     this.c = new Float32Array(nh);
     this.baseBias = new Float32Array(nv);
+    this.params = { visible: nv, hidden: nh, W: this.W, WT: this.WT, b: this.b, c: this.c, baseBias: this.baseBias };
     this.vel = { W: new Float32Array(nv * nh), b: new Float32Array(nv), c: new Float32Array(nh) };
     this.trainRng = root.fork();
     this.sampleRng = root.fork();
@@ -127,8 +123,8 @@ export class Rbm implements GenerativeModel {
    */
   async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
     const t0 = performance.now();
-    const { visible: nv, hidden: nh, k } = this.config;
-    this.checkData(data, n, 'data');
+    const { visible: nv, hidden: nh } = this.config;
+    checkRows(data, n, nv, 'data', 'unit');
     const epochs = options.epochs ?? this.config.epochs;
     const B = options.batchSize ?? this.config.batchSize;
     if (!(Number.isInteger(B) && B >= 1)) throw new InvalidConfig(`Expected batchSize to be a positive integer, got ${describeValue(B)}.`);
@@ -147,9 +143,12 @@ export class Rbm implements GenerativeModel {
       this.sampleVisibleFromBias(this.chainV, C, this.trainRng);
     }
     const rows = Int32Array.from({ length: n }, (_, i) => i);
-    const v0 = new Float32Array(B * nv), ph0 = new Float32Array(B * nh), h = new Float32Array(Math.max(B, C) * nh);
-    const pv = new Float32Array(Math.max(B, C) * nv), v = new Float32Array(Math.max(B, C) * nv), ph = new Float32Array(Math.max(B, C) * nh);
-    const gPos = new Float32Array(nv * nh), gNeg = new Float32Array(nv * nh), recon = new Float32Array(B * nv);
+    const v0 = new Float32Array(B * nv);
+    const R = Math.max(B, C);
+    const scratch: CdScratch = {
+      ph0: new Float32Array(B * nh), h: new Float32Array(R * nh), pv: new Float32Array(R * nv), v: new Float32Array(R * nv), ph: new Float32Array(R * nh),
+      gPos: new Float32Array(nv * nh), gNeg: new Float32Array(nv * nh), recon: new Float32Array(B * nv),
+    };
     const losses: number[] = [];
     let steps = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -159,32 +158,13 @@ export class Rbm implements GenerativeModel {
       }
       let err = 0;
       let seen = 0;
+      // Whole batches only (a last short one is left for the next shuffle), unless n is below one batch.
       for (let start = 0; start + B <= n || (start < n && start === 0); start += B) {
         if (options.signal?.aborted) return this.report(t0, epoch, steps, losses);
         const m = Math.min(B, n - start);
         for (let r = 0; r < m; r++) v0.set(data.subarray(rows[start + r]! * nv, (rows[start + r]! + 1) * nv), r * nv);
-        this.hiddenProbs(v0, m, ph0);
-        bernoulli(ph0, h, m * nh, this.trainRng);
-        this.visibleProbs(h, m, recon);
-        for (let i = 0; i < m * nv; i++) err += (v0[i]! - recon[i]!) ** 2;
+        err += this.cdStep(v0, m, C, scratch);
         seen += m;
-        // Negative phase: chains from the data's hidden sample (CD) or the persistent chains (PCD).
-        const rowsNeg = C > 0 ? C : m;
-        if (C > 0) {
-          this.hiddenProbs(this.chainV!, C, ph);
-          bernoulli(ph, h, C * nh, this.trainRng);
-        }
-        for (let s = 0; s < k; s++) {
-          this.visibleProbs(h, rowsNeg, pv);
-          bernoulli(pv, v, rowsNeg * nv, this.trainRng);
-          this.hiddenProbs(v, rowsNeg, ph);
-          if (s + 1 < k) bernoulli(ph, h, rowsNeg * nh, this.trainRng);
-        }
-        if (C > 0) this.chainV!.set(v.subarray(0, C * nv));
-        // <v h>_data - <v h>_model, visible probabilities and hidden probabilities in both phases (Hinton's guide).
-        gemm(v0, 1, nv, ph0, null, gPos, nv, m, nh);
-        gemm(pv, 1, nv, ph, null, gNeg, nv, rowsNeg, nh);
-        this.update(gPos, gNeg, v0, ph0, m, pv, ph, rowsNeg);
         steps++;
       }
       losses.push(err / seen);
@@ -194,39 +174,63 @@ export class Rbm implements GenerativeModel {
     return this.report(t0, epochs, steps, losses);
   }
 
+  /**
+   * One CD-k (or PCD) update from m data rows v0 (m x visible): the positive phase p(h | v0), k Gibbs sweeps of the
+   * negative chains (from a sample of that h for CD, from the C persistent chains for PCD), then `update` on
+   * <v h>_data - <v h>_model. Returns the batch's summed squared error of p(v | h ~ p(h | v0)) against v0.
+   */
+  private cdStep(v0: Float32Array, m: number, C: number, s: CdScratch): number {
+    const { visible: nv, hidden: nh, k } = this.config;
+    const p = this.params;
+    hiddenProbs(p, v0, m, s.ph0);
+    bernoulli(s.ph0, s.h, m * nh, this.trainRng);
+    visibleProbs(p, s.h, m, s.recon);
+    let err = 0;
+    for (let i = 0; i < m * nv; i++) err += (v0[i]! - s.recon[i]!) ** 2;
+    // Negative phase: chains from the data's hidden sample (CD) or the persistent chains (PCD).
+    const rowsNeg = C > 0 ? C : m;
+    if (C > 0) {
+      hiddenProbs(p, this.chainV!, C, s.ph);
+      bernoulli(s.ph, s.h, C * nh, this.trainRng);
+    }
+    for (let step = 0; step < k; step++) {
+      visibleProbs(p, s.h, rowsNeg, s.pv);
+      bernoulli(s.pv, s.v, rowsNeg * nv, this.trainRng);
+      hiddenProbs(p, s.v, rowsNeg, s.ph);
+      if (step + 1 < k) bernoulli(s.ph, s.h, rowsNeg * nh, this.trainRng);
+    }
+    if (C > 0) this.chainV!.set(s.v.subarray(0, C * nv));
+    // <v h>_data - <v h>_model, visible probabilities and hidden probabilities in both phases (Hinton's guide).
+    gemm(v0, 1, nv, s.ph0, null, s.gPos, nv, m, nh);
+    gemm(s.pv, 1, nv, s.ph, null, s.gNeg, nv, rowsNeg, nh);
+    this.update(s.gPos, s.gNeg, v0, s.ph0, m, s.pv, s.ph, rowsNeg);
+    return err;
+  }
+
   /** F(v) = -b.v - sum_j softplus(c_j + (v W)_j) in nats for n rows of x (n x visible), into `out` (n values). */
   freeEnergy(x: Float32Array, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
-    this.checkData(x, n, 'x');
-    const { visible: nv, hidden: nh } = this.config;
-    const pre = new Float32Array(n * nh);
-    gemm(x, nv, 1, this.W, this.c, pre, n, nv, nh);
-    for (let r = 0; r < n; r++) {
-      let f = 0;
-      for (let i = 0; i < nv; i++) f -= this.b[i]! * x[r * nv + i]!;
-      for (let j = 0; j < nh; j++) f -= softplus(pre[r * nh + j]!);
-      out[r] = f;
-    }
-    return out;
+    checkRows(x, n, this.config.visible, 'x', 'unit');
+    return freeEnergy(this.params, x, n, out);
   }
 
   /** `steps` Gibbs sweeps v -> h -> v from n rows of v (n x visible, binary); returns the last binary v (n x visible). */
   gibbs(v: Float32Array, n: number, steps: number, rng: Rng = this.sampleRng, out: Float32Array = new Float32Array(n * this.config.visible)): Float32Array {
-    this.checkData(v, n, 'v');
     const { visible: nv, hidden: nh } = this.config;
+    checkRows(v, n, nv, 'v', 'unit');
     const ph = new Float32Array(n * nh), h = new Float32Array(n * nh), pv = new Float32Array(n * nv);
     out.set(v.subarray(0, n * nv));
     for (let s = 0; s < steps; s++) {
-      this.hiddenProbs(out, n, ph);
+      hiddenProbs(this.params, out, n, ph);
       bernoulli(ph, h, n * nh, rng);
-      this.visibleProbs(h, n, pv);
+      visibleProbs(this.params, h, n, pv);
       bernoulli(pv, out, n * nv, rng);
     }
     return out;
   }
 
-  /** n binary samples (n x visible): `sampleSteps` Gibbs sweeps from v ~ Bernoulli(sigmoid(b)). Throws before fit. */
+  /** n binary samples (n x visible): `sampleSteps` Gibbs sweeps from v ~ Bernoulli(sigmoid(b)). Throws NotFitted before fit. */
   sample(n: number, out?: Float32Array): Float32Array {
-    this.requireFitted('sample');
+    checkFitted(this.fitted, 'RBM', 'sample()', 'Rbm.load()');
     if (!(Number.isInteger(n) && n >= 1)) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
     const v0 = new Float32Array(n * this.config.visible);
     this.sampleVisibleFromBias(v0, n, this.sampleRng);
@@ -235,7 +239,7 @@ export class Rbm implements GenerativeModel {
 
   /** log p(x) = -F(x) - log Z in nats per row (n x visible), with `logPartition()`'s log Z, into `out`. */
   logProb(x: Float32Array, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
-    this.requireFitted('logProb');
+    checkFitted(this.fitted, 'RBM', 'logProb()', 'Rbm.load()');
     const { logZ } = this.logPartition();
     this.freeEnergy(x, n, out);
     for (let r = 0; r < n; r++) out[r] = -out[r]! - logZ;
@@ -254,15 +258,15 @@ export class Rbm implements GenerativeModel {
     const cacheable = method === 'auto' && options.runs === undefined && options.steps === undefined && options.seed === undefined;
     if (cacheable && this.cachedZ) return this.cachedZ;
     const z: LogPartition = method === 'exact' || (method === 'auto' && small)
-      ? { logZ: this.exactLogZ(), method: 'exact' }
-      : { logZ: this.aisLogZ(options.runs ?? this.config.aisRuns, options.steps ?? this.config.aisSteps, options.seed ?? this.config.seed), method: 'ais' };
+      ? { logZ: exactLogZ(this.params), method: 'exact' }
+      : { logZ: aisLogZ(this.params, options.runs ?? this.config.aisRuns, options.steps ?? this.config.aisSteps, options.seed ?? this.config.seed), method: 'ais' };
     if (cacheable) this.cachedZ = z;
     return z;
   }
 
   /** Writes config, parameters, momentum, persistent chains and rng states as a checkpoint folder. */
   async save(dir: string): Promise<void> {
-    this.requireFitted('save');
+    checkFitted(this.fitted, 'RBM', 'save()', 'Rbm.load()');
     const { visible: nv, hidden: nh } = this.config;
     const arr = (name: string, shape: number[], data: Float32Array) => ({ name, shape, data: data.slice() });
     await writeCheckpoint(dir, {
@@ -305,20 +309,17 @@ export class Rbm implements GenerativeModel {
     return rbm;
   }
 
-  /** p(h = 1 | v) for n rows of v, into out (n x hidden). */
+  /** p(h = 1 | v) for n rows of v (n x visible), into out (n x hidden). */
   hiddenProbs(v: Float32Array, n: number, out: Float32Array): Float32Array {
-    gemm(v, this.config.visible, 1, this.W, this.c, out, n, this.config.visible, this.config.hidden);
-    for (let i = 0; i < n * this.config.hidden; i++) out[i] = sigmoid(out[i]!);
-    return out;
+    return hiddenProbs(this.params, v, n, out);
   }
 
-  /** p(v = 1 | h) for n rows of h, into out (n x visible). */
+  /** p(v = 1 | h) for n rows of h (n x hidden), into out (n x visible). */
   visibleProbs(h: Float32Array, n: number, out: Float32Array): Float32Array {
-    gemm(h, this.config.hidden, 1, this.WT, this.b, out, n, this.config.hidden, this.config.visible);
-    for (let i = 0; i < n * this.config.visible; i++) out[i] = sigmoid(out[i]!);
-    return out;
+    return visibleProbs(this.params, h, n, out);
   }
 
+  /** The SGD step with momentum and weight decay on the CD statistics of m data rows and mNeg negative-chain rows. */
   private update(gPos: Float32Array, gNeg: Float32Array, v0: Float32Array, ph0: Float32Array, m: number, pv: Float32Array, ph: Float32Array, mNeg: number): void {
     const { learningRate: lr, momentum: mu, weightDecay: wd, visible: nv, hidden: nh } = this.config;
     const vel = this.vel;
@@ -351,77 +352,6 @@ export class Rbm implements GenerativeModel {
     this.cachedZ = null;
   }
 
-  /** log sum over the smaller layer's 2^units states (Gray code: one column of W changes per state). */
-  private exactLogZ(): number {
-    const { visible: nv, hidden: nh } = this.config;
-    const overHidden = nh <= nv;
-    const [units, other] = overHidden ? [nh, nv] : [nv, nh];
-    // Enumerated layer's biases, the other layer's biases, and W's entry (enumerated unit u, other unit o).
-    const eb = overHidden ? this.c : this.b;
-    const ob = overHidden ? this.b : this.c;
-    const w = (u: number, o: number) => (overHidden ? this.W[o * nh + u]! : this.W[u * nh + o]!);
-    const a = Float64Array.from(ob);
-    const state = new Uint8Array(units);
-    let linear = 0;
-    let max = -Infinity;
-    let sum = 0;
-    const total = 2 ** units;
-    const terms = (t: number) => {
-      // Streaming log-sum-exp.
-      if (t > max) {
-        sum = sum * Math.exp(max - t) + 1;
-        max = t;
-      } else sum += Math.exp(t - max);
-    };
-    for (let s = 0; s < total; s++) {
-      if (s > 0) {
-        const u = 31 - Math.clz32(s & -s); // the bit that flips between Gray codes s-1 and s
-        const sign = state[u] ? -1 : 1;
-        state[u] = state[u] ? 0 : 1;
-        linear += sign * eb[u]!;
-        for (let o = 0; o < other; o++) a[o] = a[o]! + sign * w(u, o);
-      }
-      let t = linear;
-      for (let o = 0; o < other; o++) t += softplus(a[o]!);
-      terms(t);
-    }
-    return max + Math.log(sum);
-  }
-
-  /** AIS estimate of log Z: runs chains from the base-rate model through `steps` geometric-bridge distributions. */
-  private aisLogZ(runs: number, steps: number, seed: number): number {
-    const { visible: nv, hidden: nh } = this.config;
-    const rng = new Rng(seed);
-    const betas = aisSchedule(steps);
-    const v = new Float32Array(runs * nv), x = new Float32Array(runs * nh), h = new Float32Array(runs * nh), pv = new Float32Array(runs * nv);
-    for (let i = 0; i < runs * nv; i++) v[i] = rng.float() < sigmoid(this.baseBias[i % nv]!) ? 1 : 0;
-    const logw = new Float64Array(runs);
-    for (let k = 1; k < betas.length; k++) {
-      const b0 = betas[k - 1]!, b1 = betas[k]!;
-      gemm(v, nv, 1, this.W, this.c, x, runs, nv, nh);
-      for (let r = 0; r < runs; r++) {
-        // log p*_k(v) - log p*_{k-1}(v), p*_beta(v) = exp((1 - beta) bA.v + beta b.v) prod_j (1 + exp(beta x_j)).
-        let d = 0;
-        for (let i = 0; i < nv; i++) if (v[r * nv + i]! !== 0) d += (b1 - b0) * (this.b[i]! - this.baseBias[i]!);
-        for (let j = 0; j < nh; j++) d += softplus(b1 * x[r * nh + j]!) - softplus(b0 * x[r * nh + j]!);
-        logw[r] = logw[r]! + d;
-      }
-      if (k + 1 === betas.length) break;
-      for (let i = 0; i < runs * nh; i++) h[i] = rng.float() < sigmoid(b1 * x[i]!) ? 1 : 0;
-      gemm(h, nh, 1, this.WT, null, pv, runs, nh, nv);
-      for (let i = 0; i < runs * nv; i++) {
-        const bi = i % nv;
-        v[i] = rng.float() < sigmoid((1 - b1) * this.baseBias[bi]! + b1 * (this.b[bi]! + pv[i]!)) ? 1 : 0;
-      }
-    }
-    let logZA = nh * Math.LN2;
-    for (let i = 0; i < nv; i++) logZA += softplus(this.baseBias[i]!);
-    const m = Math.max(...logw);
-    let s = 0;
-    for (let r = 0; r < runs; r++) s += Math.exp(logw[r]! - m);
-    return logZA + m + Math.log(s / runs);
-  }
-
   private sampleVisibleFromBias(out: Float32Array, n: number, rng: Rng): void {
     const nv = this.config.visible;
     for (let i = 0; i < n * nv; i++) out[i] = rng.float() < sigmoid(this.b[i % nv]!) ? 1 : 0;
@@ -431,34 +361,4 @@ export class Rbm implements GenerativeModel {
     this.epochsDone += epochs;
     return { epochs, steps, seconds: (performance.now() - t0) / 1000, losses };
   }
-
-  private requireFitted(what: string): void {
-    if (!this.fitted) throw new InvalidConfig(`Expected a fitted RBM before ${what}() (call fit() or Rbm.load() first), got an untrained one.`);
-  }
-
-  private checkData(x: unknown, n: number, what: string): asserts x is Float32Array {
-    const nv = this.config.visible;
-    if (!(Number.isInteger(n) && n >= 1)) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
-    if (!(x instanceof Float32Array) || x.length < n * nv) throw new InvalidConfig(`Expected ${what} to be a Float32Array of n x ${nv} = ${n * nv} values in [0, 1], got ${describeValue(x)}.`);
-    for (let i = 0; i < n * nv; i++) {
-      const xi = x[i]!;
-      if (!(xi >= 0 && xi <= 1)) throw new InvalidConfig(`Expected ${what} (n x ${nv}) to hold values in [0, 1], got ${describeValue(xi)} at row ${Math.floor(i / nv)}, column ${i % nv}.`);
-    }
-  }
-}
-
-/** Samples out[i] ~ Bernoulli(p[i]) for the first `len` values. */
-function bernoulli(p: Float32Array, out: Float32Array, len: number, rng: Rng): void {
-  for (let i = 0; i < len; i++) out[i] = rng.float() < p[i]! ? 1 : 0;
-}
-
-/** AIS inverse temperatures 0 = beta_0 < ... < beta_K = 1: a tenth of the steps to 0.5, three tenths to 0.9, the rest to 1 (Salakhutdinov and Murray's proportions). */
-export function aisSchedule(steps: number): Float64Array {
-  const k1 = Math.max(1, Math.round(steps * 0.1)), k2 = Math.max(1, Math.round(steps * 0.3)), k3 = Math.max(1, steps - k1 - k2);
-  const betas = new Float64Array(k1 + k2 + k3 + 1);
-  let i = 0;
-  for (let s = 0; s < k1; s++) betas[i++] = (0.5 * s) / k1;
-  for (let s = 0; s < k2; s++) betas[i++] = 0.5 + (0.4 * s) / k2;
-  for (let s = 0; s <= k3; s++) betas[i++] = 0.9 + (0.1 * s) / k3;
-  return betas;
 }

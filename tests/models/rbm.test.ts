@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidConfig } from '../../core/errors.js';
+import { InvalidConfig, NotFitted } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { Rbm, aisSchedule } from '../../models/rbm.js';
 
@@ -141,9 +141,13 @@ describe('Rbm', () => {
 
   it('refuses bad input with the expected shape named', async () => {
     const rbm = new Rbm({ visible: 4, hidden: 2 });
-    expect(() => rbm.sample(3)).toThrow(/Expected a fitted RBM before sample\(\)/);
+    expect(() => rbm.sample(3)).toThrow(NotFitted);
+    expect(() => rbm.sample(3)).toThrow(/Expected a fitted RBM before sample\(\), got an untrained one: call fit\(\) or Rbm.load\(\) first/);
+    expect(() => rbm.logProb(new Float32Array(4), 1)).toThrow(NotFitted);
+    await expect(rbm.save('never-written')).rejects.toThrow(NotFitted);
     await expect(rbm.fit(new Float32Array([0, 1, 0, NaN]), 1)).rejects.toThrow(/values in \[0, 1\], got NaN at row 0, column 3/);
-    await expect(rbm.fit(new Float32Array(6), 2)).rejects.toThrow(/Float32Array of n x 4 = 8 values/);
+    await expect(rbm.fit(new Float32Array([0, 1, 0, 1.5]), 1)).rejects.toThrow(/values in \[0, 1\], got 1.5 at row 0, column 3/);
+    await expect(rbm.fit(new Float32Array(6), 2)).rejects.toThrow(/Float32Array of n x dim = 2 x 4 = 8 values/);
     await rbm.fit(new Float32Array(8), 2);
     expect(() => rbm.logPartition({ method: 'exact' })).not.toThrow();
     expect(() => new Rbm({ visible: 30, hidden: 30 }).logPartition({ method: 'exact' })).toThrow(InvalidConfig);
