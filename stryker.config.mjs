@@ -1,8 +1,10 @@
 // Mutation testing (`npm run mutate`): Stryker changes the code under `mutate` one small edit at a time and
 // reruns the tests that cover it; a surviving mutant is an edit no test notices. The list is the numerical
 // core, where a wrong sign or an off-by-one still trains, just worse: the optimisers, losses and heads of nn/,
-// replay's sum tree and sampling, and the agents' math (DQN's TD target and loss, the rollout returns and GAE,
-// REINFORCE's score weights and losses, DDPG/TD3's target, critic loss, policy gradient and update).
+// replay's sum tree and sampling, the agents' math (DQN's TD target and loss, the rollout returns and GAE,
+// REINFORCE's score weights and losses, DDPG/TD3's target, critic loss, policy gradient and update), and the model
+// zoo's losses and likelihoods (the VAE's ELBO and importance-weighted bound, the RBM's free energy, CD update and
+// log Z, the heteroscedastic loss and the ensemble/dropout variance split).
 //
 // Whole files are mutated where all of the file is math (nn/, the sum tree). Elsewhere only the functions named
 // in FUNCTIONS are: their line ranges are computed from the source each run (Babel's parser, the one Stryker
@@ -17,7 +19,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Files mutated whole. */
-const FILES = ['nn/optimizers.ts', 'nn/losses.ts', 'nn/heads.ts', 'replay/sum-tree.ts'];
+const FILES = [
+  'nn/optimizers.ts', 'nn/losses.ts', 'nn/heads.ts', 'replay/sum-tree.ts',
+  'models/vae-bounds.ts', 'models/rbm-energy.ts', 'models/rbm-log-z.ts',
+];
 
 /**
  * Files mutated in part: the functions (top-level functions, consts, or `Class.method`) whose lines are mutated.
@@ -34,6 +39,11 @@ export const FUNCTIONS = {
   'agents/ddpg.ts': [
     'td3Target', 'criticLoss', 'concatObsAction', 'scaleActions', 'actorGradient', 'dpgScratch', 'deterministicPolicyGradient', 'Ddpg.update',
   ],
+  // The model zoo: each model's objective, gradient and likelihood; its networks, fit loops and checkpoints are not.
+  'models/vae.ts': ['Vae.objectiveGradient', 'Vae.objective', 'Vae.encode'],
+  'models/rbm.ts': ['Rbm.cdStep', 'Rbm.update', 'Rbm.logProb', 'Rbm.logPartition'],
+  'models/bayes/heteroscedastic.ts': ['boundedLogStd', 'boundedLogStdGrad', 'heteroscedasticLoss', 'MixtureAccumulator.add', 'MixtureAccumulator.result'],
+  'models/bayes/fit-data.ts': ['columnStats', 'standardise', 'scalingOf'],
 };
 
 /** Babel's parser, reached through Stryker's own dependencies (core -> instrumenter -> @babel/parser). */
@@ -112,6 +122,9 @@ export default {
     'tests/agents/reinforce-math.test.ts',
     'tests/agents/ddpg-math.test.ts',
     'tests/agents/td3-math.test.ts',
+    'tests/models/vae-math.test.ts',
+    'tests/models/rbm-math.test.ts',
+    'tests/models/heteroscedastic-math.test.ts',
   ],
   mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.

@@ -16,6 +16,11 @@ export interface LogPartition {
 /** Enumerate exactly when the smaller layer has at most this many units. */
 export const EXACT_MAX_UNITS = 20;
 
+/** Whether `exactLogZ` can enumerate an RBM of these layer sizes: its smaller layer has at most EXACT_MAX_UNITS units. */
+export function enumerable(visible: number, hidden: number): boolean {
+  return Math.min(visible, hidden) <= EXACT_MAX_UNITS;
+}
+
 /**
  * Exact log Z in nats: log sum over the smaller layer's 2^units states of exp(its bias term + sum over the other
  * layer's units of softplus(their input)), visited in Gray-code order so one column of W changes per state.

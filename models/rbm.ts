@@ -17,7 +17,7 @@ import { kernelInfo } from '../nn/kernels/simd.js';
 import { checkFitted, checkRows } from './checks.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
 import { bernoulli, freeEnergy, gemm, hiddenProbs, sigmoid, visibleProbs, type RbmParams } from './rbm-energy.js';
-import { EXACT_MAX_UNITS, aisLogZ, exactLogZ, type LogPartition } from './rbm-log-z.js';
+import { EXACT_MAX_UNITS, aisLogZ, enumerable, exactLogZ, type LogPartition } from './rbm-log-z.js';
 
 // The energy and log Z live in rbm-energy.ts and rbm-log-z.ts; these stay importable from here, where they were first.
 export { EXACT_MAX_UNITS, aisSchedule, type LogPartition } from './rbm-log-z.js';
@@ -253,7 +253,7 @@ export class Rbm implements GenerativeModel {
    */
   logPartition(options: { method?: 'auto' | 'exact' | 'ais'; runs?: number; steps?: number; seed?: number } = {}): LogPartition {
     const method = options.method ?? 'auto';
-    const small = Math.min(this.config.visible, this.config.hidden) <= EXACT_MAX_UNITS;
+    const small = enumerable(this.config.visible, this.config.hidden);
     if (method === 'exact' && !small) throw new InvalidConfig(`Expected a layer of at most ${EXACT_MAX_UNITS} units for exact log Z, got ${this.config.visible} x ${this.config.hidden}; use 'ais'.`);
     const cacheable = method === 'auto' && options.runs === undefined && options.steps === undefined && options.seed === undefined;
     if (cacheable && this.cachedZ) return this.cachedZ;
@@ -342,6 +342,11 @@ export class Rbm implements GenerativeModel {
       this.c[j] = this.c[j]! + vel.c[j]!;
     }
     this.steps++;
+    this.refresh();
+  }
+
+  /** Call after writing W, b or c directly: refreshes W's transpose and forgets the cached log Z. */
+  paramsChanged(): void {
     this.refresh();
   }
 
