@@ -41,6 +41,16 @@ describe('twoMoons', () => {
     const again = twoMoons(10, new Rng(1), { standardise: st.standardisation });
     expect(again.standardisation).toBe(st.standardisation);
   });
+  it('noise defaults to 0.05 (the published RealNVP figure\'s data): rows sit 0.05 (std) off their half circle', () => {
+    const m = twoMoons(20000, new Rng(3), { standardise: false });
+    let ss = 0;
+    for (let i = 0; i < m.n; i++) {
+      const [cx, cy] = m.labels[i] === 0 ? [0, 0] : [1, 0.5];
+      ss += (Math.hypot(m.data[2 * i]! - cx, m.data[2 * i + 1]! - cy) - 1) ** 2;
+    }
+    // The radial part of isotropic noise has the noise's std (to first order in noise / radius).
+    expect(Math.sqrt(ss / m.n)).toBeCloseTo(0.05, 2);
+  });
   it('is deterministic per seed', () => {
     expect(twoMoons(50, new Rng(7)).data).toEqual(twoMoons(50, new Rng(7)).data);
     expect(twoMoons(50, new Rng(7)).data).not.toEqual(twoMoons(50, new Rng(8)).data);
