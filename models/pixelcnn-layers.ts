@@ -7,12 +7,18 @@
  *   vertical -> horizontal through offset (-1, 0): the horizontal stack at row i sees the vertical one of row i - 1,
  * so every logit sees all pixels above and to the left (no blind spot) and none at or after its own.
  * Layer: v = gate(convV(v)); h = h + 1x1(gate(convH(h) + convVH(vPre))) (layer 0 without the residual), gate(a, b) =
- * tanh(a) sigmoid(b); then relu(1x1) and a 1x1 to the logit. Convs run as im2col and the WebAssembly SIMD matrix
- * kernel (JS loops where it does not load). Images are NHWC, row-major.
+ * tanh(a) sigmoid(b); then relu(1x1) and a 1x1 to the logit.
+ *
+ * Activations live in a zero-padded layout (k/2 rows on top of each image, k/2 columns either side, NHWC), where a
+ * run of horizontally adjacent taps reads one contiguous window per pixel: each run is a single matrix product
+ * that reads the activations in place through the kernel's strides (no im2col, no col2im), on the WebAssembly SIMD
+ * kernel (JS loops where it does not load). Outputs at padding positions are computed and then zeroed (`zeroPads`)
+ * wherever a later convolution reads them; gradients there are zeroed at the same points.
  */
 import { InvalidConfig, describeValue } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { simdGemm, type SimdGemm } from '../nn/kernels/simd.js';
+import { CausalConv, gate, gateBackward, jsGemm, layoutOf, zeroPads, type Layout, type Run } from './pixelcnn-conv.js';
 import { IncompatibleState } from '../nn/errors.js';
 import type { NamedArray, Net, NetSpec, ParamShape } from '../nn/types.js';
 
@@ -29,96 +35,58 @@ export interface PixelCnnArch {
   seed: number;
 }
 
-type Offsets = ReadonlyArray<readonly [number, number]>;
+/** Activations of one pass and the gradients of one backward, sized for `rows` padded pixels. */
+class Workspace {
+  readonly x: Float32Array;
+  /** Inputs of each layer's stacks (index l; index L is the last layer's output). */
+  readonly v: Float32Array[];
+  readonly h: Float32Array[];
+  /** Per layer: convV's output (padding zeroed), its gate's tanh and sigmoid, convH + convVH's then tanh/sigmoid, the gate. */
+  readonly vPre: Float32Array[];
+  readonly vAct: Float32Array[];
+  readonly hAct: Float32Array[];
+  readonly g: Float32Array[];
+  readonly hid: Float32Array;
+  readonly logits: Float32Array;
+  readonly dLogits: Float32Array;
+  readonly dHid: Float32Array;
+  readonly dh: Float32Array;
+  readonly dv: Float32Array;
+  readonly dg: Float32Array;
+  readonly dvPre: Float32Array;
+  readonly dhPre: Float32Array;
+  readonly dx: Float32Array;
 
-/** JS fallback of the SIMD kernel's contract (see nn/kernels/simd.ts). */
-const jsGemm: SimdGemm = (a, saI, saK, b, bias, out, rows, inner, cols, _relu, accumulate) => {
-  for (let i = 0; i < rows; i++) {
-    for (let c = 0; c < cols; c++) if (!accumulate) out[i * cols + c] = bias ? bias[c]! : 0;
-    for (let k = 0; k < inner; k++) {
-      const av = a[i * saI + k * saK]!;
-      if (av === 0) continue;
-      for (let c = 0; c < cols; c++) out[i * cols + c] = out[i * cols + c]! + av * b[k * cols + c]!;
-    }
-  }
-};
-
-/** A convolution over the offsets `taps` (zero padding), weights [taps * cin, cout] and bias [cout] in `params`. */
-class OffsetConv {
-  readonly inner: number;
-  /** A 1x1 conv at offset (0, 0): im2col would copy its input unchanged. */
-  readonly pointwise: boolean;
-  constructor(readonly name: string, readonly cin: number, readonly cout: number, readonly taps: Offsets, readonly wOff: number) {
-    this.inner = taps.length * cin;
-    this.pointwise = taps.length === 1 && taps[0]![0] === 0 && taps[0]![1] === 0;
-  }
-  get bOff(): number {
-    return this.wOff + this.inner * this.cout;
-  }
-  get size(): number {
-    return (this.inner + 1) * this.cout;
-  }
-
-  /** im2col of `input` (n x H x W x cin) into cols (n H W x taps cin). */
-  im2col(input: Float32Array, n: number, h: number, w: number, cols: Float32Array): void {
-    const { cin, inner, taps } = this;
-    for (let b = 0; b < n; b++) {
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const row = ((b * h + y) * w + x) * inner;
-          for (let t = 0; t < taps.length; t++) {
-            const yy = y + taps[t]![0];
-            const xx = x + taps[t]![1];
-            const dst = row + t * cin;
-            if (yy < 0 || yy >= h || xx < 0 || xx >= w) cols.fill(0, dst, dst + cin);
-            else {
-              const src = ((b * h + yy) * w + xx) * cin;
-              for (let c = 0; c < cin; c++) cols[dst + c] = input[src + c]!;
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /** out (rows x cout) = cols W + bias, or out += cols W when `accumulate`. */
-  apply(gemm: SimdGemm, params: Float32Array, cols: Float32Array, rows: number, out: Float32Array, accumulate: boolean): void {
-    const W = params.subarray(this.wOff, this.bOff);
-    const bias = params.subarray(this.bOff, this.bOff + this.cout);
-    gemm(cols, this.inner, 1, W, accumulate ? null : bias, out, rows, this.inner, this.cout, false, accumulate);
-    // The kernel skips the bias when accumulating; added here so that every conv has its bias once.
-    if (accumulate) for (let r = 0; r < rows; r++) for (let c = 0; c < this.cout; c++) out[r * this.cout + c] = out[r * this.cout + c]! + bias[c]!;
-  }
-
-  /** Adds dW = cols^T dOut and db = sum dOut into grads; with dIn, adds the input gradient (col2im of dOut W^T). */
-  backward(gemm: SimdGemm, params: Float32Array, grads: Float32Array, cols: Float32Array, dOut: Float32Array, n: number, h: number, w: number,
-    dCols: Float32Array, dIn: Float32Array | null): void {
-    const rows = n * h * w;
-    const { cin, cout, inner, taps } = this;
-    gemm(cols, 1, inner, dOut, null, grads.subarray(this.wOff, this.bOff), inner, rows, cout, false, true);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cout; c++) grads[this.bOff + c] = grads[this.bOff + c]! + dOut[r * cout + c]!;
-    if (!dIn) return;
-    const WT = new Float32Array(cout * inner);
-    for (let k = 0; k < inner; k++) for (let c = 0; c < cout; c++) WT[c * inner + k] = params[this.wOff + k * cout + c]!;
-    if (this.pointwise) {
-      gemm(dOut, cout, 1, WT, null, dIn, rows, cout, inner, false, true);
-      return;
-    }
-    gemm(dOut, cout, 1, WT, null, dCols, rows, cout, inner, false, false);
-    for (let b = 0; b < n; b++) {
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const row = ((b * h + y) * w + x) * inner;
-          for (let t = 0; t < taps.length; t++) {
-            const yy = y + taps[t]![0];
-            const xx = x + taps[t]![1];
-            if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
-            const dst = ((b * h + yy) * w + xx) * cin;
-            for (let c = 0; c < cin; c++) dIn[dst + c] = dIn[dst + c]! + dCols[row + t * cin + c]!;
-          }
-        }
-      }
-    }
+  /** `perLayer` keeps every layer's activations (for backward); without it, layers share buffers (inference). */
+  constructor(readonly rows: number, C: number, layers: number, perLayer: boolean) {
+    const f = (ch: number) => new Float32Array(rows * ch);
+    const each = (ch: number): Float32Array[] => {
+      const shared = perLayer ? null : f(ch);
+      return Array.from({ length: layers }, () => shared ?? f(ch));
+    };
+    // Consecutive layers' inputs must differ (a layer reads one and writes the next): two alternate in inference.
+    const chain = (count: number): Float32Array[] => {
+      const pool = perLayer ? [] : [f(C), f(C)];
+      return [this.x, ...Array.from({ length: count }, (_, i) => pool[(i + 1) % 2] ?? f(C))];
+    };
+    this.x = f(1);
+    this.v = chain(layers - 1);
+    this.h = chain(layers);
+    this.vPre = each(2 * C);
+    this.vAct = each(2 * C);
+    this.hAct = each(2 * C);
+    this.g = each(C);
+    this.hid = f(C);
+    this.logits = f(1);
+    const grad = (ch: number) => (perLayer ? f(ch) : new Float32Array(0));
+    this.dLogits = grad(1);
+    this.dHid = grad(C);
+    this.dh = grad(C);
+    this.dv = grad(C);
+    this.dg = grad(C);
+    this.dvPre = grad(2 * C);
+    this.dhPre = grad(2 * C);
+    this.dx = grad(1);
   }
 }
 
@@ -134,11 +102,13 @@ export class PixelCnnNet implements Net {
   readonly kernel: 'simd' | 'js';
   private readonly gemm: SimdGemm;
   /** Per layer l: convV, convH, convVH, and (l > 0) the residual 1x1; then the two output 1x1s. */
-  private readonly convs: OffsetConv[][];
-  private readonly head: [OffsetConv, OffsetConv];
-  /** Activations of the last `forward`, by name, and its batch size (0: none pending). */
-  private tape = new Map<string, Float32Array>();
-  private pending = 0;
+  private readonly convs: CausalConv[][];
+  private readonly head: [CausalConv, CausalConv];
+  /** Buffers of training passes (kept for backward) and of inference, grown to the largest batch seen. */
+  private trainWs: Workspace | null = null;
+  private inferWs: Workspace | null = null;
+  /** The layout of the last `forward` (null: no backward pending). */
+  private pending: Layout | null = null;
 
   constructor(readonly arch: Readonly<PixelCnnArch>) {
     const { height: H, width: W, channels: C, layers: L, kernel: k, seed } = arch;
@@ -151,23 +121,24 @@ export class PixelCnnNet implements Net {
     this.inputSize = H * W;
     this.outputSize = H * W;
     const r = (k - 1) / 2;
-    const vTaps: [number, number][] = [];
-    for (let dy = -r; dy <= 0; dy++) for (let dx = -r; dx <= r; dx++) vTaps.push([dy, dx]);
-    const hTaps = (first: boolean): [number, number][] => Array.from({ length: first ? r : r + 1 }, (_, i) => [0, i - r] as [number, number]);
+    // Vertical taps row by row (dy = -r .. 0, dx = -r .. r); horizontal dx = -r .. 0 (layer 0: .. -1).
+    const vRuns: Run[] = Array.from({ length: r + 1 }, (_, i) => ({ dy: i - r, dx0: -r, len: k, tap0: i * k }));
+    const hRuns = (first: boolean): Run[] => [{ dy: 0, dx0: -r, len: first ? r : r + 1, tap0: 0 }];
+    const at = (dy: number, dx: number): Run[] => [{ dy, dx0: dx, len: 1, tap0: 0 }];
     let off = 0;
-    const conv = (name: string, cin: number, cout: number, taps: Offsets): OffsetConv => {
-      const c = new OffsetConv(name, cin, cout, taps, off);
+    const conv = (name: string, cin: number, cout: number, runs: Run[]): CausalConv => {
+      const c = new CausalConv(name, cin, cout, runs, off);
       off += c.size;
       return c;
     };
     this.convs = [];
     for (let l = 0; l < L; l++) {
       const cin = l === 0 ? 1 : C;
-      const layer = [conv(`${l}/v`, cin, 2 * C, vTaps), conv(`${l}/h`, cin, 2 * C, hTaps(l === 0)), conv(`${l}/vh`, 2 * C, 2 * C, [[-1, 0]])];
-      if (l > 0) layer.push(conv(`${l}/res`, C, C, [[0, 0]]));
+      const layer = [conv(`${l}/v`, cin, 2 * C, vRuns), conv(`${l}/h`, cin, 2 * C, hRuns(l === 0)), conv(`${l}/vh`, 2 * C, 2 * C, at(-1, 0))];
+      if (l > 0) layer.push(conv(`${l}/res`, C, C, at(0, 0)));
       this.convs.push(layer);
     }
-    this.head = [conv('out/hidden', C, C, [[0, 0]]), conv('out/logit', C, 1, [[0, 0]])];
+    this.head = [conv('out/hidden', C, C, at(0, 0)), conv('out/logit', C, 1, at(0, 0))];
     this.params = new Float32Array(off);
     this.grads = new Float32Array(off);
     // torch's default init: uniform in +-1/sqrt(fan_in) for weights and biases.
@@ -181,19 +152,19 @@ export class PixelCnnNet implements Net {
     this.kernel = simd ? 'simd' : 'js';
   }
 
-  private allConvs(): OffsetConv[] {
+  private allConvs(): CausalConv[] {
     return [...this.convs.flat(), ...this.head];
   }
 
   paramShapes(): readonly ParamShape[] {
     return this.allConvs().flatMap((c) => [
-      { name: `${c.name}/kernel`, shape: [c.taps.length, c.cin, c.cout], offset: c.wOff, size: c.inner * c.cout },
+      { name: `${c.name}/kernel`, shape: [c.taps, c.cin, c.cout], offset: c.wOff, size: c.inner * c.cout },
       { name: `${c.name}/bias`, shape: [c.cout], offset: c.bOff, size: c.cout },
     ]);
   }
 
   predict(x: Float32Array, n: number, out?: Float32Array): Float32Array {
-    return this.run(x, n, out ?? new Float32Array(n * this.outputSize), null, this.arch.height, this.arch.width);
+    return this.predictCrop(x, n, this.arch.height, this.arch.width, out);
   }
 
   /**
@@ -202,7 +173,9 @@ export class PixelCnnNet implements Net {
    * field gives the logit of the full image (what makes sampling affordable).
    */
   predictCrop(x: Float32Array, n: number, h: number, w: number, out?: Float32Array): Float32Array {
-    return this.run(x, n, out ?? new Float32Array(n * h * w), null, h, w);
+    const L = this.layout(x, n, h, w);
+    if (!this.inferWs || this.inferWs.rows < L.rows) this.inferWs = new Workspace(L.rows, this.arch.channels, this.arch.layers, false);
+    return this.pass(x, L, this.inferWs, out ?? new Float32Array(n * h * w));
   }
 
   /** How far a logit's inputs reach: rows above it, and columns to either side. */
@@ -213,106 +186,102 @@ export class PixelCnnNet implements Net {
   }
 
   forward(x: Float32Array, n: number, out?: Float32Array): Float32Array {
-    this.tape = new Map();
-    this.pending = n;
-    return this.run(x, n, out ?? new Float32Array(n * this.outputSize), this.tape, this.arch.height, this.arch.width);
+    const L = this.layout(x, n, this.arch.height, this.arch.width);
+    if (!this.trainWs || this.trainWs.rows < L.rows) this.trainWs = new Workspace(L.rows, this.arch.channels, this.arch.layers, true);
+    const logits = this.pass(x, L, this.trainWs, out ?? new Float32Array(n * this.outputSize));
+    this.pending = L;
+    return logits;
   }
 
-  /** The whole network over n images; with a tape, keeps every buffer `backward` reads. */
-  private run(x: Float32Array, n: number, out: Float32Array, tape: Map<string, Float32Array> | null, H: number, W: number): Float32Array {
-    if (!(x instanceof Float32Array) || x.length < n * H * W) {
-      throw new InvalidConfig(`Expected n x (H W) = ${n} x ${H * W} floats, got ${describeValue(x?.length)}.`);
+  private layout(x: Float32Array, n: number, h: number, w: number): Layout {
+    if (!(x instanceof Float32Array) || !Number.isInteger(n) || n < 1 || x.length < n * h * w) {
+      throw new InvalidConfig(`Expected n x (H W) = ${n} x ${h * w} floats, got ${describeValue(x?.length)}.`);
     }
+    return layoutOf(n, h, w, (this.arch.kernel - 1) / 2);
+  }
+
+  /** The whole network over the images x in layout L, activations in ws; the logits into out (n x h w). */
+  private pass(x: Float32Array, L: Layout, ws: Workspace, out: Float32Array): Float32Array {
     const C = this.arch.channels;
-    const R = n * H * W;
-    const keep = (name: string, a: Float32Array) => tape?.set(name, a);
-    const colsOf = (c: OffsetConv, input: Float32Array): Float32Array => {
-      // A 1x1 conv's columns are its input itself.
-      if (c.pointwise) {
-        keep(`${c.name}/cols`, input.subarray(0, R * c.inner));
-        return input;
-      }
-      const cols = new Float32Array(R * c.inner);
-      c.im2col(input, n, H, W, cols);
-      keep(`${c.name}/cols`, cols);
-      return cols;
-    };
-    const input = x.subarray(0, R);
-    let v = input;
-    let h = input;
-    this.convs.forEach((layer, l) => {
-      const [cv, ch, cvh, cres] = layer as [OffsetConv, OffsetConv, OffsetConv, OffsetConv | undefined];
-      const vPre = new Float32Array(R * 2 * C);
-      cv.apply(this.gemm, this.params, colsOf(cv, v), R, vPre, false);
-      const hPre = new Float32Array(R * 2 * C);
-      ch.apply(this.gemm, this.params, colsOf(ch, h), R, hPre, false);
-      cvh.apply(this.gemm, this.params, colsOf(cvh, vPre), R, hPre, true);
-      keep(`${l}/vPre`, vPre);
-      keep(`${l}/hPre`, hPre);
-      v = gate(vPre, R, C);
-      const g = gate(hPre, R, C);
+    const layers = this.convs.length;
+    const { gemm, params } = this;
+    ws.x.fill(0, 0, L.rows);
+    for (let b = 0; b < L.n; b++) {
+      for (let y = 0; y < L.h; y++) ws.x.set(x.subarray((b * L.h + y) * L.w, (b * L.h + y + 1) * L.w), (b * L.hp + y + L.r) * L.wp + L.r);
+    }
+    for (let l = 0; l < layers; l++) {
+      const [cv, ch, cvh, cres] = this.convs[l] as [CausalConv, CausalConv, CausalConv, CausalConv | undefined];
+      const vPre = ws.vPre[l]!, hAct = ws.hAct[l]!, g = ws.g[l]!, hIn = ws.h[l]!, hOut = ws.h[l + 1]!;
+      cv.forward(gemm, params, ws.v[l]!, vPre, L, false);
+      zeroPads(vPre, 2 * C, L);
+      // The last layer's vertical output feeds nothing.
+      if (l + 1 < layers) gate(vPre, ws.vAct[l]!, ws.v[l + 1]!, 0, L.rows, C);
+      ch.forward(gemm, params, hIn, hAct, L, false);
+      cvh.forward(gemm, params, vPre, hAct, L, true);
+      gate(hAct, hAct, g, L.start, L.end, C);
       if (cres) {
-        const hNew = h.slice();
-        cres.apply(this.gemm, this.params, colsOf(cres, g), R, hNew, true);
-        h = hNew;
-      } else h = g;
-    });
+        hOut.set(hIn.subarray(0, L.rows * C));
+        cres.forward(gemm, params, g, hOut, L, true);
+      } else hOut.set(g.subarray(0, L.rows * C));
+      zeroPads(hOut, C, L);
+    }
     const [c1, c2] = this.head;
-    const hid = new Float32Array(R * C);
-    c1.apply(this.gemm, this.params, colsOf(c1, h), R, hid, false);
-    for (let i = 0; i < hid.length; i++) if (hid[i]! < 0) hid[i] = 0;
-    keep('out/hidden', hid);
-    c2.apply(this.gemm, this.params, colsOf(c2, hid), R, out, false);
+    c1.forward(gemm, params, ws.h[layers]!, ws.hid, L, false, true);
+    c2.forward(gemm, params, ws.hid, ws.logits, L, false);
+    return this.extract(ws.logits, L, out);
+  }
+
+  /** The image pixels of a padded one-channel array, into out (n x h w). */
+  private extract(padded: Float32Array, L: Layout, out: Float32Array): Float32Array {
+    for (let b = 0; b < L.n; b++) {
+      for (let y = 0; y < L.h; y++) {
+        const src = (b * L.hp + y + L.r) * L.wp + L.r;
+        out.set(padded.subarray(src, src + L.w), (b * L.h + y) * L.w);
+      }
+    }
     return out;
   }
 
   backward(dOut: Float32Array, n: number, dIn?: Float32Array): Float32Array | undefined {
-    if (this.pending !== n) throw new InvalidConfig(`Expected backward over the last forward's ${this.pending} rows, got ${n}.`);
-    const { height: H, width: W, channels: C } = this.arch;
-    const R = n * H * W;
-    const t = (name: string) => this.tape.get(name)!;
-    const scratch = new Map<number, Float32Array>();
-    const dColsFor = (c: OffsetConv) => {
-      const len = R * c.inner;
-      let a = scratch.get(len);
-      if (!a) scratch.set(len, (a = new Float32Array(len)));
-      return a;
-    };
-    const back = (c: OffsetConv, d: Float32Array, dInput: Float32Array | null) =>
-      c.backward(this.gemm, this.params, this.grads, t(`${c.name}/cols`), d, n, H, W, dColsFor(c), dInput);
-    const [c1, c2] = this.head;
-    const dHid = new Float32Array(R * C);
-    back(c2, dOut.subarray(0, R), dHid);
-    const hid = t('out/hidden');
-    for (let i = 0; i < dHid.length; i++) if (hid[i]! <= 0) dHid[i] = 0;
-    let dh: Float32Array = new Float32Array(R * C);
-    back(c1, dHid, dh);
-    let dv: Float32Array = new Float32Array(R * C);
-    const inputGrad = dIn ? dIn.fill(0, 0, R) : null;
-    for (let l = this.convs.length - 1; l >= 0; l--) {
-      const [cv, ch, cvh, cres] = this.convs[l] as [OffsetConv, OffsetConv, OffsetConv, OffsetConv | undefined];
-      const vPre = t(`${l}/vPre`);
-      const hPre = t(`${l}/hPre`);
-      const dg = new Float32Array(R * C);
-      if (cres) {
-        back(cres, dh, dg);
-      } else dg.set(dh);
-      const dhPre = gateBackward(hPre, dg, R, C);
-      const dvPre = gateBackward(vPre, dv, R, C);
-      back(cvh, dhPre, dvPre);
-      const first = l === 0;
-      const dhIn = first ? inputGrad : cres ? dh : new Float32Array(R * C);
-      back(ch, dhPre, dhIn);
-      const dvIn = first ? inputGrad : new Float32Array(R * C);
-      back(cv, dvPre, dvIn);
-      if (!first) {
-        dh = dhIn!;
-        dv = dvIn!;
-      }
+    const L = this.pending;
+    const ws = this.trainWs;
+    if (!L || !ws || L.n !== n) throw new InvalidConfig(`Expected backward over the last forward's ${L?.n ?? 0} rows, got ${n}.`);
+    const C = this.arch.channels;
+    const CR = L.rows * C;
+    const { gemm, params, grads } = this;
+    const layers = this.convs.length;
+    ws.dLogits.fill(0, 0, L.rows);
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < L.h; y++) ws.dLogits.set(dOut.subarray((b * L.h + y) * L.w, (b * L.h + y + 1) * L.w), (b * L.hp + y + L.r) * L.wp + L.r);
     }
-    this.pending = 0;
-    this.tape = new Map();
-    return dIn;
+    const [c1, c2] = this.head;
+    ws.dHid.fill(0, 0, CR);
+    c2.backward(gemm, params, grads, ws.hid, ws.dLogits, L, ws.dHid);
+    for (let i = L.start * C; i < L.end * C; i++) if (ws.hid[i]! <= 0) ws.dHid[i] = 0;
+    ws.dh.fill(0, 0, CR);
+    c1.backward(gemm, params, grads, ws.h[layers]!, ws.dHid, L, ws.dh);
+    ws.dx.fill(0, 0, L.rows);
+    for (let l = layers - 1; l >= 0; l--) {
+      const [cv, ch, cvh, cres] = this.convs[l] as [CausalConv, CausalConv, CausalConv, CausalConv | undefined];
+      zeroPads(ws.dh, C, L);
+      if (cres) {
+        ws.dg.fill(0, 0, CR);
+        cres.backward(gemm, params, grads, ws.g[l]!, ws.dh, L, ws.dg);
+      } else ws.dg.set(ws.dh.subarray(0, CR));
+      gateBackward(ws.hAct[l]!, ws.dg, ws.dhPre, L.start, L.end, C);
+      if (l + 1 < layers) gateBackward(ws.vAct[l]!, ws.dv, ws.dvPre, L.start, L.end, C);
+      else ws.dvPre.fill(0, 0, 2 * CR);
+      cvh.backward(gemm, params, grads, ws.vPre[l]!, ws.dhPre, L, ws.dvPre);
+      zeroPads(ws.dvPre, 2 * C, L);
+      // Layer 0 reads the image itself: its input gradient only when asked for. Above it, dh keeps the residual's identity part.
+      const first = l === 0;
+      const dImage = first && dIn ? ws.dx : null;
+      ch.backward(gemm, params, grads, ws.h[l]!, ws.dhPre, L, first ? dImage : ws.dh);
+      if (!first) ws.dv.fill(0, 0, CR);
+      cv.backward(gemm, params, grads, ws.v[l]!, ws.dvPre, L, first ? dImage : ws.dv);
+    }
+    this.pending = null;
+    return dIn ? this.extract(ws.dx, L, dIn) : undefined;
   }
 
   zeroGrad(): void {
@@ -349,36 +318,10 @@ export class PixelCnnNet implements Net {
     for (const s of shapes) this.params.set(byName.get(s.name)!.data, s.offset);
   }
 
+  /** Drops the activation buffers (they are rebuilt on the next pass). */
   dispose(): void {
-    this.tape = new Map();
+    this.trainWs = null;
+    this.inferWs = null;
+    this.pending = null;
   }
-}
-
-/** gate(pre) = tanh(pre[:, :C]) sigmoid(pre[:, C:]) per row of 2C: R x C out. */
-function gate(pre: Float32Array, R: number, C: number): Float32Array {
-  const out = new Float32Array(R * C);
-  for (let i = 0; i < R; i++) {
-    for (let c = 0; c < C; c++) {
-      // tanh through one exp: Math.tanh costs several times Math.exp in V8, and gates are a third of the work.
-      const a = 2 / (1 + Math.exp(-2 * pre[i * 2 * C + c]!)) - 1;
-      const s = 1 / (1 + Math.exp(-pre[i * 2 * C + C + c]!));
-      out[i * C + c] = a * s;
-    }
-  }
-  return out;
-}
-
-/** d gate / d pre (R x 2C) given dOut (R x C). */
-function gateBackward(pre: Float32Array, dOut: Float32Array, R: number, C: number): Float32Array {
-  const d = new Float32Array(R * 2 * C);
-  for (let i = 0; i < R; i++) {
-    for (let c = 0; c < C; c++) {
-      const a = 2 / (1 + Math.exp(-2 * pre[i * 2 * C + c]!)) - 1;
-      const s = 1 / (1 + Math.exp(-pre[i * 2 * C + C + c]!));
-      const g = dOut[i * C + c]!;
-      d[i * 2 * C + c] = g * s * (1 - a * a);
-      d[i * 2 * C + C + c] = g * a * s * (1 - s);
-    }
-  }
-  return d;
 }
