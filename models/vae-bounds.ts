@@ -26,9 +26,9 @@ export function softplus(u: number): number {
   return Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
 }
 
-/** 1 / (1 + e^-u), without overflow. */
+/** 1 / (1 + e^-u); far below 0, e^-u overflows to Infinity and the result is 0, as it should be. */
 export function sigmoid(u: number): number {
-  return u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
+  return 1 / (1 + Math.exp(-u));
 }
 
 /** The encoder's log-variance clamped into [-LOGVAR_LIMIT, LOGVAR_LIMIT]. */
@@ -71,7 +71,7 @@ export function bernoulliLogLik(logits: Float32Array, x: Float32Array, n: number
       const l = logits[k]!;
       const e = Math.exp(-Math.abs(l));
       row += x[k]! * l - (Math.max(l, 0) + Math.log1p(e));
-      if (dLogits) dLogits[k] = scale * (x[k]! - (l >= 0 ? 1 / (1 + e) : e / (1 + e)));
+      if (dLogits) dLogits[k] = scale * (x[k]! - sigmoid(l));
     }
     if (rowOut) rowOut[i] = row;
     sum += row;

@@ -143,6 +143,7 @@ export class Vae implements GenerativeModel {
     const dLogVar = new Float32Array(n * latent);
     const kl = gaussianKl(mu, logVar, n, latent, dMu, dLogVar, beta * inv);
     const dEnc = new Float32Array(n * 2 * latent);
+    // Stryker disable next-line EqualityOperator: an extra row i = n only reads past the arrays (undefined, not inside the clamp) and writes past dEnc, which typed arrays ignore.
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < latent; j++) {
         const k = i * latent + j;
@@ -175,7 +176,9 @@ export class Vae implements GenerativeModel {
     const logVar = new Float32Array(n * L);
     const z = new Float32Array(n * L);
     this.lastRawLogVar = new Float32Array(n * L);
+    // Stryker disable next-line EqualityOperator: an extra row i = n writes only past the arrays, which typed arrays ignore.
     for (let i = 0; i < n; i++) {
+      // Stryker disable next-line EqualityOperator: an extra column j = L writes entry (i + 1) L, which row i + 1 then overwrites (or past the arrays for the last row).
       for (let j = 0; j < L; j++) {
         const k = i * L + j;
         mu[k] = enc[i * 2 * L + j]!;

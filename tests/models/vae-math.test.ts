@@ -229,9 +229,13 @@ describe('Vae.objective and objectiveGradient: the mean -(E log p(x|z) - beta KL
   const x = f32([1, 0, 1, 0, 0, 1, 1, 1, 0]);
   const noise = f32([0.5, -1, 1.5, 0.2, -0.3, 0.8]);
 
-  /** The objective written out from the networks' outputs. */
+  const xGauss = f32([0.5, -1, 2, 0, 1.5, -0.5, -2, 0.25, 1]);
+
+  /** The objective written out from the networks' outputs (Bernoulli, or Gaussian on xGauss). */
   function byHand(vae: Vae, beta: number): number {
-    const enc = vae.encoder.predict(x, n).slice();
+    const gaussian = vae.config.likelihood === 'gaussian';
+    const data = gaussian ? xGauss : x;
+    const enc = vae.encoder.predict(data, n).slice();
     const z = new Float32Array(n * 2);
     let kl = 0;
     for (let i = 0; i < n; i++) {
@@ -244,31 +248,40 @@ describe('Vae.objective and objectiveGradient: the mean -(E log p(x|z) - beta KL
     }
     const logits = vae.decoder.predict(z, n);
     let ll = 0;
+    if (gaussian) {
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < dim; j++) ll += logNormal(data[i * dim + j]!, logits[i * 2 * dim + j]!, Math.exp(decoderLogStd(logits[i * 2 * dim + dim + j]!)));
+      }
+      return (-ll + beta * kl) / n;
+    }
     // x l - log(1 + e^l), with e^l taken out where it would overflow (the clamped case draws z of e^6 times the noise).
     for (let k = 0; k < n * dim; k++) ll += x[k]! * logits[k]! - (logits[k]! > 30 ? logits[k]! : Math.log1p(Math.exp(logits[k]!)));
     return (-ll + beta * kl) / n;
   }
 
-  it('objective and objectiveGradient return the hand-computed value, for beta 1 and 0.3', () => {
-    for (const beta of [1, 0.3]) {
-      const vae = new Vae({ dim, latent: 2, hidden: [4], beta, seed: 2 });
-      const want = byHand(vae, beta);
-      expect(vae.objective(x, n, noise)).toBeCloseTo(want, 5);
-      expect(vae.objectiveGradient(x, n, noise)).toBeCloseTo(want, 5);
+  it('objective and objectiveGradient return the hand-computed value, for beta 1 and 0.3, Bernoulli and Gaussian', () => {
+    for (const likelihood of ['bernoulli', 'gaussian'] as const) {
+      const data = likelihood === 'gaussian' ? xGauss : x;
+      for (const beta of [1, 0.3]) {
+        const vae = new Vae({ dim, latent: 2, hidden: [4], beta, likelihood, seed: 2 });
+        const want = byHand(vae, beta);
+        expect(vae.objective(data, n, noise)).toBeCloseTo(want, 5);
+        expect(vae.objectiveGradient(data, n, noise)).toBeCloseTo(want, 5);
+      }
     }
   });
 
   /** Central differences of the objective in each parameter of `net`. */
-  function numeric(vae: Vae, net: Vae['encoder'], h = 2e-3): Float64Array {
+  function numeric(vae: Vae, net: Vae['encoder'], h = 2e-3, data = x): Float64Array {
     const g = new Float64Array(net.params.length);
     for (let k = 0; k < g.length; k++) {
       const v = net.params[k]!;
       net.params[k] = v + h;
       net.paramsChanged();
-      const up = vae.objective(x, n, noise);
+      const up = vae.objective(data, n, noise);
       net.params[k] = v - h;
       net.paramsChanged();
-      const down = vae.objective(x, n, noise);
+      const down = vae.objective(data, n, noise);
       net.params[k] = v;
       net.paramsChanged();
       g[k] = (up - down) / (2 * h);
@@ -276,18 +289,21 @@ describe('Vae.objective and objectiveGradient: the mean -(E log p(x|z) - beta KL
     return g;
   }
 
-  it('its gradient is the central difference of the objective through decoder, reparameterisation and encoder', () => {
-    const vae = new Vae({ dim, latent: 2, hidden: [4], beta: 0.6, seed: 7 });
-    vae.encoder.zeroGrad();
-    vae.decoder.zeroGrad();
-    vae.objectiveGradient(x, n, noise);
-    for (const net of [vae.encoder, vae.decoder]) {
-      const analytic = net.grads.slice();
-      const want = numeric(vae, net);
-      for (let k = 0; k < want.length; k++) expect(analytic[k]! - want[k]!, `param ${k}`).toBeCloseTo(0, 3);
-      expect(Math.max(...analytic.map(Math.abs))).toBeGreaterThan(1e-2);
-    }
-  });
+  for (const likelihood of ['bernoulli', 'gaussian'] as const) {
+    it(`its gradient is the central difference of the objective through decoder, reparameterisation and encoder (${likelihood})`, () => {
+      const data = likelihood === 'gaussian' ? xGauss : x;
+      const vae = new Vae({ dim, latent: 2, hidden: [4], beta: 0.6, likelihood, seed: 7 });
+      vae.encoder.zeroGrad();
+      vae.decoder.zeroGrad();
+      vae.objectiveGradient(data, n, noise);
+      for (const net of [vae.encoder, vae.decoder]) {
+        const analytic = net.grads.slice();
+        const want = numeric(vae, net, 2e-3, data);
+        for (let k = 0; k < want.length; k++) expect(analytic[k]! - want[k]!, `param ${k}`).toBeCloseTo(0, 3);
+        expect(Math.max(...analytic.map(Math.abs))).toBeGreaterThan(1e-2);
+      }
+    });
+  }
 
   it('passes no gradient to a log-variance clamped at either limit', () => {
     const vae = new Vae({ dim, latent: 2, hidden: [4], seed: 3 });
@@ -317,5 +333,13 @@ describe('Vae.objective and objectiveGradient: the mean -(E log p(x|z) - beta KL
     const g = numeric(vae, vae.encoder, 1e-3);
     expect(vae.encoder.grads[bias.offset + 2]! / g[bias.offset + 2]!).toBeCloseTo(1, 2);
     expect(vae.encoder.grads[bias.offset + 3]! - g[bias.offset + 3]!).toBeCloseTo(0, 3);
+    // At the limits themselves the clamp is already flat: a step outwards changes nothing, so no gradient.
+    vae.encoder.params[bias.offset + 2] = 12;
+    vae.encoder.params[bias.offset + 3] = -12;
+    vae.encoder.paramsChanged();
+    vae.encoder.zeroGrad();
+    vae.objectiveGradient(x, n, noise);
+    expect(vae.encoder.grads[bias.offset + 2]).toBe(0);
+    expect(vae.encoder.grads[bias.offset + 3]).toBe(0);
   });
 });
