@@ -44,6 +44,11 @@ export const FUNCTIONS = {
   'models/rbm.ts': ['Rbm.cdStep', 'Rbm.update', 'Rbm.logProb', 'Rbm.logPartition'],
   'models/bayes/heteroscedastic.ts': ['boundedLogStd', 'boundedLogStdGrad', 'heteroscedasticLoss', 'MixtureAccumulator.add', 'MixtureAccumulator.result'],
   'models/bayes/fit-data.ts': ['columnStats', 'standardise', 'scalingOf'],
+  'models/flow.ts': ['RealNVP.gradient', 'RealNVP.transform', 'RealNVP.inverse', 'RealNVP.logProb', 'RealNVP.run', 'RealNVP.backward'],
+  'models/made.ts': ['madeMask', 'MADE.gradient', 'MADE.logProb', 'MADE.nll', 'MADE.rowNll', 'MADE.logDetConstant', 'MADE.standardise'],
+  'models/pixelcnn.ts': ['PixelCNN.gradient', 'PixelCNN.logProb'],
+  'models/bayes/mc-dropout.ts': ['dropoutPrecision', 'McDropout.precision'],
+  'models/bayes/ensemble.ts': ['bootstrapMasks', 'DeepEnsemble.predict', 'DeepEnsemble.predictMember', 'DeepEnsemble.priorRaw'],
 };
 
 /** Babel's parser, reached through Stryker's own dependencies (core -> instrumenter -> @babel/parser). */
@@ -125,6 +130,10 @@ export default {
     'tests/models/vae-math.test.ts',
     'tests/models/rbm-math.test.ts',
     'tests/models/heteroscedastic-math.test.ts',
+    'tests/models/flow-math.test.ts',
+    'tests/models/made-math.test.ts',
+    'tests/models/pixelcnn-math.test.ts',
+    'tests/models/bayes-math.test.ts',
   ],
   mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.

@@ -1,0 +1,60 @@
+// The Bayesian models' own arithmetic: Gal's model precision tau for MC dropout, and the deep ensemble's
+// prediction as the mixture of its members (mean of their means, population variance of their means, mean of their
+// variances), priors included. `npm run mutate` runs this file against those functions.
+import { describe, expect, it } from 'vitest';
+import { InvalidConfig } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import { DeepEnsemble, bootstrapMasks } from '../../models/bayes/ensemble.js';
+import { McDropout, dropoutPrecision } from '../../models/bayes/mc-dropout.js';
+
+describe('MC dropout: tau = l^2 p / (2 N lambda)', () => {
+  it('dropoutPrecision has the written-out value', () => {
+    expect(dropoutPrecision(2, 0.9, 100, 1e-3)).toBeCloseTo((4 * 0.9) / (2 * 100 * 1e-3), 12);
+    expect(dropoutPrecision(0.5, 0.8, 10, 0.01)).toBeCloseTo((0.25 * 0.8) / 0.2, 12);
+  });
+
+  it("precision() uses the keep probability, the length scale, the weight decay and the largest fit's rows", async () => {
+    const model = new McDropout({ inDim: 1, outDim: 1, hidden: [8], dropout: 0.2, lengthScale: 3, weightDecay: 0.01, epochs: 1, seed: 0 });
+    expect(() => model.precision()).toThrow(InvalidConfig);
+    const x = Float32Array.from({ length: 40 }, (_, i) => i / 10);
+    await model.fit(x, x, 40);
+    expect(model.precision()).toBeCloseTo((9 * 0.8) / (2 * 40 * 0.01), 10);
+    await model.fit(x.subarray(0, 20), x.subarray(0, 20), 20);
+    expect(model.precision()).toBeCloseTo((9 * 0.8) / (2 * 40 * 0.01), 10);
+  });
+});
+
+describe('DeepEnsemble.predict: the members\' mixture', () => {
+  const rng = new Rng(3);
+  const n = 50;
+  const x = Float32Array.from({ length: n * 2 }, () => rng.normal());
+  const y = Float32Array.from({ length: n * 2 }, (_, k) => x[k]! * 3 + rng.normal(0, 0.5) + 7);
+  const probe = Float32Array.from([0.2, -1, 1.5, 2, -3, 0]);
+
+  for (const priorScale of [0, 2]) {
+    it(`mean, epistemic and aleatoric variance from the members' own predictions (priorScale ${priorScale})`, async () => {
+      const model = new DeepEnsemble({ inDim: 2, outDim: 2, members: 3, hidden: [8], epochs: 3, priorScale, seed: 1 });
+      await model.fit(x, y, n);
+      const all = model.predict(probe, 3);
+      const members = [0, 1, 2].map((k) => model.predictMember(k, probe, 3));
+      for (let k = 0; k < 6; k++) {
+        const means = members.map((m) => m.mean[k]!);
+        const mean = means.reduce((s, v) => s + v, 0) / 3;
+        expect(all.mean[k]).toBeCloseTo(mean, 4);
+        expect(all.epistemic[k]).toBeCloseTo(means.reduce((s, v) => s + (v - mean) ** 2, 0) / 3, 3);
+        expect(all.aleatoric[k]).toBeCloseTo(members.reduce((s, m) => s + m.aleatoric[k]!, 0) / 3, 3);
+      }
+      // The members disagree, and their mixture is in the targets' units (around 7).
+      expect(Math.max(...all.epistemic)).toBeGreaterThan(1e-4);
+      expect(Math.abs(all.mean[5]! - 7)).toBeLessThan(5);
+    });
+  }
+
+  it('bootstrapMasks: n x members draws of 1 with probability p, from the rng in order', () => {
+    const masks = bootstrapMasks(4, 3, 0.5, new Rng(9));
+    const twin = new Rng(9);
+    expect(Array.from(masks)).toEqual(Array.from({ length: 12 }, () => (twin.float() < 0.5 ? 1 : 0)));
+    expect(Array.from(bootstrapMasks(2, 2, 1, new Rng(1)))).toEqual([1, 1, 1, 1]);
+    expect(() => bootstrapMasks(2, 2, 0, new Rng(1))).toThrow(InvalidConfig);
+  });
+});

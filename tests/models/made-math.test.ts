@@ -1,0 +1,138 @@
+// MADE's masks and likelihoods against definitions: the mask entries by degree, outputs that never see their own
+// or later inputs, Bernoulli log-probabilities that sum to 1 over every binary row, a Gaussian-mixture density that
+// integrates to 1, and `gradient` against finite differences. `npm run mutate` runs this file against made.ts.
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../core/rng.js';
+import { MADE, madeMask } from '../../models/made.js';
+import { createNet } from '../../nn/net.js';
+
+/** Every binary row of `dim` values, row s holding the bits of s. */
+function allBinary(dim: number): Float32Array {
+  return Float32Array.from({ length: 2 ** dim * dim }, (_, k) => (Math.floor(k / dim) >> (k % dim)) & 1);
+}
+
+/** A MADE fitted one epoch (so it may be scored), its unmasked weights then moved at random so that no output is trivial. */
+async function model(output: 'bernoulli' | 'gaussianMixture', dim: number, seed: number): Promise<MADE> {
+  const made = new MADE({ dim, seed, output, components: 3, hidden: [12, 12] });
+  const rng = new Rng(seed);
+  const data = output === 'bernoulli'
+    ? Float32Array.from({ length: 32 * dim }, () => (rng.float() < 0.3 ? 1 : 0))
+    : Float32Array.from({ length: 32 * dim }, () => 2 + 3 * rng.normal());
+  await made.fit(data, 32, { epochs: 1, batchSize: 16 });
+  // Moved only where the mask allows a weight, as training would.
+  const mask = madeMask(made.net, dim, [12, 12], made.perDim);
+  for (let i = 0; i < made.net.params.length; i++) made.net.params[i] = (made.net.params[i]! + rng.normal(0, 0.3)) * mask[i]!;
+  made.net.paramsChanged();
+  return made;
+}
+
+describe('madeMask', () => {
+  it('lets hidden units see inputs of degree up to their own and outputs only units of lower degree', () => {
+    // dim 3, one hidden layer of 4 (degrees 1, 2, 1, 2), 2 outputs per dimension (degrees 1, 1, 2, 2, 3, 3).
+    const net = createNet({ input: 3, layers: [{ kind: 'dense', units: 4, activation: 'relu' }, { kind: 'dense', units: 6 }], seed: 0 }, { engine: 'plain' });
+    const mask = madeMask(net, 3, [4], 2);
+    const [k0, b0, k1, b1] = net.paramShapes();
+    expect(Array.from(mask.subarray(k0!.offset, k0!.offset + k0!.size))).toEqual([1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0]);
+    expect(Array.from(mask.subarray(k1!.offset, k1!.offset + k1!.size))).toEqual([
+      0, 0, 1, 1, 1, 1,
+      0, 0, 0, 0, 1, 1,
+      0, 0, 1, 1, 1, 1,
+      0, 0, 0, 0, 1, 1,
+    ]);
+    expect(Array.from(mask.subarray(b0!.offset, b0!.offset + b0!.size)).every((v) => v === 1)).toBe(true);
+    expect(Array.from(mask.subarray(b1!.offset, b1!.offset + b1!.size)).every((v) => v === 1)).toBe(true);
+    expect(mask.length).toBe(net.params.length);
+  });
+
+  it('makes every output of dimension d independent of inputs d and later, and not of all earlier ones', async () => {
+    const made = await model('gaussianMixture', 4, 1);
+    const x = Float32Array.from([0.3, -1, 2, 0.5]);
+    const base = made.net.predict(x, 1).slice();
+    const P = made.perDim;
+    for (let j = 0; j < 4; j++) {
+      const moved = x.slice();
+      moved[j] = moved[j]! + 1.5;
+      const out = made.net.predict(moved, 1);
+      for (let d = 0; d < 4; d++) {
+        const changed = Array.from({ length: P }, (_, p) => out[d * P + p] !== base[d * P + p]).some(Boolean);
+        if (d <= j) expect(changed, `output ${d}, input ${j}`).toBe(false);
+      }
+    }
+    // The last dimension sees the first.
+    const moved = x.slice();
+    moved[0] = 3;
+    const out = made.net.predict(moved, 1);
+    expect(Array.from({ length: P }, (_, p) => out[3 * P + p] !== base[3 * P + p]).some(Boolean)).toBe(true);
+  });
+});
+
+describe('MADE likelihoods', () => {
+  it('Bernoulli: p(x) sums to 1 over the 2^5 binary rows', async () => {
+    const made = await model('bernoulli', 5, 2);
+    const lp = made.logProb(allBinary(5), 32);
+    expect(lp.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 5);
+  });
+
+  it('Bernoulli: log p(x) = sum_d x_d l_d - softplus(l_d) from the logits', async () => {
+    const made = await model('bernoulli', 3, 3);
+    const x = Float32Array.from([1, 0, 1]);
+    const l = made.net.predict(x, 1);
+    const want = [0, 1, 2].reduce((s, d) => s + x[d]! * l[d]! - Math.log1p(Math.exp(l[d]!)), 0);
+    expect(made.logProb(x, 1)[0]).toBeCloseTo(want, 5);
+  });
+
+  it('Gaussian mixture: the density integrates to 1 over the plane (the standardisation\'s log-determinant included)', async () => {
+    const made = await model('gaussianMixture', 2, 4);
+    const step = 0.15;
+    const pts: number[] = [];
+    for (let a = -14; a <= 18; a += step) for (let b = -14; b <= 18; b += step) pts.push(a, b);
+    const lp = made.logProb(Float32Array.from(pts), pts.length / 2);
+    expect(lp.reduce((s, v) => s + Math.exp(v), 0) * step * step).toBeCloseTo(1, 2);
+  });
+
+  for (const output of ['bernoulli', 'gaussianMixture'] as const) {
+    it(`${output}: gradient returns the mean NLL and its parameter gradient (finite differences)`, async () => {
+      const made = await model(output, 3, 5);
+      const x = output === 'bernoulli' ? Float32Array.from([1, 0, 1, 0, 1, 1, 0, 0, 1]) : Float32Array.from([2.5, -1, 4, 0, 3, 1.5, 6, 2, -2]);
+      const nll = () => -made.logProb(x, 3).reduce((s, v) => s + v, 0) / 3;
+      expect(made.gradient(x, 3)).toBeCloseTo(nll(), 4);
+      const analytic = made.net.grads.slice();
+      const net = made.net;
+      let checked = 0;
+      const central = (k: number, h: number): number => {
+        const v = net.params[k]!;
+        net.params[k] = v + h;
+        net.paramsChanged();
+        const up = nll();
+        net.params[k] = v - h;
+        net.paramsChanged();
+        const down = nll();
+        net.params[k] = v;
+        net.paramsChanged();
+        return (up - down) / (2 * h);
+      };
+      for (let k = 0; k < net.params.length; k += 5) {
+        const fd = central(k, 2e-3);
+        // A relu kink inside the step makes the difference quotient depend on the step: skip that parameter.
+        if (Math.abs(fd - central(k, 1e-3)) > 2e-3) continue;
+        expect(analytic[k]! - fd, `param ${k}`).toBeCloseTo(0, 2);
+        if (analytic[k] !== 0) checked++;
+      }
+      expect(checked).toBeGreaterThan(10);
+    });
+  }
+
+  it('Gaussian mixture: a log-std past its clip passes no gradient', async () => {
+    const made = await model('gaussianMixture', 2, 6);
+    // The last layer's bias: per dimension [3 logits, 3 means, 3 log-stds]; push dimension 1's log-stds to +-20.
+    const bias = made.net.paramShapes().at(-1)!;
+    const P = made.perDim;
+    made.net.params[bias.offset + P + 6] = 20;
+    made.net.params[bias.offset + P + 7] = -20;
+    made.net.paramsChanged();
+    made.gradient(Float32Array.from([2, 1]), 1);
+    expect(made.net.grads[bias.offset + P + 6]).toBe(0);
+    expect(made.net.grads[bias.offset + P + 7]).toBe(0);
+    expect(made.net.grads[bias.offset + P + 8]).not.toBe(0);
+  });
+});
