@@ -47,6 +47,8 @@ export const FUNCTIONS = {
   'models/flow.ts': ['RealNVP.gradient', 'RealNVP.transform', 'RealNVP.inverse', 'RealNVP.logProb', 'RealNVP.run', 'RealNVP.backward'],
   'models/made.ts': ['madeMask', 'MADE.gradient', 'MADE.logProb', 'MADE.nll', 'MADE.rowNll', 'MADE.logDetConstant', 'MADE.standardise'],
   'models/pixelcnn.ts': ['PixelCNN.gradient', 'PixelCNN.logProb'],
+  'models/gan.ts': ['Gan.discriminatorStep', 'Gan.generatorStep'],
+  'models/gan-penalty.ts': ['act', 'gradientPenalty'],
   'models/bayes/mc-dropout.ts': ['dropoutPrecision', 'McDropout.precision'],
   'models/bayes/ensemble.ts': ['bootstrapMasks', 'DeepEnsemble.predict', 'DeepEnsemble.predictMember', 'DeepEnsemble.priorRaw'],
 };
@@ -134,6 +136,7 @@ export default {
     'tests/models/made-math.test.ts',
     'tests/models/pixelcnn-math.test.ts',
     'tests/models/bayes-math.test.ts',
+    'tests/models/gan-math.test.ts',
   ],
   mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.
