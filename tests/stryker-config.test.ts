@@ -1,7 +1,7 @@
 // `npm run mutate` mutates parts of some files by line ranges, which stryker.config.mjs computes from function names.
 // These tests check that every range starts at the declaration of the function it names and ends at that function's
 // last line, so a range that no longer fits its function fails here, not silently in a mutation run.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -56,6 +56,17 @@ describe('stryker.config.mjs', () => {
     const ranges = entries.map(({ file, range }) => `${file}:${range.start}-${range.end}`);
     expect(config.default.mutate.filter((m) => m.includes(':'))).toEqual(ranges);
     for (const m of config.default.mutate) expect(existsSync(fileURLToPath(new URL(`../${m.split(':')[0]}`, import.meta.url))), m).toBe(true);
+  });
+
+  it("covers the model zoo's losses and likelihoods, with every models/*-math test", () => {
+    expect(Object.keys(config.FUNCTIONS)).toEqual(expect.arrayContaining([
+      'models/vae.ts', 'models/rbm.ts', 'models/bayes/heteroscedastic.ts', 'models/bayes/fit-data.ts', 'models/flow.ts', 'models/made.ts',
+      'models/pixelcnn.ts', 'models/gan.ts', 'models/gan-penalty.ts', 'models/bayes/mc-dropout.ts', 'models/bayes/ensemble.ts',
+    ]));
+    expect(config.default.mutate).toEqual(expect.arrayContaining(['models/vae-bounds.ts', 'models/rbm-energy.ts', 'models/rbm-log-z.ts']));
+    const mathTests = readdirSync(fileURLToPath(new URL('./models/', import.meta.url))).filter((f) => f.endsWith('-math.test.ts'));
+    expect(mathTests.length).toBeGreaterThanOrEqual(8);
+    for (const f of mathTests) expect(config.default.testFiles, f).toContain(`tests/models/${f}`);
   });
 
   it('runs test files that exist', () => {
