@@ -11,6 +11,7 @@ import { readCheckpoint, writeCheckpoint } from '../core/node/checkpoint/checkpo
 import { createNet } from '../nn/net.js';
 import { adam } from '../nn/optimizers.js';
 import { IncompatibleState } from '../nn/errors.js';
+import { kernelInfo } from '../nn/kernels/simd.js';
 import type { LayerSpec, Net, Optimizer } from '../nn/types.js';
 import { checkFitted, checkRows } from './checks.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
@@ -72,7 +73,7 @@ function mlp(input: number, hidden: number[], output: number, seed: number): Net
 /** A variational autoencoder; see the file comment. Build with `new Vae({ dim })`, restore with `loadVae(dir)`. */
 export class Vae implements GenerativeModel {
   readonly kind = 'vae';
-  readonly engine = 'plain (Float32Array + WebAssembly SIMD): encoder and decoder MLPs';
+  readonly engine = `plain Float32Array engine (${kernelInfo().kernel === 'simd' ? 'WebAssembly SIMD kernel' : 'JS loops'}): encoder and decoder MLPs`;
   readonly dim: number;
   readonly config: Readonly<Resolved>;
   /** q(z|x): dim -> 2 latent ([mu, logVar]); p(x|z): latent -> dim logits (Bernoulli) or 2 dim (Gaussian mean, raw log-std). */
