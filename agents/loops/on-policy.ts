@@ -13,7 +13,7 @@ import { abortAtBoundary, checkHooks, checkInteger, now, type LoopHook, type Loo
 import { RolloutBuffer } from './rollout.js';
 import { SingleEnvVec, TransitionTap, type TapListener } from './single-env-vec.js';
 
-/** What the loop needs of a vector env (`SyncVectorEnv` has it): same-step autoreset with `finalObs`. */
+/** What the loops need of a vector env (`SyncVectorEnv` has it; `workerVec` adapts `AsyncVectorEnv`): same-step autoreset with `finalObs`. */
 export interface VecEnvLike {
   readonly numEnvs: number;
   readonly obsDim: number;
@@ -21,9 +21,10 @@ export interface VecEnvLike {
   readonly singleActionSpace: AnySpace;
   /** The env's own action buffer (numEnvs x actDim): the policy writes into it and it is passed to `step`. */
   readonly actionBuffer: Int32Array | Float32Array;
-  reset(args?: { seed?: number }): { readonly obs: Float32Array };
-  step(actions: Int32Array | Float32Array): VecStepResult;
-  close(): void;
+  /** Sync, or a promise for envs in worker threads (the loop then waits for each call). */
+  reset(args?: { seed?: number }): { readonly obs: Float32Array } | Promise<{ readonly obs: Float32Array }>;
+  step(actions: Int32Array | Float32Array): VecStepResult | Promise<VecStepResult>;
+  close(): void | Promise<void>;
   /** The envs, env 0 first (as `SyncVectorEnv.envs`): a run with consumers needs env 0 to be a `TransitionTap`. */
   readonly envs?: readonly AnyEnv[];
 }
@@ -246,7 +247,9 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     try {
       if (!this.started) {
         this.started = true;
-        this.obs = (this.o.seed === undefined ? this.vec.reset() : this.vec.reset({ seed: this.o.seed })).obs;
+        const r = this.o.seed === undefined ? this.vec.reset() : this.vec.reset({ seed: this.o.seed });
+        if (isPromise(r)) return void r.then((res) => this.resume(res.obs), this.fail);
+        this.obs = r.obs;
         this.afterEnv0Reset();
       }
       while (!this.subscriber.closed) {
@@ -266,7 +269,9 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
           return;
         }
         this.rolloutStart = false;
-        if (this.collectStep()) {
+        const full = this.collectStep();
+        if (isPromise(full)) return void full.then(this.resume, this.fail);
+        if (full) {
           const wait = this.finishRollout();
           if (wait !== null) {
             wait.then(this.pump, this.fail);
@@ -279,13 +284,30 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     }
   };
 
+  /** Goes on after an async vector call: the first reset's observations, or whether the step filled the rollout. */
+  private readonly resume = (x: Float32Array | boolean): void => {
+    try {
+      if (typeof x !== 'boolean') {
+        this.obs = x;
+        this.afterEnv0Reset();
+      } else if (x) {
+        const wait = this.finishRollout();
+        if (wait !== null) return void wait.then(this.pump, this.fail);
+      }
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.pump();
+  };
+
   /** Closes the env once, and unsubscribes the consumers. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.consumerSubs) s.unsubscribe();
     if (this.plan.tap !== null) this.plan.tap.listener = null;
-    this.vec.close();
+    const closed = this.vec.close();
+    if (isPromise(closed)) closed.catch(() => undefined); // workers that fail to close are terminated anyway
   }
 
   /** Env 0 stepped (called by its tap inside the vector step, before `counters.step` moves on): its transition to the consumers. */
@@ -316,8 +338,8 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     if (this.consumerError !== null) throw this.consumerError.error;
   }
 
-  /** One vector step into the buffer; true when the rollout is full. */
-  private collectStep(): boolean {
+  /** One vector step into the buffer; true when the rollout is full (a promise of it for async envs). */
+  private collectStep(): boolean | Promise<boolean> {
     const { vec, buffer: b, out, o } = this;
     const n = vec.numEnvs;
     o.policy.act(this.obs, out);
@@ -331,6 +353,13 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
       b.logProbs[row] = out.logProbs[i]!;
     }
     const r = vec.step(out.actions);
+    return isPromise(r) ? r.then(this.afterVecStep) : this.afterVecStep(r);
+  }
+
+  /** The vector step's results into the buffer and the episode records; true when the rollout is full. */
+  private readonly afterVecStep = (r: VecStepResult): boolean => {
+    const { vec, buffer: b, o } = this;
+    const n = vec.numEnvs;
     let bootstrapped = false;
     this.counters.step += n;
     this.sinceYield++;
@@ -369,7 +398,7 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     this.obs = r.obs;
     if (this.plan.rolloutLength > 0) return b.lengths[0]! >= this.plan.rolloutLength;
     return this.finishedInRollout >= this.plan.episodesPer;
-  }
+  };
 
   /** Closes the rollout (next values, carried steps) and runs `update`, then the due hooks; null when all ran synchronously. */
   private finishRollout(): Promise<void> | null {
