@@ -247,7 +247,7 @@ class Ddpg<O> implements DdpgAgent<O> {
     this.envNoise = Array.from({ length: c.numEnvs }, noise);
     this.noise = this.envNoise[0]!;
     // No gamma: with one-step targets a per-row discount would cost 4 bytes a transition for nothing.
-    this.replay = new ReplayBuffer<'continuous', O>({ capacity: c.bufferSize, obsDim: this.obs.dim, actionKind: 'continuous', actionDim: this.d, obsSpace: this.obs.space });
+    this.replay = new ReplayBuffer<'continuous', O>({ capacity: c.bufferSize, obsDim: this.obs.dim, actionKind: 'continuous', actionDim: this.d, obsSpace: this.obs.space, streams: c.numEnvs });
     this.t = scratch(c.batchSize, this.obs.dim, this.d, c.numEnvs);
   }
 
