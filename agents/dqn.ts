@@ -335,7 +335,7 @@ class Dqn<O> implements DqnAgent<O> {
       afterStep: (s, v) => {
         k.step = s;
         if (v % Math.max(1, Math.floor(c.targetUpdateInterval / c.numEnvs)) === 0) this.target.polyakFrom(this.q, c.tau);
-        const warning = this.watch.check(s, hint);
+        const warning = s % BootstrapWatch.WINDOW < c.numEnvs ? this.watch.check(s - (s % BootstrapWatch.WINDOW), hint) : null; // passed a window's end
         if (warning !== null) log(`dqn: ${warning}`);
       },
       ...learnCallbacks(options, k, { startStep, totalSteps }, (s, loss) => ({ epsilon: this.epsilonAt(s), loss }), (e) => ({ epsilon: this.epsilonAt(e.globalStep) })),

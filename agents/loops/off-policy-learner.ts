@@ -107,7 +107,7 @@ export function learnCallbacks<O, A>(
   return {
     hooks: options.periodic ?? [], consumers: options.consumers ?? [], ...(options.onReset ? { onReset: options.onReset } : {}), ...(options.signal ? { signal: options.signal } : {}),
     onEpisode: (e) => {
-      k.addEpisode(e.episode, e.return);
+      k.addEpisode(Math.max(e.episode, k.episodes - 1), e.return); // with N envs, env 0's index may come after higher ones
       const m = episodeEnd(e);
       options.onEpisode?.({ ...e, metrics: m });
     },

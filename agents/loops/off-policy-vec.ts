@@ -18,7 +18,7 @@ import { unflatten, type AnySpace, type Space } from '../../core/spaces.js';
 import { yieldToEventLoop, type ActorContext, type EpisodeSummary } from '../../core/streams.js';
 import type { VecStepResult } from '../../envs/vector.js';
 import { checkHooks, checkInteger, now, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
-import type { VecEnvLike } from './on-policy.js';
+import type { VecEnvLike } from './vec-env.js';
 import { TransitionTap, type TapListener } from './single-env-vec.js';
 
 /** A finished episode of one env of the vector. */
@@ -54,10 +54,14 @@ export interface OffPolicyVecOptions<O = unknown, A = unknown> {
   afterStep?(step: number, vectorSteps: number): void;
   /** Async work at vector-step boundaries: a hook runs once the global step passed a multiple of its `every`. */
   hooks?: readonly LoopHook[];
-  /** Consumers of env 0's transitions (needs env 0 to be a `TransitionTap`); `episode` counts env 0's episodes. */
+  /** Consumers of env 0's transitions (needs env 0 to be a `TransitionTap`), `episode` its index in this call (see `onEpisode`). */
   consumers?: readonly OperatorFunction<Transition<O, A>, unknown>[];
   /** Called after each reset of env 0 (needs the tap), before its first action. */
   onReset?: (obs: O, ctx: ActorContext) => void;
+  /**
+   * Each finished episode. Indices are global and unique: env 0's episodes are numbered when they start (so its
+   * transitions carry their final index), every other env's when they end; with N envs, env 0's may come late.
+   */
   onEpisode?(e: VecLoopEpisode): void;
   /** Each time the global step passes a multiple of `logInterval`, with the mean loss since the last record. */
   onLog?(p: LoopProgress): void;
@@ -104,10 +108,10 @@ export async function runOffPolicyVec<O, A>(vec: VecEnvLike, options: OffPolicyV
   const canTrain = o.canTrain ?? (() => true);
   const n = vec.numEnvs, d = vec.obsDim, m = vec.actDim;
   const started = now();
-  const c = { step: startStep, episodes: startEpisodes, updates: startUpdates };
+  const c = { step: startStep, episodes: startEpisodes, updates: startUpdates, env0Episode: startEpisodes, nextEpisode: startEpisodes + 1 };
   const result = (stopped: 'done' | 'aborted'): LoopResult => {
     const seconds = (now() - started) / 1000;
-    return { ...c, seconds, fps: (c.step - startStep) / Math.max(seconds, 1e-9), stopped };
+    return { step: c.step, episodes: c.episodes, updates: c.updates, seconds, fps: (c.step - startStep) / Math.max(seconds, 1e-9), stopped };
   };
   if (steps === 0 || o.signal?.aborted) return result(o.signal?.aborted ? 'aborted' : 'done');
 
@@ -124,7 +128,7 @@ export async function runOffPolicyVec<O, A>(vec: VecEnvLike, options: OffPolicyV
   const curRows = rows(cur, n, d);
   const actRows = rows(vec.actionBuffer, n, m);
   let obsRows: Float32Array[] = [], finalRows: Float32Array[] = [];
-  const taps = tapConsumers<O, A>(tap instanceof TransitionTap ? (tap as TransitionTap<O, A>) : null, consumers, o.onReset, c, startStep);
+  const taps = tapConsumers<O, A>(tap instanceof TransitionTap ? (tap as TransitionTap<O, A>) : null, consumers, o.onReset, c, startStep, startEpisodes);
   const hookSteps = hooks.map(() => startStep);
 
   try {
@@ -180,8 +184,10 @@ export async function runOffPolicyVec<O, A>(vec: VecEnvLike, options: OffPolicyV
         if (r.done[i] !== 1) continue;
         const t = now();
         const terminated = r.terminated[i] === 1;
+        const episode = i === 0 ? c.env0Episode : c.nextEpisode++;
+        c.episodes = Math.max(c.episodes, episode + 1);
         o.onEpisode?.({
-          episode: c.episodes++, env: i, return: epReturn[i]!, length: epLength[i]!, terminated, truncated: !terminated && r.truncated[i] === 1,
+          episode, env: i, return: epReturn[i]!, length: epLength[i]!, terminated, truncated: !terminated && r.truncated[i] === 1,
           step: c.step - 1, globalStep: c.step, seconds: (t - lastEpisodeAt) / 1000,
         });
         lastEpisodeAt = t;
@@ -197,6 +203,7 @@ export async function runOffPolicyVec<O, A>(vec: VecEnvLike, options: OffPolicyV
       } else if (Math.floor(c.step / 100) > Math.floor(before / 100)) {
         o.onProgress?.(progress());
       }
+      if (r.done[0] === 1) c.env0Episode = c.nextEpisode++; // after the other envs' episodes that ended on this step
       cur.set(r.obs);
       taps?.afterVecStep();
     }
@@ -233,19 +240,20 @@ export function replayRows<O>(
 /** Env 0's transitions to the consumers and its resets to `onReset`, through its tap; null without either. */
 function tapConsumers<O, A>(
   tap: TransitionTap<O, A> | null, consumers: readonly OperatorFunction<Transition<O, A>, unknown>[],
-  onReset: ((obs: O, ctx: ActorContext) => void) | undefined, c: { step: number }, startStep: number,
+  onReset: ((obs: O, ctx: ActorContext) => void) | undefined, c: { step: number; env0Episode: number }, startStep: number, startEpisodes: number,
 ): { afterVecStep(): void; complete(): void; close(): void } | null {
   if (tap === null || (consumers.length === 0 && onReset === undefined)) return null;
   const transitions = new Subject<Transition<O, A>>();
   let failure: { error: unknown } | null = null;
   const subs: Subscription[] = consumers.map((op) => transitions.pipe(op).subscribe({ error: (error: unknown) => void (failure ??= { error }) }));
-  let episode = 0, t = 0;
+  let t = 0;
   const ctx: ActorContext = { step: 0, episode: 0, t: 0 };
   const listener: TapListener<O, A> = {
     onStep(obs: O, action: A, r: StepResult<O>): void {
       const a = ArrayBuffer.isView(action) ? ((action as unknown as Float32Array).slice() as A) : action; // vectors reuse their action rows
+      const episode = c.env0Episode - startEpisodes;
       transitions.next({ obs, action: a, reward: r.reward, nextObs: r.obs, terminated: r.terminated, truncated: r.truncated, info: r.info, episode, t: t++, step: c.step - startStep });
-      if (r.terminated || r.truncated) [episode, t] = [episode + 1, 0];
+      if (r.terminated || r.truncated) t = 0;
     },
   };
   tap.listener = listener;
@@ -253,7 +261,7 @@ function tapConsumers<O, A>(
   return {
     afterVecStep(): void {
       if (tap.resets > 0 && onReset) {
-        [ctx.step, ctx.episode, ctx.t] = [c.step - startStep, episode, 0];
+        [ctx.step, ctx.episode, ctx.t] = [c.step - startStep, c.env0Episode - startEpisodes, 0];
         onReset(tap.obs, ctx);
       }
       tap.resets = 0;

@@ -6,7 +6,7 @@
 import type { AnyEnv, Env } from '../../core/env.js';
 import { InvalidConfig } from '../../core/errors.js';
 import { AsyncVectorEnv } from '../../envs/node/async-vector.js';
-import type { VecEnvLike } from './on-policy.js';
+import type { VecEnvLike } from './vec-env.js';
 import { learnerVec } from './single-env-vec.js';
 
 /** How a learner's vector is built. */

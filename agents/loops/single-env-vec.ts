@@ -7,7 +7,7 @@ import { Wrapper, type AnyEnv, type Env, type Info, type ResetArgs, type ResetRe
 import { flatdim, flatten, unflatten, type AnySpace, type Space } from '../../core/spaces.js';
 import { make } from '../../envs/registry.js';
 import { SyncVectorEnv, isVectorizable, type StepIntoResult, type VecStepResult, type VectorizableEnv } from '../../envs/vector.js';
-import type { VecEnvLike } from './on-policy.js';
+import type { VecEnvLike } from './vec-env.js';
 
 /** What a `TransitionTap` tells the loop, synchronously, from inside the vector's step. */
 export interface TapListener<O, A> {

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
 import { trainCommand } from '../../cli/commands/train.js';
+import { readEpisode } from '../../render/recorder.js';
+import { readdirSync } from 'node:fs';
 import { TINY_DQN, sink } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,8 +24,8 @@ afterAll(async () => {
 });
 
 /** Episode rows of a run's metrics.jsonl. */
-function episodeRows(metrics: string): { step: number; episode: number }[] {
-  return readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number; episode: number }).filter((r) => r.kind === 'episode');
+function episodeRows(metrics: string): { step: number; episode: number; length: number }[] {
+  return readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number; episode: number; length: number }).filter((r) => r.kind === 'episode');
 }
 
 describe('rxgym train --envs', () => {
@@ -44,6 +46,24 @@ describe('rxgym train --envs', () => {
     const again = await trainCommand(undefined, undefined, { resume: first.run.dir, steps: 6000, plain: true, evalEpisodes: 0 }, { stdout: sink(), stderr: sink() });
     expect(again).toMatchObject({ step: 6000, stopped: 'done' });
     expect(JSON.parse(readFileSync(join(first.run.final, 'state.json'), 'utf8')).config.numEnvs).toBe(4);
+  }, 60_000);
+
+  it('records env 0 of a DQN run on 2 envs: each recording is the logged episode of its index, env 0 taking every 2nd step', async () => {
+    const res = await trainCommand('dqn', 'CartPole-v1', { steps: 1500, seed: 4, set: TINY_DQN, out: join(root, 'rec'), envs: 2, recordEvery: 3, plain: true, evalEpisodes: 0 },
+      { stdout: sink(), stderr: sink() });
+    const rows = episodeRows(res.run.metrics);
+    const logged = new Map(rows.map((r) => [r.episode, r]));
+    expect(logged.size).toBe(rows.length); // each index once
+    const dir = join(res.run.dir, 'episodes');
+    const indices = readdirSync(dir).map((n) => Number(/\d+/.exec(n)![0])).sort((a, b) => a - b);
+    expect(indices.length).toBeGreaterThanOrEqual(4);
+    for (const k of indices) {
+      expect(k % 3).toBe(0);
+      const steps = (await readEpisode(join(dir, `episode-${k}.ndjson`))).steps.filter((x) => !x.reset);
+      expect(steps.length, `episode ${k}`).toBe(logged.get(k)!.length);
+      for (let i = 1; i < steps.length; i++) expect(steps[i]!.step).toBe(steps[0]!.step + 2 * i);
+      expect(steps.at(-1)!.step + 2).toBe(logged.get(k)!.step);
+    }
   }, 60_000);
 
   it('trains TD3 and REINFORCE on envs in worker threads with --async', async () => {

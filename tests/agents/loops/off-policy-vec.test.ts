@@ -68,14 +68,14 @@ describe('runOffPolicyVec: transitions of N envs', () => {
     expect(truncatedRow.reward + gamma * (truncatedRow.terminated ? 0 : 1) * v(truncatedRow.nextObs)).toBe(5 + 0.5 * 50);
   });
 
-  it('reports each env\'s episodes with their own return and length, numbered as they end', async () => {
+  it('reports each env\'s episodes with their own return and length: env 0\'s numbered as they start, the others\' as they end', async () => {
     const eps: VecLoopEpisode[] = [];
     const r = await runOffPolicyVec(mixedVec(), base([], { steps: 30, onEpisode: (e) => void eps.push(e), startEpisodes: 7 }));
     expect(eps.map((e) => [e.episode, e.env, e.length, e.return, e.terminated, e.truncated, e.globalStep])).toEqual([
-      [7, 0, 3, 6, true, false, 9], [8, 2, 4, 10, true, false, 12], [9, 1, 5, 15, false, true, 15],
-      [10, 0, 3, 6, true, false, 18], [11, 2, 4, 10, true, false, 24], [12, 0, 3, 6, true, false, 27], [13, 1, 5, 15, false, true, 30],
+      [7, 0, 3, 6, true, false, 9], [9, 2, 4, 10, true, false, 12], [10, 1, 5, 15, false, true, 15],
+      [8, 0, 3, 6, true, false, 18], [12, 2, 4, 10, true, false, 24], [11, 0, 3, 6, true, false, 27], [14, 1, 5, 15, false, true, 30],
     ]);
-    expect(r.episodes).toBe(14);
+    expect(r.episodes).toBe(15); // one past the highest index; env 0's running episode holds 13
   });
 });
 
@@ -145,6 +145,6 @@ describe('runOffPolicyVec: env 0 seen by consumers', () => {
     expect(seen.map((t) => [t.episode, t.t, t.step, t.obs[0], t.nextObs[0]])).toEqual([
       [0, 0, 0, 0, 1], [0, 1, 3, 1, 2], [0, 2, 6, 2, 3], [1, 0, 9, 0, 1], [1, 1, 12, 1, 2], [1, 2, 15, 2, 3],
     ]);
-    expect(resets).toEqual([0, 1, 2]);
+    expect(resets).toEqual([0, 1, 4]); // env 0's episodes take their global indices as they start
   });
 });
