@@ -327,7 +327,7 @@ class Ddpg<O> implements DdpgAgent<O> {
     log(`${this.algo}: engine ${engine}`);
     const carried = this.carry.take(log, this.algo);
     // New episodes start with fresh noise; a resumed one keeps its restored OU state.
-    for (const noise of this.envNoise) if (!carried.resumeEpisode) noise?.reset();
+    if (!carried.resumeEpisode) for (const noise of this.envNoise) noise?.reset();
     const noiseStd = this.noise ? c.noiseStd : 0;
     const result = await runOffPolicyLearner(this.env, {
       algo: this.algo, vector: { numEnvs: c.numEnvs, asyncEnvs: c.asyncEnvs, wrap: null },
