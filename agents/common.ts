@@ -181,6 +181,7 @@ export class ObservationEncoder<O> {
   /** 1/255 for uint8 pixel observations, else 1. */
   readonly scale: number;
   private readonly buf: Float32Array;
+  private scaled = new Float32Array(0);
 
   constructor(readonly space: Space<O>) {
     const s = space as AnySpace;
@@ -194,6 +195,14 @@ export class ObservationEncoder<O> {
     const x = flatten(this.space, obs, this.buf);
     if (this.scale !== 1) this.scaleRows(x);
     return x;
+  }
+  /** n rows of flattened observations as networks see them: `x` itself, or a scaled copy (reused) for pixels. */
+  scaledRows(x: Float32Array, n: number): Float32Array {
+    if (this.scale === 1) return x;
+    if (this.scaled.length < n * this.dim) this.scaled = new Float32Array(n * this.dim);
+    const out = this.scaled.subarray(0, n * this.dim);
+    for (let i = 0; i < n * this.dim; i++) out[i] = x[i]! * this.scale;
+    return out;
   }
   /** Scales rows of flattened observations (as the replay stores them) in place. */
   scaleRows(x: Float32Array): void {
@@ -297,6 +306,13 @@ export class EpisodeCarry<O> {
     const resume = p !== null ? p.resume : l.obs !== undefined ? { obs: l.obs, return: l.return, length: l.length } : null;
     return resume ? { episodeState: l, resumeEpisode: resume, closeEnv: false } : { episodeState: l, closeEnv: false };
   }
+}
+
+/** Index (from 0) of the largest of the `n` values of `a` from `offset`; the first on ties. */
+export function argmax(a: Float32Array, offset: number, n: number): number {
+  let best = 0;
+  for (let j = 1; j < n; j++) if (a[offset + j]! > a[offset + best]!) best = j;
+  return best;
 }
 
 /** Copies of named networks' parameters (for best-model selection and checkpoints). */

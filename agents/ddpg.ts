@@ -20,7 +20,7 @@ import type { Agent, LearnOptions, LearnResult } from './agent.js';
 import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, makeOptimizer, mlpSpec, netParams, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, setNetParams } from './common.js';
 import { bool, int, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
-import { runOffPolicy } from './loops/off-policy.js';
+import { learnCallbacks, runOffPolicyLearner } from './loops/off-policy-learner.js';
 import { gaussianNoise, ornsteinUhlenbeckNoise, smoothTargetActions, type ActionNoise } from './noise.js';
 import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
@@ -38,7 +38,7 @@ export interface DdpgConfig {
   /** Transitions per gradient step. */ batchSize: number;
   /** Polyak coefficient of the target networks, blended after every actor update. */ tau: number;
   /** Environment steps between training rounds. */ trainFreq: number;
-  /** Gradient steps (critic updates) per training round. */ gradientSteps: number;
+  /** Gradient steps (critic updates) per training round; -1: as many as env steps collected in the round (SB3). */ gradientSteps: number;
   /** Critic updates per actor and target update (TD3: 2). */ policyDelay: number;
   /** Two critics; the target takes the smaller of their values (TD3's clipped double Q). */ twinCritics: boolean;
   /** Std of the Gaussian noise on the target action, in half action ranges (TD3: 0.2); 0 disables it. */ targetPolicyNoise: number;
@@ -51,13 +51,15 @@ export interface DdpgConfig {
   /** tfjs backend for the tfjs engine. */ backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   /** Seed of weights, exploration, replay sampling, target noise and environment resets. */ seed: number;
   /** Environment steps between 'log' metrics records. */ logInterval: number;
+  /** Envs stepped side by side (the env and copies from its spec), each with its own exploration noise; trainFreq counts vector steps (SB3). */ numEnvs: number;
+  /** Step the envs in worker threads (AsyncVectorEnv) instead of this thread. */ asyncEnvs: boolean;
 }
 
 /** SB3's DDPG defaults (ddpg.py; its net [400, 300]), with CleanRL's Gaussian exploration noise 0.1 (SB3 has none by default). */
 export const DDPG_DEFAULTS: Readonly<DdpgConfig> = Object.freeze({
   gamma: 0.99, learningRate: 1e-3, bufferSize: 1_000_000, learningStarts: 100, batchSize: 256, tau: 0.005, trainFreq: 1,
   gradientSteps: 1, policyDelay: 1, twinCritics: false, targetPolicyNoise: 0, targetNoiseClip: 0.5, actionNoise: 'gaussian',
-  noiseStd: 0.1, hidden: [400, 300], activation: 'relu', engine: 'auto', backend: 'auto', seed: 0, logInterval: 1000,
+  noiseStd: 0.1, hidden: [400, 300], activation: 'relu', engine: 'auto', backend: 'auto', seed: 0, logInterval: 1000, numEnvs: 1, asyncEnvs: false,
 } satisfies DdpgConfig) as Readonly<DdpgConfig>;
 
 /** SB3's TD3 defaults: DDPG's with twin critics, policy delay 2 and target noise 0.2 clipped to 0.5. */
@@ -68,12 +70,13 @@ const positive = (v: unknown) => num(0, Infinity, true)(v);
 const RULES: { readonly [K in keyof DdpgConfig]: FieldRule } = {
   gamma: [num(0, 1), 'a number in [0, 1]'], learningRate: [positive, 'a positive number'], bufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'],
   learningStarts: [int(0), 'a non-negative integer'], batchSize: [int(1, 1e6), 'an integer from 1 to 1e6'], tau: [num(0, 1, true), 'a number in (0, 1]'],
-  trainFreq: [int(1), 'a positive integer'], gradientSteps: [int(1), 'a positive integer'], policyDelay: [int(1, 1000), 'an integer from 1 to 1000'],
+  trainFreq: [int(1), 'a positive integer'], gradientSteps: [(v) => v === -1 || int(1)(v), 'a positive integer or -1'], policyDelay: [int(1, 1000), 'an integer from 1 to 1000'],
   twinCritics: [bool, 'a boolean'], targetPolicyNoise: [num(0, 10), 'a number in [0, 10]'], targetNoiseClip: [num(0, 10), 'a number in [0, 10]'],
   actionNoise: [oneOf('gaussian', 'ornstein-uhlenbeck', 'none'), "'gaussian', 'ornstein-uhlenbeck' or 'none'"], noiseStd: [num(0, 10), 'a number in [0, 10]'],
   hidden: [widths(), 'a non-empty array of positive integers'], activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"],
   engine: [oneOf('auto', 'plain', 'tfjs'), "'auto', 'plain' or 'tfjs'"], backend: [oneOf('auto', 'tensorflow', 'wasm', 'cpu'), "'auto', 'tensorflow', 'wasm' or 'cpu'"],
   seed: [int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1'], logInterval: [int(1), 'a positive integer'],
+  numEnvs: [int(1, 4096), 'an integer from 1 to 4096'], asyncEnvs: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */
@@ -197,16 +200,17 @@ export function td3<O>(env: Env<O, Float32Array>, config: Partial<DdpgConfig> = 
   return new Ddpg(env, resolveDdpgConfig(config, 'td3'), 'td3');
 }
 
-/** The learner's scratch arrays for batch B, obsDim D and d action dimensions (allocated once). */
-function scratch(B: number, D: number, d: number) {
+/** The learner's scratch arrays for batch B, obsDim D, d action dimensions and N envs (allocated once). */
+function scratch(B: number, D: number, d: number, N: number) {
   const f = (n: number) => new Float32Array(n);
-  return { dpg: dpgScratch(B, D, d), uNext: f(B * d), aNext: f(B * d), nextIn: f(B * (D + d)), critIn: f(B * (D + d)), q1Next: f(B), q2Next: f(B), targets: f(B), dQ1: f(B), dQ2: f(B), uRow: f(d), noiseRow: f(d), rowIn: f(D + d), actorLoss: NaN };
+  return { dpg: dpgScratch(B, D, d), uRows: f(N * d), uNext: f(B * d), aNext: f(B * d), nextIn: f(B * (D + d)), critIn: f(B * (D + d)), q1Next: f(B), q2Next: f(B), targets: f(B), dQ1: f(B), dQ2: f(B), uRow: f(d), noiseRow: f(d), rowIn: f(D + d), actorLoss: NaN };
 }
 
 class Ddpg<O> implements DdpgAgent<O> {
   readonly env: Env<O, Float32Array>;
   readonly actor: Net; readonly actorTarget: Net; readonly critics: Net[]; readonly criticTargets: Net[];
   readonly noise: ActionNoise | null;
+  private readonly envNoise: (ActionNoise | null)[]; // env i's exploration noise (env 0's is `noise`)
   private readonly actorOpt: Optimizer; private readonly criticOpt: Optimizer;
   private readonly obs: ObservationEncoder<O>;
   private readonly d: number; // action dimensions
@@ -238,43 +242,41 @@ class Ddpg<O> implements DdpgAgent<O> {
     this.criticTargets = this.critics.map((q) => q.clone());
     this.actorOpt = makeOptimizer('adam', [this.actor], c.learningRate, null);
     this.criticOpt = makeOptimizer('adam', this.critics, c.learningRate, null);
-    this.noise = c.actionNoise === 'gaussian' ? gaussianNoise(this.d, c.noiseStd, this.actRng)
+    const noise = () => c.actionNoise === 'gaussian' ? gaussianNoise(this.d, c.noiseStd, this.actRng)
       : c.actionNoise === 'ornstein-uhlenbeck' ? ornsteinUhlenbeckNoise(this.d, { std: c.noiseStd }, this.actRng) : null;
+    this.envNoise = Array.from({ length: c.numEnvs }, noise);
+    this.noise = this.envNoise[0]!;
     // No gamma: with one-step targets a per-row discount would cost 4 bytes a transition for nothing.
-    this.replay = new ReplayBuffer<'continuous', O>({ capacity: c.bufferSize, obsDim: this.obs.dim, actionKind: 'continuous', actionDim: this.d, obsSpace: this.obs.space });
-    this.t = scratch(c.batchSize, this.obs.dim, this.d);
+    this.replay = new ReplayBuffer<'continuous', O>({ capacity: c.bufferSize, obsDim: this.obs.dim, actionKind: 'continuous', actionDim: this.d, obsSpace: this.obs.space, streams: c.numEnvs });
+    this.t = scratch(c.batchSize, this.obs.dim, this.d, c.numEnvs);
   }
 
   get step(): number { return this.counters.step; }
   get episodes(): number { return this.counters.episodes; }
   get updates(): number { return this.counters.updates; }
-  /** The actor's tanh output u for one observation (into the reused uRow). */
-  private policy(obs: O): Float32Array {
-    return this.actor.predict(this.obs.encode(obs), 1, this.t.uRow);
-  }
   // A new array per action: the transition that carries it may be kept by consumers (recorder, viewer).
   act(obs: O): Float32Array {
-    return scaleActions(this.policy(obs), 1, this.d, this.low, this.half, new Float32Array(this.d));
+    return scaleActions(this.actor.predict(this.obs.encode(obs), 1, this.t.uRow), 1, this.d, this.low, this.half, new Float32Array(this.d));
   }
   values(obs: O): Float32Array {
     const a = this.act(obs);
     return this.critics[0]!.predict(concatObsAction(this.obs.encode(obs), a, 1, this.obs.dim, this.d, this.t.rowIn), 1, new Float32Array(1));
   }
 
-  // ALGORITHM: the behaviour policy. Uniform over the bounds until learning starts (SB3), then the actor's action
-  // plus exploration noise, clipped to the action space.
-  private explore(obs: O, s: number): Float32Array {
-    const a = new Float32Array(this.d);
+  // ALGORITHM: the behaviour policy on n flat observation rows (n x d actions into out). Uniform over the bounds until
+  // learning starts (SB3), then the actor's actions (one forward pass) plus each env's own noise, clipped to the bounds.
+  private explore(x: Float32Array, n: number, s: number, out: Int32Array | Float32Array): void {
+    const d = this.d;
     if (s < this.config.learningStarts) {
-      for (let j = 0; j < this.d; j++) a[j] = this.low[j]! + this.actRng.float() * (this.high[j]! - this.low[j]!);
-      return a;
+      for (let k = 0; k < n * d; k++) out[k] = this.low[k % d]! + this.actRng.float() * (this.high[k % d]! - this.low[k % d]!);
+      return;
     }
-    const u = this.policy(obs);
-    if (this.noise) {
-      const eps = this.noise.sample(this.t.noiseRow);
-      for (let j = 0; j < this.d; j++) u[j] = Math.min(1, Math.max(-1, u[j]! + eps[j]!));
+    const u = this.actor.predict(this.obs.scaledRows(x, n), n, this.t.uRows);
+    for (let i = 0; i < n; i++) {
+      const eps = this.envNoise[i]?.sample(this.t.noiseRow);
+      if (eps) for (let j = 0; j < d; j++) u[i * d + j] = Math.min(1, Math.max(-1, u[i * d + j]! + eps[j]!));
     }
-    return scaleActions(u, 1, this.d, this.low, this.half, a);
+    scaleActions(u, n, d, this.low, this.half, out as Float32Array);
   }
 
   private trainStep(): number {
@@ -324,28 +326,22 @@ class Ddpg<O> implements DdpgAgent<O> {
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     log(`${this.algo}: engine ${engine}`);
     const carried = this.carry.take(log, this.algo);
-    if (!carried.resumeEpisode) this.noise?.reset(); // a new episode; a resumed one keeps its restored OU state
-    const report = (p: { step: number; episodes: number; updates: number; fps: number; loss: number }) => ({ step: p.step, totalSteps, startStep, episodes: p.episodes,
-      fps: p.fps, meanReturn: k.meanReturn, updates: p.updates, metrics: { criticLoss: p.loss, actorLoss: this.t.actorLoss, noiseStd: this.noise ? c.noiseStd : 0 } });
-    const result = await runOffPolicy(this.env, {
-      steps,
-      act: (obs, s) => this.explore(obs, s),
-      store: this.replay,
+    // New episodes start with fresh noise; a resumed one keeps its restored OU state.
+    if (!carried.resumeEpisode) for (const noise of this.envNoise) noise?.reset();
+    const noiseStd = this.noise ? c.noiseStd : 0;
+    const result = await runOffPolicyLearner(this.env, {
+      algo: this.algo, vector: { numEnvs: c.numEnvs, asyncEnvs: c.asyncEnvs, wrap: null },
+      steps, actRows: (x, n, s, out) => this.explore(x, n, s, out), replay: this.replay as never,
       learningStarts: c.learningStarts, trainFreq: c.trainFreq, gradientSteps: c.gradientSteps,
       canTrain: () => this.replay.size >= c.batchSize,
       train: () => this.trainStep(),
       afterStep: (s) => { k.step = s; },
-      hooks: options.periodic ?? [], consumers: options.consumers ?? [],
-      onEpisode: (e) => {
-        this.noise?.reset(); // SB3 resets the noise process at every episode end
-        k.addEpisode(e.episode, e.return);
-        options.onEpisode?.({ ...e, metrics: { noiseStd: this.noise ? c.noiseStd : 0 } });
-      },
-      onLog: (p) => options.onLog?.(report(p)),
-      onProgress: (p) => options.onProgress?.(report(p)),
-      logInterval: c.logInterval, startStep, startEpisodes: k.episodes, startUpdates: k.updates,
-      seed: (c.seed + startStep) % 2 ** 31, ...carried,
-      ...(options.signal ? { signal: options.signal } : {}),
+      // SB3 resets an env's noise process at each of its episode ends.
+      ...learnCallbacks(options, k, { startStep, totalSteps }, (_, loss) => ({ criticLoss: loss, actorLoss: this.t.actorLoss, noiseStd }), (e) => {
+        this.envNoise[e.env ?? 0]?.reset();
+        return { noiseStd };
+      }),
+      logInterval: c.logInterval, seed: (c.seed + startStep) % 2 ** 31, carried,
     });
     Object.assign(k, { step: result.step, episodes: result.episodes, updates: result.updates });
     return { ...result, engine };

@@ -19,10 +19,10 @@ import { huberLoss, mseLoss } from '../nn/losses.js';
 import { createNet } from '../nn/net.js';
 import type { NamedArray, Net, NetSpec, Optimizer } from '../nn/types.js';
 import type { Agent, LearnOptions, LearnResult } from './agent.js';
-import { beginLearn, BootstrapWatch, checkSavedSpaces, envRecord, EpisodeCarry, netParams, setNetParams, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, trainingEnv } from './common.js';
+import { argmax, beginLearn, BootstrapWatch, checkSavedSpaces, envRecord, EpisodeCarry, netParams, setNetParams, makeOptimizer, mlpSpec, ObservationEncoder, RunCounters, requireActionSpace, restoreRngs, saveCheckpoint, trainingEnv } from './common.js';
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
-import { runOffPolicy } from './loops/off-policy.js';
+import { learnCallbacks, runOffPolicyLearner } from './loops/off-policy-learner.js';
 import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
 
@@ -38,7 +38,7 @@ export interface DqnConfig {
   /** Target update coefficient: 1 copies (hard update), below 1 blends (Polyak). */ tau: number;
   /** Environment steps between target-network updates. */ targetUpdateInterval: number;
   /** Environment steps between training rounds. */ trainFreq: number;
-  /** Gradient steps per training round. */ gradientSteps: number;
+  /** Gradient steps per training round; -1: as many as env steps collected in the round (SB3). */ gradientSteps: number;
   /** Fraction of the run over which epsilon falls linearly from its initial to its final value. */ explorationFraction: number;
   /** Epsilon (probability of a random action) at step 0. */ explorationInitialEps: number;
   /** Epsilon after the exploration fraction. */ explorationFinalEps: number;
@@ -64,6 +64,8 @@ export interface DqnConfig {
   /** tfjs backend for the tfjs engine. */ backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   /** Seed of weights, exploration, replay sampling and environment resets. */ seed: number;
   /** Environment steps between 'log' metrics records. */ logInterval: number;
+  /** Envs stepped side by side (the env and copies from its spec); trainFreq then counts vector steps (SB3). */ numEnvs: number;
+  /** Step the envs in worker threads (AsyncVectorEnv) instead of this thread. */ asyncEnvs: boolean;
 }
 
 /** SB3's DQN defaults (dqn.py, MlpPolicy), plus off-by-default extensions. */
@@ -73,7 +75,7 @@ export const DQN_DEFAULTS: Readonly<DqnConfig> = Object.freeze({
   explorationFinalEps: 0.05, maxGradNorm: 10, hidden: [64, 64], activation: 'relu', double: false, dueling: false,
   layerNorm: false, torso: 'auto', loss: 'huber', optimizer: 'adam', adamEpsilon: null, clipReward: false, clipBootstrap: false, frameSkip: 1,
   prioritized: false, priorityAlpha: 0.6, priorityBeta0: 0.4, priorityEps: 1e-6, nStep: 1, engine: 'auto',
-  backend: 'auto', seed: 0, logInterval: 1000,
+  backend: 'auto', seed: 0, logInterval: 1000, numEnvs: 1, asyncEnvs: false,
 } satisfies DqnConfig) as Readonly<DqnConfig>;
 
 const positive = (v: unknown) => num(0, Infinity, true)(v);
@@ -83,7 +85,7 @@ const RULES: { readonly [K in keyof DqnConfig]: FieldRule } = {
   bufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], learningStarts: [int(0), 'a non-negative integer'],
   batchSize: [int(1, 1e6), 'an integer from 1 to 1e6'], tau: [num(0, 1, true), 'a number in (0, 1]'],
   targetUpdateInterval: [int(1), 'a positive integer'], trainFreq: [int(1), 'a positive integer'],
-  gradientSteps: [int(1), 'a positive integer'], explorationFraction: [num(0, 1), 'a number in [0, 1]'],
+  gradientSteps: [(v) => v === -1 || int(1)(v), 'a positive integer or -1'], explorationFraction: [num(0, 1), 'a number in [0, 1]'],
   explorationInitialEps: [num(0, 1), 'a number in [0, 1]'], explorationFinalEps: [num(0, 1), 'a number in [0, 1]'],
   maxGradNorm: [nullOr(positive), 'a positive number or null'], hidden: [widths(), 'a non-empty array of positive integers'],
   activation: [oneOf('relu', 'tanh', 'elu'), "'relu', 'tanh' or 'elu'"], double: [bool, 'a boolean'], dueling: [bool, 'a boolean'],
@@ -95,6 +97,7 @@ const RULES: { readonly [K in keyof DqnConfig]: FieldRule } = {
   engine: [oneOf('auto', 'plain', 'tfjs'), "'auto', 'plain' or 'tfjs'"],
   backend: [oneOf('auto', 'tensorflow', 'wasm', 'cpu'), "'auto', 'tensorflow', 'wasm' or 'cpu'"],
   seed: [int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1'], logInterval: [int(1), 'a positive integer'],
+  numEnvs: [int(1, 4096), 'an integer from 1 to 4096'], asyncEnvs: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */
@@ -185,10 +188,10 @@ export interface DqnAgent<O = unknown> extends Agent<O, number> {
   update(batch: ReplayBatch<'discrete'>): number;
 }
 
-/** The learner's scratch arrays for batch B, A actions and W network outputs. */
-function scratch(B: number, A: number, W: number) {
+/** The learner's scratch arrays for batch B, A actions, W network outputs and N envs. */
+function scratch(B: number, A: number, W: number, N: number) {
   const f = (n: number) => new Float32Array(n);
-  return { qRow: f(A), rawOut: f(B * W), dRaw: f(B * W), nextQTarget: f(B * A), nextQOnline: f(B * A), qBatch: f(B * A), dQ: f(B * A), targets: f(B), tdAbs: f(B), qTaken: f(B), dTaken: f(B) };
+  return { qRow: f(A), qRows: f(N * A), greedy: new Uint8Array(N), rawOut: f(Math.max(B, N) * W), dRaw: f(B * W), nextQTarget: f(B * A), nextQOnline: f(B * A), qBatch: f(B * A), dQ: f(B * A), targets: f(B), tdAbs: f(B), qTaken: f(B), dTaken: f(B) };
 }
 
 /** Builds a DQN agent for `env` (discrete actions); throws `InvalidSpace` or `InvalidConfig` naming the problem. */
@@ -230,13 +233,13 @@ class Dqn<O> implements DqnAgent<O> {
     this.replay = this.makeReplay();
     this.epsilonAt = linearSchedule(c.explorationInitialEps, c.explorationFinalEps, 0);
     this.betaAt = () => c.priorityBeta0;
-    this.t = scratch(c.batchSize, this.numActions, this.q.outputSize);
+    this.t = scratch(c.batchSize, this.numActions, this.q.outputSize, c.numEnvs);
     this.watch = new BootstrapWatch(c.gamma);
   }
 
   private makeReplay(): ReplayBuffer<'discrete', O> {
     const c = this.config;
-    const common = { capacity: c.bufferSize, obsDim: this.obs.dim, actionKind: 'discrete' as const, obsSpace: this.obs.space, nStep: c.nStep, gamma: c.gamma };
+    const common = { capacity: c.bufferSize, obsDim: this.obs.dim, actionKind: 'discrete' as const, obsSpace: this.obs.space, nStep: c.nStep, gamma: c.gamma, streams: c.numEnvs };
     return c.prioritized
       ? new PrioritizedReplayBuffer<'discrete', O>({ ...common, alpha: c.priorityAlpha, beta: c.priorityBeta0, epsilon: c.priorityEps })
       : new ReplayBuffer<'discrete', O>(common);
@@ -260,16 +263,22 @@ class Dqn<O> implements DqnAgent<O> {
   values(obs: O): Float32Array { return this.qValues(obs); }
 
   act(obs: O): number {
-    const q = this.qOf(this.obs.encode(obs), 1, this.t.qRow, this.q);
-    let best = 0;
-    for (let a = 1; a < this.numActions; a++) if (q[a]! > q[best]!) best = a;
-    return best + this.actionStart;
+    return argmax(this.qOf(this.obs.encode(obs), 1, this.t.qRow, this.q), 0, this.numActions) + this.actionStart;
   }
 
-  // ALGORITHM: the behaviour policy. Uniformly random until learning starts (SB3), then epsilon-greedy.
-  private explore(obs: O, s: number): number {
-    if (s < this.config.learningStarts || this.actRng.float() < this.epsilonAt(s)) return this.actRng.int(this.numActions) + this.actionStart;
-    return this.act(obs);
+  // ALGORITHM: the behaviour policy on n flat observation rows: uniformly random until learning starts (SB3), then
+  // epsilon-greedy with a draw per env; one forward pass over the rows for the envs that act greedily.
+  private explore(x: Float32Array, n: number, s: number, out: Int32Array | Float32Array): void {
+    const { greedy, qRows } = this.t;
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      greedy[i] = s < this.config.learningStarts || this.actRng.float() < this.epsilonAt(s) ? 0 : 1;
+      if (greedy[i] === 0) out[i] = this.actRng.int(this.numActions) + this.actionStart;
+      else any = true;
+    }
+    if (!any) return;
+    const q = this.qOf(this.obs.scaledRows(x, n), n, qRows, this.q);
+    for (let i = 0, A = this.numActions; i < n; i++) if (greedy[i]) out[i] = argmax(q, i * A, A) + this.actionStart;
   }
 
   // ALGORITHM: one gradient step on a replay batch.
@@ -315,34 +324,22 @@ class Dqn<O> implements DqnAgent<O> {
     this.epsilonAt = linearSchedule(c.explorationInitialEps, c.explorationFinalEps, c.explorationFraction * totalSteps);
     this.betaAt = linearSchedule(c.priorityBeta0, 1, Math.max(1, totalSteps));
     const hint = `Try clipBootstrap=true, a longer targetUpdateInterval (${c.targetUpdateInterval} now), or fewer steps (${totalSteps} now; presets are tuned for their own step count).`;
-    const report = (p: { step: number; episodes: number; updates: number; fps: number; loss: number }) => ({
-      step: p.step, totalSteps, startStep, episodes: p.episodes, fps: p.fps, meanReturn: k.meanReturn, updates: p.updates,
-      metrics: { epsilon: this.epsilonAt(p.step), loss: p.loss },
-    });
-    const result = await runOffPolicy(this.env, {
-      steps,
-      act: (obs, s) => this.explore(obs, s),
-      store: this.replay,
+    const result = await runOffPolicyLearner(this.env, {
+      algo: 'dqn', vector: { numEnvs: c.numEnvs, asyncEnvs: c.asyncEnvs, wrap: c.frameSkip > 1 || c.clipReward ? (e) => trainingEnv(e, c) : null },
+      steps, actRows: (x, n, s, out) => this.explore(x, n, s, out), replay: this.replay as never,
       learningStarts: c.learningStarts, trainFreq: c.trainFreq, gradientSteps: c.gradientSteps,
       canTrain: () => this.replay.size >= c.batchSize,
       train: (s) => this.trainStep(s),
-      // Target update every targetUpdateInterval env steps: a copy when tau = 1, else a Polyak blend.
-      afterStep: (s) => {
+      // Target update every targetUpdateInterval env steps (with N envs every interval / N vector steps, as SB3):
+      // a copy when tau = 1, else a Polyak blend.
+      afterStep: (s, v) => {
         k.step = s;
-        if (s % c.targetUpdateInterval === 0) this.target.polyakFrom(this.q, c.tau);
-        const warning = this.watch.check(s, hint);
+        if (v % Math.max(1, Math.floor(c.targetUpdateInterval / c.numEnvs)) === 0) this.target.polyakFrom(this.q, c.tau);
+        const warning = s % BootstrapWatch.WINDOW < c.numEnvs ? this.watch.check(s - (s % BootstrapWatch.WINDOW), hint) : null; // passed a window's end
         if (warning !== null) log(`dqn: ${warning}`);
       },
-      hooks: options.periodic ?? [], consumers: options.consumers ?? [], ...(options.onReset ? { onReset: options.onReset } : {}),
-      onEpisode: (e) => {
-        k.addEpisode(e.episode, e.return);
-        options.onEpisode?.({ ...e, metrics: { epsilon: this.epsilonAt(e.globalStep) } });
-      },
-      onLog: (p) => options.onLog?.(report(p)),
-      onProgress: (p) => options.onProgress?.(report(p)),
-      logInterval: c.logInterval, startStep, startEpisodes: k.episodes, startUpdates: k.updates,
-      seed: (c.seed + startStep) % 2 ** 31, ...this.carry.take(log, 'dqn'),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...learnCallbacks(options, k, { startStep, totalSteps }, (s, loss) => ({ epsilon: this.epsilonAt(s), loss }), (e) => ({ epsilon: this.epsilonAt(e.globalStep) })),
+      logInterval: c.logInterval, seed: (c.seed + startStep) % 2 ** 31, carried: this.carry.take(log, 'dqn'),
     });
     Object.assign(k, { step: result.step, episodes: result.episodes, updates: result.updates });
     return { ...result, engine };

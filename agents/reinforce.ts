@@ -20,7 +20,7 @@ import { checkSavedSpaces, describeEngine, envRecord, learnSpan, makeOptimizer, 
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { runOnPolicy, type LoopProgress, type OnPolicyPolicy, type PolicyOutput, type RolloutBuffer, type VecEnvLike } from './loops/index.js';
-import { learnerVec } from './loops/single-env-vec.js';
+import { openLearnerVec } from './loops/open-vec.js';
 import type { AlgorithmEntry } from './registry.js';
 import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 
@@ -34,6 +34,7 @@ export interface ReinforceConfig {
   /** Whole episodes per update (when rolloutLength is null). */ episodesPerUpdate: number;
   /** Steps per env per update, cut episodes bootstrapping from the baseline; null collects whole episodes. */ rolloutLength: number | null;
   /** Envs stepped side by side: the env itself (recorded, drawn) and numEnvs - 1 copies made from its spec. */ numEnvs: number;
+  /** Step the envs in worker threads (AsyncVectorEnv) instead of this thread. */ asyncEnvs: boolean;
   /** Baseline b(s): none, an exponential running mean of the returns, or a learned V(s). */ baseline: 'none' | 'mean' | 'value';
   /** Decay of the running-mean baseline per update, in [0, 1). */ baselineDecay: number;
   /** Standardise the weights G_t - b_t over each batch (mean 0, std 1). */ normalizeReturns: boolean;
@@ -52,7 +53,7 @@ export interface ReinforceConfig {
 
 /** pytorch/examples' REINFORCE (Adam 1e-2, gamma 0.99, one episode per update, normalised returns), net [128]. */
 export const REINFORCE_DEFAULTS: Readonly<ReinforceConfig> = Object.freeze({
-  gamma: 0.99, learningRate: 1e-2, valueLearningRate: 1e-2, episodesPerUpdate: 1, rolloutLength: null, numEnvs: 1,
+  gamma: 0.99, learningRate: 1e-2, valueLearningRate: 1e-2, episodesPerUpdate: 1, rolloutLength: null, numEnvs: 1, asyncEnvs: false,
   baseline: 'none', baselineDecay: 0.9, normalizeReturns: true, entropyCoef: 0, gaussian: 'clip', logStdInit: 0,
   maxGradNorm: null, hidden: [128], activation: 'relu', optimizer: 'adam', engine: 'auto', backend: 'auto', seed: 0, logInterval: 1000,
 } satisfies ReinforceConfig) as Readonly<ReinforceConfig>;
@@ -61,7 +62,7 @@ const positive = num(0, Infinity, true);
 const RULES: { readonly [K in keyof ReinforceConfig]: FieldRule } = {
   gamma: [num(0, 1), 'a number in [0, 1]'], learningRate: [positive, 'a positive number'], valueLearningRate: [positive, 'a positive number'],
   episodesPerUpdate: [int(1, 1e6), 'an integer from 1 to 1e6'], rolloutLength: [nullOr(int(1, 1e7)), 'an integer from 1 to 1e7 or null'],
-  numEnvs: [int(1, 4096), 'an integer from 1 to 4096'], baseline: [oneOf('none', 'mean', 'value'), "'none', 'mean' or 'value'"],
+  numEnvs: [int(1, 4096), 'an integer from 1 to 4096'], asyncEnvs: [bool, 'a boolean'], baseline: [oneOf('none', 'mean', 'value'), "'none', 'mean' or 'value'"],
   baselineDecay: [(v) => num(0, 1)(v) && v !== 1, 'a number in [0, 1)'], normalizeReturns: [bool, 'a boolean'],
   entropyCoef: [num(0, Infinity), 'a number >= 0'], gaussian: [oneOf('clip', 'tanh'), "'clip' or 'tanh'"], logStdInit: [num(-20, 2), 'a number in [-20, 2]'],
   maxGradNorm: [nullOr(positive), 'a positive number or null'], hidden: [widths(), 'a non-empty array of positive integers'],
@@ -189,9 +190,7 @@ export function reinforce<O, A>(env: Env<O, A>, config: Partial<ReinforceConfig>
 /** Rows per update a config expects (an episode counted as 500 steps), for the engine choice. */ const batchOf = (c: ReinforceConfig): number => (c.rolloutLength ?? 500 * c.episodesPerUpdate) * c.numEnvs;
 class Reinforce<O, A> implements ReinforceAgent<O, A> {
   readonly algo = 'reinforce';
-  readonly policy: Net;
-  readonly logStd: Net | null = null;
-  readonly value: Net | null;
+  readonly policy: Net; readonly logStd: Net | null = null; readonly value: Net | null;
   readonly counters = new RunCounters();
   /** The running mean of the returns (baseline 'mean'); null before the first update. */ private runningMean: number | null = null;
   private readonly head: Head;
@@ -315,7 +314,7 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     const report = (p: LoopProgress, metrics: Record<string, number>): LearnProgress => ({ ...p, totalSteps, startStep, meanReturn: k.meanReturn, metrics });
     let sums = [0, 0, 0, 0]; // entropy, policy loss, value loss, updates since the last log record
     let lastEpisodeAt = performance.now();
-    const result = await runOnPolicy(this.makeVec(consumers.length > 0 || options.onReset !== undefined), {
+    const result = await runOnPolicy(await this.makeVec(consumers.length > 0 || options.onReset !== undefined), {
       steps, policy: this.onPolicy, update: (r) => this.update(r), hooks: options.periodic ?? [],
       collect: c.rolloutLength !== null ? { rolloutLength: c.rolloutLength } : { episodes: c.episodesPerUpdate },
       onEpisode: (e) => {
@@ -340,9 +339,9 @@ class Reinforce<O, A> implements ReinforceAgent<O, A> {
     return { ...result, engine };
   }
   /** The env as env 0 of numEnvs (tapped for consumers: the CLI draws `this.env`); Box actions are the samples clipped or squashed. */
-  private makeVec(tap: boolean): VecEnvLike {
-    const { config: { numEnvs }, head: h } = this;
-    const vec = learnerVec(this.env, numEnvs, tap);
+  private async makeVec(tap: boolean): Promise<VecEnvLike> {
+    const { config: { numEnvs, asyncEnvs }, head: h } = this;
+    const vec = await openLearnerVec('reinforce', this.env, { numEnvs, asyncEnvs, tap, wrap: null });
     if (h.kind !== 'gaussian') return vec;
     const u = f32(numEnvs * h.d);
     return {

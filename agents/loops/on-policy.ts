@@ -4,65 +4,17 @@
  * is an Observable ended by `takeUntil` at the next step boundary after an abort.
  */
 import { Observable, Subject, takeUntil, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
-import type { AnyEnv, Env, StepResult, Transition } from '../../core/env.js';
+import type { Env, StepResult, Transition } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
-import { describeSpace, type AnySpace } from '../../core/spaces.js';
+import { describeSpace } from '../../core/spaces.js';
 import { yieldToEventLoop, type ActorContext } from '../../core/streams.js';
 import type { VecStepResult } from '../../envs/vector.js';
 import { abortAtBoundary, checkHooks, checkInteger, now, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
 import { RolloutBuffer } from './rollout.js';
 import { SingleEnvVec, TransitionTap, type TapListener } from './single-env-vec.js';
+import type { OnPolicyEpisode, OnPolicyPolicy, PolicyOutput, VecEnvLike } from './vec-env.js';
 
-/** What the loop needs of a vector env (`SyncVectorEnv` has it): same-step autoreset with `finalObs`. */
-export interface VecEnvLike {
-  readonly numEnvs: number;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly singleActionSpace: AnySpace;
-  /** The env's own action buffer (numEnvs x actDim): the policy writes into it and it is passed to `step`. */
-  readonly actionBuffer: Int32Array | Float32Array;
-  reset(args?: { seed?: number }): { readonly obs: Float32Array };
-  step(actions: Int32Array | Float32Array): VecStepResult;
-  close(): void;
-  /** The envs, env 0 first (as `SyncVectorEnv.envs`): a run with consumers needs env 0 to be a `TransitionTap`. */
-  readonly envs?: readonly AnyEnv[];
-}
-
-/** Where the policy writes its choice for one batch of N observations (one object, reused every step). */
-export interface PolicyOutput {
-  /** N x actionDim actions to take (the env's action buffer). */
-  readonly actions: Int32Array | Float32Array;
-  /** N values V(obs); leave 0 for a policy without a critic. */
-  readonly values: Float32Array;
-  /** N log-probabilities of the actions; leave 0 when unused. */
-  readonly logProbs: Float32Array;
-}
-
-/** The acting side of an on-policy learner, on flattened observations (N x obsDim, one row per env). */
-export interface OnPolicyPolicy {
-  /** Fills `out` for the N observation rows of `obs` (N x obsDim float32, reused: copy what you keep). */
-  act(obs: Float32Array, out: PolicyOutput): void;
-  /** N values of the rows of `obs` into `out`, for bootstrapping at truncations and rollout ends; absent: 0. */
-  value?(obs: Float32Array, out: Float32Array): void;
-}
-
-/** A finished episode of an on-policy run. */
-export interface OnPolicyEpisode {
-  /**
-   * Global episode index: env 0's episodes are numbered when they start (so its transitions carry their final
-   * index from the first step), every other env's when they end; with one env, in order. Indices are unique,
-   * but with N envs an env-0 episode may be reported after higher indices.
-   */
-  episode: number;
-  /** Which env of the vector (0 for a single env). */
-  env: number;
-  return: number;
-  length: number;
-  terminated: boolean;
-  truncated: boolean;
-  /** Global step after the vector step that ended it. */
-  globalStep: number;
-}
+export type { OnPolicyEpisode, OnPolicyPolicy, PolicyOutput, VecEnvLike } from './vec-env.js';
 
 /** Options of `runOnPolicy`; `O` and `A` are env 0's observation and action types (what consumers see). */
 export interface OnPolicyOptions<O = unknown, A = unknown> {
@@ -246,7 +198,9 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     try {
       if (!this.started) {
         this.started = true;
-        this.obs = (this.o.seed === undefined ? this.vec.reset() : this.vec.reset({ seed: this.o.seed })).obs;
+        const r = this.o.seed === undefined ? this.vec.reset() : this.vec.reset({ seed: this.o.seed });
+        if (isPromise(r)) return void r.then((res) => this.resume(res.obs), this.fail);
+        this.obs = r.obs;
         this.afterEnv0Reset();
       }
       while (!this.subscriber.closed) {
@@ -266,7 +220,9 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
           return;
         }
         this.rolloutStart = false;
-        if (this.collectStep()) {
+        const full = this.collectStep();
+        if (isPromise(full)) return void full.then(this.resume, this.fail);
+        if (full) {
           const wait = this.finishRollout();
           if (wait !== null) {
             wait.then(this.pump, this.fail);
@@ -279,13 +235,30 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     }
   };
 
+  /** Goes on after an async vector call: the first reset's observations, or whether the step filled the rollout. */
+  private readonly resume = (x: Float32Array | boolean): void => {
+    try {
+      if (typeof x !== 'boolean') {
+        this.obs = x;
+        this.afterEnv0Reset();
+      } else if (x) {
+        const wait = this.finishRollout();
+        if (wait !== null) return void wait.then(this.pump, this.fail);
+      }
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.pump();
+  };
+
   /** Closes the env once, and unsubscribes the consumers. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.consumerSubs) s.unsubscribe();
     if (this.plan.tap !== null) this.plan.tap.listener = null;
-    this.vec.close();
+    const closed = this.vec.close();
+    if (isPromise(closed)) closed.catch(() => undefined); // workers that fail to close are terminated anyway
   }
 
   /** Env 0 stepped (called by its tap inside the vector step, before `counters.step` moves on): its transition to the consumers. */
@@ -316,8 +289,8 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     if (this.consumerError !== null) throw this.consumerError.error;
   }
 
-  /** One vector step into the buffer; true when the rollout is full. */
-  private collectStep(): boolean {
+  /** One vector step into the buffer; true when the rollout is full (a promise of it for async envs). */
+  private collectStep(): boolean | Promise<boolean> {
     const { vec, buffer: b, out, o } = this;
     const n = vec.numEnvs;
     o.policy.act(this.obs, out);
@@ -331,6 +304,13 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
       b.logProbs[row] = out.logProbs[i]!;
     }
     const r = vec.step(out.actions);
+    return isPromise(r) ? r.then(this.afterVecStep) : this.afterVecStep(r);
+  }
+
+  /** The vector step's results into the buffer and the episode records; true when the rollout is full. */
+  private readonly afterVecStep = (r: VecStepResult): boolean => {
+    const { vec, buffer: b, o } = this;
+    const n = vec.numEnvs;
     let bootstrapped = false;
     this.counters.step += n;
     this.sinceYield++;
@@ -369,7 +349,7 @@ class OnPolicyRun<O, A> implements TapListener<O, A> {
     this.obs = r.obs;
     if (this.plan.rolloutLength > 0) return b.lengths[0]! >= this.plan.rolloutLength;
     return this.finishedInRollout >= this.plan.episodesPer;
-  }
+  };
 
   /** Closes the rollout (next values, carried steps) and runs `update`, then the due hooks; null when all ran synchronously. */
   private finishRollout(): Promise<void> | null {

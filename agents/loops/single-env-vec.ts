@@ -7,7 +7,7 @@ import { Wrapper, type AnyEnv, type Env, type Info, type ResetArgs, type ResetRe
 import { flatdim, flatten, unflatten, type AnySpace, type Space } from '../../core/spaces.js';
 import { make } from '../../envs/registry.js';
 import { SyncVectorEnv, isVectorizable, type StepIntoResult, type VecStepResult, type VectorizableEnv } from '../../envs/vector.js';
-import type { VecEnvLike } from './on-policy.js';
+import type { VecEnvLike } from './vec-env.js';
 
 /** What a `TransitionTap` tells the loop, synchronously, from inside the vector's step. */
 export interface TapListener<O, A> {
@@ -49,9 +49,10 @@ export class TransitionTap<O, A> extends Wrapper<O, A> {
  * spec as `SyncVectorEnv.make` makes its envs (no checker or order enforcing: the vector checks actions and
  * orders calls). Every env keeps its own time limit (`env`'s; the spec's for a copy: `LimitedCopy`, which keeps
  * the allocation-free `stepInto` of an env that has it, else `TimeLimit`), so the vector adds none. With `tap`,
- * env 0 is a `TransitionTap` around `env`.
+ * env 0 is a `TransitionTap` around `env`. `wrap` puts on each copy the wrappers the learner put on `env`
+ * (e.g. DQN's frame skip and reward clipping).
  */
-export function learnerVec<O, A>(env: Env<O, A>, numEnvs: number, tap: boolean): SingleEnvVec<O, A> | SyncVectorEnv {
+export function learnerVec<O, A>(env: Env<O, A>, numEnvs: number, tap: boolean, wrap: (copy: AnyEnv) => AnyEnv = (e) => e): SingleEnvVec<O, A> | SyncVectorEnv {
   const first: Env<O, A> = tap ? new TransitionTap(env) : env;
   if (numEnvs === 1) return new SingleEnvVec(first);
   const spec = env.spec;
@@ -59,7 +60,7 @@ export function learnerVec<O, A>(env: Env<O, A>, numEnvs: number, tap: boolean):
   const bare = { disableEnvChecker: true, disableOrderEnforcing: true } as const;
   const copy = (): AnyEnv => {
     const e = make(spec.id, spec.kwargs, { ...bare, maxEpisodeSteps: null });
-    return isVectorizable(e) ? new LimitedCopy(e, spec.maxEpisodeSteps ?? Infinity) : make(spec.id, spec.kwargs, { ...bare, maxEpisodeSteps: spec.maxEpisodeSteps ?? null });
+    return wrap(isVectorizable(e) ? new LimitedCopy(e, spec.maxEpisodeSteps ?? Infinity) : make(spec.id, spec.kwargs, { ...bare, maxEpisodeSteps: spec.maxEpisodeSteps ?? null }));
   };
   return new SyncVectorEnv([() => first as AnyEnv, ...Array.from({ length: numEnvs - 1 }, () => copy)]);
 }

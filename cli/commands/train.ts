@@ -73,6 +73,10 @@ export interface TrainOptions {
   port?: string | number;
   envKwargs?: string;
   maxEpisodeSteps?: string | number;
+  /** `--envs N`: env copies stepped side by side (the config's numEnvs). */
+  envs?: string | number;
+  /** `--async`: step them in worker threads (the config's asyncEnvs). */
+  async?: boolean;
 }
 
 /** What `trainCommand` takes besides the options (tests and scripts). */
@@ -130,6 +134,8 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
     ...parseSet(opts.set ?? []),
     ...(opts.seed !== undefined ? { seed: parseIntFlag(opts.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    ...(opts.envs !== undefined ? { numEnvs: parseIntFlag(opts.envs, '--envs', 1, 4096) } : {}),
+    ...(opts.async ? { asyncEnvs: true } : {}),
   });
   const runConfig: RunConfig = {
     algo: entry.name,
@@ -163,6 +169,7 @@ async function prepareResume(algo: string | undefined, envId: string | undefined
   if (algo !== undefined && algorithm(algo).name !== entry.name) throw new InvalidConfig(`Expected the algorithm of the resumed run (${entry.name}), got ${describeValue(algo)}.`);
   if (envId !== undefined && envId !== runConfig.env) throw new InvalidConfig(`Expected the environment of the resumed run (${runConfig.env}), got ${describeValue(envId)}.`);
   if (opts.steps !== undefined) runConfig.steps = parseIntFlag(opts.steps, '--steps', 1);
+  if (opts.envs !== undefined || opts.async) throw new InvalidConfig(`Expected no --envs or --async with --resume, got ${opts.envs !== undefined ? `--envs ${opts.envs}` : '--async'}: a run keeps the envs its config.json names.`);
   const lock = await lockRun(run.dir);
   try {
     if (lock.note) warn(lock.note);
@@ -203,6 +210,9 @@ export async function trainCommand(algo: string | undefined, envId: string | und
   const port = opts.port !== undefined ? parseIntFlag(opts.port, '--port', 0, 65_535) : 0;
   const evalEpisodes = opts.evalEpisodes !== undefined ? parseIntFlag(opts.evalEpisodes, '--eval-episodes', 0, 10_000) : 10;
   const keep = opts.keepCheckpoints !== undefined ? parseIntFlag(opts.keepCheckpoints, '--keep-checkpoints', 1) : 3;
+  if (opts.async && (recordFlag !== null || opts.watch)) {
+    throw new InvalidConfig(`Expected --async without ${opts.watch ? '--watch' : '--record-every'}, got both: recording and watching draw env 0, which --async puts in a worker thread.`);
+  }
   const p = opts.resume !== undefined ? await prepareResume(algo, envId, opts, say, warn) : await prepareNew(algo, envId, opts, say);
   const { agent, run, runConfig } = p;
   // A resumed run keeps recording as it did unless told otherwise.
@@ -315,6 +325,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--preset <name>', "preset from presets/<algo>.json (default: the env id's, if any)")
     .option('--env-kwargs <json>', "keyword arguments of the env, e.g. '{\"length\": 6}'")
     .option('--max-episode-steps <n>', "cut episodes after n steps (a TimeLimit over the env's own)")
+    .option('--envs <n>', 'env copies stepped side by side (1 to 4096; --steps counts the transitions of all of them)')
+    .option('--async', 'step the --envs copies in worker threads (AsyncVectorEnv) instead of this thread')
     .option('--out <dir>', 'folder that holds run folders', 'runs')
     .option('--backend <name>', 'tfjs backend: auto, wasm, cpu or tensorflow')
     .option('--checkpoint-every <n>', 'write checkpoints/<step>/ every n steps (default: a tenth of the run, or every 5 minutes)')
