@@ -5,7 +5,7 @@
  *
  * pendulum: real env steps until TD3's greedy policy scores >= -200 over 10 episodes on Pendulum-v1, model-free
  *   (presets/td3.json "Pendulum-v1") and model-based (the "Pendulum-v1:ensemble" entry: the same TD3 settings with
- *   its gradient steps per env step, plus the world model), evaluated every `--eval-every` steps (default 500);
+ *   its gradient steps per env step, plus the world model), evaluated every `--eval-every` steps (default 250, the refit period);
  *   each seed's wall time too. Target: model-based <= 1/2 of model-free; published: MBPO 5-10x fewer steps than SAC,
  *   PETS 8x. A run that never solves within --max-steps (default 20000) counts as that many steps.
  * deepsea, pixels: figures from bench/world-models-deepsea.ts (`deepSeaFigures`) and bench/world-models-pixels.ts
@@ -67,7 +67,7 @@ export interface PendulumKind {
 export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: Partial<ModelBasedConfig> }): Promise<{ modelFree: PendulumKind; modelBased: PendulumKind; ratio: number; settings: object }> {
   const presets = loadPresets('td3');
   const free = presets['Pendulum-v1']!, based = presets['Pendulum-v1:ensemble']!;
-  const worldModel = { ...((based as { worldModel?: object }).worldModel ?? {}), ...o.set };
+  const worldModel = { ...(based.worldModel ?? {}), ...o.set };
   const settings = { modelFree: free.config, modelBased: { config: based.config, worldModel } };
   o.log(`pendulum: TD3 steps until greedy eval (10 episodes) >= ${o.goal}, eval every ${o.evalEvery} steps, at most ${o.maxSteps}; seeds ${seeds.join(',')}`);
   o.log(`  model-free: ${JSON.stringify(free.config)}`);
@@ -132,7 +132,7 @@ export async function main(args: string[]): Promise<void> {
   const log = json ? (l: string) => void process.stderr.write(`${l}\n`) : (l: string) => console.log(l);
   const report: Record<string, unknown> = {};
   if (only.includes('pendulum')) {
-    const o = { maxSteps: Number(option(args, '--max-steps') ?? 20000), evalEvery: Number(option(args, '--eval-every') ?? 500), goal: -200, log, set: parseSets(args) };
+    const o = { maxSteps: Number(option(args, '--max-steps') ?? 20000), evalEvery: Number(option(args, '--eval-every') ?? 250), goal: -200, log, set: parseSets(args) };
     const p = await pendulumFigures(seeds, o);
     for (const kind of ['modelFree', 'modelBased'] as const) {
       report[`pendulum.${kind}.stepsToSolve`] = { mean: p[kind].stepsToSolve.mean, std: p[kind].stepsToSolve.std, solved: p[kind].solved, seeds: seeds.length, perSeed: p[kind].rows.map((r) => r.stepsToSolve) };

@@ -31,7 +31,7 @@ export function worldModelSettings(opts: { worldModel?: string; explore?: string
   if (worldModel !== undefined && !(WORLD_MODELS as readonly string[]).includes(worldModel)) {
     throw new InvalidConfig(`Expected --world-model to be one of ${WORLD_MODELS.join(', ')}, got ${describeValue(worldModel)}.`);
   }
-  const settings: Record<string, unknown> = { ...((preset as { worldModel?: Record<string, unknown> } | undefined)?.worldModel ?? {}) };
+  const settings: Record<string, unknown> = { ...(preset?.worldModel ?? {}) };
   if (explore !== undefined) {
     const [mode, scaleText] = explore.split('=');
     if (mode !== 'disagreement') {

@@ -1,5 +1,5 @@
 /** The training loops every algorithm composes: off-policy (replay), on-policy (rollouts), and their shared pieces. */
-export { runOffPolicy, type OffPolicyOptions, type LoopEpisode } from './off-policy.js';
+export { runOffPolicy, type BatchSource, type OffPolicyOptions, type LoopEpisode } from './off-policy.js';
 export { runOnPolicy, type OnPolicyOptions, type OnPolicyPolicy, type PolicyOutput, type OnPolicyEpisode, type VecEnvLike } from './on-policy.js';
 export { RolloutBuffer, discountedReturns, gae, type RolloutBufferOptions } from './rollout.js';
 export { ContinueEpisode, type EpisodeInFlight } from './continue-episode.js';
