@@ -21,6 +21,7 @@ import { checkSavedSpaces, describeEngine, envRecord, EpisodeCarry, learnSpan, m
 import { bool, int, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { learnCallbacks, runOffPolicyLearner } from './loops/off-policy-learner.js';
+import type { BatchSource } from './loops/off-policy.js';
 import { gaussianNoise, ornsteinUhlenbeckNoise, smoothTargetActions, type ActionNoise } from './noise.js';
 import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
@@ -182,8 +183,8 @@ export interface DdpgAgent<O = unknown> extends Agent<O, Float32Array> {
   readonly config: Readonly<DdpgConfig>;
   /** The actor, the critics (one, or two with twin critics) and their target networks. */
   readonly actor: Net; readonly actorTarget: Net; readonly critics: readonly Net[]; readonly criticTargets: readonly Net[];
-  /** The replay, and the exploration noise process (null for 'none'). */
-  readonly replay: ReplayBuffer<'continuous', O>; readonly noise: ActionNoise | null;
+  /** The replay, the exploration noise process (null for 'none'), and where update batches come from (null: the replay). */
+  readonly replay: ReplayBuffer<'continuous', O>; readonly noise: ActionNoise | null; batchSource: BatchSource<'continuous'> | null;
   /** Q1(s, act(s)) of one observation (1 float). */
   values(obs: O): Float32Array;
   /** One critic update, and every policyDelay-th call an actor and target update; returns the critic loss. */
@@ -216,7 +217,7 @@ class Ddpg<O> implements DdpgAgent<O> {
   private readonly d: number; // action dimensions
   private readonly low: Float32Array; private readonly high: Float32Array; private readonly half: Float32Array; // bounds, (high - low) / 2
   private readonly actRng: Rng; private readonly sampleRng: Rng; // warm-up actions and exploration noise; replay and target noise
-  replay: ReplayBuffer<'continuous', O>;
+  replay: ReplayBuffer<'continuous', O>; batchSource: BatchSource<'continuous'> | null = null;
   readonly counters = new RunCounters();
   private readonly carry = new EpisodeCarry<O>(); // the episode in flight, for exact resume
   // BOOKKEEPING: scratch for the learner, allocated once (nothing per step).
@@ -281,7 +282,7 @@ class Ddpg<O> implements DdpgAgent<O> {
 
   private trainStep(): number {
     const batch = (this.batch ??= this.replay.createBatch(this.config.batchSize));
-    this.replay.sampleInto(batch, this.sampleRng);
+    (this.batchSource ?? this.replay).sampleInto(batch, this.sampleRng);
     this.obs.scaleRows(batch.obs);
     this.obs.scaleRows(batch.nextObs);
     return this.update(batch);

@@ -23,6 +23,7 @@ import { argmax, beginLearn, BootstrapWatch, checkSavedSpaces, envRecord, Episod
 import { bool, int, nullOr, num, oneOf, resolveConfig, widths, type FieldRule } from './config.js';
 import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 import { learnCallbacks, runOffPolicyLearner } from './loops/off-policy-learner.js';
+import type { BatchSource } from './loops/off-policy.js';
 import type { CheckpointContent, LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { openCheckpoint } from './runs/find.js';
 
@@ -178,9 +179,8 @@ export function qNetSpec(obsShape: readonly number[], numActions: number, c: Dqn
 /** A DQN agent: the shared `Agent` roles plus its networks and epsilon. Make one with `dqn()` or `loadDqn()`. */
 export interface DqnAgent<O = unknown> extends Agent<O, number> {
   readonly config: Readonly<DqnConfig>;
-  /** The online and target Q-networks. */
-  readonly q: Net;
-  readonly target: Net;
+  /** The online and target Q-networks. */ readonly q: Net; readonly target: Net;
+  /** Where update batches come from: null for the replay; model-based training mixes in imagined transitions. */ batchSource: BatchSource<'discrete'> | null;
   /** Current exploration epsilon. */
   readonly epsilon: number;
   /** Q-values of one observation (numActions floats). */ qValues(obs: O): Float32Array;
@@ -210,7 +210,7 @@ class Dqn<O> implements DqnAgent<O> {
   private readonly actionStart: number;
   private readonly actRng: Rng; // epsilon-greedy draws
   private readonly sampleRng: Rng; // replay sampling draws
-  replay: ReplayBuffer<'discrete', O>;
+  replay: ReplayBuffer<'discrete', O>; batchSource: BatchSource<'discrete'> | null = null;
   readonly counters = new RunCounters();
   private readonly carry = new EpisodeCarry<O>(); // the episode in flight, for exact resume
   private readonly watch: BootstrapWatch; // the bootstrap bounds and the divergence warning
@@ -287,7 +287,7 @@ class Dqn<O> implements DqnAgent<O> {
     const replay = this.replay;
     const batch = (this.batch ??= replay.createBatch(B));
     if (replay instanceof PrioritizedReplayBuffer) replay.sampleInto(batch, this.sampleRng, this.betaAt(step));
-    else replay.sampleInto(batch, this.sampleRng);
+    else (this.batchSource ?? replay).sampleInto(batch, this.sampleRng);
     if (this.actionStart !== 0) for (let i = 0; i < B; i++) batch.actions[i]! -= this.actionStart;
     this.obs.scaleRows(batch.obs);
     this.obs.scaleRows(batch.nextObs);

@@ -17,5 +17,9 @@ export type { Agent, LearnOptions, LearnProgress, LearnResult, PeriodicHook } fr
 export { evaluatePolicy, DEFAULT_EVAL_EPISODE_STEPS } from './evaluate.js';
 export type { EvaluateOptions, EvaluateResult } from './evaluate.js';
 export { resolveConfig, parseIntFlag } from './config.js';
+export { ModelBasedAgent, MODEL_BASED_CONFIG_KEYS, MODEL_BASED_DEFAULTS, horizonAt, resolveModelBasedConfig, withWorldModel } from './model-based.js';
+export type { ModelBasedConfig, OffPolicyAgent } from './model-based.js';
+export { MixedBatches, gatherUniform } from './mixed-batches.js';
+export type { MixCounts } from './mixed-batches.js';
 export * from './loops/index.js';
 export * from './runs/index.js';

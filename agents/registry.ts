@@ -25,6 +25,8 @@ export interface Preset {
   config: Record<string, unknown>;
   /** Steps between greedy evaluations that choose the parameters saved in final/ (null or absent: the last). */
   evalEvery?: number | null;
+  /** Model-based training settings (`--world-model`; agents/model-based.ts), for presets such as `Pendulum-v1:ensemble`. */
+  worldModel?: Record<string, unknown>;
 }
 
 /** A metric the progress bar shows: its key in `LearnProgress.metrics` and a short label. */

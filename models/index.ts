@@ -13,3 +13,4 @@ export { MADE, type MadeConfig } from './made.js';
 export { PixelCNN, type PixelCnnConfig } from './pixelcnn.js';
 export { Rbm, type RbmConfig, type LogPartition } from './rbm.js';
 export * from './bayes/index.js';
+export * from './world/index.js';

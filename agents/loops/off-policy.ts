@@ -8,10 +8,19 @@ import type { Env, Transition } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { episodeStats } from '../../core/operators/episode-stats.js';
 import { steps$, type ActorContext, type EpisodeSummary } from '../../core/streams.js';
-import type { TransitionSink } from '../../replay/types.js';
+import type { Rng } from '../../core/rng.js';
+import type { ActionKind, ReplayBatch, TransitionSink } from '../../replay/types.js';
 import { writeTo } from '../../replay/write-to.js';
 import { abortAtBoundary, checkHooks, checkInteger, now, runDueHooks, type LoopHook, type LoopProgress, type LoopResult } from './common.js';
 import { ContinueEpisode, type EpisodeInFlight } from './continue-episode.js';
+
+/**
+ * Where an off-policy agent's update batches come from when not its own replay: fills every row of `batch` (raw
+ * rows, as the replay stores them). Model-based training sets one that mixes real and imagined transitions.
+ */
+export interface BatchSource<K extends ActionKind = ActionKind> {
+  sampleInto(batch: ReplayBatch<K>, rng: Rng): void;
+}
 
 /** A finished episode as the loop reports it. */
 export interface LoopEpisode extends EpisodeSummary {

@@ -25,6 +25,7 @@ import { parseJsonObject, parseSet, readConfigFile, readJsonObject, shellPath } 
 import { writeFileAtomic } from '../../core/node/files.js';
 import { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
 import { runSession } from '../session.js';
+import { applyWorldModel, worldModelSettings, worldPresetName } from '../world-model-flags.js';
 
 export { parseSet } from '../args.js';
 export { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
@@ -48,6 +49,8 @@ export interface RunConfig {
   /** `--record-every`: record every Nth training episode (kept for resumed sessions); null or absent: none. */
   recordEvery?: number | null;
   preset: string | null;
+  /** Model-based training settings (`--world-model`, `--explore disagreement`); null or absent: none. */
+  worldModel?: Record<string, unknown> | null;
   createdAt: string;
 }
 
@@ -77,6 +80,9 @@ export interface TrainOptions {
   envs?: string | number;
   /** `--async`: step them in worker threads (the config's asyncEnvs). */
   async?: boolean;
+  /** `--world-model ensemble` and `--explore disagreement[=scale]` (cli/world-model-flags.ts). */
+  worldModel?: string;
+  explore?: string;
 }
 
 /** What `trainCommand` takes besides the options (tests and scripts). */
@@ -126,7 +132,7 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
   if (opts.preset !== undefined && !Object.hasOwn(presets, opts.preset)) {
     throw new InvalidConfig(`Expected a preset from presets/${entry.name}.json (${Object.keys(presets).join(', ')}), got ${describeValue(opts.preset)}.`);
   }
-  const presetName = opts.preset ?? (Object.hasOwn(presets, envId) ? envId : null);
+  const presetName = opts.preset ?? worldPresetName(presets, envId, opts.worldModel) ?? (Object.hasOwn(presets, envId) ? envId : null);
   const preset = presetName ? presets[presetName]! : undefined;
   const config = entry.resolveConfig({
     ...(preset?.config ?? {}),
@@ -148,11 +154,12 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
     checkpointReplay: opts.checkpointReplay === true,
     evalEvery: opts.evalEvery !== undefined ? parseIntFlag(opts.evalEvery, '--eval-every', 0) || null : (preset?.evalEvery ?? null),
     preset: presetName,
+    worldModel: worldModelSettings(opts, entry.name, preset),
     createdAt: new Date().toISOString(),
   };
   const env = await runEnv(runConfig);
   await prepareEngines(entry, env, config);
-  const agent = entry.create(env, config);
+  const agent = applyWorldModel(entry.create(env, config), runConfig.worldModel);
   const run = await createRun(opts.out ?? 'runs', entry.name, envId, runConfig);
   const lock = await lockRun(run.dir);
   say(`Run folder: ${shellPath(run.dir)}${presetName ? ` (preset ${presetName})` : ''}`);
@@ -185,7 +192,7 @@ async function prepareResume(algo: string | undefined, envId: string | undefined
     const config = entry.resolveConfig({ ...(checkpoint.config as object), ...overrides });
     const env = await runEnv(runConfig);
     await prepareEngines(entry, env, config);
-    const agent = await entry.restore(checkpoint, env, overrides);
+    const agent = applyWorldModel(await entry.restore(checkpoint, env, overrides), runConfig.worldModel);
     const { writer, summary } = await MetricsWriter.openForResume(run.metrics, checkpoint.step);
     if (summary.droppedRows > 0) say(`metrics.jsonl: dropped ${summary.droppedRows} rows logged after step ${checkpoint.step} (they are logged again from there).`);
     if (summary.repairedLastLine || summary.brokenLines > 0) warn(`metrics.jsonl: removed ${summary.brokenLines + (summary.repairedLastLine ? 1 : 0)} cut-off line(s) left by an interrupted run.`);
@@ -323,6 +330,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--config <file.json>', 'JSON object of config fields over the preset')
     .option('--set <key=value>', 'override one config field (repeatable); `rxgym info <algo>` lists them', collect)
     .option('--preset <name>', "preset from presets/<algo>.json (default: the env id's, if any)")
+    .option('--world-model <kind>', "train with a world model (MBPO-style): ensemble; picks the preset <env>:ensemble if there is one")
+    .option('--explore <mode>', 'exploration bonus: disagreement[=scale] (td3, ddpg: the dynamics ensemble\'s disagreement)')
     .option('--env-kwargs <json>', "keyword arguments of the env, e.g. '{\"length\": 6}'")
     .option('--max-episode-steps <n>', "cut episodes after n steps (a TimeLimit over the env's own)")
     .option('--envs <n>', 'env copies stepped side by side (1 to 4096; --steps counts the transitions of all of them)')

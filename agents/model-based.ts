@@ -1,0 +1,306 @@
+/**
+ * Model-based training (Dyna; MBPO, Janner et al. 2019, as mbrl-lib's mbpo.py runs it) around an off-policy agent
+ * (TD3, DDPG, or DQN on Discrete actions), which trains unchanged on the batches it is handed:
+ *
+ * 1. every real transition also goes to a real-data replay the dynamics model learns from (episode starts feed its
+ *    initial-state distribution);
+ * 2. every `refitEvery` env steps from `firstFit` on: refit the model on all real data, then branch `rolloutBatch`
+ *    imagined rollouts from real states, `horizon(step)` model steps each (a schedule that grows linearly), acting
+ *    with the agent's policy plus noise, into a model replay that keeps about `retainRefits` refits' worth;
+ * 3. each of the agent's gradient steps draws round(realRatio B) real rows and the rest imagined (`MixedBatches`);
+ *    with `disagreementScale` > 0 the rewards get the ensemble-disagreement bonus (continuous agents).
+ *
+ * `withWorldModel(agent, config)` returns an `Agent` whose `learn` does all this and reports real and imagined
+ * counts in its metrics; everything else (act, evaluate, save) is the agent's own.
+ */
+import type { Env, Transition } from '../core/env.js';
+import { InvalidConfig } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { AnySpace, BoxSpace } from '../core/spaces.js';
+import type { OperatorFunction } from 'rxjs';
+import { tap } from 'rxjs';
+import { ReplayBuffer } from '../replay/replay-buffer.js';
+import type { ActionKind } from '../replay/types.js';
+import type { NamedArray } from '../nn/types.js';
+import { actionWidth, checkModelFits, worldShapeOf, worldStepOut, type WorldModel } from '../models/world/contract.js';
+import { EnsembleDynamics, type DynamicsConfig, type DynamicsFunctions } from '../models/world/dynamics.js';
+import { KNOWN_TERMINATIONS } from '../models/world/known-terminations.js';
+import type { Agent, LearnOptions, LearnProgress, LearnResult } from './agent.js';
+import { bool, int, num, oneOf, resolveConfig, type FieldRule } from './config.js';
+import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
+import type { BatchSource } from './loops/off-policy.js';
+import { MixedBatches } from './mixed-batches.js';
+import type { CheckpointContent } from '../core/node/checkpoint/checkpoint.js';
+
+// =========================================================================================================
+// Config
+// =========================================================================================================
+
+/** Everything that defines model-based training around an agent. */
+export interface ModelBasedConfig {
+  /** The world model: 'ensemble' (EnsembleDynamics). */ model: 'ensemble';
+  /** Env steps between model refits (MBPO: 250). */ refitEvery: number;
+  /** Env step of the first fit (random-action data before it); 0: the agent's learningStarts. */ firstFit: number;
+  /** Imagined rollouts branched from real states after each refit. */ rolloutBatch: number;
+  /** Rollout horizon at and before `horizonFrom` env steps. */ horizonStart: number;
+  /** Rollout horizon at and after `horizonTo` env steps (linear between, rounded down, as mbrl-lib's truncated_linear). */ horizonEnd: number;
+  horizonFrom: number;
+  horizonTo: number;
+  /** Fraction of each update batch drawn from real transitions (MBPO: 0.05); 1 imagines nothing. */ realRatio: number;
+  /** Refits' worth of imagined transitions the model replay keeps (MBPO: one epoch, 4 refits). */ retainRefits: number;
+  /** Rollout exploration: Gaussian std in half action ranges (Box), or epsilon (Discrete). */ rolloutNoise: number;
+  /** Scale of the ensemble-disagreement bonus added to rewards (0: none; Box actions only). */ disagreementScale: number;
+  /** Real transitions kept for fitting the model. */ realBufferSize: number;
+  /** Termination in imagined steps: 'auto' (a known rule for built-in envs, else learned), 'never', or 'learned'. */ termination: 'auto' | 'never' | 'learned';
+  /** Ensemble members, elites, hidden widths and the most epochs of a refit. */
+  members: number;
+  elites: number;
+  hidden: number[];
+  maxEpochs: number;
+  /** 'random-member' (a random elite per row and step) or 'fixed-member' (one elite per rollout). */ propagation: 'random-member' | 'fixed-member';
+  /** Print one line per refit through `learn`'s log. */ verbose: boolean;
+}
+
+/** Defaults: mbrl-lib's MBPO where it applies (refit every 250 steps, 7 members, 5 elites), smaller batches for JS. */
+export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
+  model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
+  realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto',
+  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, propagation: 'random-member', verbose: false,
+} satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
+
+const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
+  model: [oneOf('ensemble'), "'ensemble'"], refitEvery: [int(1), 'a positive integer'], firstFit: [int(0), 'a non-negative integer'],
+  rolloutBatch: [int(1, 1e7), 'an integer from 1 to 1e7'], horizonStart: [int(1, 1000), 'an integer from 1 to 1000'], horizonEnd: [int(1, 1000), 'an integer from 1 to 1000'],
+  horizonFrom: [int(0), 'a non-negative integer'], horizonTo: [int(1), 'a positive integer'], realRatio: [num(0, 1), 'a number in [0, 1]'],
+  retainRefits: [int(1, 1000), 'an integer from 1 to 1000'], rolloutNoise: [num(0, 10), 'a number in [0, 10]'], disagreementScale: [num(0, 1e6), 'a number >= 0'],
+  realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"],
+  members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
+  maxEpochs: [int(1), 'a positive integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
+};
+
+/** The config fields, in documentation order. */
+export const MODEL_BASED_CONFIG_KEYS = Object.keys(RULES) as (keyof ModelBasedConfig)[];
+
+/** Fills the defaults and validates every field; `InvalidConfig` names the first bad one. */
+export function resolveModelBasedConfig(partial: Partial<ModelBasedConfig> = {}): ModelBasedConfig {
+  const c = resolveConfig('worldModel', RULES, MODEL_BASED_DEFAULTS, partial);
+  if (c.elites > c.members) throw new InvalidConfig(`Expected worldModel.elites <= members (${c.members}), got ${c.elites}.`);
+  if (c.horizonTo <= c.horizonFrom) throw new InvalidConfig(`Expected worldModel.horizonTo > horizonFrom (${c.horizonFrom}), got ${c.horizonTo}.`);
+  return c;
+}
+
+/** The rollout horizon at env step `step`: horizonStart before horizonFrom, horizonEnd after horizonTo, linear between (floored). */
+export function horizonAt(c: Pick<ModelBasedConfig, 'horizonStart' | 'horizonEnd' | 'horizonFrom' | 'horizonTo'>, step: number): number {
+  const f = Math.min(1, Math.max(0, (step - c.horizonFrom) / (c.horizonTo - c.horizonFrom)));
+  return Math.floor(c.horizonStart + f * (c.horizonEnd - c.horizonStart));
+}
+
+// =========================================================================================================
+// The agent it wraps
+// =========================================================================================================
+
+/** What model-based training needs of an agent: the batch hook and the config fields it reads. */
+export interface OffPolicyAgent<O = unknown, A = unknown> extends Agent<O, A> {
+  batchSource: BatchSource<ActionKind> | null;
+  readonly config: Readonly<{ gamma: number; learningStarts: number; seed: number; batchSize: number; prioritized?: boolean; nStep?: number; clipReward?: boolean; numEnvs?: number }>;
+}
+
+/** Throws `InvalidConfig` naming why `agent` cannot train with a world model (or with the disagreement bonus). */
+function checkAgent(agent: Agent, c: ModelBasedConfig): asserts agent is OffPolicyAgent {
+  if (!('batchSource' in agent)) {
+    throw new InvalidConfig(`Expected an off-policy agent (td3, ddpg or dqn) for model-based training, got ${agent.algo}: it has no replay batches to mix imagined transitions into.`);
+  }
+  const ac = agent.config as OffPolicyAgent['config'];
+  if (ac.prioritized) throw new InvalidConfig(`Expected ${agent.algo}.prioritized false with a world model (imagined rows have no priorities), got true.`);
+  if ((ac.nStep ?? 1) > 1) throw new InvalidConfig(`Expected ${agent.algo}.nStep 1 with a world model (imagined transitions are one step), got ${ac.nStep}.`);
+  if (ac.clipReward) throw new InvalidConfig(`Expected ${agent.algo}.clipReward false with a world model (the model learns the env's own rewards), got true.`);
+  // The real data reaches the model through the run's transition consumers, which see env 0 only on N envs.
+  if ((ac.numEnvs ?? 1) > 1) throw new InvalidConfig(`Expected ${agent.algo}.numEnvs 1 with a world model (the model learns from one env's transitions), got ${ac.numEnvs}.`);
+  if (ac.learningStarts < 1) throw new InvalidConfig(`Expected ${agent.algo}.learningStarts >= 1 with a world model (the first batches are real), got ${ac.learningStarts}.`);
+  if (c.disagreementScale > 0 && (agent.env.actionSpace as AnySpace).kind !== 'box') {
+    throw new InvalidConfig(`Expected a continuous agent (td3 or ddpg) for the disagreement bonus, got ${agent.algo} on ${(agent.env.actionSpace as AnySpace).kind} actions; DQN explores with epsilon or bootstrapped heads.`);
+  }
+}
+
+/** The termination the dynamics model uses for `envId` under `c.termination`. */
+function terminationFor(envId: string | null, c: ModelBasedConfig): { termination: DynamicsConfig['termination']; fns: DynamicsFunctions } {
+  if (c.termination !== 'auto') return { termination: c.termination, fns: {} };
+  const known = envId ? KNOWN_TERMINATIONS[envId] : undefined;
+  if (known === 'never') return { termination: 'never', fns: {} };
+  if (known) return { termination: 'function', fns: { termination: known } };
+  return { termination: 'learned', fns: {} };
+}
+
+// =========================================================================================================
+// Model-based training
+// =========================================================================================================
+
+/** Wraps `agent` (TD3, DDPG, or DQN) in model-based training; `model` defaults to an `EnsembleDynamics` for its env. */
+export function withWorldModel<O, A>(agent: Agent<O, A>, config: Partial<ModelBasedConfig> = {}, model?: WorldModel & { fit: EnsembleDynamics['fit']; observeStarts: EnsembleDynamics['observeStarts'] }): ModelBasedAgent<O, A> {
+  return new ModelBasedAgent(agent, resolveModelBasedConfig(config), model);
+}
+
+/** An agent trained with a world model: the wrapped agent's roles, plus the model and the real/imagined counts. */
+export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
+  readonly model: WorldModel & { fit: EnsembleDynamics['fit']; observeStarts: EnsembleDynamics['observeStarts'] };
+  readonly config: Readonly<object>;
+  private readonly inner: OffPolicyAgent<O, A>;
+  private readonly kind: 'continuous' | 'discrete';
+  private readonly real: ReplayBuffer<ActionKind, unknown>;
+  private readonly imagined: ReplayBuffer<ActionKind, unknown>;
+  private readonly mixer: MixedBatches<ActionKind>;
+  private readonly rng: Rng;
+  private readonly stateDim: number;
+  private readonly aw: number;
+  private realSeen = 0;
+  private imaginedMade = 0;
+  private fits = 0;
+  private fitSeconds = 0;
+  private lastMse = NaN;
+  private horizon = 0;
+  private lastFitStep = -1;
+
+  constructor(agent: Agent<O, A>, readonly worldConfig: ModelBasedConfig, model?: ModelBasedAgent['model']) {
+    checkAgent(agent as Agent, worldConfig);
+    this.inner = agent as unknown as OffPolicyAgent<O, A>;
+    this.config = agent.config;
+    const env = agent.env as Env<unknown, unknown>;
+    const shape = worldShapeOf(env.observationSpace as AnySpace, env.actionSpace as AnySpace);
+    const c = worldConfig;
+    const ac = this.inner.config;
+    if (model) {
+      checkModelFits(model, env.observationSpace as AnySpace, env.actionSpace as AnySpace, env.spec?.id ?? String(env));
+      this.model = model;
+    } else {
+      const t = terminationFor(env.spec?.id ?? null, c);
+      this.model = new EnsembleDynamics({ ...shape, members: c.members, elites: c.elites, hidden: c.hidden, maxEpochs: c.maxEpochs, propagation: c.propagation, termination: t.termination, seed: ac.seed }, t.fns);
+    }
+    [this.stateDim, this.aw, this.kind] = [shape.stateDim, actionWidth(shape.action), shape.action.kind];
+    const replay = (capacity: number, obsSpace?: AnySpace) => new ReplayBuffer<ActionKind, unknown>({
+      capacity, obsDim: shape.stateDim, actionKind: this.kind, ...(this.kind === 'continuous' ? { actionDim: this.aw } : {}), ...(obsSpace ? { obsSpace } : {}),
+    });
+    this.real = replay(c.realBufferSize, env.observationSpace as AnySpace);
+    this.imagined = replay(Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits));
+    this.rng = new Rng((ac.seed * 7919 + 17) % 2 ** 31);
+    this.mixer = new MixedBatches(this.real, this.imagined, {
+      realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
+    });
+  }
+
+  get algo(): string { return this.inner.algo; }
+  get env(): Env<O, A> { return this.inner.env; }
+  get step(): number { return this.inner.step; }
+  get episodes(): number { return this.inner.episodes; }
+  get updates(): number { return this.inner.updates; }
+  /** Real and imagined counts and the model's state, as `learn` reports them in its metrics. */
+  get metrics(): Record<string, number> {
+    const m = this.mixer.counts;
+    return {
+      realTransitions: this.realSeen, imaginedTransitions: this.imaginedMade, modelReplay: this.imagined.size, realRows: m.realRows, imaginedRows: m.imaginedRows,
+      modelFits: this.fits, modelSeconds: this.fitSeconds, modelMse: this.lastMse, horizon: this.horizon, bonus: m.lastBonus,
+    };
+  }
+
+  act(obs: O): A { return this.inner.act(obs); }
+  values(obs: O): Float32Array { return this.inner.values(obs); }
+  evaluate(options?: EvaluateOptions): Promise<EvaluateResult> { return this.inner.evaluate(options); }
+  save(dir: string, options?: { replay?: boolean; selection?: CheckpointContent['selection'] }): Promise<void> { return this.inner.save(dir, options); }
+  snapshot(): Record<string, NamedArray[]> { return this.inner.snapshot(); }
+  restoreSnapshot(nets: Record<string, NamedArray[]>): void { this.inner.restoreSnapshot(nets); }
+  dispose(): void { this.inner.dispose(); }
+
+  /** The wrapped agent's `learn`, with the real-data tap, the refit-and-rollout hook and the mixed batches in place. */
+  async learn(options: LearnOptions<O, A>): Promise<LearnResult> {
+    const c = this.worldConfig;
+    const firstFit = c.firstFit > 0 ? c.firstFit : this.inner.config.learningStarts;
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const collect: OperatorFunction<Transition<O, A>, unknown> = tap((t: Transition<O, A>) => this.observe(t));
+    const withMetrics = (f: ((p: LearnProgress) => void) | undefined) => f && ((p: LearnProgress) => f({ ...p, metrics: { ...p.metrics, ...this.metrics } }));
+    this.inner.batchSource = this.mixer;
+    // A refit due at this call's first step would be skipped (the loop runs no hooks at its start boundary).
+    if (this.due(this.step, firstFit)) await this.refitAndImagine(this.step, c.verbose ? log : null, options.signal);
+    try {
+      return await this.inner.learn({
+        ...options,
+        consumers: [collect, ...(options.consumers ?? [])],
+        periodic: [{ every: c.refitEvery, run: async (step) => { if (this.due(step, firstFit)) await this.refitAndImagine(step, c.verbose ? log : null, options.signal); } }, ...(options.periodic ?? [])],
+        ...(options.onProgress ? { onProgress: withMetrics(options.onProgress)! } : {}),
+        ...(options.onLog ? { onLog: withMetrics(options.onLog)! } : {}),
+      });
+    } finally {
+      this.inner.batchSource = null;
+    }
+  }
+
+  /** Whether a refit is due at `step`: from `firstFit` on, `refitEvery` steps after the last one. */
+  private due(step: number, firstFit: number): boolean {
+    return step >= firstFit && this.real.size > 0 && (this.lastFitStep < 0 || step - this.lastFitStep >= this.worldConfig.refitEvery);
+  }
+
+  // ALGORITHM: the real data the model learns from, and the starts of its initial-state distribution.
+  private observe(t: Transition<O, A>): void {
+    this.real.addTransition(t as Transition<unknown, never>);
+    this.realSeen++;
+    if (t.t === 0) this.model.observeStarts(this.real.obs.subarray(this.lastRow() * this.stateDim, (this.lastRow() + 1) * this.stateDim), 1);
+  }
+  private lastRow(): number {
+    return (this.real.position - 1 + this.real.capacity) % this.real.capacity;
+  }
+
+  /** Refits the model on every real transition, then branches imagined rollouts into the model replay. */
+  private async refitAndImagine(step: number, log: ((line: string) => void) | null, signal: AbortSignal | undefined): Promise<void> {
+    const r = this.real, n = r.size;
+    this.lastFitStep = step;
+    const report = await this.model.fit({ n, states: r.obs, actions: r.actions, rewards: r.rewards, nextStates: r.nextObs, terminated: r.terminated }, signal ? { signal } : {});
+    this.fits++;
+    this.fitSeconds += report.seconds;
+    this.lastMse = report.elites.reduce((s, k) => s + report.holdoutMse[k]!, 0) / report.elites.length;
+    this.horizon = horizonAt(this.worldConfig, step);
+    const made = this.worldConfig.realRatio < 1 ? this.imagine(this.horizon) : 0;
+    log?.(`world model: step ${step}, fit ${report.epochs} epochs in ${report.seconds.toFixed(1)} s on ${n} real transitions, held-out MSE ${this.lastMse.toExponential(2)}; ${made} imagined transitions (horizon ${this.horizon})`);
+  }
+
+  // ALGORITHM: MBPO's branched rollouts: start at real states, act with the current policy plus noise, and keep
+  // each row's transitions until its first imagined termination.
+  private imagine(horizon: number): number {
+    const c = this.worldConfig, d = this.stateDim, aw = this.aw, B = c.rolloutBatch;
+    const states = new Float32Array(B * d), actions = new Float32Array(B * aw), alive = new Uint8Array(B).fill(1);
+    const out = worldStepOut(B, d);
+    for (let i = 0; i < B; i++) copyRow(this.real.obs, this.rng.int(this.real.size), states, i, d);
+    const members = this.model.startRollouts(B, this.rng);
+    let made = 0;
+    for (let h = 0; h < horizon; h++) {
+      for (let i = 0; i < B; i++) if (alive[i]) this.rolloutAction(states.subarray(i * d, (i + 1) * d), actions, i);
+      this.model.step(states, actions, B, members, this.rng, out);
+      for (let i = 0; i < B; i++) {
+        if (!alive[i]) continue;
+        const action = this.kind === 'continuous' ? actions.subarray(i * aw, (i + 1) * aw) : actions[i]!;
+        this.imagined.add(states.subarray(i * d, (i + 1) * d), action as never, out.rewards[i]!, out.nextStates.subarray(i * d, (i + 1) * d), out.terminated[i] === 1, false);
+        made++;
+        if (out.terminated[i]) alive[i] = 0;
+      }
+      states.set(out.nextStates);
+    }
+    this.imaginedMade += made;
+    return made;
+  }
+
+  /** The rollout policy for one state row: the agent's greedy action plus Gaussian noise (clipped), or epsilon-greedy. */
+  private rolloutAction(state: Float32Array, actions: Float32Array, i: number): void {
+    const noise = this.worldConfig.rolloutNoise, space = this.env.actionSpace as AnySpace;
+    if (space.kind === 'discrete') {
+      actions[i] = this.rng.float() < noise ? space.start + this.rng.int(space.n) : (this.inner.act(state as O) as number);
+      return;
+    }
+    const a = this.inner.act(state as O) as Float32Array, box = space as BoxSpace;
+    for (let j = 0; j < this.aw; j++) {
+      const half = (box.high[j]! - box.low[j]!) / 2;
+      actions[i * this.aw + j] = Math.min(box.high[j]!, Math.max(box.low[j]!, a[j]! + noise * half * this.rng.normal()));
+    }
+  }
+}
+
+/** Row `from` of src (rows of d) into row `to` of dst. */
+function copyRow(src: Float32Array, from: number, dst: Float32Array, to: number, d: number): void {
+  for (let j = 0; j < d; j++) dst[to * d + j] = src[from * d + j]!;
+}

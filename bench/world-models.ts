@@ -1,0 +1,161 @@
+/**
+ * World models and uncertainty, beside the published figures:
+ *   npm run bench -- world-models [--seeds 0,1,2,3,4] [--json] [--only pendulum,deepsea,pixels] [--max-steps N] [--eval-every N]
+ *     [--set key=value ...] (world-model settings over the preset's)
+ *
+ * pendulum: real env steps until TD3's greedy policy scores >= -200 over 10 episodes on Pendulum-v1, model-free
+ *   (presets/td3.json "Pendulum-v1") and model-based (the "Pendulum-v1:ensemble" entry: the same TD3 settings with
+ *   its gradient steps per env step, plus the world model), evaluated every `--eval-every` steps (default 250, the refit period);
+ *   each seed's wall time too. Target: model-based <= 1/2 of model-free; published: MBPO 5-10x fewer steps than SAC,
+ *   PETS 8x. A run that never solves within --max-steps (default 20000) counts as that many steps.
+ * deepsea, pixels: figures from bench/world-models-deepsea.ts (`deepSeaFigures`) and bench/world-models-pixels.ts
+ *   (`pixelFigures`) when those files exist, else "not built".
+ * --json prints one JSON object (keys `pendulum.modelFree.stepsToSolve`, ...) and nothing else on stdout.
+ */
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Env } from '../core/env.js';
+import '../envs/builtin.js';
+import { make } from '../envs/registry.js';
+import { td3, type DdpgConfig } from '../agents/ddpg.js';
+import { loadPresets } from '../agents/registry.js';
+import { withWorldModel, type ModelBasedConfig } from '../agents/model-based.js';
+import type { Agent } from '../agents/agent.js';
+import { spread, type Spread } from './pg-ddpg.js';
+
+/** One seed's run: steps to solve (null: not within the budget), wall seconds, the last evaluation. */
+export interface SolveRow {
+  seed: number;
+  stepsToSolve: number | null;
+  seconds: number;
+  lastEval: number;
+  /** Imagined transitions made (model-based only). */
+  imagined?: number;
+}
+
+/** Options of `stepsToSolve`. */
+export interface SolveOptions {
+  maxSteps: number;
+  evalEvery: number;
+  goal: number;
+  log: (line: string) => void;
+}
+
+/** Trains `agent` in chunks of `evalEvery` steps, evaluating 10 greedy episodes after each, until the goal or maxSteps. */
+export async function stepsToSolve(agent: Agent<unknown, unknown>, evalEnv: Env<unknown, unknown>, seed: number, o: SolveOptions): Promise<SolveRow> {
+  const t0 = performance.now();
+  let lastEval = NaN;
+  while (agent.step < o.maxSteps) {
+    await agent.learn({ steps: o.evalEvery, totalSteps: o.maxSteps, log: () => {} });
+    const e = await agent.evaluate({ episodes: 10, env: evalEnv, seed: 1_000_000 + seed });
+    lastEval = e.mean;
+    if (e.mean >= o.goal) return { seed, stepsToSolve: agent.step, seconds: (performance.now() - t0) / 1000, lastEval };
+  }
+  return { seed, stepsToSolve: null, seconds: (performance.now() - t0) / 1000, lastEval };
+}
+
+/** The Pendulum figures of one kind over seeds. */
+export interface PendulumKind {
+  rows: SolveRow[];
+  /** Mean and std over seeds (unsolved seeds count as maxSteps). */
+  stepsToSolve: Spread;
+  solved: number;
+  seconds: Spread;
+}
+
+/** Model-free and model-based TD3 on Pendulum-v1, the same TD3 settings otherwise. */
+export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: Partial<ModelBasedConfig> }): Promise<{ modelFree: PendulumKind; modelBased: PendulumKind; ratio: number; settings: object }> {
+  const presets = loadPresets('td3');
+  const free = presets['Pendulum-v1']!, based = presets['Pendulum-v1:ensemble']!;
+  const worldModel = { ...(based.worldModel ?? {}), ...o.set };
+  const settings = { modelFree: free.config, modelBased: { config: based.config, worldModel } };
+  o.log(`pendulum: TD3 steps until greedy eval (10 episodes) >= ${o.goal}, eval every ${o.evalEvery} steps, at most ${o.maxSteps}; seeds ${seeds.join(',')}`);
+  o.log(`  model-free: ${JSON.stringify(free.config)}`);
+  o.log(`  model-based: ${JSON.stringify(based.config)} + worldModel ${JSON.stringify(worldModel)}`);
+  const run = async (kind: 'modelFree' | 'modelBased'): Promise<PendulumKind> => {
+    const rows: SolveRow[] = [];
+    for (const seed of seeds) {
+      const env = make('Pendulum-v1') as Env<unknown, Float32Array>;
+      const agent = td3(env, { ...(kind === 'modelFree' ? free.config : based.config), seed } as Partial<DdpgConfig>);
+      const wrapped = kind === 'modelFree' ? agent : withWorldModel(agent, worldModel);
+      const row = await stepsToSolve(wrapped as Agent<unknown, unknown>, make('Pendulum-v1') as Env<unknown, unknown>, seed, o);
+      if (kind === 'modelBased') row.imagined = (wrapped as ReturnType<typeof withWorldModel>).metrics['imaginedTransitions']!;
+      wrapped.dispose();
+      rows.push(row);
+      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s, last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}`);
+    }
+    const steps = spread(rows.map((r) => r.stepsToSolve ?? o.maxSteps));
+    return { rows, stepsToSolve: steps, solved: rows.filter((r) => r.stepsToSolve !== null).length, seconds: spread(rows.map((r) => r.seconds)) };
+  };
+  const modelFree = await run('modelFree');
+  const modelBased = await run('modelBased');
+  const ratio = modelFree.stepsToSolve.mean / modelBased.stepsToSolve.mean;
+  return { modelFree, modelBased, ratio, settings };
+}
+
+/** Loads a sibling bench module by a computed path, so a file not written yet is "not built" rather than a compile error. */
+async function load(file: string, name: string): Promise<((args: string[]) => Promise<Record<string, unknown>>) | null> {
+  try {
+    const mod = (await import(pathToFileURL(join(fileURLToPath(new URL('.', import.meta.url)), file)).href)) as Record<string, unknown>;
+    return typeof mod[name] === 'function' ? (mod[name] as (args: string[]) => Promise<Record<string, unknown>>) : null;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw err;
+  }
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** `--set key=value` pairs as a world-model config (numbers, booleans and JSON arrays parsed). */
+function parseSets(args: string[]): Partial<ModelBasedConfig> {
+  const out: Record<string, unknown> = {};
+  args.forEach((a, i) => {
+    if (a !== '--set') return;
+    const [k, ...rest] = (args[i + 1] ?? '').split('=');
+    const v = rest.join('=');
+    try { out[k!] = JSON.parse(v); } catch { out[k!] = v; }
+  });
+  return out as Partial<ModelBasedConfig>;
+}
+
+const fmt = (s: Spread) => `${s.mean.toFixed(0)} ± ${s.std.toFixed(0)} (median ${s.median.toFixed(0)}, ${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
+
+/** `npm run bench -- world-models [--seeds a,b] [--json] [--only pendulum,deepsea,pixels]`. */
+export async function main(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const seeds = (option(args, '--seeds') ?? '0,1,2,3,4').split(',').map(Number);
+  if (!seeds.every((s) => Number.isSafeInteger(s) && s >= 0)) throw new Error(`Expected --seeds as non-negative integers a,b,c, got "${option(args, '--seeds')}".`);
+  const only = (option(args, '--only') ?? 'pendulum,deepsea,pixels').split(',');
+  const log = json ? (l: string) => void process.stderr.write(`${l}\n`) : (l: string) => console.log(l);
+  const report: Record<string, unknown> = {};
+  if (only.includes('pendulum')) {
+    const o = { maxSteps: Number(option(args, '--max-steps') ?? 20000), evalEvery: Number(option(args, '--eval-every') ?? 250), goal: -200, log, set: parseSets(args) };
+    const p = await pendulumFigures(seeds, o);
+    for (const kind of ['modelFree', 'modelBased'] as const) {
+      report[`pendulum.${kind}.stepsToSolve`] = { mean: p[kind].stepsToSolve.mean, std: p[kind].stepsToSolve.std, solved: p[kind].solved, seeds: seeds.length, perSeed: p[kind].rows.map((r) => r.stepsToSolve) };
+      report[`pendulum.${kind}.seconds`] = { median: p[kind].seconds.median, perSeed: p[kind].rows.map((r) => Number(r.seconds.toFixed(1))) };
+    }
+    report['pendulum.ratio'] = p.ratio;
+    report['pendulum.target'] = 'model-based <= 1/2 of model-free steps (ratio >= 2); published 5-10x (MBPO vs SAC; PETS 8x vs SAC)';
+    report['pendulum.settings'] = p.settings;
+    log(`pendulum.modelFree.stepsToSolve ${fmt(p.modelFree.stepsToSolve)}, solved ${p.modelFree.solved}/${seeds.length}; seconds median ${p.modelFree.seconds.median.toFixed(1)}`);
+    log(`pendulum.modelBased.stepsToSolve ${fmt(p.modelBased.stepsToSolve)}, solved ${p.modelBased.solved}/${seeds.length}; seconds median ${p.modelBased.seconds.median.toFixed(1)}`);
+    log(`  ratio ${p.ratio.toFixed(2)}x fewer real steps (target >= 2x; published 5-10x: MBPO vs SAC, PETS 8x)`);
+  }
+  for (const [section, file, name] of [['deepsea', 'world-models-deepsea.ts', 'deepSeaFigures'], ['pixels', 'world-models-pixels.ts', 'pixelFigures']] as const) {
+    if (!only.includes(section)) continue;
+    const figures = await load(file, name);
+    if (!figures) {
+      log(`${section}: not built (bench/${file} with ${name} is not in this checkout)`);
+      report[section] = 'not built';
+      continue;
+    }
+    const out = await figures(args);
+    for (const [k, v] of Object.entries(out)) report[k.startsWith(`${section}.`) ? k : `${section}.${k}`] = v;
+    if (!json) for (const [k, v] of Object.entries(out)) log(`${k} ${JSON.stringify(v)}`);
+  }
+  if (json) console.log(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+}

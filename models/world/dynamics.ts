@@ -1,0 +1,488 @@
+/**
+ * A probabilistic ensemble of Gaussian MLPs as a world model (PETS, Chua et al. 2018; MBPO, Janner et al. 2019;
+ * mbrl-lib's GaussianMLP and OneDTransitionRewardModel). Each member maps [state, action] (standardised; Discrete
+ * actions one-hot) to a Gaussian over [next state - state, reward] (standardised) with a learned log-std softly
+ * clamped into bounds, trained on the heteroscedastic NLL on its own bootstrap resample of the data. Every `fit`
+ * refits the standardisation on all the data, holds out a validation split, trains until no member's held-out MSE
+ * improved by 1% for `patience` epochs (keeping each member's best weights) and ranks the members on it: the best
+ * `elites` propagate rollouts, by a random elite per row and step ('random-member', TS1) or one elite per rollout
+ * ('fixed-member', TS-infinity). Termination is never, learned (a classifier), or a supplied function.
+ *
+ * The members are the Bayesian zoo's `GaussianMlp` (models/bayes), trained by its `trainLearners`.
+ */
+import { InvalidConfig, describeValue } from '../../core/errors.js';
+import { Rng, checkSeed } from '../../core/rng.js';
+import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
+import type { NamedArray } from '../../nn/types.js';
+import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, boundedLogStd, plainEngineLine, trainLearners, type Learner } from '../bayes/heteroscedastic.js';
+import { checkPositiveInt, scalingOf, standardise, type Scaling } from '../bayes/fit-data.js';
+import { actionFeatures, actionWidth, checkWorldAction, type Propagation, type TerminationFn, type WorldAction, type WorldModel, type WorldStepOut } from './contract.js';
+import { TerminationClassifier } from './termination.js';
+
+/** Settings of `EnsembleDynamics`; every field but stateDim and action has a default. */
+export interface DynamicsConfig {
+  stateDim: number;
+  action: WorldAction;
+  /** Ensemble members; default 7 (mbrl-lib). */
+  members: number;
+  /** Members with the lowest held-out error that propagate rollouts; default 5. */
+  elites: number;
+  /** Hidden widths (relu); default [200, 200]. */
+  hidden: number[];
+  learningRate: number;
+  /** L2 penalty on the kernels (per mean row loss); default 5e-5. */
+  weightDecay: number;
+  batchSize: number;
+  /** Most epochs of one `fit`; default 100. */
+  maxEpochs: number;
+  /** A fit stops after this many epochs without a member's held-out MSE improving by 1%; default 5. */
+  patience: number;
+  /** Fraction of the rows held out to pick the best epoch and the elites; default 0.2. */
+  holdout: number;
+  /** At most this many held-out rows (MBPO caps at 5000); default 5000. */
+  maxHoldout: number;
+  propagation: Propagation;
+  /** 'never' (e.g. Pendulum), 'learned' (a classifier), or 'function' (supplied to the constructor and `load`). */
+  termination: 'never' | 'learned' | 'function';
+  /** Start states kept (a reservoir of the observed ones) for the initial-state distribution; default 1000. */
+  maxStarts: number;
+  /** Soft bounds of the log-std in standardised target units. */
+  minLogStd: number;
+  maxLogStd: number;
+  seed: number;
+}
+
+/** Defaults of `EnsembleDynamics` (mbrl-lib's MBPO settings where they exist; two hidden layers instead of four for speed). */
+export const DYNAMICS_DEFAULTS: Omit<DynamicsConfig, 'stateDim' | 'action'> = {
+  members: 7, elites: 5, hidden: [200, 200], learningRate: 1e-3, weightDecay: 5e-5, batchSize: 256, maxEpochs: 100, patience: 5, holdout: 0.2,
+  maxHoldout: 5000, propagation: 'random-member', termination: 'never', maxStarts: 1000, minLogStd: DEFAULT_MIN_LOG_STD, maxLogStd: DEFAULT_MAX_LOG_STD, seed: 0,
+};
+
+/** Real transitions as rows (the replay's storage works as is): actions n x actionWidth, Discrete ones as action values. */
+export interface TransitionRows {
+  n: number;
+  states: Float32Array;
+  actions: ArrayLike<number>;
+  rewards: Float32Array;
+  nextStates: Float32Array;
+  terminated: Uint8Array;
+}
+
+/** What one `fit` did. */
+export interface DynamicsFitReport {
+  epochs: number;
+  steps: number;
+  seconds: number;
+  /** Mean training NLL (nats per row, standardised units) of each epoch. */
+  losses: number[];
+  /** Each member's best held-out MSE (standardised units, mean over outputs). */
+  holdoutMse: number[];
+  /** Member indices of the elites, best first. */
+  elites: number[];
+}
+
+/** Optional functions a model cannot save: the termination rule (termination 'function') and a known start distribution. */
+export interface DynamicsFunctions {
+  termination?: TerminationFn;
+  /** Writes n start states (n x stateDim) into out; replaces the reservoir of observed starts. */
+  initialStates?: (n: number, rng: Rng, out: Float32Array) => void;
+}
+
+const IMPROVEMENT = 0.01;
+
+/** A probabilistic ensemble of Gaussian MLPs predicting the change of state and the reward: a `WorldModel`. */
+export class EnsembleDynamics implements WorldModel {
+  readonly kind = 'ensemble';
+  readonly config: Readonly<DynamicsConfig>;
+  readonly engine = plainEngineLine();
+  readonly members: GaussianMlp[];
+  readonly inDim: number;
+  readonly outDim: number;
+  private readonly rngs: Rng[];
+  private readonly rng: Rng;
+  private scaling: Scaling | null = null;
+  private eliteIdx: number[];
+  private readonly classifier: TerminationClassifier | null;
+  private readonly fns: DynamicsFunctions;
+  private starts: Float32Array;
+  private startCount = 0;
+  private startsSeen = 0;
+  private fits = 0;
+  // Scratch of step() and disagreement(), grown on demand.
+  private xn = new Float32Array(0);
+  private order = new Int32Array(0);
+  private chosen = new Int32Array(0);
+  private gather = new Float32Array(0);
+  private feat = new Float32Array(0);
+
+  /** An untrained ensemble; `config` fills in `DYNAMICS_DEFAULTS`; `fns` supplies what termination 'function' needs. */
+  constructor(config: Partial<DynamicsConfig> & { stateDim: number; action: WorldAction }, fns: DynamicsFunctions = {}) {
+    const c: DynamicsConfig = { ...DYNAMICS_DEFAULTS, ...config, hidden: [...(config.hidden ?? DYNAMICS_DEFAULTS.hidden)] };
+    checkPositiveInt(c.stateDim, 'stateDim');
+    c.action = checkWorldAction(c.action);
+    for (const k of ['members', 'elites', 'batchSize', 'maxEpochs', 'patience', 'maxHoldout', 'maxStarts'] as const) checkPositiveInt(c[k], k);
+    c.hidden.forEach((h, i) => checkPositiveInt(h, `hidden[${i}]`));
+    if (c.elites > c.members) throw new InvalidConfig(`Expected elites <= members (${c.members}), got ${c.elites}.`);
+    if (!(c.holdout >= 0 && c.holdout < 1)) throw new InvalidConfig(`Expected holdout in [0, 1), got ${describeValue(c.holdout)}.`);
+    if (c.propagation !== 'random-member' && c.propagation !== 'fixed-member') throw new InvalidConfig(`Expected propagation 'random-member' or 'fixed-member', got ${describeValue(c.propagation)}.`);
+    if (!['never', 'learned', 'function'].includes(c.termination)) throw new InvalidConfig(`Expected termination 'never', 'learned' or 'function', got ${describeValue(c.termination)}.`);
+    if (c.termination === 'function' && typeof fns.termination !== 'function') {
+      throw new InvalidConfig("Expected a termination function (the second argument's `termination`) for termination 'function', got none.");
+    }
+    if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new InvalidConfig(`Expected weightDecay >= 0, got ${describeValue(c.weightDecay)}.`);
+    if (!(c.learningRate > 0)) throw new InvalidConfig(`Expected learningRate > 0, got ${describeValue(c.learningRate)}.`);
+    checkSeed(c.seed);
+    this.config = c;
+    this.fns = fns;
+    this.inDim = c.stateDim + actionFeatures(c.action);
+    this.outDim = c.stateDim + 1;
+    const root = new Rng(c.seed);
+    this.members = [];
+    this.rngs = [];
+    for (let k = 0; k < c.members; k++) {
+      this.members.push(new GaussianMlp({ ...c, inDim: this.inDim, outDim: this.outDim, dropout: 0, seed: root.int(2 ** 31) }));
+      this.rngs.push(root.fork());
+    }
+    this.rng = root.fork();
+    this.classifier = c.termination === 'learned' ? new TerminationClassifier(this.inDim + c.stateDim, c.hidden.slice(0, 1), root.int(2 ** 31), c.learningRate) : null;
+    this.eliteIdx = Array.from({ length: c.elites }, (_, k) => k);
+    this.starts = new Float32Array(c.maxStarts * c.stateDim);
+  }
+
+  get stateDim(): number { return this.config.stateDim; }
+  get action(): WorldAction { return this.config.action; }
+  get ready(): boolean { return this.scaling !== null; }
+  /** Member indices of the elites, best first. */
+  get elites(): readonly number[] { return this.eliteIdx; }
+  /** The standardisation of the last fit: x = [state, action features], y = [state change, reward]. */
+  get standardisation(): Scaling | null { return this.scaling; }
+  /** Start states kept so far. */
+  get startStates(): number { return this.startCount; }
+
+  // =======================================================================================================
+  // Fitting
+  // =======================================================================================================
+
+  /** Adds n observed start states (n x stateDim) to the reservoir the initial-state distribution draws from. */
+  observeStarts(states: ArrayLike<number>, n: number): void {
+    const d = this.config.stateDim, cap = this.config.maxStarts;
+    if (states.length < n * d) throw new InvalidConfig(`Expected states of n x stateDim = ${n * d} values, got ${states.length}.`);
+    for (let i = 0; i < n; i++) {
+      // Reservoir sampling: every start seen so far stays with the same probability cap / seen.
+      const slot = this.startCount < cap ? this.startCount++ : this.rng.int(this.startsSeen + 1);
+      this.startsSeen++;
+      if (slot < cap) for (let j = 0; j < d; j++) this.starts[slot * d + j] = states[i * d + j]!;
+    }
+  }
+
+  /**
+   * Fits the ensemble to n real transitions: standardisation from all rows, a held-out split, bootstrapped members
+   * trained until the held-out MSE stops improving, elites ranked on it; then the termination classifier
+   * (termination 'learned'). Continues from the current weights.
+   */
+  async fit(data: TransitionRows, options: { maxEpochs?: number; signal?: AbortSignal } = {}): Promise<DynamicsFitReport> {
+    const t0 = performance.now();
+    const c = this.config, d = c.stateDim, inDim = this.inDim, outDim = this.outDim;
+    const n = checkRowsOf(data, d, actionWidth(c.action));
+    const x = new Float32Array(n * inDim);
+    const y = new Float32Array(n * outDim);
+    this.features(data.states, data.actions, n, x);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) y[i * outDim + j] = data.nextStates[i * d + j]! - data.states[i * d + j]!;
+      y[i * outDim + d] = data.rewards[i]!;
+    }
+    const s = (this.scaling = scalingOf(x, y, n, { inDim, outDim }));
+    const xn = standardise(x, n, s.xMean, s.xStd);
+    const yn = standardise(y, n, s.yMean, s.yStd);
+    // The held-out split: a random subset (none for tiny data, which then scores on the training rows).
+    const perm = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      const t = perm[i]!; perm[i] = perm[j]!; perm[j] = t;
+    }
+    const nHold = n >= 20 ? Math.min(c.maxHoldout, Math.floor(n * c.holdout)) : 0;
+    const hold = nHold > 0 ? perm.subarray(0, nHold) : perm;
+    const train = perm.subarray(nHold);
+    const hx = gatherRows(xn, hold, inDim), hy = gatherRows(yn, hold, outDim);
+    const learners: Learner[] = this.members.map((mlp, k) => {
+      const rng = this.rngs[k]!;
+      const rows = new Int32Array(train.length);
+      for (let i = 0; i < rows.length; i++) rows[i] = train[rng.int(train.length)]!; // a bootstrap resample
+      return { mlp, rng, rows, prior: null };
+    });
+    // mbrl-lib's early stopping: each member keeps its best weights; stop once none improved for `patience` epochs.
+    const best = this.members.map((m) => holdoutMse(m, hx, hy, hold.length, outDim));
+    const bestParams: (NamedArray[] | null)[] = this.members.map(() => null);
+    const maxEpochs = options.maxEpochs ?? c.maxEpochs;
+    const losses: number[] = [];
+    let steps = 0, since = 0, epochs = 0;
+    while (epochs < maxEpochs && since < c.patience && !options.signal?.aborted) {
+      const r = await trainLearners(learners, xn, yn, inDim, outDim, { epochs: 1, batchSize: c.batchSize, signal: options.signal });
+      steps += r.steps;
+      epochs++;
+      if (r.losses.length > 0) losses.push(r.losses[0]!);
+      let improved = false;
+      this.members.forEach((m, k) => {
+        const score = holdoutMse(m, hx, hy, hold.length, outDim);
+        if ((best[k]! - score) / Math.abs(best[k]!) > IMPROVEMENT) {
+          best[k] = score;
+          bestParams[k] = m.getParams();
+          improved = true;
+        }
+      });
+      since = improved ? 0 : since + 1;
+    }
+    this.members.forEach((m, k) => bestParams[k] && m.setParams(bestParams[k]!));
+    this.eliteIdx = best.map((v, k) => [v, k] as const).sort((a, b) => a[0] - b[0]).slice(0, c.elites).map(([, k]) => k);
+    if (this.classifier) {
+      const feats = new Float32Array(n * (inDim + d));
+      for (let i = 0; i < n; i++) {
+        feats.set(xn.subarray(i * inDim, (i + 1) * inDim), i * (inDim + d));
+        feats.set(yn.subarray(i * outDim, i * outDim + d), i * (inDim + d) + inDim);
+      }
+      // About 2000 gradient steps however much data there is: the boundary is sharp and terminations are rare.
+      this.classifier.fit(feats, data.terminated.subarray(0, n), n, Math.min(200, Math.ceil((2000 * c.batchSize) / n)), c.batchSize, this.rng);
+    }
+    this.fits++;
+    return { epochs, steps, seconds: (performance.now() - t0) / 1000, losses, holdoutMse: best, elites: [...this.eliteIdx] };
+  }
+
+  // =======================================================================================================
+  // The WorldModel contract
+  // =======================================================================================================
+
+  initialStates(n: number, rng: Rng, out: Float32Array = new Float32Array(n * this.config.stateDim)): Float32Array {
+    const d = this.config.stateDim;
+    if (this.fns.initialStates) {
+      this.fns.initialStates(n, rng, out);
+      return out;
+    }
+    if (this.startCount === 0) throw new InvalidConfig('Expected start states for the initial-state distribution (observeStarts(), or an initialStates function), got none.');
+    for (let i = 0; i < n; i++) {
+      const k = rng.int(this.startCount);
+      for (let j = 0; j < d; j++) out[i * d + j] = this.starts[k * d + j]!;
+    }
+    return out;
+  }
+
+  startRollouts(n: number, rng: Rng, out: Int32Array = new Int32Array(n)): Int32Array {
+    const e = this.eliteIdx;
+    for (let i = 0; i < n; i++) out[i] = this.config.propagation === 'fixed-member' ? e[rng.int(e.length)]! : -1;
+    return out;
+  }
+
+  step(states: Float32Array, actions: Float32Array, n: number, members: Int32Array, rng: Rng, out: WorldStepOut): WorldStepOut {
+    const s = this.requireFitted();
+    const c = this.config, d = c.stateDim, inDim = this.inDim, od = this.outDim;
+    this.standardisedInputs(states, actions, n);
+    // Group the rows by member (a counting sort), so that each member predicts its rows as one batch.
+    if (this.chosen.length < n) [this.chosen, this.order] = [new Int32Array(n), new Int32Array(n)];
+    const counts = new Int32Array(c.members + 1);
+    for (let i = 0; i < n; i++) {
+      const m = members[i]! >= 0 ? members[i]! : this.eliteIdx[rng.int(this.eliteIdx.length)]!;
+      this.chosen[i] = m;
+      counts[m + 1]!++;
+    }
+    for (let k = 0; k < c.members; k++) counts[k + 1]! += counts[k]!;
+    const fill = counts.slice();
+    for (let i = 0; i < n; i++) this.order[fill[this.chosen[i]!]!++] = i;
+    if (this.gather.length < n * inDim) this.gather = new Float32Array(n * inDim);
+    for (let k = 0; k < c.members; k++) {
+      const from = counts[k]!, m = counts[k + 1]! - from;
+      if (m === 0) continue;
+      for (let r = 0; r < m; r++) {
+        const i = this.order[from + r]!;
+        this.gather.set(this.xn.subarray(i * inDim, (i + 1) * inDim), r * inDim);
+      }
+      const raw = this.members[k]!.predictRaw(this.gather.subarray(0, m * inDim), m, null);
+      for (let r = 0; r < m; r++) {
+        const i = this.order[from + r]!;
+        // A sample of the member's Gaussian, un-standardised: state change (d values), then the reward.
+        for (let j = 0; j < od; j++) {
+          const z = raw[r * 2 * od + j]! + Math.exp(boundedLogStd(raw[r * 2 * od + od + j]!, c.minLogStd, c.maxLogStd)) * rng.normal();
+          const v = z * s.yStd[j]! + s.yMean[j]!;
+          if (j < d) out.nextStates[i * d + j] = states[i * d + j]! + v;
+          else out.rewards[i] = v;
+        }
+      }
+    }
+    this.terminations(states, actions, n, out);
+    return out;
+  }
+
+  disagreement(states: Float32Array, actions: Float32Array, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
+    const { m2 } = this.eliteMoments(states, actions, n);
+    const d = this.config.stateDim, e = this.eliteIdx.length;
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let j = 0; j < d; j++) v += m2[i * (d + 1) + j]! / e;
+      out[i] = v;
+    }
+    return out;
+  }
+
+  /** The elites' mean prediction (no sampling): next states (n x stateDim) and rewards (n), for tests and planning. */
+  predictMean(states: Float32Array, actions: Float32Array, n: number): { nextStates: Float32Array; rewards: Float32Array } {
+    const { mean } = this.eliteMoments(states, actions, n);
+    const d = this.config.stateDim;
+    const nextStates = new Float32Array(n * d), rewards = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) nextStates[i * d + j] = states[i * d + j]! + mean[i * (d + 1) + j]!;
+      rewards[i] = mean[i * (d + 1) + d]!;
+    }
+    return { nextStates, rewards };
+  }
+
+  /** Welford over the elites' predicted means (state change and reward, un-standardised): n x (stateDim + 1) means and sums of squares. */
+  private eliteMoments(states: Float32Array, actions: Float32Array, n: number): { mean: Float64Array; m2: Float64Array } {
+    const s = this.requireFitted();
+    const od = this.outDim;
+    this.standardisedInputs(states, actions, n);
+    const xn = this.xn.subarray(0, n * this.inDim);
+    const mean = new Float64Array(n * od), m2 = new Float64Array(n * od);
+    this.eliteIdx.forEach((k, c) => {
+      const raw = this.members[k]!.predictRaw(xn, n, null);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < od; j++) {
+          const mu = raw[i * 2 * od + j]! * s.yStd[j]! + s.yMean[j]!;
+          const q = i * od + j, delta = mu - mean[q]!;
+          mean[q] = mean[q]! + delta / (c + 1);
+          m2[q] = m2[q]! + delta * (mu - mean[q]!);
+        }
+      }
+    });
+    return { mean, m2 };
+  }
+
+  // =======================================================================================================
+  // Saving and loading
+  // =======================================================================================================
+
+  /** Writes config, standardisation, elites, start states, every member, optimiser and rng as a checkpoint folder. */
+  async save(dir: string): Promise<void> {
+    const s = this.requireFitted();
+    const d = this.config.stateDim;
+    await writeCheckpoint(dir, {
+      algo: 'model.world.ensemble', step: this.fits, config: { ...this.config },
+      env: { id: null, observationSpace: null, actionSpace: null },
+      nets: Object.fromEntries([
+        ...this.members.map((m, k) => [`member${k}`, m.getParams()] as const),
+        ...(this.classifier ? [['termination', this.classifier.getParams()] as const] : []),
+        ['starts', [{ name: 'starts', shape: [this.startCount, d], data: this.starts.slice(0, this.startCount * d) }]],
+      ]),
+      optimizers: Object.fromEntries(this.members.map((m, k) => [`member${k}`, m.optimizer.getState()])),
+      rngs: { model: this.rng.getState(), ...Object.fromEntries(this.rngs.map((r, k) => [`member${k}`, r.getState()])) },
+      counters: { fits: this.fits, startsSeen: this.startsSeen, elites: [...this.eliteIdx], scaling: { ...s } },
+    });
+  }
+
+  /** Reads a model written by `save`; `fns` re-supplies the functions it cannot save. `InvalidConfig` for another model. */
+  static async load(dir: string, fns: DynamicsFunctions = {}): Promise<EnsembleDynamics> {
+    const c = await readCheckpoint(dir);
+    if (c.algo !== 'model.world.ensemble') throw new InvalidConfig(`Expected a model.world.ensemble checkpoint, got one of '${c.algo}' at ${c.dir}.`);
+    const model = new EnsembleDynamics(c.config as DynamicsConfig, fns);
+    model.members.forEach((m, k) => {
+      m.setParams(c.nets[`member${k}`] ?? []);
+      const o = c.optimizers[`member${k}`];
+      if (o) m.optimizer.setState(o);
+      const r = c.rngs[`member${k}`];
+      if (r) model.rngs[k]!.setState(r);
+    });
+    if (model.classifier) model.classifier.setParams(c.nets['termination'] ?? []);
+    const starts = c.nets['starts']?.[0];
+    if (starts) {
+      model.starts.set(starts.data);
+      model.startCount = starts.shape[0]!;
+    }
+    if (c.rngs['model']) model.rng.setState(c.rngs['model']);
+    model.scaling = c.counters['scaling'] as unknown as Scaling;
+    model.eliteIdx = (c.counters['elites'] as number[]).slice();
+    model.fits = Number(c.counters['fits']);
+    model.startsSeen = Number(c.counters['startsSeen']);
+    return model;
+  }
+
+  // =======================================================================================================
+  // Internals
+  // =======================================================================================================
+
+  private requireFitted(): Scaling {
+    if (!this.scaling) throw new InvalidConfig('Expected a fitted dynamics model (call fit() or EnsembleDynamics.load() first), got an untrained one.');
+    return this.scaling;
+  }
+
+  /** Rows [state, action features] (n x inDim) into out; Discrete actions one-hot (an action outside 0..n-1 is refused). */
+  private features(states: ArrayLike<number>, actions: ArrayLike<number>, n: number, out: Float32Array): void {
+    const c = this.config, d = c.stateDim, inDim = this.inDim, a = c.action;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) out[i * inDim + j] = states[i * d + j]!;
+      if (a.kind === 'continuous') {
+        for (let j = 0; j < a.dim; j++) out[i * inDim + d + j] = actions[i * a.dim + j]!;
+      } else {
+        const k = actions[i]! - a.start;
+        if (!(Number.isInteger(k) && k >= 0 && k < a.n)) throw new InvalidConfig(`Expected discrete actions in ${a.start}..${a.start + a.n - 1}, got ${describeValue(actions[i])} at row ${i}.`);
+        for (let j = 0; j < a.n; j++) out[i * inDim + d + j] = j === k ? 1 : 0;
+      }
+    }
+  }
+
+  /** Standardised [state, action features] of n rows into this.xn. */
+  private standardisedInputs(states: Float32Array, actions: Float32Array, n: number): void {
+    const s = this.scaling!, inDim = this.inDim;
+    if (states.length < n * this.config.stateDim || actions.length < n * actionWidth(this.config.action)) {
+      throw new InvalidConfig(`Expected ${n} rows of ${this.config.stateDim} state and ${actionWidth(this.config.action)} action floats, got ${states.length} and ${actions.length} values.`);
+    }
+    if (this.xn.length < n * inDim) this.xn = new Float32Array(n * inDim);
+    this.features(states, actions, n, this.xn);
+    for (let i = 0; i < n; i++) for (let j = 0; j < inDim; j++) this.xn[i * inDim + j] = (this.xn[i * inDim + j]! - s.xMean[j]!) / s.xStd[j]!;
+  }
+
+  /** out.terminated for n rows after out.nextStates is written. */
+  private terminations(states: Float32Array, actions: Float32Array, n: number, out: WorldStepOut): void {
+    const c = this.config;
+    if (c.termination === 'never') {
+      out.terminated.fill(0, 0, n);
+    } else if (c.termination === 'function') {
+      this.fns.termination!(states, actions, out.nextStates, n, out.terminated);
+    } else {
+      const s = this.scaling!, d = c.stateDim, inDim = this.inDim, w = inDim + d;
+      if (this.feat.length < n * w) this.feat = new Float32Array(n * w);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < inDim; j++) this.feat[i * w + j] = this.xn[i * inDim + j]!;
+        for (let j = 0; j < d; j++) this.feat[i * w + inDim + j] = (out.nextStates[i * d + j]! - states[i * d + j]! - s.yMean[j]!) / s.yStd[j]!;
+      }
+      this.classifier!.predict(this.feat.subarray(0, n * w), n, out.terminated);
+    }
+  }
+}
+
+/** Checks the rows of a fit and returns n. */
+function checkRowsOf(data: TransitionRows, d: number, aw: number): number {
+  const n = data?.n;
+  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidConfig(`Expected data.n to be a positive integer, got ${describeValue(n)}.`);
+  const fields: [string, ArrayLike<number> | undefined, number][] = [
+    ['states', data.states, n * d], ['actions', data.actions, n * aw], ['rewards', data.rewards, n], ['nextStates', data.nextStates, n * d], ['terminated', data.terminated, n],
+  ];
+  for (const [what, a, need] of fields) {
+    if (!a || typeof a.length !== 'number' || a.length < need) throw new InvalidConfig(`Expected data.${what} to hold at least ${need} values (n = ${n}), got ${describeValue(a)}.`);
+    for (let i = 0; i < need; i++) {
+      if (!Number.isFinite(a[i]!)) throw new InvalidConfig(`Expected data.${what} to hold finite values, got ${describeValue(a[i])} at index ${i}.`);
+    }
+  }
+  return n;
+}
+
+/** Rows `idx` of a (rows x w) as a new array. */
+function gatherRows(a: Float32Array, idx: Int32Array, w: number): Float32Array {
+  const out = new Float32Array(idx.length * w);
+  for (let r = 0; r < idx.length; r++) out.set(a.subarray(idx[r]! * w, (idx[r]! + 1) * w), r * w);
+  return out;
+}
+
+/** A member's mean squared error of its predicted means on n held-out rows (standardised units, mean over outputs). */
+function holdoutMse(m: GaussianMlp, x: Float32Array, y: Float32Array, n: number, od: number): number {
+  const raw = m.predictRaw(x, n, null);
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < od; j++) s += (raw[i * 2 * od + j]! - y[i * od + j]!) ** 2;
+  return s / (n * od);
+}
