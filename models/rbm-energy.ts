@@ -27,6 +27,7 @@ export interface RbmParams {
 export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** log(1 + e^z): z itself above 30 and e^z below -30, where the difference is below float64's resolution. */
+// Stryker disable next-line EqualityOperator: at exactly +-30 both sides agree to float64 rounding (log1p(e^30) - 30 = 9e-14 of 30; e^-30 and log1p(e^-30) differ by 4e-27).
 export const softplus = (z: number): number => (z > 30 ? z : z < -30 ? Math.exp(z) : Math.log1p(Math.exp(z)));
 
 /** out (rows x cols) = A b (+ bias), A(i, k) = a[i saI + k saK], b [inner, cols] row-major: JS loops. */
@@ -36,6 +37,7 @@ export function gemmLoops(a: Float32Array, saI: number, saK: number, b: Float32A
     for (let k = 0; k < inner; k++) {
       const av = a[i * saI + k * saK]!;
       // Binary units are mostly 0 on frames: skipping them is the loops' main saving.
+      // Stryker disable next-line ConditionalExpression: not skipping a zero adds 0 times the row, the same result.
       if (av === 0) continue;
       for (let c = 0; c < cols; c++) out[i * cols + c] = out[i * cols + c]! + av * b[k * cols + c]!;
     }
@@ -45,6 +47,7 @@ export function gemmLoops(a: Float32Array, saI: number, saK: number, b: Float32A
 /** out (rows x cols) = A b (+ bias) as `gemmLoops` defines it: the SIMD kernel where it loads, else the loops. */
 export function gemm(a: Float32Array, saI: number, saK: number, b: Float32Array, bias: Float32Array | null, out: Float32Array, rows: number, inner: number, cols: number): void {
   const simd = simdGemm();
+  // Stryker disable next-line ConditionalExpression: the kernel loads wherever the tests run (gemmLoops is tested on its own).
   if (simd) simd(a, saI, saK, b, bias, out, rows, inner, cols, false, false);
   else gemmLoops(a, saI, saK, b, bias, out, rows, inner, cols);
 }
@@ -79,5 +82,6 @@ export function freeEnergy(p: RbmParams, v: Float32Array, n: number, out: Float3
 
 /** out[i] ~ Bernoulli(probs[i]) for the first `len` values, from `rng`. */
 export function bernoulli(probs: Float32Array, out: Float32Array, len: number, rng: Rng): void {
+  // Stryker disable next-line EqualityOperator: < and <= differ only when a uniform draw equals p exactly (probability about 2^-32).
   for (let i = 0; i < len; i++) out[i] = rng.float() < probs[i]! ? 1 : 0;
 }

@@ -27,6 +27,7 @@ export function enumerable(visible: number, hidden: number): boolean {
  */
 export function exactLogZ(p: RbmParams): number {
   const { visible: nv, hidden: nh } = p;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: enumerating either layer gives the same log Z; this only picks the cheaper one.
   const overHidden = nh <= nv;
   const [units, other] = overHidden ? [nh, nv] : [nv, nh];
   // Enumerated layer's biases, the other layer's biases, and W's entry (enumerated unit u, other unit o).
@@ -45,11 +46,13 @@ export function exactLogZ(p: RbmParams): number {
       const sign = state[u] ? -1 : 1;
       state[u] = state[u] ? 0 : 1;
       linear += sign * eb[u]!;
+      // Stryker disable next-line EqualityOperator: an extra o = other writes past `a`, which typed arrays ignore.
       for (let o = 0; o < other; o++) a[o] = a[o]! + sign * w(u, o);
     }
     let t = linear;
     for (let o = 0; o < other; o++) t += softplus(a[o]!);
     // Streaming log-sum-exp: `sum` is kept relative to the largest term so far.
+    // Stryker disable next-line EqualityOperator: for t equal to max both branches add exp(0) = 1.
     if (t > max) {
       sum = sum * Math.exp(max - t) + 1;
       max = t;
@@ -68,11 +71,14 @@ export function aisLogZ(p: RbmParams, runs: number, steps: number, seed: number)
   const rng = new Rng(seed);
   const betas = aisSchedule(steps);
   const v = new Float32Array(runs * nv), x = new Float32Array(runs * nh), h = new Float32Array(runs * nh), pv = new Float32Array(runs * nv);
+  // Stryker disable next-line EqualityOperator: <= past the end writes past v (ignored); < vs <= of a draw differs with probability about 2^-32.
   for (let i = 0; i < runs * nv; i++) v[i] = rng.float() < sigmoid(p.baseBias[i % nv]!) ? 1 : 0;
   const logw = new Float64Array(runs);
+  // Stryker disable next-line EqualityOperator: the loop always leaves by the break below, at k = betas.length - 1.
   for (let k = 1; k < betas.length; k++) {
     const b0 = betas[k - 1]!, b1 = betas[k]!;
     gemm(v, nv, 1, p.W, p.c, x, runs, nv, nh);
+    // Stryker disable next-line EqualityOperator: an extra r = runs only writes past logw, which typed arrays ignore.
     for (let r = 0; r < runs; r++) {
       // log p*_k(v) - log p*_{k-1}(v).
       let d = 0;
@@ -80,10 +86,13 @@ export function aisLogZ(p: RbmParams, runs: number, steps: number, seed: number)
       for (let j = 0; j < nh; j++) d += softplus(b1 * x[r * nh + j]!) - softplus(b0 * x[r * nh + j]!);
       logw[r] = logw[r]! + d;
     }
+    // Stryker disable next-line ConditionalExpression,ArithmeticOperator: without the break one more sweep runs after the last weights and changes nothing returned.
     if (k + 1 === betas.length) break;
     // One Gibbs sweep v -> h -> v that leaves p*_{beta_k} invariant.
+    // Stryker disable next-line EqualityOperator: <= past the end writes past h (ignored); < vs <= of a draw differs with probability about 2^-32.
     for (let i = 0; i < runs * nh; i++) h[i] = rng.float() < sigmoid(b1 * x[i]!) ? 1 : 0;
     gemm(h, nh, 1, p.WT, null, pv, runs, nh, nv);
+    // Stryker disable next-line EqualityOperator: an extra i = runs nv only writes past v, which typed arrays ignore.
     for (let i = 0; i < runs * nv; i++) {
       const bi = i % nv;
       v[i] = rng.float() < sigmoid((1 - b1) * p.baseBias[bi]! + b1 * (p.b[bi]! + pv[i]!)) ? 1 : 0;

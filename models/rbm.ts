@@ -323,10 +323,12 @@ export class Rbm implements GenerativeModel {
   private update(gPos: Float32Array, gNeg: Float32Array, v0: Float32Array, ph0: Float32Array, m: number, pv: Float32Array, ph: Float32Array, mNeg: number): void {
     const { learningRate: lr, momentum: mu, weightDecay: wd, visible: nv, hidden: nh } = this.config;
     const vel = this.vel;
+    // Stryker disable next-line EqualityOperator: the three loops' extra passes (i = nv nh, nv; j = nh) only write past the arrays, which typed arrays ignore.
     for (let i = 0; i < nv * nh; i++) {
       vel.W[i] = mu * vel.W[i]! + lr * (gPos[i]! / m - gNeg[i]! / mNeg - wd * this.W[i]!);
       this.W[i] = this.W[i]! + vel.W[i]!;
     }
+    // Stryker disable next-line EqualityOperator: see above.
     for (let i = 0; i < nv; i++) {
       let g = 0;
       for (let r = 0; r < m; r++) g += v0[r * nv + i]! / m;
@@ -334,6 +336,7 @@ export class Rbm implements GenerativeModel {
       vel.b[i] = mu * vel.b[i]! + lr * g;
       this.b[i] = this.b[i]! + vel.b[i]!;
     }
+    // Stryker disable next-line EqualityOperator: see above.
     for (let j = 0; j < nh; j++) {
       let g = 0;
       for (let r = 0; r < m; r++) g += ph0[r * nh + j]! / m;

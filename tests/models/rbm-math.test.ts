@@ -2,7 +2,11 @@
 // log Z against the sum over every (v, h), AIS where it must be exact, and one CD / PCD update against a reference
 // written out in this file from the same random draws. `npm run mutate` runs this file against rbm-energy.ts,
 // rbm-log-z.ts and the RBM's update, log-likelihood and log Z.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import { InvalidConfig } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { Rbm } from '../../models/rbm.js';
@@ -103,8 +107,10 @@ describe('rbm-energy: conditionals and free energy against the energy function',
   const hRows = [[1, 0], [1, 1]];
 
   it('p(h_j = 1 | v) = sigmoid(c_j + (v W)_j) and p(v_i = 1 | h) = sigmoid(b_i + (W h)_i), from energy differences', () => {
-    const ph = hiddenProbs(p, f32(vRows.flat()), 2, new Float32Array(4));
-    const pv = visibleProbs(p, f32(hRows.flat()), 2, new Float32Array(6));
+    const ph = hiddenProbs(p, f32(vRows.flat()), 2, new Float32Array(5).fill(3));
+    const pv = visibleProbs(p, f32(hRows.flat()), 2, new Float32Array(7).fill(3));
+    // Only n rows are written.
+    expect([ph[4], pv[6]]).toEqual([3, 3]);
     vRows.forEach((v, r) => {
       for (let j = 0; j < 2; j++) {
         const on = [0, 1].map((u) => (u === j ? 1 : 0));
@@ -140,11 +146,15 @@ describe('rbm-log-z: log Z', () => {
     expect(EXACT_MAX_UNITS).toBe(20);
   });
 
-  it('exactLogZ keeps its log-sum-exp finite where exp(-E) overflows', () => {
+  it('exactLogZ keeps its log-sum-exp finite where exp(-E) overflows, and where terms lie far below the largest', () => {
     const p = randomParams(3, 2, new Rng(4));
     p.b.fill(400);
     expect(exactLogZ(p)).toBeCloseTo(bruteLogZ(p), 3);
     expect(exactLogZ(p)).toBeGreaterThan(1200);
+    // The first state enumerated (h = 0) is the largest term by 2000 nats: later terms must not be rescaled by e^2000.
+    const q = randomParams(3, 2, new Rng(5));
+    q.c.fill(-2000);
+    expect(exactLogZ(q)).toBeCloseTo(bruteLogZ(q), 6);
   });
 
   it("aisLogZ is exact when W = 0 and b is the base model's: every weight is sum_j softplus(c_j) - log 2", () => {
@@ -165,6 +175,14 @@ describe('rbm-log-z: log Z', () => {
     expect(estimates[0]).not.toBe(estimates[1]);
     // A single short run of a far-from-base model is off by much more: the annealing is what makes it work.
     expect(Math.abs(aisLogZ(p, 1, 1, 1) - exact)).toBeGreaterThan(0.1);
+  });
+
+  it('aisLogZ is unbiased in Z: many runs through only 3 intermediate distributions land on log Z', () => {
+    // The estimate is a mean of importance weights, right on average only when each run starts from the base model
+    // and every Gibbs sweep leaves its own distribution invariant.
+    const p = randomParams(6, 4, new Rng(7), 0.5);
+    p.baseBias.set(Float32Array.from({ length: 6 }, (_, i) => Math.cos(3 * i)));
+    expect(Math.abs(aisLogZ(p, 20000, 1, 1) - exactLogZ(p))).toBeLessThan(0.03);
   });
 
   it('aisSchedule: a tenth of the steps to 0.5, three tenths to 0.9, the rest to 1', () => {
@@ -192,9 +210,16 @@ describe('Rbm: log-likelihood and log Z', () => {
   }
 
   it('logProb is -F(v) - log Z: it sums to 1 over every visible state', async () => {
+    expect(() => new Rbm({ visible: 5, hidden: 3 }).logProb(new Float32Array(5), 1)).toThrow(
+      'Expected a fitted RBM before logProb(), got an untrained one: call fit() or Rbm.load() first.',
+    );
     const rbm = await fitted(5, 3);
     const all = Float32Array.from(states(5).flat());
     const lp = rbm.logProb(all, 32);
+    // Into `out`: n values, nothing past them.
+    const out = new Float32Array(3).fill(8);
+    rbm.logProb(all, 2, out);
+    expect([out[0], out[1], out[2]]).toEqual([lp[0], lp[1], 8]);
     expect(lp.reduce((s, x) => s + Math.exp(x), 0)).toBeCloseTo(1, 5);
     const f = rbm.freeEnergy(all, 32);
     const { logZ } = rbm.logPartition();
@@ -232,6 +257,7 @@ describe('Rbm: log-likelihood and log Z', () => {
   it('logPartition: AIS when both layers are over 20 units; exact refused there', async () => {
     const rbm = new Rbm({ visible: EXACT_MAX_UNITS + 1, hidden: EXACT_MAX_UNITS + 1, aisRuns: 3, aisSteps: 5 });
     expect(() => rbm.logPartition({ method: 'exact' })).toThrow(InvalidConfig);
+    expect(() => rbm.logPartition({ method: 'exact' })).toThrow("Expected a layer of at most 20 units for exact log Z, got 21 x 21; use 'ais'.");
     const z = rbm.logPartition();
     expect(z.method).toBe('ais');
     expect(rbm.logPartition()).toBe(z);
@@ -292,6 +318,14 @@ describe('Rbm: the CD and PCD updates', () => {
   const nh = 3;
   const data: number[][] = [[1, 0, 1, 1], [0, 1, 1, 0], [1, 1, 0, 0]];
   const cfg = { learningRate: 0.3, momentum: 0.6, weightDecay: 0.05 };
+  // Weights of order 1, set before training: with the initial 0.01 ones every p(h | v) is about 1/2, the same draws
+  // give the same samples whatever v is, and a wrong negative chain would go unseen.
+  const startW = Float32Array.from({ length: nv * nh }, (_, i) => 1.5 * Math.sin(1.7 * i + 0.3));
+  const withWeights = (rbm: Rbm): Rbm => {
+    rbm.W.set(startW);
+    rbm.paramsChanged();
+    return rbm;
+  };
 
   /** The model's random streams, rebuilt as its constructor makes them: W's draws from the root, then the training fork. */
   function trainStream(seed: number): Rng {
@@ -307,13 +341,12 @@ describe('Rbm: the CD and PCD updates', () => {
 
   for (const k of [1, 2]) {
     it(`CD-${k}: two epochs of one batch match the written-out update (momentum, weight decay, both phases)`, async () => {
-      const rbm = new Rbm({ visible: nv, hidden: nh, k, batchSize: 3, seed: 4, ...cfg });
+      const rbm = withWeights(new Rbm({ visible: nv, hidden: nh, k, batchSize: 3, seed: 4, ...cfg }));
       const rng = trainStream(4);
       await rbm.fit(Float32Array.from(data.flat()), 3, { epochs: 1 });
       // The first fit sets b to the data's log-odds: replay that, then the same update from the same draws.
       const p = reference(rbm);
-      const start = new Rbm({ visible: nv, hidden: nh, seed: 4 });
-      p.W.set(start.W);
+      p.W.set(startW);
       const means = [0, 1, 2, 3].map((i) => data.reduce((s, r) => s + r[i]!, 0) / 3);
       p.b.set(means.map((q) => Math.log(q / (1 - q))));
       p.c.fill(0);
@@ -328,8 +361,9 @@ describe('Rbm: the CD and PCD updates', () => {
       for (let i = 0; i < nv * nh; i++) expect(rbm.W[i], `W ${i}`).toBeCloseTo(p.W[i]!, 5);
       for (let i = 0; i < nv; i++) expect(rbm.b[i], `b ${i}`).toBeCloseTo(p.b[i]!, 5);
       for (let j = 0; j < nh; j++) expect(rbm.c[j], `c ${j}`).toBeCloseTo(p.c[j]!, 5);
-      // A second epoch carries the momentum and keeps the biases.
+      // A second fit carries the momentum and keeps the biases; its shuffle starts again from the data's order.
       await rbm.fit(Float32Array.from(data.flat()), 3, { epochs: 1 });
+      order.splice(0, 3, 0, 1, 2);
       for (let i = 2; i > 0; i--) {
         const j = rng.int(i + 1);
         [order[i], order[j]] = [order[j]!, order[i]!];
@@ -342,10 +376,10 @@ describe('Rbm: the CD and PCD updates', () => {
   }
 
   it('PCD: 5 persistent chains start at the base rate and carry over between updates', async () => {
-    const rbm = new Rbm({ visible: nv, hidden: nh, k: 1, persistent: true, chains: 5, batchSize: 3, seed: 6, ...cfg });
+    const rbm = withWeights(new Rbm({ visible: nv, hidden: nh, k: 1, persistent: true, chains: 5, batchSize: 3, seed: 6, ...cfg }));
     const rng = trainStream(6);
     await rbm.fit(Float32Array.from(data.flat()), 3, { epochs: 2 });
-    const p = reference(new Rbm({ visible: nv, hidden: nh, seed: 6 }));
+    const p = reference(withWeights(new Rbm({ visible: nv, hidden: nh, seed: 6 })));
     const means = [0, 1, 2, 3].map((i) => data.reduce((s, r) => s + r[i]!, 0) / 3);
     p.b.set(means.map((q) => Math.log(q / (1 - q))));
     const vel = { W: new Float64Array(nv * nh), b: new Float64Array(nv), c: new Float64Array(nh) };
@@ -363,11 +397,23 @@ describe('Rbm: the CD and PCD updates', () => {
     for (let j = 0; j < nh; j++) expect(rbm.c[j], `c ${j}`).toBeCloseTo(p.c[j]!, 5);
   });
 
+  it('counts its updates: a checkpoint holds the number of CD steps taken', async () => {
+    const rbm = new Rbm({ visible: nv, hidden: nh, batchSize: 1, seed: 4 });
+    await rbm.fit(Float32Array.from(data.flat()), 3, { epochs: 2 });
+    const dir = await mkdtemp(join(tmpdir(), 'rbm-math-'));
+    try {
+      await rbm.save(dir);
+      expect((await readCheckpoint(dir)).step).toBe(6);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("fit's loss is the mean squared reconstruction error of p(v | h ~ p(h | v)) per row", async () => {
-    const rbm = new Rbm({ visible: nv, hidden: nh, batchSize: 3, seed: 4, ...cfg });
+    const rbm = withWeights(new Rbm({ visible: nv, hidden: nh, batchSize: 3, seed: 4, ...cfg }));
     const rng = trainStream(4);
     const report = await rbm.fit(Float32Array.from(data.flat()), 3, { epochs: 1 });
-    const p = reference(new Rbm({ visible: nv, hidden: nh, seed: 4 }));
+    const p = reference(withWeights(new Rbm({ visible: nv, hidden: nh, seed: 4 })));
     const means = [0, 1, 2, 3].map((i) => data.reduce((s, r) => s + r[i]!, 0) / 3);
     p.b.set(means.map((q) => Math.log(q / (1 - q))));
     const order = [0, 1, 2];
