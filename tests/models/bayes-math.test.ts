@@ -15,7 +15,7 @@ describe('MC dropout: tau = l^2 p / (2 N lambda)', () => {
 
   it("precision() uses the keep probability, the length scale, the weight decay and the largest fit's rows", async () => {
     const model = new McDropout({ inDim: 1, outDim: 1, hidden: [8], dropout: 0.2, lengthScale: 3, weightDecay: 0.01, epochs: 1, seed: 0 });
-    expect(() => model.precision()).toThrow(InvalidConfig);
+    expect(() => model.precision()).toThrow('Expected a fitted model (call fit() first): tau needs the number of training rows N.');
     const x = Float32Array.from({ length: 40 }, (_, i) => i / 10);
     await model.fit(x, x, 40);
     expect(model.precision()).toBeCloseTo((9 * 0.8) / (2 * 40 * 0.01), 10);
@@ -50,7 +50,33 @@ describe('DeepEnsemble.predict: the members\' mixture', () => {
     });
   }
 
+  it("a member's prediction: its raw mean plus priorScale times its prior's, its own log-std inside the configured bounds, in target units", async () => {
+    const model = new DeepEnsemble({ inDim: 2, outDim: 2, members: 2, hidden: [8], epochs: 2, priorScale: 1.5, minLogStd: -1, maxLogStd: 0.2, seed: 2 });
+    await model.fit(x, y, n);
+    const s = model.standardisation!;
+    const xn = Float32Array.from(probe, (v, k) => (v - s.xMean[k % 2]!) / s.xStd[k % 2]!);
+    const softplus = (z: number) => Math.log1p(Math.exp(z));
+    const bounded = (r: number) => -1 + softplus(0.2 - softplus(0.2 - r) + 1);
+    for (const k of [0, 1]) {
+      const raw = model.members[k]!.predictRaw(xn, 3, null);
+      const prior = model.priors![k]!.predictRaw(xn, 3, null);
+      const got = model.predictMember(k, probe, 3);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 2; j++) {
+          expect(got.mean[i * 2 + j]).toBeCloseTo((raw[i * 4 + j]! + 1.5 * prior[i * 4 + j]!) * s.yStd[j]! + s.yMean[j]!, 4);
+          expect(got.aleatoric[i * 2 + j]).toBeCloseTo((Math.exp(bounded(raw[i * 4 + 2 + j]!)) * s.yStd[j]!) ** 2, 4);
+        }
+      }
+    }
+    expect(() => model.predictMember(2, probe, 3)).toThrow('Expected a member index in [0, 2), got 2.');
+    expect(() => model.predictMember(-1, probe, 3)).toThrow(InvalidConfig);
+    expect(() => model.predictMember(0.5, probe, 3)).toThrow(InvalidConfig);
+  });
+
   it('bootstrapMasks: n x members draws of 1 with probability p, from the rng in order', () => {
+    expect(() => bootstrapMasks(0, 2, 0.5, new Rng(1))).toThrow('Expected n to be a positive integer, got 0.');
+    expect(() => bootstrapMasks(2, 0, 0.5, new Rng(1))).toThrow('Expected members to be a positive integer, got 0.');
+    expect(() => bootstrapMasks(2, 2, 1.5, new Rng(1))).toThrow('Expected p in (0, 1], got 1.5.');
     const masks = bootstrapMasks(4, 3, 0.5, new Rng(9));
     const twin = new Rng(9);
     expect(Array.from(masks)).toEqual(Array.from({ length: 12 }, () => (twin.float() < 0.5 ? 1 : 0)));
