@@ -3,10 +3,16 @@
  * log p(x) = log N(z; 0, I) + log |det dz/dx| is exact and x -> z -> x inverts within float tolerance.
  *
  * Coupling k keeps the dimensions a = {d : (d + k) even} and moves the others:
- *   z_b = x_b exp(s(x_a)) + t(x_a),   log |det| = sum_b s_b,   s = c tanh(raw / c) (a soft clamp, c = 3 default)
- * with s and t from one MLP per coupling (its input is x with the moved dimensions zeroed). The first layer is a
- * fixed standardisation taken from the training data (its log-determinant included), so raw units need no care.
- * Runs on rxgym's plain Float32Array engine: deterministic for a seed on one machine.
+ *   z_b = x_b exp(s(x_a)) + t(x_a),   log |det| = sum_b s_b,   s = c tanh(raw / c) (a soft clamp, c = 2 default)
+ * with s and t from one MLP per coupling (its input is x with the moved dimensions zeroed). Before each coupling
+ * sits a learned invertible linear layer x W + b (flow-linear.ts; W starts at a random rotation), so the masks
+ * split along learned directions. The first layer is a fixed standardisation taken from the training data (its
+ * log-determinant included), so raw units need no care. Runs on rxgym's plain Float32Array engine: deterministic
+ * for a seed on one machine.
+ *
+ * Defaults (24 couplings of [32, 32], c = 2, mixing, batches of 64) are what the ring of 8 Gaussians of std 0.02
+ * needed (bench/models-density.ts): its sharp modes want many thin couplings and many steps, and a clamp of 2 beat
+ * 1 (too little expansion per coupling) and 3 (rare exploding rows); on two moons the same settings gain too.
  */
 import { InvalidConfig, describeValue } from '../core/errors.js';
 import { Rng, checkSeed } from '../core/rng.js';
@@ -15,6 +21,7 @@ import { createNet } from '../nn/net.js';
 import { adam } from '../nn/optimizers.js';
 import type { Activation, Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
+import { invertMatrix, randomRotation, undoLinear } from './flow-linear.js';
 import {
   HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint, fitStandardisation,
 } from './density-layers.js';
@@ -25,9 +32,9 @@ export interface RealNvpConfig {
   dim: number;
   /** Seed of the initial parameters, the shuffling and the sampler. */
   seed: number;
-  /** Coupling layers (default 8; alternating masks). */
+  /** Coupling layers (default 24; alternating masks). */
   couplings?: number;
-  /** Hidden widths of each coupling's MLP (default [64, 64]). */
+  /** Hidden widths of each coupling's MLP (default [32, 32]). */
   hidden?: number[];
   /** Hidden nonlinearity (default 'relu'). */
   activation?: Activation;
@@ -35,10 +42,15 @@ export interface RealNvpConfig {
   learningRate?: number;
   /** Learning rate at the end of a fit as a fraction of the start (default 0.05). */
   finalLrFraction?: number;
-  /** Soft clamp c of the log-scales: s = c tanh(raw / c) (default 3). */
+  /** Soft clamp c of the log-scales: s = c tanh(raw / c) (default 2). */
   scaleClamp?: number;
   /** Global gradient-norm clip (default 100: a guard against a rare exploding step, not a regulariser). */
   maxGradNorm?: number;
+  /**
+   * A learned invertible linear layer z = x W + b before every coupling, W starting at a random rotation
+   * (Glow's invertible 1x1 convolution; default true). The alternating masks then split along learned directions.
+   */
+  linearMixing?: boolean;
 }
 
 type Resolved = Required<RealNvpConfig>;
@@ -48,8 +60,9 @@ function resolve(c: RealNvpConfig): Resolved {
   if (!Number.isInteger(c.dim) || c.dim < 2) throw new InvalidConfig(`Expected dim to be an integer >= 2, got ${describeValue(c.dim)}.`);
   checkSeed(c.seed);
   const r: Resolved = {
-    dim: c.dim, seed: c.seed, couplings: c.couplings ?? 8, hidden: c.hidden ?? [64, 64], activation: c.activation ?? 'relu',
-    learningRate: c.learningRate ?? 2e-3, finalLrFraction: c.finalLrFraction ?? 0.05, scaleClamp: c.scaleClamp ?? 3, maxGradNorm: c.maxGradNorm ?? 100,
+    dim: c.dim, seed: c.seed, couplings: c.couplings ?? 24, hidden: c.hidden ?? [32, 32], activation: c.activation ?? 'relu',
+    learningRate: c.learningRate ?? 2e-3, finalLrFraction: c.finalLrFraction ?? 0.05, scaleClamp: c.scaleClamp ?? 2, maxGradNorm: c.maxGradNorm ?? 100,
+    linearMixing: c.linearMixing ?? true,
   };
   if (!Number.isInteger(r.couplings) || r.couplings < 1) throw new InvalidConfig(`Expected couplings to be a positive integer, got ${describeValue(r.couplings)}.`);
   if (!Array.isArray(r.hidden) || !r.hidden.every((h) => Number.isInteger(h) && h > 0)) {
@@ -59,6 +72,7 @@ function resolve(c: RealNvpConfig): Resolved {
     if (!(Number.isFinite(r[k]) && r[k] > 0)) throw new InvalidConfig(`Expected ${k} to be a finite number > 0, got ${describeValue(r[k])}.`);
   }
   if (!(r.finalLrFraction > 0 && r.finalLrFraction <= 1)) throw new InvalidConfig(`Expected finalLrFraction in (0, 1], got ${describeValue(r.finalLrFraction)}.`);
+  if (typeof r.linearMixing !== 'boolean') throw new InvalidConfig(`Expected linearMixing to be true or false, got ${describeValue(r.linearMixing)}.`);
   return r;
 }
 
@@ -70,6 +84,17 @@ interface Tape {
   raw: Float32Array;
 }
 
+/** Buffers of one training batch of up to `rows` rows, kept between steps so that a step allocates nothing. */
+interface Scratch {
+  rows: number;
+  tapes: Tape[];
+  z: Float32Array;
+  logDet: Float64Array;
+  masked: Float32Array;
+  dOut: Float32Array;
+  dIn: Float32Array;
+}
+
 /** A RealNVP flow over rows of `dim` floats; see the file comment. */
 export class RealNVP implements GenerativeModel {
   readonly kind = 'realnvp';
@@ -78,6 +103,8 @@ export class RealNVP implements GenerativeModel {
   readonly engine: string;
   /** One MLP per coupling: D inputs (the kept dimensions, others zero) to 2D outputs (s then t). */
   readonly nets: Net[];
+  /** With `linearMixing`, one dense D -> D layer before each coupling (kernel W [in, out], bias b); else empty. */
+  readonly mixers: Net[];
   private readonly opt: Optimizer;
   private readonly trainRng: Rng;
   private readonly sampleRng: Rng;
@@ -85,12 +112,18 @@ export class RealNVP implements GenerativeModel {
   private mean: Float64Array;
   private std: Float64Array;
   private fitted = false;
+  /** Per mixer: W^-1 (D x D) and log |det W|, refreshed at the start of every pass. */
+  private readonly mixerInverse: Float64Array[];
+  private readonly mixerLogDet: Float64Array;
+  private scratch: Scratch | null = null;
 
   constructor(config: RealNvpConfig) {
     this.config = resolve(config);
     const { dim, couplings, hidden, activation, seed } = this.config;
     this.dim = dim;
     this.nets = [];
+    this.mixers = [];
+    const rotations = new Rng(seed * 7919 + 3);
     for (let k = 0; k < couplings; k++) {
       const net = createNet({
         input: dim,
@@ -103,8 +136,17 @@ export class RealNVP implements GenerativeModel {
       for (const p of last) net.params.fill(0, p.offset, p.offset + p.size);
       net.paramsChanged();
       this.nets.push(net);
+      if (!this.config.linearMixing) continue;
+      const mixer = createNet({ input: dim, layers: [{ kind: 'dense', units: dim }], seed: seed * 1009 + k }, { engine: 'plain' });
+      // nn/layout.ts order: the kernel W (D x D, [in, out]) at offset 0, then the bias b at D * D.
+      mixer.params.set(randomRotation(dim, rotations), 0);
+      mixer.params.fill(0, dim * dim, dim * dim + dim);
+      mixer.paramsChanged();
+      this.mixers.push(mixer);
     }
-    this.opt = adam(this.nets, { learningRate: this.config.learningRate, maxGradNorm: this.config.maxGradNorm });
+    this.mixerInverse = this.mixers.map(() => new Float64Array(dim * dim));
+    this.mixerLogDet = new Float64Array(this.mixers.length);
+    this.opt = adam([...this.nets, ...this.mixers], { learningRate: this.config.learningRate, maxGradNorm: this.config.maxGradNorm });
     this.trainRng = new Rng(seed);
     this.sampleRng = new Rng(seed + 1);
     this.mean = new Float64Array(dim);
@@ -121,8 +163,7 @@ export class RealNVP implements GenerativeModel {
   async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
     checkRows(data, n, this.dim, 'data');
     if (!this.fitted) this.setStandardisation(data, n);
-    const D = this.dim;
-    const report = await fitLoop(data, n, this.dim, this.trainRng, options, { epochs: 100, batchSize: 256 }, (batch, B, progress) => {
+    const report = await fitLoop(data, n, this.dim, this.trainRng, options, { epochs: 100, batchSize: 64 }, (batch, B, progress) => {
       this.opt.learningRate = cosineLr(this.config.learningRate, this.config.finalLrFraction, progress);
       const loss = this.gradient(batch, B);
       this.opt.step();
@@ -140,10 +181,12 @@ export class RealNVP implements GenerativeModel {
     checkRows(x, n, this.dim, 'x');
     const D = this.dim;
     for (const net of this.nets) net.zeroGrad();
-    const tapes: Tape[] = this.nets.map(() => ({ xin: new Float32Array(n * D), raw: new Float32Array(n * 2 * D) }));
-    const z = new Float32Array(n * D);
-    const logDet = new Float64Array(n);
-    this.run(x, n, z, logDet, tapes);
+    for (const mixer of this.mixers) mixer.zeroGrad();
+    const s = this.scratchFor(n);
+    const z = s.z.subarray(0, n * D);
+    const logDet = s.logDet.subarray(0, n);
+    logDet.fill(0);
+    this.run(x, n, z, logDet, s);
     let loss = 0;
     for (let i = 0; i < n; i++) {
       let sq = 0;
@@ -152,7 +195,7 @@ export class RealNVP implements GenerativeModel {
     }
     // dNLL/dz of the mean NLL is z / n; the log-determinants enter with -1 / n each (in backward).
     for (let i = 0; i < z.length; i++) z[i] = z[i]! / n;
-    this.backward(z, n, tapes);
+    this.backward(z, n, s);
     return loss / n;
   }
 
@@ -173,7 +216,9 @@ export class RealNVP implements GenerativeModel {
     x.set(z.subarray(0, n * D));
     const masked = new Float32Array(n * D);
     const raw = new Float32Array(n * 2 * D);
+    const row = new Float64Array(D);
     const c = this.config.scaleClamp;
+    this.refreshMixers();
     for (let k = this.nets.length - 1; k >= 0; k--) {
       for (let i = 0; i < n * D; i++) masked[i] = this.keeps(k, i % D) ? x[i]! : 0;
       this.nets[k]!.predict(masked, n, raw);
@@ -184,6 +229,7 @@ export class RealNVP implements GenerativeModel {
           x[i * D + d] = (x[i * D + d]! - raw[i * 2 * D + D + d]!) * Math.exp(-s);
         }
       }
+      if (this.mixers.length > 0) undoLinear(x, n, D, this.mixers[k]!.params, this.mixerInverse[k]!, row);
     }
     for (let i = 0; i < n * D; i++) x[i] = x[i]! * this.std[i % D]! + this.mean[i % D]!;
     return x;
@@ -212,30 +258,57 @@ export class RealNVP implements GenerativeModel {
     return res;
   }
 
+  /** The training buffers for batches of n rows (grown, never shrunk). */
+  private scratchFor(n: number): Scratch {
+    if (this.scratch && this.scratch.rows >= n) return this.scratch;
+    const D = this.dim;
+    this.scratch = {
+      rows: n,
+      tapes: this.nets.map(() => ({ xin: new Float32Array(n * D), raw: new Float32Array(n * 2 * D) })),
+      z: new Float32Array(n * D), logDet: new Float64Array(n), masked: new Float32Array(n * D),
+      dOut: new Float32Array(n * 2 * D), dIn: new Float32Array(n * D),
+    };
+    return this.scratch;
+  }
+
+  /** Recomputes every mixer's W^-1 and log |det W| from its current kernel. */
+  private refreshMixers(): void {
+    for (let k = 0; k < this.mixers.length; k++) {
+      this.mixerLogDet[k] = invertMatrix(this.mixers[k]!.params, this.dim, this.mixerInverse[k]!);
+    }
+  }
+
   /**
-   * The flow x -> z over n rows, adding each row's log-determinant into logDet. With `tapes` it runs the nets'
-   * training forward and keeps what `backward` needs; without, inference only.
+   * The flow x -> z over n rows, adding each row's log-determinant into logDet. With `scratch` it runs the nets'
+   * training forward and keeps what `backward` needs in its tapes; without, inference only.
    */
-  private run(x: Float32Array, n: number, z: Float32Array, logDet: Float64Array, tapes: Tape[] | null): void {
+  private run(x: Float32Array, n: number, z: Float32Array, logDet: Float64Array, scratch: Scratch | null): void {
     const D = this.dim;
     const c = this.config.scaleClamp;
+    this.refreshMixers();
     let constant = 0;
     for (let d = 0; d < D; d++) constant -= Math.log(this.std[d]!);
+    for (const ld of this.mixerLogDet) constant += ld;
     for (let i = 0; i < n * D; i++) z[i] = (x[i]! - this.mean[i % D]!) / this.std[i % D]!;
     for (let i = 0; i < n; i++) logDet[i] = logDet[i]! + constant;
-    const masked = new Float32Array(n * D);
-    const scratch = tapes ? null : new Float32Array(n * 2 * D);
+    const masked = scratch ? scratch.masked.subarray(0, n * D) : new Float32Array(n * D);
+    const predicted = scratch ? null : new Float32Array(n * 2 * D);
     for (let k = 0; k < this.nets.length; k++) {
+      if (this.mixers.length > 0) {
+        const mixer = this.mixers[k]!;
+        // Both calls return the net's own buffer (or `masked`): copied back into z before z is read again.
+        z.set((scratch ? mixer.forward(z, n) : mixer.predict(z, n, masked)).subarray(0, n * D));
+      }
       for (let i = 0; i < n * D; i++) masked[i] = this.keeps(k, i % D) ? z[i]! : 0;
       let raw: Float32Array;
-      if (tapes) {
-        const tape = tapes[k]!;
+      if (scratch) {
+        const tape = scratch.tapes[k]!;
         tape.xin.set(z.subarray(0, n * D));
         // forward's result is an engine buffer; copied because backward runs after the other couplings.
         tape.raw.set(this.nets[k]!.forward(masked, n).subarray(0, n * 2 * D));
         raw = tape.raw;
       } else {
-        raw = this.nets[k]!.predict(masked, n, scratch!);
+        raw = this.nets[k]!.predict(masked, n, predicted!);
       }
       for (let i = 0; i < n; i++) {
         let ld = 0;
@@ -251,16 +324,16 @@ export class RealNVP implements GenerativeModel {
   }
 
   /**
-   * Backpropagates dLoss/dz (n x D, in place) through the couplings of the last training `run`, the loss being
-   * sum_i (0.5 |z_i|^2 - logDet_i) / n; accumulates the nets' gradients.
+   * Backpropagates dLoss/dz (n x D, in place) through the couplings and mixers of the last training `run`, the
+   * loss being sum_i (0.5 |z_i|^2 - logDet_i) / n; accumulates the nets' gradients.
    */
-  private backward(dz: Float32Array, n: number, tapes: Tape[]): void {
+  private backward(dz: Float32Array, n: number, scratch: Scratch): void {
     const D = this.dim;
     const c = this.config.scaleClamp;
-    const dOut = new Float32Array(n * 2 * D);
-    const dIn = new Float32Array(n * D);
+    const dOut = scratch.dOut.subarray(0, n * 2 * D);
+    const dIn = scratch.dIn.subarray(0, n * D);
     for (let k = this.nets.length - 1; k >= 0; k--) {
-      const { xin, raw } = tapes[k]!;
+      const { xin, raw } = scratch.tapes[k]!;
       dOut.fill(0);
       for (let i = 0; i < n; i++) {
         for (let d = 0; d < D; d++) {
@@ -277,6 +350,13 @@ export class RealNVP implements GenerativeModel {
       this.nets[k]!.backward(dOut, n, dIn);
       // The moved dimensions were zeroed at the MLP's input, so only the kept ones receive its input gradient.
       for (let i = 0; i < n * D; i++) if (this.keeps(k, i % D)) dz[i] = dz[i]! + dIn[i]!;
+      if (this.mixers.length === 0) continue;
+      const mixer = this.mixers[k]!;
+      mixer.backward(dz, n, dIn);
+      dz.set(dIn);
+      // Every row's NLL has -log |det W|, whose gradient is -W^-T: once for the mean over rows.
+      const inv = this.mixerInverse[k]!;
+      for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) mixer.grads[i * D + j] = mixer.grads[i * D + j]! - inv[j * D + i]!;
     }
   }
 
@@ -288,7 +368,10 @@ export class RealNVP implements GenerativeModel {
   async save(dir: string): Promise<void> {
     await writeCheckpoint(dir, {
       algo: `model.${this.kind}`, step: this.opt.steps, config: { ...this.config }, env: { ...NO_ENV },
-      nets: Object.fromEntries(this.nets.map((net, k) => [`coupling${k}`, net.getParams()])),
+      nets: Object.fromEntries([
+        ...this.nets.map((net, k) => [`coupling${k}`, net.getParams()]),
+        ...this.mixers.map((mixer, k) => [`mixer${k}`, mixer.getParams()]),
+      ]),
       optimizers: { adam: this.opt.getState() },
       rngs: { train: this.trainRng.getState(), sample: this.sampleRng.getState() },
       counters: { fitted: this.fitted, mean: [...this.mean], std: [...this.std] },
@@ -300,6 +383,7 @@ export class RealNVP implements GenerativeModel {
     const ck = await readModelCheckpoint(dir, 'realnvp');
     const model = new RealNVP(ck.config as RealNvpConfig);
     model.nets.forEach((net, k) => net.setParams(ck.nets[`coupling${k}`] ?? []));
+    model.mixers.forEach((mixer, k) => mixer.setParams(ck.nets[`mixer${k}`] ?? []));
     if (ck.optimizers['adam']) model.opt.setState(ck.optimizers['adam']);
     if (ck.rngs['train']) model.trainRng.setState(ck.rngs['train']);
     if (ck.rngs['sample']) model.sampleRng.setState(ck.rngs['sample']);

@@ -6,17 +6,21 @@ import { InvalidConfig } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { twoMoons } from '../../models/data.js';
 import { RealNVP } from '../../models/flow.js';
+import { determinantSign, invertMatrix, randomRotation } from '../../models/flow-linear.js';
 import { MADE } from '../../models/made.js';
 import { singleGaussianNll } from '../../models/metrics.js';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-/** A flow with every parameter perturbed, so that no coupling is the identity (the last layers start at zero). */
-function randomFlow(seed: number): RealNVP {
-  const flow = new RealNVP({ dim: 2, seed, couplings: 4, hidden: [16] });
+/**
+ * A flow with every parameter perturbed, so that no coupling is the identity (the last layers start at zero) and
+ * no mixer a rotation (whose log-determinant would be 0).
+ */
+function randomFlow(seed: number, dim = 2): RealNVP {
+  const flow = new RealNVP({ dim, seed, couplings: 4, hidden: [16] });
   const rng = new Rng(seed + 7);
-  for (const net of flow.nets) {
+  for (const net of [...flow.nets, ...flow.mixers]) {
     for (let i = 0; i < net.params.length; i++) net.params[i] = net.params[i]! + rng.uniform(-0.5, 0.5);
     net.paramsChanged();
   }
@@ -25,25 +29,40 @@ function randomFlow(seed: number): RealNVP {
 
 const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
 
+/** dz/dx (rows z, columns x) of f at x by central differences (step 3e-3: off the relu kinks, above float32 noise). */
+function jacobian(f: (x: Float32Array) => Float32Array, x: Float32Array): number[][] {
+  const D = x.length;
+  const J = Array.from({ length: D }, () => new Array<number>(D).fill(0));
+  const eps = 3e-3;
+  for (let a = 0; a < D; a++) {
+    const plus = x.slice();
+    const minus = x.slice();
+    plus[a] = plus[a]! + eps;
+    minus[a] = minus[a]! - eps;
+    const zp = f(plus);
+    const zm = f(minus);
+    for (let b = 0; b < D; b++) J[b]![a] = (zp[b]! - zm[b]!) / (2 * eps);
+  }
+  return J;
+}
+
+/** The determinant of a small square matrix by cofactor expansion. */
+function determinant(m: number[][]): number {
+  if (m.length === 1) return m[0]![0]!;
+  return m[0]!.reduce((sum, v, j) => sum + (j % 2 === 0 ? 1 : -1) * v * determinant(m.slice(1).map((row) => row.filter((_, c) => c !== j))), 0);
+}
+
 describe('RealNVP', () => {
-  it('log-determinant equals log |det dz/dx| from finite differences of the flow', () => {
-    const flow = randomFlow(1);
-    const x = new Float32Array([0.3, -0.7, 1.2, 0.4, -1.1, -0.2]);
-    const { logDet } = flow.transform(x, 3);
-    const eps = 1e-2;
-    for (let i = 0; i < 3; i++) {
-      const J = [[0, 0], [0, 0]];
-      for (let a = 0; a < 2; a++) {
-        const plus = x.slice(2 * i, 2 * i + 2);
-        const minus = plus.slice();
-        plus[a] = plus[a]! + eps;
-        minus[a] = minus[a]! - eps;
-        const zp = flow.transform(plus, 1).z;
-        const zm = flow.transform(minus, 1).z;
-        for (let b = 0; b < 2; b++) J[b]![a] = (zp[b]! - zm[b]!) / (2 * eps);
+  it('log-determinant equals log |det dz/dx| from finite differences of the flow, in 2 and 3 dimensions', () => {
+    for (const dim of [2, 3]) {
+      const flow = randomFlow(1, dim);
+      const rng = new Rng(dim);
+      const x = new Float32Array(3 * dim).map(() => rng.normal());
+      const { logDet } = flow.transform(x, 3);
+      for (let i = 0; i < 3; i++) {
+        const J = jacobian((v) => flow.transform(v, 1).z, x.slice(dim * i, dim * (i + 1)));
+        expect(logDet[i]!, `dim ${dim}, row ${i}`).toBeCloseTo(Math.log(Math.abs(determinant(J))), 2);
       }
-      const det = J[0]![0]! * J[1]![1]! - J[0]![1]! * J[1]![0]!;
-      expect(logDet[i]!).toBeCloseTo(Math.log(Math.abs(det)), 2);
     }
   });
 
@@ -51,12 +70,17 @@ describe('RealNVP', () => {
     const flow = randomFlow(2);
     const rng = new Rng(3);
     const x = new Float32Array(16).map(() => rng.normal());
-    flow.gradient(x, 8);
-    for (const [k, net] of flow.nets.entries()) {
+    expect(flow.mixers).toHaveLength(4);
+    for (const [k, net] of [...flow.nets, ...flow.mixers].entries()) {
+      // Recomputed here: the last finite difference left the gradients of a perturbed flow.
+      flow.gradient(x, 8);
       const grads = net.grads.slice();
-      for (const i of [0, 5, net.params.length - 3, net.params.length - 1]) {
+      // Mixers (k >= 4): every entry of W (the -W^-T of the log-determinant lands there) and of b.
+      const entries = k < 4 ? [0, 5, net.params.length - 3, net.params.length - 1] : [0, 1, 2, 3, 4, 5];
+      for (const i of entries) {
         const p0 = net.params[i]!;
-        const h = 1e-2;
+        // Small enough to stay off the relu kinks, large enough for float32 losses.
+        const h = 1e-3;
         net.params[i] = p0 + h;
         net.paramsChanged();
         const up = flow.gradient(x, 8);
@@ -65,9 +89,32 @@ describe('RealNVP', () => {
         const down = flow.gradient(x, 8);
         net.params[i] = p0;
         net.paramsChanged();
-        expect(grads[i]!, `coupling ${k}, param ${i}`).toBeCloseTo((up - down) / (2 * h), 2);
+        expect(grads[i]!, `${k < 4 ? `coupling ${k}` : `mixer ${k - 4}`}, param ${i}`).toBeCloseTo((up - down) / (2 * h), 2);
       }
     }
+  });
+
+  it('linearMixing: each coupling follows x W + b, W a random rotation at first; round trips in 3 dimensions; false builds none', () => {
+    const x = new Float32Array([0.3, -0.7, 1.2, 0.4, -1.1, -0.2]);
+    const mixed = new RealNVP({ dim: 2, seed: 3, couplings: 2, hidden: [8] });
+    const plain = new RealNVP({ dim: 2, seed: 3, couplings: 2, hidden: [8], linearMixing: false });
+    expect(mixed.mixers).toHaveLength(2);
+    expect(plain.mixers).toHaveLength(0);
+    // Untrained couplings are the identity, so the plain flow is too, while rotations keep each row's length.
+    const zm = mixed.transform(x, 3);
+    const zp = plain.transform(x, 3);
+    expect(Array.from(zp.z)).toEqual(Array.from(x));
+    for (let i = 0; i < 3; i++) {
+      expect(Math.hypot(zm.z[2 * i]!, zm.z[2 * i + 1]!)).toBeCloseTo(Math.hypot(x[2 * i]!, x[2 * i + 1]!), 5);
+      expect(Math.abs(zm.z[2 * i]! - x[2 * i]!)).toBeGreaterThan(1e-3);
+      expect(zm.logDet[i]!).toBeCloseTo(0, 5);
+    }
+    const flow3 = randomFlow(9, 3);
+    const rng = new Rng(5);
+    const x3 = new Float32Array(3 * 50).map(() => rng.normal());
+    const back = flow3.inverse(flow3.transform(x3, 50).z, 50);
+    for (let i = 0; i < x3.length; i++) expect(Math.abs(back[i]! - x3[i]!)).toBeLessThan(1e-4);
+    expect(() => new RealNVP({ dim: 2, seed: 0, linearMixing: 'yes' as unknown as boolean })).toThrow(/linearMixing to be true or false/);
   });
 
   it('learns two moons: test NLL well below a full Gaussian, x -> z -> x round trips, samples land on the moons', async () => {
@@ -126,5 +173,35 @@ describe('RealNVP', () => {
     await expect(flow.fit(new Float32Array(5), 3)).rejects.toThrow(/3 x 2 = 6 floats, got 5/);
     await expect(flow.fit(new Float32Array([0, 1, NaN, 2]), 2)).rejects.toThrow(/finite floats, got NaN at row 1, column 0/);
     expect(() => new RealNVP({ dim: 1, seed: 0 })).toThrow(/dim to be an integer >= 2/);
+  });
+});
+
+describe('flow-linear', () => {
+  it('invertMatrix: the inverse and log |det|, pivoting past a zero, and a singular matrix refused', () => {
+    const inv = new Float64Array(4);
+    expect(invertMatrix([2, 1, 1, 3], 2, inv)).toBeCloseTo(Math.log(5), 12);
+    [0.6, -0.2, -0.2, 0.4].forEach((v, i) => expect(inv[i]!).toBeCloseTo(v, 12));
+    // A zero first pivot needs a row swap; |det| of a swap is 1.
+    expect(invertMatrix([0, 2, 1, 0], 2, inv)).toBeCloseTo(Math.log(2), 12);
+    [0, 1, 0.5, 0].forEach((v, i) => expect(inv[i]!).toBeCloseTo(v, 12));
+    expect(() => invertMatrix([1, 2, 2, 4], 2, inv)).toThrow(/invertible 2 x 2 mixing matrix, got a singular one/);
+  });
+
+  it('randomRotation: orthonormal with det +1 (a reflection is flipped), different per draw; determinantSign sees reflections', () => {
+    const rng = new Rng(1);
+    for (let draw = 0; draw < 6; draw++) {
+      const q = randomRotation(3, rng);
+      for (let r = 0; r < 3; r++) {
+        for (let c = 0; c < 3; c++) {
+          let dot = 0;
+          for (let j = 0; j < 3; j++) dot += q[r * 3 + j]! * q[c * 3 + j]!;
+          expect(dot).toBeCloseTo(r === c ? 1 : 0, 10);
+        }
+      }
+      expect(determinantSign(q, 3)).toBe(1);
+    }
+    expect(Array.from(randomRotation(2, new Rng(2)))).not.toEqual(Array.from(randomRotation(2, new Rng(3))));
+    expect(determinantSign([0, 1, 1, 0], 2)).toBe(-1);
+    expect(determinantSign([-1, 0, 0, -1], 2)).toBe(1);
   });
 });
