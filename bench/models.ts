@@ -319,13 +319,16 @@ export async function main(args: string[]): Promise<void> {
       },
     };
     const t0 = performance.now();
+    const before = new Map([...fig.values].map(([k, v]) => [k, v.length]));
     if (only.has('ring')) await mixtureSection(ctx, 'ring');
     if (only.has('grid')) await mixtureSection(ctx, 'grid');
     if (only.has('moons')) await moonsSection(ctx);
     if (only.has('frames')) await framesSection(ctx);
     if (only.has('rbm')) await rbmSection(ctx);
     if (only.has('calibration')) await calibrationSection(ctx);
-    log(`seed ${seed} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // This seed's own figures as soon as it is done: a long run that is stopped early still shows what it measured.
+    const own = [...fig.values].filter(([k, v]) => v.length > (before.get(k) ?? 0)).map(([k, v]) => `${k} ${v[v.length - 1]!.toFixed(3)}`);
+    log(`seed ${seed} done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${own.join(', ')}`);
   }
   const r: Record<string, unknown> = {};
   const byModel = (k: string): Record<string, unknown> => ({ gan: fig.stat(`${k}.gan`), pacgan: fig.stat(`${k}.pacgan`) });
