@@ -20,10 +20,20 @@ import { actingNets } from './behaviour.js';
 import { ExperienceSource, type Cursor, type ExperienceEnv } from './experience.js';
 import { decodeMessage, FLAG, encodeWeights, type RolloutBatch } from './wire.js';
 
+/** What a link calls on its learner. */
+export interface LinkHandlers {
+  /** One message from `actor`; `token` is what `acknowledge` takes back once it is learned from. */
+  onMessage(actor: string, message: ArrayBuffer | Uint8Array, token: string | null): void;
+  /** `actor` is gone: its last rows may be served, its episode in flight closed. */
+  onDead(actor: string): void;
+  /** True while the learner holds enough unread experience: a link stops reading (its actors then slow down). */
+  busy(): boolean;
+}
+
 /** How a learner talks to its actors. */
 export interface LearnerLink {
   /** Starts delivering experience: `onMessage` per message (with a token to acknowledge), `onDead` per actor gone. */
-  start(handlers: { onMessage(actor: string, message: ArrayBuffer | Uint8Array, token: string | null): void; onDead(actor: string): void }): Promise<void>;
+  start(handlers: LinkHandlers): Promise<void>;
   /** Publishes a weights message to every actor; never waits for them. */
   publish(weights: ArrayBuffer, version: number): Promise<void>;
   /** Tokens of messages whose transitions are all in the learner's state. */
@@ -64,6 +74,12 @@ export interface DistributedAgent extends Agent {
 
 /** A hook step modulo which is never 0 for a positive step: the wait hook is due only when it must wait. */
 const NEVER_DUE = Number.MAX_SAFE_INTEGER;
+/**
+ * Unread experience at which a link pauses reading, rows (off-policy) and rollouts (on-policy): small, so that what
+ * the learner ingests was acted by recent parameters (the actors wait through the link's own backpressure).
+ */
+const BUSY_ROWS = 1024;
+const BUSY_ROLLOUTS = 2;
 
 /** Wraps `agent` (built on `env`, an ExperienceEnv, for off-policy algorithms) into a learner fed by `link`. */
 export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unknown> | null, link: LearnerLink, o: LearnerOptions): DistributedAgent {
@@ -117,7 +133,9 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
   const start = async (): Promise<void> => {
     if (started) return;
     started = true;
-    await link.start({ onMessage, onDead: (actor) => source?.markDead(actor) });
+    // Never busy while waiting: the row the learner waits for may be in the next message (no deadlock on a full queue).
+    const busy = () => (source ? source.queued > BUSY_ROWS && source.ready() : rollouts.length > BUSY_ROLLOUTS);
+    await link.start({ onMessage, onDead: (actor) => source?.markDead(actor), busy });
   };
 
   const learnOffPolicy = async (options: LearnOptions): Promise<LearnResult> => {
@@ -134,6 +152,7 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
     const row = new Int32Array(1), td = new Float32Array(1);
     let position = per?.position ?? 0;
     let lastPublished = agent.updates;
+    let served = 0;
     const afterStored = (): void => {
       if (per !== null) {
         priorities.push(e.lastPriority);
@@ -151,7 +170,8 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
         lastPublished = agent.updates;
         publish();
       }
-      release(source!.released);
+      // Every 64 rows: the link may take more (thread credits) and forget what is learned from.
+      if (!link.ackOnSave && (++served & 63) === 0) void link.acknowledge(source!.released.splice(0));
     };
     const consumer: OperatorFunction<Transition<unknown, unknown>, unknown> = (t$) => t$.pipe(tap(afterStored));
     return agent.learn({ ...options, periodic: [waitHook, ...(options.periodic ?? [])], consumers: [...(options.consumers ?? []), consumer] });

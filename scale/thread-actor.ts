@@ -49,7 +49,7 @@ if (port !== null) {
     },
     async latestWeights(version) {
       const l = latest as { buf: ArrayBuffer; version: number } | null;
-      return l !== null && l.version > version ? l.buf : null;
+      return l !== null && l.version !== version ? l.buf : null;
     },
   };
   try {

@@ -1,11 +1,13 @@
 /**
  * Actors in worker threads (`rxgym train <algo> <env> --actors K`): K workers, each with its own envs and acting
  * networks, send experience messages to the learner on the main thread as transferred ArrayBuffers (no copy;
- * measured against a SharedArrayBuffer ring in bench/scale-threads.ts), with a window of unacknowledged messages
- * per worker as flow control. Parameters go to every worker by postMessage; a worker picks them up between batches.
+ * measured against a SharedArrayBuffer ring in bench/scale-threads.ts). Flow control: a worker holds while `window`
+ * of its messages are unacknowledged, and the learner acknowledges a message once it is queued and the learner is
+ * not busy (so a learner waiting for a row is never starved by a full window). Parameters go to every worker by
+ * postMessage; a worker picks them up between batches.
  */
 import { Worker } from 'node:worker_threads';
-import type { LearnerLink } from './learner.js';
+import type { LearnerLink, LinkHandlers } from './learner.js';
 import { distributedSetup, type DistributedSetup } from './setup.js';
 import { actorSeed, type RunSpec } from './run-spec.js';
 import type { FromWorker, ThreadActorData, ToWorker } from './thread-actor.js';
@@ -27,7 +29,7 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
   const source = here.pathname.endsWith('.ts');
   const entry = new URL(source ? './thread-actor.ts' : './thread-actor.js', here);
   const workers = Array.from({ length: k }, (_, index) => {
-    const workerData: ThreadActorData = { spec, index, seed: actorSeed(spec.config.seed, index), lanes: o.lanes ?? 1, laneLength: o.laneLength ?? 128, window: o.window ?? 8 };
+    const workerData: ThreadActorData = { spec, index, seed: actorSeed(spec.config.seed, index), lanes: o.lanes ?? 1, laneLength: o.laneLength ?? 64, window: o.window ?? 4 };
     // From the sources, the worker registers tsx before importing the TypeScript module (loader hooks are per thread).
     return source
       ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData })
@@ -35,17 +37,28 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
   });
   const exits = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
   let closing = false;
+  let handlers: LinkHandlers | null = null;
+  const credits = new Int32Array(k);
   const post = (w: Worker, m: ToWorker) => w.postMessage(m);
+  const grant = (): void => {
+    if (handlers?.busy()) return;
+    for (let i = 0; i < k; i++) if (credits[i]! > 0) (post(workers[i]!, { type: 'ack', n: credits[i]! }), (credits[i] = 0));
+  };
   return {
     workers,
     done: Promise.all(exits).then(() => {}),
     ackOnSave: false,
     down: false,
     async start(h) {
+      handlers = h;
       workers.forEach((w, i) => {
         const actor = `thread-${i}`;
         w.on('message', (m: FromWorker) => {
-          if (m.type === 'experience') h.onMessage(actor, m.buf, String(i));
+          if (m.type === 'experience') {
+            h.onMessage(actor, m.buf, null);
+            credits[i]!++;
+            grant();
+          }
           else if (m.type === 'failed') o.log(`actor ${actor} failed: ${m.message}`);
         });
         w.on('error', (err) => o.log(`actor ${actor} failed: ${err.message}`));
@@ -58,12 +71,11 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
     async publish(buf, version) {
       for (const w of workers) post(w, { type: 'weights', buf, version });
     },
-    async acknowledge(tokens) {
-      const counts = new Map<string, number>();
-      for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
-      for (const [t, n] of counts) post(workers[Number(t)]!, { type: 'ack', n });
+    async acknowledge() {
+      grant();
     },
     async poll() {
+      grant();
       return null;
     },
     async close() {
