@@ -52,6 +52,8 @@ export interface SourceStats {
   skipped: number;
   /** Episodes closed by truncation because their actor died mid-episode. */
   abandoned: number;
+  /** Episodes closed by truncation because the stream lost rows (Redis restarted without its data). */
+  gaps: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export class ExperienceSource {
   private wake: (() => void) | null = null;
   /** Tokens of messages whose every row has been served, oldest first (the transport acknowledges them). */
   readonly released: string[] = [];
-  readonly stats: SourceStats = { messages: 0, transitions: 0, skipped: 0, abandoned: 0 };
+  readonly stats: SourceStats = { messages: 0, transitions: 0, skipped: 0, abandoned: 0, gaps: 0 };
 
   constructor(readonly obsDim: number, readonly actDim: number, private readonly cursor: Cursor = {}) {}
 
@@ -82,6 +84,12 @@ export class ExperienceSource {
       if (s === undefined) this.streams.set(key, (s = { key, actor, chunks: [], rows: 0, next: this.cursor[key] ?? 0, dead: false }));
       const from = lane * batch.laneLength;
       const end = from + batch.laneLength;
+      // A gap (experience lost with a Redis restart): the episode in flight ends at its last row that arrived.
+      if (batch.seq > s.next + s.rows && s.rows > 0) {
+        const last = s.chunks[s.chunks.length - 1]!;
+        last.batch.flags[last.end - 1]! |= FLAG.truncated;
+        this.stats.gaps++;
+      }
       const skip = Math.max(0, Math.min(batch.laneLength, s.next + s.rows - batch.seq)); // served or queued already
       this.stats.skipped += skip;
       if (skip === batch.laneLength) continue;

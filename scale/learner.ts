@@ -174,7 +174,11 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
       if (!link.ackOnSave && (++served & 63) === 0) void link.acknowledge(source!.released.splice(0));
     };
     const consumer: OperatorFunction<Transition<unknown, unknown>, unknown> = (t$) => t$.pipe(tap(afterStored));
-    return agent.learn({ ...options, periodic: [waitHook, ...(options.periodic ?? [])], consumers: [...(options.consumers ?? []), consumer] });
+    const result = await agent.learn({ ...options, periodic: [waitHook, ...(options.periodic ?? [])], consumers: [...(options.consumers ?? []), consumer] });
+    const x = source!.stats;
+    o.log(`learner: ${x.transitions} transitions from ${x.messages} messages; ${x.skipped} rows skipped as learned from before a restart, ` +
+      `${x.abandoned} episodes closed for actors that died, ${x.gaps} for lost experience, ${stats.malformed} malformed messages skipped.`);
+    return result;
   };
 
   const learnOnPolicy = async (options: LearnOptions): Promise<LearnResult> => {
@@ -228,6 +232,7 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
       for (const h of options.periodic ?? []) if (Math.floor(k.step / h.every) > Math.floor(before / h.every) && k.step - startStep < steps) await h.run(k.step);
     }
     const seconds = (performance.now() - began) / 1000;
+    o.log(`learner: ${stats.messages} rollouts received; ${stats.dropped} dropped as more than one version old, ${stats.malformed} malformed skipped.`);
     return { step: k.step, episodes: k.episodes, updates: k.updates, seconds, fps: (k.step - startStep) / Math.max(seconds, 1e-9), stopped, engine };
   };
 

@@ -100,7 +100,8 @@ export async function redisLearnerLink(url: string, run: string, meta: RunMeta, 
 
   /** Reads pending entries first (a restarted learner's), then new ones; recreates the group after a Redis restart. */
   const readLoop = async (): Promise<void> => {
-    let cursor = '0';
+    let cursor = '0'; // an id: this consumer's pending entries after it; '>': new entries
+
     while (!closed) {
       if (handlers!.busy()) {
         await sleep(20);
@@ -115,16 +116,16 @@ export async function redisLearnerLink(url: string, run: string, meta: RunMeta, 
         if (text.includes('NOGROUP')) {
           log('learner: the experience stream or its group is gone (Redis restarted without its data); recreating them.');
           await setup().catch(() => {});
-          cursor = '0';
+          cursor = '>';
         } else {
           await sleep(250);
         }
         continue;
       }
       const entries = parseEntries(reply);
-      if (cursor === '0' && entries.length === 0) cursor = '>';
+      if (cursor !== '>' && entries.length === 0) cursor = '>';
       for (const [id, fields] of entries) {
-        if (cursor === '0') cursor = id; // pending entries: continue after the last one read
+        if (cursor !== '>') cursor = id; // pending entries (a restarted learner's): continue after the last one read
         const actor = fields['a']?.toString('utf8') ?? 'unknown';
         handlers!.onMessage(actor, fields['b'] ?? new Uint8Array(0), id);
       }
@@ -245,6 +246,7 @@ export async function redisActorLink(url: string, run: string, o: ActorLinkOptio
       const info = Array.isArray(groups[0]) ? (groups[0] as unknown[]) : [];
       const lag = Number(info[info.indexOf('lag') + 1] ?? 0);
       if (!(lag > MAX_LAG) || stopped || signal?.aborted) return;
+      await cmd.set(keys.actor(id), '1', 'PX', HEARTBEAT_MS).catch(() => {}); // waiting, not gone
       await sleep(20);
     }
   };
