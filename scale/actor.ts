@@ -88,7 +88,7 @@ async function runOffPolicyActor(plan: ActorPlan, link: ActorLink): Promise<Acto
   // The actor applies frame skip; reward clipping stays with the learner, so the episode returns it logs are the env's own.
   const wrap = (e: Env<unknown, unknown>) => (dqn ? trainingEnv(e, { frameSkip: (c as unknown as DqnConfig).frameSkip, clipReward: false }) : e);
   const envs = await Promise.all(Array.from({ length: plan.lanes }, async () => wrap(await plan.makeEnv())));
-  const agent = actingAgent(plan, envs[0]!, { bufferSize: (c['batchSize'] as number) ?? 1 });
+  const agent = actingAgent(plan, envs[0]!, { bufferSize: (c['batchSize'] as number) ?? 1, numEnvs: 1, asyncEnvs: false });
   const held = { version: -1, step: 0 };
   const result: ActorResult = { steps: 0, messages: 0, episodes: 0 };
   try {
@@ -152,7 +152,7 @@ function setPriorities(agent: DqnAgent<unknown>, writer: TransitionWriter, obsDi
 async function runOnPolicyActor(plan: ActorPlan, link: ActorLink): Promise<ActorResult> {
   const env = await plan.makeEnv();
   const c = plan.config as unknown as ReinforceConfig;
-  const agent = actingAgent(plan, env, { numEnvs: plan.lanes });
+  const agent = actingAgent(plan, env, { numEnvs: plan.lanes, asyncEnvs: false });
   const held = { version: -1, step: 0 };
   const result: ActorResult = { steps: 0, messages: 0, episodes: 0 };
   try {

@@ -141,8 +141,14 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
   const learnOffPolicy = async (options: LearnOptions): Promise<LearnResult> => {
     const e = env!;
     await start();
-    // The loop's behaviour policy becomes the actors' recorded action of the row in flight.
-    Object.defineProperty(agent, 'explore', { value: () => e.action(), configurable: true, writable: true });
+    // The loop's behaviour policy (`explore(rows, n, step, out)`, one row: the learner has one env) becomes the
+    // actors' recorded action of the row in flight.
+    const explore = (_x: Float32Array, _n: number, _s: number, out: Int32Array | Float32Array): void => {
+      const a = e.action();
+      if (typeof a === 'number') out[0] = a;
+      else out.set(a as Float32Array);
+    };
+    Object.defineProperty(agent, 'explore', { value: explore, configurable: true, writable: true });
     publish();
     await waitFor(() => source!.ready(), options.signal);
     const waitHook: PeriodicHook = { get every() { return source!.ready() ? NEVER_DUE : 1; }, run: () => waitFor(() => source!.ready(), options.signal) };
