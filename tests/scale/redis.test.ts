@@ -63,7 +63,7 @@ describe('rxgym learner and rxgym actor over Redis', () => {
     const learner = start(learnerArgs(redis.url, out, ['--eval-episodes', '10']));
     const a = start(actorArgs(redis.url));
     const b = start(actorArgs(redis.url));
-    await reach(join(out, 't'), 15_000, learner);
+    await reach(join(out, 't'), 25_000, learner);
     a.child.kill('SIGKILL');
     expect(await learner.exited).toBe(0);
     const mean = Number(/Greedy evaluation: ([-\d.]+)/.exec(learner.output())?.[1]);
