@@ -1,14 +1,16 @@
 /**
- * The rxgym command line: `rxgym list | check-env | train | eval | info | watch | render`. Each command lives
+ * The rxgym command line: `rxgym list | check-env | train | learner | actor | eval | info | watch | render`. Each command lives
  * in cli/commands/<name>.ts and registers itself on the program; this file only wires them and turns
  * rxgym's typed errors into a one-line message and exit code 1.
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RxgymError } from '../core/errors.js';
+import { registerActorCommand } from './commands/actor.js';
 import { registerCheckEnvCommand } from './commands/check-env.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerInfoCommand } from './commands/info.js';
+import { registerLearnerCommand } from './commands/learner.js';
 import { registerListCommand } from './commands/list.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerListCommand(program);
   registerCheckEnvCommand(program);
   registerTrainCommand(program);
+  registerLearnerCommand(program);
+  registerActorCommand(program);
   registerEvalCommand(program);
   registerInfoCommand(program);
   registerWatchCommand(program);

@@ -41,6 +41,8 @@ export interface SessionInput {
   evalEpisodes: number;
   keepCheckpoints: number;
   makeEnv: () => Promise<Env<unknown, unknown>>;
+  /** Receives the session's checkpoint function (a learner saves when its actors' link goes down). */
+  onSaver?: (save: (step: number) => Promise<string>) => void;
   publish: (row: MetricsRecord) => void;
   stdout: (line: string) => void;
   warn: (line: string) => void;
@@ -98,6 +100,7 @@ export async function runSession(s: SessionInput): Promise<TrainOutcome> {
     });
     return saving;
   };
+  s.onSaver?.(save);
 
   // ---- signals ----------------------------------------------------------------------------------------------
   const bar = progressBar({ stream: s.stderr, tty: s.opts.plain ? false : Boolean(s.stderr.isTTY), label: `${entry.name} ${runConfig.env}` });

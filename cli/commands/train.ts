@@ -26,6 +26,8 @@ import { writeFileAtomic } from '../../core/node/files.js';
 import { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
 import { runSession } from '../session.js';
 import { applyWorldModel, worldModelSettings, worldPresetName } from '../world-model-flags.js';
+import type { DistributedAgent } from '../../scale/learner.js';
+import type { DistributedSetup } from '../../scale/setup.js';
 
 export { parseSet } from '../args.js';
 export { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
@@ -83,6 +85,8 @@ export interface TrainOptions {
   /** `--world-model ensemble` and `--explore disagreement[=scale]` (cli/world-model-flags.ts). */
   worldModel?: string;
   explore?: string;
+  /** `--actors K`: K actor threads (each stepping --envs N envs) send experience to this process, which learns (scale/threads.ts). */
+  actors?: string | number;
 }
 
 /** What `trainCommand` takes besides the options (tests and scripts). */
@@ -97,6 +101,8 @@ export interface TrainIo {
   onViewer?: (viewer: LiveViewer) => void | Promise<void>;
   /** Resolves once the watch server should close (default: the first Ctrl-C after training ends). */
   keepServing?: (viewer: LiveViewer) => Promise<void>;
+  /** Learn from actors elsewhere (`rxgym learner`): the env the agent is built on, the agent the session drives. */
+  distributed?: DistributedSetup;
 }
 
 /** What `trainCommand` resolves to. */
@@ -125,7 +131,7 @@ export function runEnv(rc: Pick<RunConfig, 'env' | 'envKwargs' | 'maxEpisodeStep
   return loadEnv(rc.env, rc.envKwargs ?? {}, rc.maxEpisodeSteps != null ? { maxEpisodeSteps: rc.maxEpisodeSteps } : {});
 }
 
-async function prepareNew(algo: string | undefined, envId: string | undefined, opts: TrainOptions, say: (l: string) => void): Promise<Prepared> {
+async function prepareNew(algo: string | undefined, envId: string | undefined, opts: TrainOptions, say: (l: string) => void, d?: DistributedSetup): Promise<Prepared> {
   const entry = algorithm(algo);
   if (envId === undefined) throw new InvalidConfig(`Expected an environment id (e.g. CartPole-v1) after ${entry.name}, got none.`);
   const presets = loadPresets(entry.name);
@@ -157,16 +163,17 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
     worldModel: worldModelSettings(opts, entry.name, preset),
     createdAt: new Date().toISOString(),
   };
-  const env = await runEnv(runConfig);
+  const realEnv = await runEnv(runConfig);
+  const env = d ? d.wrapEnv(realEnv, { entry, config, run: null, step: 0 }) : realEnv;
   await prepareEngines(entry, env, config);
   const agent = applyWorldModel(entry.create(env, config), runConfig.worldModel);
-  const run = await createRun(opts.out ?? 'runs', entry.name, envId, runConfig);
+  const run = d?.createRun ? await d.createRun(opts.out ?? 'runs', runConfig) : await createRun(opts.out ?? 'runs', entry.name, envId, runConfig);
   const lock = await lockRun(run.dir);
   say(`Run folder: ${shellPath(run.dir)}${presetName ? ` (preset ${presetName})` : ''}`);
   return { entry, run, runConfig, agent, lock, metrics: new MetricsWriter(run.metrics), selection: null };
 }
 
-async function prepareResume(algo: string | undefined, envId: string | undefined, opts: TrainOptions, say: (l: string) => void, warn: (l: string) => void): Promise<Prepared> {
+async function prepareResume(algo: string | undefined, envId: string | undefined, opts: TrainOptions, say: (l: string) => void, warn: (l: string) => void, d?: DistributedSetup): Promise<Prepared> {
   const run = await resolveRun(opts.resume!, opts.out ?? 'runs');
   const runConfig = readJsonObject<RunConfig>(run.config, 'a run config');
   if (typeof runConfig.algo !== 'string' || typeof runConfig.env !== 'string' || typeof runConfig.config !== 'object' || runConfig.config === null) {
@@ -190,7 +197,8 @@ async function prepareResume(algo: string | undefined, envId: string | undefined
     if (checkpoint.algo !== entry.name) throw new CorruptFile(checkpoint.dir, `Expected a ${entry.name} checkpoint in ${checkpoint.dir}, got '${checkpoint.algo}'.`);
     const overrides = opts.backend !== undefined ? { backend: opts.backend } : {};
     const config = entry.resolveConfig({ ...(checkpoint.config as object), ...overrides });
-    const env = await runEnv(runConfig);
+    const realEnv = await runEnv(runConfig);
+    const env = d ? d.wrapEnv(realEnv, { entry, config, run, step: checkpoint.step }) : realEnv;
     await prepareEngines(entry, env, config);
     const agent = applyWorldModel(await entry.restore(checkpoint, env, overrides), runConfig.worldModel);
     const { writer, summary } = await MetricsWriter.openForResume(run.metrics, checkpoint.step);
@@ -220,7 +228,15 @@ export async function trainCommand(algo: string | undefined, envId: string | und
   if (opts.async && (recordFlag !== null || opts.watch)) {
     throw new InvalidConfig(`Expected --async without ${opts.watch ? '--watch' : '--record-every'}, got both: recording and watching draw env 0, which --async puts in a worker thread.`);
   }
-  const p = opts.resume !== undefined ? await prepareResume(algo, envId, opts, say, warn) : await prepareNew(algo, envId, opts, say);
+  const d = io.distributed ?? (opts.actors !== undefined ? await threadLearner(opts, warn) : undefined);
+  // With actors, --envs is each actor's: the learner's agent steps no env of its own.
+  const learnerOpts = opts.actors !== undefined ? { ...opts, envs: undefined, async: undefined } : opts;
+  const p = opts.resume !== undefined ? await prepareResume(algo, envId, learnerOpts, say, warn, d) : await prepareNew(algo, envId, learnerOpts, say, d);
+  if (d && p.runConfig.worldModel) {
+    await p.lock.release();
+    throw new InvalidConfig('Expected no world model with actors, got one: a world model learns from the env the learner steps, and actors step it elsewhere.');
+  }
+  if (d) p.agent = await d.wrapAgent(p.agent, p.runConfig, p.run);
   const { agent, run, runConfig } = p;
   // A resumed run keeps recording as it did unless told otherwise.
   const recordEvery = recordFlag ?? runConfig.recordEvery ?? null;
@@ -273,6 +289,7 @@ export async function trainCommand(algo: string | undefined, envId: string | und
       evalEpisodes,
       keepCheckpoints: keep,
       makeEnv: () => runEnv(runConfig),
+      ...(d ? { onSaver: (save: (step: number) => Promise<string>) => (agent as DistributedAgent).setSaver(save) } : {}),
       publish: (row) => live?.publishMetrics(row as MetricsRow),
       stdout: say,
       warn,
@@ -289,8 +306,19 @@ export async function trainCommand(algo: string | undefined, envId: string | und
   } finally {
     stopSampling();
     if (viewer) await viewer.close();
+    await d?.close();
     await p.lock.release();
   }
+}
+
+/** `--actors K`: a learner fed by K actor threads (the recorder and the viewer need the env in this process). */
+async function threadLearner(opts: TrainOptions, warn: (line: string) => void): Promise<DistributedSetup> {
+  const k = parseIntFlag(opts.actors, '--actors', 1, 256);
+  if (opts.recordEvery !== undefined || opts.watch) throw new InvalidConfig(`Expected no --record-every or --watch with --actors ${k}: the envs run in the actor threads.`);
+  if (opts.async) throw new InvalidConfig(`Expected no --async with --actors ${k}: the actors are worker threads already.`);
+  const lanes = opts.envs !== undefined ? parseIntFlag(opts.envs, '--envs', 1, 4096) : 1;
+  const { threadLearnerSetup } = await import('../../scale/threads.js');
+  return threadLearnerSetup(k, (line) => warn(line), { lanes });
 }
 
 /** The largest of `values` (max Q, or V), NaN for an agent without values: the caption then shows none. */
@@ -347,6 +375,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--record-every <n>', 'record every nth training episode (scenes, values) to <run>/episodes/')
     .option('--watch', 'serve the live viewer on 127.0.0.1 while training, and after it until Ctrl-C')
     .option('--port <n>', 'port of the live viewer (0 picks a free one)', '8080')
+    .option('--actors <k>', 'collect experience in k worker threads, each with its own envs, for one learner (this process)')
     .action(async (algo: string | undefined, envId: string | undefined, opts: TrainOptions) => {
       if (algo !== undefined && opts.resume !== undefined && envId === undefined && !Object.hasOwn(ALGORITHMS, algo.toLowerCase())) {
         throw new InvalidConfig(`Expected an algorithm (${Object.keys(ALGORITHMS).join(', ')}) or nothing before --resume, got ${describeValue(algo)}.`);

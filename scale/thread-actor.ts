@@ -1,0 +1,67 @@
+/**
+ * A worker thread's actor (`rxgym train --actors K`): builds its envs and acting networks from `workerData`,
+ * sends experience to the main thread as transferred ArrayBuffers (at most `window` unacknowledged), and takes
+ * parameters and the stop notice from it between batches.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { algorithm } from '../agents/registry.js';
+import { runActor, type ActorLink } from './actor.js';
+import { checkRunSpec, makeRunEnv } from './run-spec.js';
+
+/** What the main thread passes a worker. */
+export interface ThreadActorData {
+  spec: unknown;
+  index: number;
+  seed: number;
+  lanes: number;
+  laneLength: number;
+  /** Messages in flight before `send` waits for an acknowledgement. */
+  window: number;
+}
+
+/** Main thread to worker. */
+export type ToWorker = { type: 'weights'; buf: ArrayBuffer; version: number } | { type: 'ack'; n: number } | { type: 'stop' };
+/** Worker to main thread. */
+export type FromWorker = { type: 'experience'; buf: ArrayBuffer } | { type: 'done'; steps: number; messages: number } | { type: 'failed'; message: string };
+
+const port = parentPort;
+if (port !== null) {
+  const data = workerData as ThreadActorData;
+  let latest: { buf: ArrayBuffer; version: number } | null = null;
+  let inFlight = 0;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'weights') latest = { buf: m.buf, version: m.version };
+    else if (m.type === 'ack') inFlight -= m.n;
+    else stopped = true;
+    wake?.();
+  });
+  const next = () => new Promise<void>((resolve) => (wake = () => ((wake = null), resolve())));
+  const link: ActorLink = {
+    get stopped() { return stopped; },
+    async send(buf) {
+      inFlight++;
+      port.postMessage({ type: 'experience', buf } satisfies FromWorker, [buf]);
+      // Let the weights, acknowledgements and the stop notice in; then hold while too much is in flight.
+      await new Promise((r) => setImmediate(r));
+      while (inFlight >= data.window && !stopped) await next();
+    },
+    async latestWeights(version) {
+      const l = latest as { buf: ArrayBuffer; version: number } | null;
+      return l !== null && l.version !== version ? l.buf : null;
+    },
+  };
+  try {
+    const spec = checkRunSpec(data.spec, 'the worker data');
+    const entry = algorithm(spec.algo);
+    const r = await runActor({
+      entry, config: spec.config, totalSteps: spec.steps, makeEnv: () => makeRunEnv(spec), lanes: data.lanes, laneLength: data.laneLength,
+      seed: data.seed, log: (line) => process.stderr.write(`actor ${data.index}: ${line}\n`),
+    }, link);
+    port.postMessage({ type: 'done', steps: r.steps, messages: r.messages } satisfies FromWorker);
+  } catch (err) {
+    port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+  }
+  port.close();
+}
