@@ -54,6 +54,11 @@ export interface LearnOptions<O = unknown, A = unknown> {
   log?: (line: string) => void;
   /** More consumers of the run's transition stream (recorder, live viewer), subscribed beside the learner. */
   consumers?: readonly OperatorFunction<Transition<O, A>, unknown>[];
+  /**
+   * Off-policy agents: the behaviour policy for `n` observation rows (n x obsDim) at global step `step`, writing n
+   * actions to `out`, in place of the agent's own exploration (a learner fed by remote actors replays their actions).
+   */
+  behaviour?: (rows: Float32Array, n: number, step: number, out: Int32Array | Float32Array) => void;
   /** Called after each env reset, before the first action (e.g. to record the scene after reset). */
   onReset?: (obs: O, ctx: ActorContext) => void;
 }

@@ -332,7 +332,7 @@ class Ddpg<O> implements DdpgAgent<O> {
     const noiseStd = this.noise ? c.noiseStd : 0;
     const result = await runOffPolicyLearner(this.env, {
       algo: this.algo, vector: { numEnvs: c.numEnvs, asyncEnvs: c.asyncEnvs, wrap: null },
-      steps, actRows: (x, n, s, out) => this.explore(x, n, s, out), replay: this.replay as never,
+      steps, actRows: options.behaviour ?? ((x, n, s, out) => this.explore(x, n, s, out)), replay: this.replay as never,
       learningStarts: c.learningStarts, trainFreq: c.trainFreq, gradientSteps: c.gradientSteps,
       canTrain: () => this.replay.size >= c.batchSize,
       train: () => this.trainStep(),

@@ -326,7 +326,7 @@ class Dqn<O> implements DqnAgent<O> {
     const hint = `Try clipBootstrap=true, a longer targetUpdateInterval (${c.targetUpdateInterval} now), or fewer steps (${totalSteps} now; presets are tuned for their own step count).`;
     const result = await runOffPolicyLearner(this.env, {
       algo: 'dqn', vector: { numEnvs: c.numEnvs, asyncEnvs: c.asyncEnvs, wrap: c.frameSkip > 1 || c.clipReward ? (e) => trainingEnv(e, c) : null },
-      steps, actRows: (x, n, s, out) => this.explore(x, n, s, out), replay: this.replay as never,
+      steps, actRows: options.behaviour ?? ((x, n, s, out) => this.explore(x, n, s, out)), replay: this.replay as never,
       learningStarts: c.learningStarts, trainFreq: c.trainFreq, gradientSteps: c.gradientSteps,
       canTrain: () => this.replay.size >= c.batchSize,
       train: (s) => this.trainStep(s),

@@ -141,14 +141,12 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
   const learnOffPolicy = async (options: LearnOptions): Promise<LearnResult> => {
     const e = env!;
     await start();
-    // The loop's behaviour policy (`explore(rows, n, step, out)`, one row: the learner has one env) becomes the
-    // actors' recorded action of the row in flight.
-    const explore = (_x: Float32Array, _n: number, _s: number, out: Int32Array | Float32Array): void => {
+    // The loop's behaviour policy (one row: the learner has one env) is the actors' recorded action of the row in flight.
+    const behaviour = (_x: Float32Array, _n: number, _s: number, out: Int32Array | Float32Array): void => {
       const a = e.action();
       if (typeof a === 'number') out[0] = a;
       else out.set(a as Float32Array);
     };
-    Object.defineProperty(agent, 'explore', { value: explore, configurable: true, writable: true });
     publish();
     await waitFor(() => source!.ready(), options.signal);
     const waitHook: PeriodicHook = { get every() { return source!.ready() ? NEVER_DUE : 1; }, run: () => waitFor(() => source!.ready(), options.signal) };
@@ -180,7 +178,7 @@ export function distributedLearner(agent: Agent, env: ExperienceEnv<unknown, unk
       if (!link.ackOnSave && (++served & 63) === 0) void link.acknowledge(source!.released.splice(0));
     };
     const consumer: OperatorFunction<Transition<unknown, unknown>, unknown> = (t$) => t$.pipe(tap(afterStored));
-    const result = await agent.learn({ ...options, periodic: [waitHook, ...(options.periodic ?? [])], consumers: [...(options.consumers ?? []), consumer] });
+    const result = await agent.learn({ ...options, behaviour, periodic: [waitHook, ...(options.periodic ?? [])], consumers: [...(options.consumers ?? []), consumer] });
     const x = source!.stats;
     o.log(`learner: ${x.transitions} transitions from ${x.messages} messages; ${x.skipped} rows skipped as learned from before a restart, ` +
       `${x.abandoned} episodes closed for actors that died, ${x.gaps} for lost experience, ${stats.malformed} malformed messages skipped.`);
