@@ -32,6 +32,7 @@ export function columnStats(a: Float32Array, n: number, dim: number): { mean: nu
 export function standardise(a: Float32Array, n: number, mean: readonly number[], std: readonly number[]): Float32Array {
   const dim = mean.length;
   const out = new Float32Array(n * dim);
+  // Stryker disable next-line EqualityOperator: an extra row writes past `out` (ignored); an extra column writes the next row's first entry, which that row then overwrites.
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = (a[i * dim + j]! - mean[j]!) / std[j]!;
   return out;
 }

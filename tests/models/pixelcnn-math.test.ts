@@ -24,6 +24,24 @@ describe('PixelCNN: the masked likelihood', () => {
     expect(new Set(Array.from(lp)).size).toBeGreaterThan(100);
   });
 
+  it('scores any number of rows in chunks of 32, writing n values and nothing past them', async () => {
+    const pixel = await model(4);
+    const rng = new Rng(5);
+    const x = Float32Array.from({ length: 40 * 9 }, () => (rng.float() < 0.5 ? 1 : 0));
+    const out = new Float32Array(41).fill(7);
+    pixel.logProb(x, 40, out);
+    for (let i = 0; i < 40; i++) expect(out[i]).toBeCloseTo(pixel.logProb(x.subarray(i * 9, i * 9 + 9), 1)[0]!, 5);
+    expect(out[40]).toBe(7);
+  });
+
+  it('names x and asks for binary pixels, and refuses to score before fit', async () => {
+    const pixel = await model(6);
+    const half = new Float32Array(9).fill(0.5);
+    expect(() => pixel.logProb(half, 1)).toThrow(/Expected x .*binary/);
+    expect(() => pixel.gradient(half, 1)).toThrow(/Expected x .*binary/);
+    expect(() => new PixelCNN({ height: 3, width: 3, seed: 0 }).logProb(new Float32Array(9), 1)).toThrow(/before logProb\(\)/);
+  });
+
   it('log p(x) = sum over pixels of x l - softplus(l) from the logits', async () => {
     const pixel = await model(2);
     const x = Float32Array.from([1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1]);
