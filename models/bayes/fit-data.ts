@@ -3,6 +3,10 @@
  * inside (fixed by the first fit), and the checked training budget.
  */
 import { InvalidConfig, describeValue } from '../../core/errors.js';
+import { checkRows } from '../checks.js';
+
+// The row check every model shares (checks.ts), importable from here as the Bayesian models first did.
+export { checkRows } from '../checks.js';
 
 /** Per-column mean and std of targets/inputs, for the standardisation every Bayesian model applies inside. */
 export interface Scaling {
@@ -35,19 +39,6 @@ export function standardise(a: Float32Array, n: number, mean: readonly number[],
   // Stryker disable next-line EqualityOperator: an extra row writes past `out` (ignored); an extra column writes the next row's first entry, which that row then overwrites.
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = (a[i * dim + j]! - mean[j]!) / std[j]!;
   return out;
-}
-
-/** Throws `InvalidConfig` naming the expected shape unless `a` is a Float32Array of n x dim finite values. */
-export function checkRows(a: unknown, n: number, dim: number, what: string): asserts a is Float32Array {
-  if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
-  if (!(a instanceof Float32Array) || a.length !== n * dim) {
-    throw new InvalidConfig(`Expected ${what} to be a Float32Array of n x ${dim} = ${n * dim} values, got ${describeValue(a)}.`);
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i]!)) {
-      throw new InvalidConfig(`Expected ${what} (n x ${dim}) to hold finite values, got ${describeValue(a[i])} at row ${Math.floor(i / dim)}, column ${i % dim}.`);
-    }
-  }
 }
 
 /** Throws `InvalidConfig` unless `v` is a positive integer (`what` names it). */
