@@ -73,6 +73,27 @@ describe('MADE likelihoods', () => {
     expect(lp.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 5);
   });
 
+  it('standardises by the training data: the density sits where the data are, not at minus their mean', async () => {
+    const made = new MADE({ dim: 2, seed: 0, output: 'gaussianMixture', components: 3, hidden: [12, 12] });
+    const rng = new Rng(9);
+    await made.fit(Float32Array.from({ length: 64 * 2 }, () => 50 + rng.normal()), 64, { epochs: 2, batchSize: 32 });
+    const lp = made.logProb(Float32Array.from([50, 50, -50, -50]), 2);
+    expect(lp[0]! - lp[1]!).toBeGreaterThan(100);
+  });
+
+  it('scores rows in chunks of 256, writing n values and nothing past them; names x and the call before fit', async () => {
+    const made = await model('bernoulli', 3, 7);
+    const rng = new Rng(8);
+    const x = Float32Array.from({ length: 300 * 3 }, () => (rng.float() < 0.5 ? 1 : 0));
+    const out = new Float32Array(301).fill(7);
+    made.logProb(x, 300, out);
+    for (const i of [0, 255, 256, 299]) expect(out[i]).toBeCloseTo(made.logProb(x.subarray(i * 3, i * 3 + 3), 1)[0]!, 5);
+    expect(out[300]).toBe(7);
+    expect(() => made.logProb(Float32Array.from([0, 0.5, 1]), 1)).toThrow(/Expected x .*binary/);
+    expect(() => made.gradient(Float32Array.from([0, 0.5, 1]), 1)).toThrow(/Expected x .*binary/);
+    expect(() => new MADE({ dim: 3, seed: 0, output: 'bernoulli' }).logProb(new Float32Array(3), 1)).toThrow(/before logProb\(\)/);
+  });
+
   it('Bernoulli: log p(x) = sum_d x_d l_d - softplus(l_d) from the logits', async () => {
     const made = await model('bernoulli', 3, 3);
     const x = Float32Array.from([1, 0, 1]);
