@@ -33,7 +33,8 @@ describe('DeepEnsemble.predict: the members\' mixture', () => {
 
   for (const priorScale of [0, 2]) {
     it(`mean, epistemic and aleatoric variance from the members' own predictions (priorScale ${priorScale})`, async () => {
-      const model = new DeepEnsemble({ inDim: 2, outDim: 2, members: 3, hidden: [8], epochs: 3, priorScale, seed: 1 });
+      // Log-std bounds of its own: predict must use the configured ones, as each member's prediction does.
+      const model = new DeepEnsemble({ inDim: 2, outDim: 2, members: 3, hidden: [8], epochs: 3, priorScale, minLogStd: -1, maxLogStd: 0.2, seed: 1 });
       await model.fit(x, y, n);
       const all = model.predict(probe, 3);
       const members = [0, 1, 2].map((k) => model.predictMember(k, probe, 3));
