@@ -1,10 +1,11 @@
 /**
  * Actors in worker threads: `rxgym train dqn CartPole-v1 --actors K` (the preset, 20k steps, no evaluation) for
- * K = 1, 2, 4 over seeds, through the CLI's trainCommand. Figures (medians over seeds, with min and max):
- *   threads.<K>.envStepsPerSecond        transitions the learner took in per second (each an actor's env step)
- *   threads.<K>.learnerUpdatesPerSecond  gradient steps per second
- *   threads.transport                    one worker sending 2 KB experience messages to the main thread: transferred
- *                                        ArrayBuffers against a SharedArrayBuffer ring (MB/s, messages/s)
+ * K = 1, 2, 4 over seeds, through the CLI's trainCommand, with each transport. Figures (medians over seeds, with min
+ * and max), <T> the transport (ring: scale/ring.ts, the default; transfer: transferred ArrayBuffers):
+ *   threads.<T>.<K>.envStepsPerSecond        transitions the learner took in per second (each an actor's env step)
+ *   threads.<T>.<K>.learnerUpdatesPerSecond  gradient steps per second
+ *   threads.transport                        one worker sending 2 KB experience messages to the main thread (5 runs):
+ *                                            transferred ArrayBuffers against scale/ring.ts (MB/s, messages/s)
  *   npm run bench -- scale-threads [--seeds 0,1,2] [--json]
  * Prints figures; asserts nothing.
  */
@@ -14,10 +15,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { trainCommand } from '../cli/commands/train.js';
+import { ByteRing, createRing, ringCapacityFor } from '../scale/ring.js';
+import type { ThreadTransport } from '../scale/thread-actor.js';
+import { threadLearnerSetup } from '../scale/threads.js';
 
 const STEPS = 20_000;
-/** Node 20 has Atomics.waitAsync; the ES2023 lib does not declare it. */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): { value: Promise<unknown> | string } }).waitAsync;
+const TRANSPORTS: readonly ThreadTransport[] = ['ring', 'transfer'];
 
 /** A median with the range over seeds. */
 export interface Range {
@@ -40,12 +43,13 @@ function capture(): Writable & { text: string } {
   return w;
 }
 
-/** One `train --actors K` run: steps/s and updates/s as the command reports them. */
-async function threadRun(k: number, seed: number): Promise<{ steps: number; updates: number }> {
+/** One `train --actors K` run over `transport`: steps/s and updates/s as the command reports them. */
+async function threadRun(k: number, seed: number, transport: ThreadTransport): Promise<{ steps: number; updates: number }> {
   const out = mkdtempSync(join(tmpdir(), 'rxgym-bench-threads-'));
   try {
-    const stdout = capture();
-    await trainCommand('dqn', 'CartPole-v1', { actors: k, steps: STEPS, seed, out, evalEpisodes: 0, evalEvery: 0 }, { stdout, stderr: capture() });
+    const stdout = capture(), stderr = capture();
+    const distributed = threadLearnerSetup(k, (line) => stderr.write(`${line}\n`), { transport });
+    await trainCommand('dqn', 'CartPole-v1', { actors: k, steps: STEPS, seed, out, evalEpisodes: 0, evalEvery: 0 }, { stdout, stderr, distributed });
     const m = /Trained (\d+) steps in ([\d.]+) s \(\d+ steps\/s, (\d+) gradient steps/.exec(stdout.text);
     if (!m) throw new Error(`no summary line in: ${stdout.text}`);
     const seconds = Number(m[2]);
@@ -55,48 +59,45 @@ async function threadRun(k: number, seed: number): Promise<{ steps: number; upda
   }
 }
 
-const WORKER = `
+/** The bench's producer: `count` messages of `bytes`, transferred or through scale/ring.ts as the thread actors use it. */
+const WORKER = (ringModule: string) => `
 const { parentPort, workerData } = require('node:worker_threads');
-const { bytes, count, mode, sab } = workerData;
-if (mode === 'transfer') {
-  for (let i = 0; i < count; i++) { const b = new ArrayBuffer(bytes); new Uint8Array(b)[0] = i & 255; parentPort.postMessage(b, [b]); }
-} else {
-  const ctl = new Int32Array(sab, 0, 2); const data = new Uint8Array(sab, 8); const cap = data.length;
-  const msg = new Uint8Array(bytes);
-  for (let i = 0; i < count; i++) {
-    while (Atomics.load(ctl, 0) - Atomics.load(ctl, 1) + bytes > cap) Atomics.wait(ctl, 1, Atomics.load(ctl, 1), 1);
-    const head = Atomics.load(ctl, 0); msg[0] = i & 255;
-    const at = head % cap, first = Math.min(bytes, cap - at);
-    data.set(first === bytes ? msg : msg.subarray(0, first), at); if (first < bytes) data.set(msg.subarray(first), 0);
-    Atomics.store(ctl, 0, head + bytes); Atomics.notify(ctl, 0);
-  }
-}`;
-
-/** Messages of `bytes` from one worker: transferred ArrayBuffers or a SharedArrayBuffer ring (copied out on the main thread). */
-async function transport(mode: 'transfer' | 'ring', bytes: number, count: number): Promise<{ mbPerSecond: number; messagesPerSecond: number }> {
-  const sab = new SharedArrayBuffer(8 + 64 * bytes);
-  const started = performance.now();
-  const w = new Worker(WORKER, { eval: true, workerData: { bytes, count, mode, sab } });
-  let received = 0;
+const { bytes, count, mode, buffer } = workerData;
+const run = async ({ ByteRing }) => {
+  await new Promise((r) => parentPort.once('message', r)); // 'go': the clock starts after the worker has loaded
   if (mode === 'transfer') {
-    await new Promise<void>((resolve) => w.on('message', () => ++received === count && resolve()));
-  } else {
-    const ctl = new Int32Array(sab, 0, 2), data = new Uint8Array(sab, 8), cap = data.length;
-    while (received < count) {
-      const head = Atomics.load(ctl, 0), tail = Atomics.load(ctl, 1);
-      if (head - tail < bytes) {
-        await waitAsync(ctl, 0, head, 5).value;
-        continue;
-      }
-      const out = new Uint8Array(bytes);
-      const at = tail % cap;
-      out.set(data.subarray(at, Math.min(cap, at + bytes)));
-      if (at + bytes > cap) out.set(data.subarray(0, at + bytes - cap), cap - at);
-      Atomics.store(ctl, 1, tail + bytes);
-      Atomics.notify(ctl, 1);
-      received++;
-    }
+    for (let i = 0; i < count; i++) { const b = new ArrayBuffer(bytes); new Uint8Array(b)[0] = i & 255; parentPort.postMessage(b, [b]); }
+    return;
   }
+  const ring = new ByteRing(buffer);
+  for (let i = 0; i < count; i++) {
+    const b = new ArrayBuffer(bytes); const m = new Uint8Array(b); m[0] = i & 255;
+    if (!ring.tryWrite(m)) await ring.write(m);
+    if (ring.takeWakeRequest()) parentPort.postMessage('wake');
+  }
+};
+import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ringModule)}); }).then((m) => { parentPort.postMessage('ready'); return run(m); });`;
+
+/**
+ * Messages of `bytes` from one worker, as the thread actors send them: transferred ArrayBuffers, or a ring of room
+ * for `window` messages that the main thread drains on a wake-up and copies each message out of.
+ */
+async function transport(mode: ThreadTransport, bytes: number, count: number, window = 4): Promise<{ mbPerSecond: number; messagesPerSecond: number }> {
+  const ring = new ByteRing(createRing(ringCapacityFor(bytes, window)));
+  const w = new Worker(WORKER(new URL('../scale/ring.ts', import.meta.url).href), { eval: true, workerData: { bytes, count, mode, buffer: ring.buffer } });
+  let received = 0, started = 0;
+  await new Promise<void>((resolve, reject) => {
+    w.on('error', reject);
+    w.on('message', (m: unknown) => {
+      if (m === 'ready') return ((started = performance.now()), w.postMessage('go'));
+      if (m instanceof ArrayBuffer) received++;
+      else for (;;) {
+        if (ring.read() !== null) received++;
+        else if (ring.sleep()) break;
+      }
+      if (received === count) resolve();
+    });
+  });
   const seconds = (performance.now() - started) / 1000;
   await w.terminate();
   return { mbPerSecond: (bytes * count) / seconds / 1e6, messagesPerSecond: count / seconds };
@@ -105,23 +106,34 @@ async function transport(mode: 'transfer' | 'ring', bytes: number, count: number
 /** The thread figures of the scale bench (bench/scale.ts calls it). */
 export async function threadFigures(opts: { seeds: number[]; log: (s: string) => void }): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const k of [1, 2, 4]) {
-    const runs = [];
-    for (const seed of opts.seeds) runs.push(await threadRun(k, seed));
-    const steps = range(runs.map((r) => r.steps)), updates = range(runs.map((r) => r.updates));
-    out[`threads.${k}.envStepsPerSecond`] = Math.round(steps.median);
-    out[`threads.${k}.learnerUpdatesPerSecond`] = Math.round(updates.median);
-    out[`threads.${k}.spread`] = { envStepsPerSecond: steps, learnerUpdatesPerSecond: updates };
-    opts.log(`threads ${k}: env steps/s ${steps.median.toFixed(0)} (${steps.min.toFixed(0)}-${steps.max.toFixed(0)}), updates/s ${updates.median.toFixed(0)} (${updates.min.toFixed(0)}-${updates.max.toFixed(0)}) over seeds ${opts.seeds.join(',')}`);
+  // Seeds outermost and the transports alternating, so that a busier stretch of the machine hits both alike.
+  const runs = new Map<string, { steps: number; updates: number }[]>();
+  for (const seed of opts.seeds) {
+    for (const k of [1, 2, 4]) {
+      for (const t of TRANSPORTS) {
+        const key = `${t}.${k}`;
+        runs.set(key, [...(runs.get(key) ?? []), await threadRun(k, seed, t)]);
+      }
+    }
+  }
+  for (const t of TRANSPORTS) {
+    for (const k of [1, 2, 4]) {
+      const r = runs.get(`${t}.${k}`)!;
+      const steps = range(r.map((x) => x.steps)), updates = range(r.map((x) => x.updates));
+      out[`threads.${t}.${k}.envStepsPerSecond`] = Math.round(steps.median);
+      out[`threads.${t}.${k}.learnerUpdatesPerSecond`] = Math.round(updates.median);
+      out[`threads.${t}.${k}.spread`] = { envStepsPerSecond: steps, learnerUpdatesPerSecond: updates };
+      opts.log(`threads ${k}, ${t}: env steps/s ${steps.median.toFixed(0)} (${steps.min.toFixed(0)}-${steps.max.toFixed(0)}), updates/s ${updates.median.toFixed(0)} (${updates.min.toFixed(0)}-${updates.max.toFixed(0)}) over seeds ${opts.seeds.join(',')}`);
+    }
   }
   const transfers = [], rings = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     transfers.push(await transport('transfer', 2048, 20_000));
     rings.push(await transport('ring', 2048, 20_000));
   }
   const t = range(transfers.map((x) => x.mbPerSecond)), r = range(rings.map((x) => x.mbPerSecond));
-  out['threads.transport'] = { messageBytes: 2048, transferMBps: t, sabRingMBps: r, transferMessagesPerSecond: Math.round(range(transfers.map((x) => x.messagesPerSecond)).median), sabRingMessagesPerSecond: Math.round(range(rings.map((x) => x.messagesPerSecond)).median) };
-  opts.log(`transport, 2 KB messages: transferred ArrayBuffers ${t.median.toFixed(0)} MB/s (${t.min.toFixed(0)}-${t.max.toFixed(0)}), SharedArrayBuffer ring ${r.median.toFixed(0)} MB/s (${r.min.toFixed(0)}-${r.max.toFixed(0)})`);
+  out['threads.transport'] = { messageBytes: 2048, transferMBps: t, ringMBps: r, transferMessagesPerSecond: Math.round(range(transfers.map((x) => x.messagesPerSecond)).median), ringMessagesPerSecond: Math.round(range(rings.map((x) => x.messagesPerSecond)).median) };
+  opts.log(`transport, 2 KB messages, 5 runs: transferred ArrayBuffers ${t.median.toFixed(0)} MB/s (${t.min.toFixed(0)}-${t.max.toFixed(0)}), SharedArrayBuffer ring (scale/ring.ts) ${r.median.toFixed(0)} MB/s (${r.min.toFixed(0)}-${r.max.toFixed(0)})`);
   return out;
 }
 

@@ -1,11 +1,13 @@
 /**
  * A worker thread's actor (`rxgym train --actors K`): builds its envs and acting networks from `workerData`,
- * sends experience to the main thread as transferred ArrayBuffers (at most `window` unacknowledged), and takes
- * parameters and the stop notice from it between batches.
+ * sends experience to the main thread through its own SharedArrayBuffer ring (scale/ring.ts; room for about `window`
+ * messages, so a learner that stops reading holds the actor) or as transferred ArrayBuffers (at most `window`
+ * unacknowledged), and takes parameters and the stop notice from it between batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { algorithm } from '../agents/registry.js';
 import { runActor, type ActorLink } from './actor.js';
+import { ByteRing, createRing, ringCapacityFor } from './ring.js';
 import { checkRunSpec, makeRunEnv } from './run-spec.js';
 
 /** What the main thread passes a worker. */
@@ -15,14 +17,25 @@ export interface ThreadActorData {
   seed: number;
   lanes: number;
   laneLength: number;
-  /** Messages in flight before `send` waits for an acknowledgement. */
+  /** Messages in flight before `send` waits (for an acknowledgement, or for room in the ring). */
   window: number;
+  /** How experience reaches the main thread. */
+  transport: ThreadTransport;
 }
+
+/** A SharedArrayBuffer ring per actor, or one postMessage per message with its buffer transferred. */
+export type ThreadTransport = 'ring' | 'transfer';
 
 /** Main thread to worker. */
 export type ToWorker = { type: 'weights'; buf: ArrayBuffer; version: number } | { type: 'ack'; n: number } | { type: 'stop' };
 /** Worker to main thread. */
-export type FromWorker = { type: 'experience'; buf: ArrayBuffer } | { type: 'done'; steps: number; messages: number } | { type: 'failed'; message: string };
+export type FromWorker =
+  | { type: 'experience'; buf: ArrayBuffer }
+  // Ring transport: a (new, larger) ring to read from once the previous one is drained; data in the ring after a sleep.
+  | { type: 'ring'; buffer: SharedArrayBuffer }
+  | { type: 'wake' }
+  | { type: 'done'; steps: number; messages: number }
+  | { type: 'failed'; message: string };
 
 const port = parentPort;
 if (port !== null) {
@@ -38,15 +51,29 @@ if (port !== null) {
     wake?.();
   });
   const next = () => new Promise<void>((resolve) => (wake = () => ((wake = null), resolve())));
+  let ring: ByteRing | null = null;
+  const sendTransferred = async (buf: ArrayBuffer): Promise<void> => {
+    inFlight++;
+    port.postMessage({ type: 'experience', buf } satisfies FromWorker, [buf]);
+    // Let the weights, acknowledgements and the stop notice in; then hold while too much is in flight.
+    await new Promise((r) => setImmediate(r));
+    while (inFlight >= data.window && !stopped) await next();
+  };
+  const sendRing = async (buf: ArrayBuffer): Promise<void> => {
+    const bytes = new Uint8Array(buf);
+    if (ring === null || bytes.byteLength > ring.maxMessageBytes) {
+      // First message, or one larger than the ring: a ring for `window` such messages; the main thread drains the old one first.
+      ring = new ByteRing(createRing(ringCapacityFor(bytes.byteLength, data.window)));
+      port.postMessage({ type: 'ring', buffer: ring.buffer } satisfies FromWorker);
+    }
+    if (!(await ring.write(bytes, () => stopped))) return;
+    if (ring.takeWakeRequest()) port.postMessage({ type: 'wake' } satisfies FromWorker);
+    // Let the weights and the stop notice in between batches.
+    await new Promise((r) => setImmediate(r));
+  };
   const link: ActorLink = {
     get stopped() { return stopped; },
-    async send(buf) {
-      inFlight++;
-      port.postMessage({ type: 'experience', buf } satisfies FromWorker, [buf]);
-      // Let the weights, acknowledgements and the stop notice in; then hold while too much is in flight.
-      await new Promise((r) => setImmediate(r));
-      while (inFlight >= data.window && !stopped) await next();
-    },
+    send: data.transport === 'ring' ? sendRing : sendTransferred,
     async latestWeights(version) {
       const l = latest as { buf: ArrayBuffer; version: number } | null;
       return l !== null && l.version !== version ? l.buf : null;

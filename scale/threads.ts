@@ -1,16 +1,20 @@
 /**
  * Actors in worker threads (`rxgym train <algo> <env> --actors K`): K workers, each with its own envs and acting
- * networks, send experience messages to the learner on the main thread as transferred ArrayBuffers (no copy;
- * measured against a SharedArrayBuffer ring in bench/scale-threads.ts). Flow control: a worker holds while `window`
- * of its messages are unacknowledged, and the learner acknowledges a message once it is queued and the learner is
- * not busy (so a learner waiting for a row is never starved by a full window). Parameters go to every worker by
- * postMessage; a worker picks them up between batches.
+ * networks, send experience messages to the learner on the main thread through one SharedArrayBuffer ring per worker
+ * (scale/ring.ts; the transport bench/scale-threads.ts measures against transferred ArrayBuffers). Flow control:
+ * the learner reads a ring only while it is not busy (so a learner waiting for a row is never starved), and a worker
+ * whose ring is full (about `window` messages) waits until the learner reads. The learner drains a ring when its
+ * worker wakes it (a postMessage only after the learner found that ring empty) and whenever it releases rows or
+ * polls while waiting. With `transport: 'transfer'`, messages are posted with their buffers transferred and a worker
+ * holds while `window` are unacknowledged. Parameters go to every worker by postMessage; a worker picks them up
+ * between batches.
  */
 import { Worker } from 'node:worker_threads';
 import type { LearnerLink, LinkHandlers } from './learner.js';
 import { distributedSetup, type DistributedSetup } from './setup.js';
 import { actorSeed, type RunSpec } from './run-spec.js';
-import type { FromWorker, ThreadActorData, ToWorker } from './thread-actor.js';
+import { ByteRing } from './ring.js';
+import type { FromWorker, ThreadActorData, ThreadTransport, ToWorker } from './thread-actor.js';
 
 /** Options of `threadActors`. */
 export interface ThreadActorOptions {
@@ -18,8 +22,10 @@ export interface ThreadActorOptions {
   lanes?: number;
   /** Steps of each env per message. */
   laneLength?: number;
-  /** Messages a worker may have in flight. */
+  /** Messages a worker may have in flight (the ring holds about this many). */
   window?: number;
+  /** How experience reaches the learner (default 'ring'). */
+  transport?: ThreadTransport;
   log: (line: string) => void;
 }
 
@@ -29,7 +35,7 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
   const source = here.pathname.endsWith('.ts');
   const entry = new URL(source ? './thread-actor.ts' : './thread-actor.js', here);
   const workers = Array.from({ length: k }, (_, index) => {
-    const workerData: ThreadActorData = { spec, index, seed: actorSeed(spec.config.seed, index), lanes: o.lanes ?? 1, laneLength: o.laneLength ?? 64, window: o.window ?? 4 };
+    const workerData: ThreadActorData = { spec, index, seed: actorSeed(spec.config.seed, index), lanes: o.lanes ?? 1, laneLength: o.laneLength ?? 64, window: o.window ?? 4, transport: o.transport ?? 'ring' };
     // From the sources, the worker registers tsx before importing the TypeScript module (loader hooks are per thread).
     return source
       ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData })
@@ -40,9 +46,23 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
   let handlers: LinkHandlers | null = null;
   const credits = new Int32Array(k);
   const post = (w: Worker, m: ToWorker) => w.postMessage(m);
+  const rings: (ByteRing | null)[] = workers.map(() => null);
+  /** Reads actor `i`'s ring while the learner is not busy (all of it when `all`); sleeps on it once empty. */
+  const drain = (i: number, all: boolean): void => {
+    const ring = rings[i], h = handlers;
+    if (!ring || !h) return;
+    while (all || !h.busy()) {
+      const m = ring.read();
+      if (m !== null) h.onMessage(`thread-${i}`, m, null);
+      else if (ring.sleep()) return;
+    }
+  };
   const grant = (): void => {
     if (handlers?.busy()) return;
-    for (let i = 0; i < k; i++) if (credits[i]! > 0) (post(workers[i]!, { type: 'ack', n: credits[i]! }), (credits[i] = 0));
+    for (let i = 0; i < k; i++) {
+      drain(i, false);
+      if (credits[i]! > 0) (post(workers[i]!, { type: 'ack', n: credits[i]! }), (credits[i] = 0));
+    }
   };
   return {
     workers,
@@ -59,11 +79,19 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
             credits[i]!++;
             grant();
           }
+          else if (m.type === 'wake') drain(i, false);
+          else if (m.type === 'ring') {
+            // Everything in the old ring was written before this notice: read it all, then the new one in order.
+            drain(i, true);
+            rings[i] = new ByteRing(m.buffer);
+            drain(i, false);
+          }
           else if (m.type === 'failed') o.log(`actor ${actor} failed: ${m.message}`);
         });
         w.on('error', (err) => o.log(`actor ${actor} failed: ${err.message}`));
         w.once('exit', (code) => {
           if (!closing) o.log(`actor ${actor} exited (code ${code}); the learner goes on with the others.`);
+          drain(i, true);
           h.onDead(actor);
         });
       });
