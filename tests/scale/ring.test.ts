@@ -49,7 +49,11 @@ describe('ByteRing', () => {
     const ring = new ByteRing(buffer);
     for (let i = 0; i < 300; i++) {
       expect(ring.tryWrite(message(i, 50))).toBe(true);
+      expect(ring.tryWrite(message(i + 1, 50))).toBe(true);
+      expect(ring.used).toBe(2 * ringRecordBytes(50));
+      expect(ring.tryWrite(message(i + 2, 50))).toBe(false); // 162 of 128 bytes: full, across the overflow too
       expectMessage(ring.read(), i, 50);
+      expectMessage(ring.read(), i + 1, 50);
     }
     expect(control[RING_SLOT.head]! < 0).toBe(true); // went past 2^31 into negative Int32s
     control[RING_SLOT.head] = -16; // and past 2^32 back to 0
@@ -76,11 +80,12 @@ describe('ByteRing', () => {
     const ring = new ByteRing(createRing(64));
     ring.tryWrite(message(0, 60));
     let done = false;
-    const pending = ring.write(message(1, 60)).then((ok) => ((done = true), ok));
+    // A minute between polls: only the consumer's notify can end this wait in time.
+    const pending = ring.write(message(1, 60), () => false, 60_000).then((ok) => ((done = true), ok));
     await new Promise((r) => setTimeout(r, 20));
     expect(done).toBe(false);
     expectMessage(ring.read(), 0, 60);
-    expect(await pending).toBe(true);
+    expect(await Promise.race([pending, new Promise((r) => setTimeout(() => r('late'), 1000))])).toBe(true);
     expectMessage(ring.read(), 1, 60);
     ring.tryWrite(message(2, 60));
     let stop = false;
