@@ -6,7 +6,7 @@
  *   threads.<T>.<K>.learnerUpdatesPerSecond  gradient steps per second
  *   threads.transport                        one worker sending 2 KB experience messages to the main thread (5 runs):
  *                                            transferred ArrayBuffers against scale/ring.ts (MB/s, messages/s)
- *   npm run bench -- scale-threads [--seeds 0,1,2] [--json]
+ *   npm run bench -- scale-threads [--seeds 0,1,2] [--only train|transport] [--json]
  * Prints figures; asserts nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,11 +62,19 @@ async function threadRun(k: number, seed: number, transport: ThreadTransport): P
 /** The bench's producer: `count` messages of `bytes`, transferred or through scale/ring.ts as the thread actors use it. */
 const WORKER = (ringModule: string) => `
 const { parentPort, workerData } = require('node:worker_threads');
-const { bytes, count, mode, buffer } = workerData;
+const { bytes, count, mode, buffer, window } = workerData;
+const tick = () => new Promise((r) => setImmediate(r));
 const run = async ({ ByteRing }) => {
   await new Promise((r) => parentPort.once('message', r)); // 'go': the clock starts after the worker has loaded
   if (mode === 'transfer') {
-    for (let i = 0; i < count; i++) { const b = new ArrayBuffer(bytes); new Uint8Array(b)[0] = i & 255; parentPort.postMessage(b, [b]); }
+    // As scale/thread-actor.ts: at most window unacknowledged, a turn of the event loop after each message.
+    let inFlight = 0, wake = null;
+    parentPort.on('message', (n) => { inFlight -= n; if (wake) wake(); });
+    for (let i = 0; i < count; i++) {
+      const b = new ArrayBuffer(bytes); new Uint8Array(b)[0] = i & 255; inFlight++; parentPort.postMessage(b, [b]);
+      await tick();
+      while (inFlight >= window) await new Promise((r) => (wake = r));
+    }
     return;
   }
   const ring = new ByteRing(buffer);
@@ -74,23 +82,26 @@ const run = async ({ ByteRing }) => {
     const b = new ArrayBuffer(bytes); const m = new Uint8Array(b); m[0] = i & 255;
     if (!ring.tryWrite(m)) await ring.write(m);
     if (ring.takeWakeRequest()) parentPort.postMessage('wake');
+    await tick();
   }
+  parentPort.close();
 };
 import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ringModule)}); }).then((m) => { parentPort.postMessage('ready'); return run(m); });`;
 
 /**
- * Messages of `bytes` from one worker, as the thread actors send them: transferred ArrayBuffers, or a ring of room
- * for `window` messages that the main thread drains on a wake-up and copies each message out of.
+ * Messages of `bytes` from one worker, as the thread actors send them: transferred ArrayBuffers with at most `window`
+ * unacknowledged (each acknowledged on arrival), or a ring of room for `window` messages that the main thread drains
+ * on a wake-up and copies each message out of; a turn of the worker's event loop after each message in both.
  */
 async function transport(mode: ThreadTransport, bytes: number, count: number, window = 4): Promise<{ mbPerSecond: number; messagesPerSecond: number }> {
   const ring = new ByteRing(createRing(ringCapacityFor(bytes, window)));
-  const w = new Worker(WORKER(new URL('../scale/ring.ts', import.meta.url).href), { eval: true, workerData: { bytes, count, mode, buffer: ring.buffer } });
+  const w = new Worker(WORKER(new URL('../scale/ring.ts', import.meta.url).href), { eval: true, workerData: { bytes, count, mode, buffer: ring.buffer, window } });
   let received = 0, started = 0;
   await new Promise<void>((resolve, reject) => {
     w.on('error', reject);
     w.on('message', (m: unknown) => {
       if (m === 'ready') return ((started = performance.now()), w.postMessage('go'));
-      if (m instanceof ArrayBuffer) received++;
+      if (m instanceof ArrayBuffer) (received++, w.postMessage(1));
       else for (;;) {
         if (ring.read() !== null) received++;
         else if (ring.sleep()) break;
@@ -104,11 +115,18 @@ async function transport(mode: ThreadTransport, bytes: number, count: number, wi
 }
 
 /** The thread figures of the scale bench (bench/scale.ts calls it). */
-export async function threadFigures(opts: { seeds: number[]; log: (s: string) => void }): Promise<Record<string, unknown>> {
+export async function threadFigures(opts: { seeds: number[]; log: (s: string) => void; only?: 'train' | 'transport' }): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
+  if (opts.only !== 'transport') await trainFigures(opts.seeds, opts.log, out);
+  if (opts.only !== 'train') await transportFigures(opts.log, out);
+  return out;
+}
+
+/** `train --actors K` over each transport: env steps/s and updates/s into `out`. */
+async function trainFigures(seeds: number[], log: (s: string) => void, out: Record<string, unknown>): Promise<void> {
   // Seeds outermost and the transports alternating, so that a busier stretch of the machine hits both alike.
   const runs = new Map<string, { steps: number; updates: number }[]>();
-  for (const seed of opts.seeds) {
+  for (const seed of seeds) {
     for (const k of [1, 2, 4]) {
       for (const t of TRANSPORTS) {
         const key = `${t}.${k}`;
@@ -123,9 +141,13 @@ export async function threadFigures(opts: { seeds: number[]; log: (s: string) =>
       out[`threads.${t}.${k}.envStepsPerSecond`] = Math.round(steps.median);
       out[`threads.${t}.${k}.learnerUpdatesPerSecond`] = Math.round(updates.median);
       out[`threads.${t}.${k}.spread`] = { envStepsPerSecond: steps, learnerUpdatesPerSecond: updates };
-      opts.log(`threads ${k}, ${t}: env steps/s ${steps.median.toFixed(0)} (${steps.min.toFixed(0)}-${steps.max.toFixed(0)}), updates/s ${updates.median.toFixed(0)} (${updates.min.toFixed(0)}-${updates.max.toFixed(0)}) over seeds ${opts.seeds.join(',')}`);
+      log(`threads ${k}, ${t}: env steps/s ${steps.median.toFixed(0)} (${steps.min.toFixed(0)}-${steps.max.toFixed(0)}), updates/s ${updates.median.toFixed(0)} (${updates.min.toFixed(0)}-${updates.max.toFixed(0)}) over seeds ${seeds.join(',')}`);
     }
   }
+}
+
+/** The transport micro-bench into `out`. */
+async function transportFigures(log: (s: string) => void, out: Record<string, unknown>): Promise<void> {
   const transfers = [], rings = [];
   for (let i = 0; i < 5; i++) {
     transfers.push(await transport('transfer', 2048, 20_000));
@@ -133,15 +155,16 @@ export async function threadFigures(opts: { seeds: number[]; log: (s: string) =>
   }
   const t = range(transfers.map((x) => x.mbPerSecond)), r = range(rings.map((x) => x.mbPerSecond));
   out['threads.transport'] = { messageBytes: 2048, transferMBps: t, ringMBps: r, transferMessagesPerSecond: Math.round(range(transfers.map((x) => x.messagesPerSecond)).median), ringMessagesPerSecond: Math.round(range(rings.map((x) => x.messagesPerSecond)).median) };
-  opts.log(`transport, 2 KB messages, 5 runs: transferred ArrayBuffers ${t.median.toFixed(0)} MB/s (${t.min.toFixed(0)}-${t.max.toFixed(0)}), SharedArrayBuffer ring (scale/ring.ts) ${r.median.toFixed(0)} MB/s (${r.min.toFixed(0)}-${r.max.toFixed(0)})`);
-  return out;
+  log(`transport, 2 KB messages, 5 runs: transferred ArrayBuffers ${t.median.toFixed(0)} MB/s (${t.min.toFixed(0)}-${t.max.toFixed(0)}), SharedArrayBuffer ring (scale/ring.ts) ${r.median.toFixed(0)} MB/s (${r.min.toFixed(0)}-${r.max.toFixed(0)})`);
 }
 
-/** `npm run bench -- scale-threads [--seeds 0,1,2] [--json]`. */
+/** `npm run bench -- scale-threads [--seeds 0,1,2] [--only train|transport] [--json]`. */
 export async function main(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const i = args.indexOf('--seeds');
   const seeds = i >= 0 ? args[i + 1]!.split(',').map(Number) : [0, 1, 2];
-  const figures = await threadFigures({ seeds, log: (s) => (json ? process.stderr : process.stdout).write(`${s}\n`) });
+  const o = args.indexOf('--only');
+  const only = o >= 0 ? (args[o + 1] as 'train' | 'transport') : undefined;
+  const figures = await threadFigures({ seeds, only, log: (s) => (json ? process.stderr : process.stdout).write(`${s}\n`) });
   if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 }

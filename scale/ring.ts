@@ -39,7 +39,10 @@ export function createRing(capacity: number): SharedArrayBuffer {
   if (!Number.isInteger(capacity) || capacity < 64 || capacity > 2 ** 30 || (capacity & (capacity - 1)) !== 0) {
     throw new InvalidConfig(`Expected a ring capacity that is a power of two from 64 to 2^30 bytes, got ${capacity}.`);
   }
-  return new SharedArrayBuffer(RING_CONTROL_BYTES + capacity);
+  const buffer = new SharedArrayBuffer(RING_CONTROL_BYTES + capacity);
+  // The consumer starts asleep: the first write asks for a wake-up.
+  new Int32Array(buffer, 0, RING_CONTROL_BYTES / 4)[RING_SLOT.asleep] = 1;
+  return buffer;
 }
 
 /** One side's view of a ring (the producer calls the write methods, the consumer the read ones; one of each). */

@@ -111,7 +111,10 @@ describe('ByteRing', () => {
   it('asks for a wake-up only after the consumer slept on an empty ring, once', () => {
     const ring = new ByteRing(createRing(64));
     ring.tryWrite(message(0, 4));
+    expect(ring.takeWakeRequest()).toBe(true); // a new ring's consumer has not looked yet
+    ring.tryWrite(message(0, 4));
     expect(ring.takeWakeRequest()).toBe(false);
+    expectMessage(ring.read(), 0, 4);
     expectMessage(ring.read(), 0, 4);
     expect(ring.sleep()).toBe(true);
     ring.tryWrite(message(1, 4));
