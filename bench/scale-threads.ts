@@ -1,11 +1,11 @@
 /**
  * Actors in worker threads: `rxgym train dqn CartPole-v1 --actors K` (the preset, 20k steps, no evaluation) for
- * K = 1, 2, 4 over seeds, through the CLI's trainCommand, with each transport. Figures (medians over seeds, with min
- * and max), <T> the transport (ring: scale/ring.ts, the default; transfer: transferred ArrayBuffers):
- *   threads.<T>.<K>.envStepsPerSecond        transitions the learner took in per second (each an actor's env step)
- *   threads.<T>.<K>.learnerUpdatesPerSecond  gradient steps per second
- *   threads.transport                        one worker sending 2 KB experience messages to the main thread (5 runs):
- *                                            transferred ArrayBuffers against scale/ring.ts (MB/s, messages/s)
+ * K = 1, 2, 4 over seeds, through the CLI's trainCommand (experience through scale/ring.ts). Figures (medians over
+ * seeds, with min and max):
+ *   threads.<K>.envStepsPerSecond        transitions the learner took in per second (each an actor's env step)
+ *   threads.<K>.learnerUpdatesPerSecond  gradient steps per second
+ *   threads.transport                    one worker sending 2 KB experience messages to the main thread (5 runs):
+ *                                        transferred ArrayBuffers against scale/ring.ts (MB/s, messages/s)
  *   npm run bench -- scale-threads [--seeds 0,1,2] [--only train|transport] [--json]
  * Prints figures; asserts nothing.
  */
@@ -16,11 +16,10 @@ import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { trainCommand } from '../cli/commands/train.js';
 import { ByteRing, createRing, ringCapacityFor } from '../scale/ring.js';
-import type { ThreadTransport } from '../scale/thread-actor.js';
-import { threadLearnerSetup } from '../scale/threads.js';
 
 const STEPS = 20_000;
-const TRANSPORTS: readonly ThreadTransport[] = ['ring', 'transfer'];
+/** The transport micro-bench's two ways; `train --actors` uses the ring (scale/ring.ts). */
+type Transport = 'ring' | 'transfer';
 
 /** A median with the range over seeds. */
 export interface Range {
@@ -43,13 +42,12 @@ function capture(): Writable & { text: string } {
   return w;
 }
 
-/** One `train --actors K` run over `transport`: steps/s and updates/s as the command reports them. */
-async function threadRun(k: number, seed: number, transport: ThreadTransport): Promise<{ steps: number; updates: number }> {
+/** One `train --actors K` run: steps/s and updates/s as the command reports them. */
+async function threadRun(k: number, seed: number): Promise<{ steps: number; updates: number }> {
   const out = mkdtempSync(join(tmpdir(), 'rxgym-bench-threads-'));
   try {
-    const stdout = capture(), stderr = capture();
-    const distributed = threadLearnerSetup(k, (line) => stderr.write(`${line}\n`), { transport });
-    await trainCommand('dqn', 'CartPole-v1', { actors: k, steps: STEPS, seed, out, evalEpisodes: 0, evalEvery: 0 }, { stdout, stderr, distributed });
+    const stdout = capture();
+    await trainCommand('dqn', 'CartPole-v1', { actors: k, steps: STEPS, seed, out, evalEpisodes: 0, evalEvery: 0 }, { stdout, stderr: capture() });
     const m = /Trained (\d+) steps in ([\d.]+) s \(\d+ steps\/s, (\d+) gradient steps/.exec(stdout.text);
     if (!m) throw new Error(`no summary line in: ${stdout.text}`);
     const seconds = Number(m[2]);
@@ -93,7 +91,7 @@ import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify
  * unacknowledged (each acknowledged on arrival), or a ring of room for `window` messages that the main thread drains
  * on a wake-up and copies each message out of; a turn of the worker's event loop after each message in both.
  */
-async function transport(mode: ThreadTransport, bytes: number, count: number, window = 4): Promise<{ mbPerSecond: number; messagesPerSecond: number }> {
+async function transport(mode: Transport, bytes: number, count: number, window = 4): Promise<{ mbPerSecond: number; messagesPerSecond: number }> {
   const ring = new ByteRing(createRing(ringCapacityFor(bytes, window)));
   const w = new Worker(WORKER(new URL('../scale/ring.ts', import.meta.url).href), { eval: true, workerData: { bytes, count, mode, buffer: ring.buffer, window } });
   let received = 0, started = 0;
@@ -122,27 +120,16 @@ export async function threadFigures(opts: { seeds: number[]; log: (s: string) =>
   return out;
 }
 
-/** `train --actors K` over each transport: env steps/s and updates/s into `out`. */
+/** `train --actors K`: env steps/s and updates/s into `out`. */
 async function trainFigures(seeds: number[], log: (s: string) => void, out: Record<string, unknown>): Promise<void> {
-  // Seeds outermost and the transports alternating, so that a busier stretch of the machine hits both alike.
-  const runs = new Map<string, { steps: number; updates: number }[]>();
-  for (const seed of seeds) {
-    for (const k of [1, 2, 4]) {
-      for (const t of TRANSPORTS) {
-        const key = `${t}.${k}`;
-        runs.set(key, [...(runs.get(key) ?? []), await threadRun(k, seed, t)]);
-      }
-    }
-  }
-  for (const t of TRANSPORTS) {
-    for (const k of [1, 2, 4]) {
-      const r = runs.get(`${t}.${k}`)!;
-      const steps = range(r.map((x) => x.steps)), updates = range(r.map((x) => x.updates));
-      out[`threads.${t}.${k}.envStepsPerSecond`] = Math.round(steps.median);
-      out[`threads.${t}.${k}.learnerUpdatesPerSecond`] = Math.round(updates.median);
-      out[`threads.${t}.${k}.spread`] = { envStepsPerSecond: steps, learnerUpdatesPerSecond: updates };
-      log(`threads ${k}, ${t}: env steps/s ${steps.median.toFixed(0)} (${steps.min.toFixed(0)}-${steps.max.toFixed(0)}), updates/s ${updates.median.toFixed(0)} (${updates.min.toFixed(0)}-${updates.max.toFixed(0)}) over seeds ${seeds.join(',')}`);
-    }
+  for (const k of [1, 2, 4]) {
+    const runs = [];
+    for (const seed of seeds) runs.push(await threadRun(k, seed));
+    const steps = range(runs.map((r) => r.steps)), updates = range(runs.map((r) => r.updates));
+    out[`threads.${k}.envStepsPerSecond`] = Math.round(steps.median);
+    out[`threads.${k}.learnerUpdatesPerSecond`] = Math.round(updates.median);
+    out[`threads.${k}.spread`] = { envStepsPerSecond: steps, learnerUpdatesPerSecond: updates };
+    log(`threads ${k}: env steps/s ${steps.median.toFixed(0)} (${steps.min.toFixed(0)}-${steps.max.toFixed(0)}), updates/s ${updates.median.toFixed(0)} (${updates.min.toFixed(0)}-${updates.max.toFixed(0)}) over seeds ${seeds.join(',')}`);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * A worker thread's actor (`rxgym train --actors K`): builds its envs and acting networks from `workerData`,
  * sends experience to the main thread through its own SharedArrayBuffer ring (scale/ring.ts; room for about `window`
- * messages, so a learner that stops reading holds the actor) or as transferred ArrayBuffers (at most `window`
- * unacknowledged), and takes parameters and the stop notice from it between batches.
+ * messages, so a learner that stops reading holds the actor), and takes parameters and the stop notice from it
+ * between batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { algorithm } from '../agents/registry.js';
@@ -17,21 +17,15 @@ export interface ThreadActorData {
   seed: number;
   lanes: number;
   laneLength: number;
-  /** Messages in flight before `send` waits (for an acknowledgement, or for room in the ring). */
+  /** Messages the ring holds (it grows when a message would not fit `window` times). */
   window: number;
-  /** How experience reaches the main thread. */
-  transport: ThreadTransport;
 }
 
-/** A SharedArrayBuffer ring per actor, or one postMessage per message with its buffer transferred. */
-export type ThreadTransport = 'ring' | 'transfer';
-
 /** Main thread to worker. */
-export type ToWorker = { type: 'weights'; buf: ArrayBuffer; version: number } | { type: 'ack'; n: number } | { type: 'stop' };
+export type ToWorker = { type: 'weights'; buf: ArrayBuffer; version: number } | { type: 'stop' };
 /** Worker to main thread. */
 export type FromWorker =
-  | { type: 'experience'; buf: ArrayBuffer }
-  // Ring transport: a (new, larger) ring to read from once the previous one is drained; data in the ring after a sleep.
+  // A (new, larger) ring to read from once the previous one is drained; data in the ring after the learner slept on it.
   | { type: 'ring'; buffer: SharedArrayBuffer }
   | { type: 'wake' }
   | { type: 'done'; steps: number; messages: number }
@@ -41,25 +35,13 @@ const port = parentPort;
 if (port !== null) {
   const data = workerData as ThreadActorData;
   let latest: { buf: ArrayBuffer; version: number } | null = null;
-  let inFlight = 0;
   let stopped = false;
-  let wake: (() => void) | null = null;
   port.on('message', (m: ToWorker) => {
     if (m.type === 'weights') latest = { buf: m.buf, version: m.version };
-    else if (m.type === 'ack') inFlight -= m.n;
     else stopped = true;
-    wake?.();
   });
-  const next = () => new Promise<void>((resolve) => (wake = () => ((wake = null), resolve())));
   let ring: ByteRing | null = null;
-  const sendTransferred = async (buf: ArrayBuffer): Promise<void> => {
-    inFlight++;
-    port.postMessage({ type: 'experience', buf } satisfies FromWorker, [buf]);
-    // Let the weights, acknowledgements and the stop notice in; then hold while too much is in flight.
-    await new Promise((r) => setImmediate(r));
-    while (inFlight >= data.window && !stopped) await next();
-  };
-  const sendRing = async (buf: ArrayBuffer): Promise<void> => {
+  const send = async (buf: ArrayBuffer): Promise<void> => {
     const bytes = new Uint8Array(buf);
     if (ring === null || bytes.byteLength > ring.maxMessageBytes) {
       // First message, or one larger than the ring: a ring for `window` such messages; the main thread drains the old one first.
@@ -73,7 +55,7 @@ if (port !== null) {
   };
   const link: ActorLink = {
     get stopped() { return stopped; },
-    send: data.transport === 'ring' ? sendRing : sendTransferred,
+    send,
     async latestWeights(version) {
       const l = latest as { buf: ArrayBuffer; version: number } | null;
       return l !== null && l.version !== version ? l.buf : null;

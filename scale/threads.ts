@@ -5,16 +5,14 @@
  * the learner reads a ring only while it is not busy (so a learner waiting for a row is never starved), and a worker
  * whose ring is full (about `window` messages) waits until the learner reads. The learner drains a ring when its
  * worker wakes it (a postMessage only after the learner found that ring empty) and whenever it releases rows or
- * polls while waiting. With `transport: 'transfer'`, messages are posted with their buffers transferred and a worker
- * holds while `window` are unacknowledged. Parameters go to every worker by postMessage; a worker picks them up
- * between batches.
+ * polls while waiting. Parameters go to every worker by postMessage; a worker picks them up between batches.
  */
 import { Worker } from 'node:worker_threads';
 import type { LearnerLink, LinkHandlers } from './learner.js';
 import { distributedSetup, type DistributedSetup } from './setup.js';
 import { actorSeed, type RunSpec } from './run-spec.js';
 import { ByteRing } from './ring.js';
-import type { FromWorker, ThreadActorData, ThreadTransport, ToWorker } from './thread-actor.js';
+import type { FromWorker, ThreadActorData, ToWorker } from './thread-actor.js';
 
 /** Options of `threadActors`. */
 export interface ThreadActorOptions {
@@ -22,10 +20,8 @@ export interface ThreadActorOptions {
   lanes?: number;
   /** Steps of each env per message. */
   laneLength?: number;
-  /** Messages a worker may have in flight (the ring holds about this many). */
+  /** Messages a worker's ring holds (about). */
   window?: number;
-  /** How experience reaches the learner (default 'ring'). */
-  transport?: ThreadTransport;
   log: (line: string) => void;
 }
 
@@ -35,7 +31,7 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
   const source = here.pathname.endsWith('.ts');
   const entry = new URL(source ? './thread-actor.ts' : './thread-actor.js', here);
   const workers = Array.from({ length: k }, (_, index) => {
-    const workerData: ThreadActorData = { spec, index, seed: actorSeed(spec.config.seed, index), lanes: o.lanes ?? 1, laneLength: o.laneLength ?? 64, window: o.window ?? 4, transport: o.transport ?? 'ring' };
+    const workerData: ThreadActorData = { spec, index, seed: actorSeed(spec.config.seed, index), lanes: o.lanes ?? 1, laneLength: o.laneLength ?? 64, window: o.window ?? 4 };
     // From the sources, the worker registers tsx before importing the TypeScript module (loader hooks are per thread).
     return source
       ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData })
@@ -44,7 +40,6 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
   const exits = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
   let closing = false;
   let handlers: LinkHandlers | null = null;
-  const credits = new Int32Array(k);
   const post = (w: Worker, m: ToWorker) => w.postMessage(m);
   const rings: (ByteRing | null)[] = workers.map(() => null);
   /** Reads actor `i`'s ring while the learner is not busy (all of it when `all`); sleeps on it once empty. */
@@ -57,12 +52,8 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
       else if (ring.sleep()) return;
     }
   };
-  const grant = (): void => {
-    if (handlers?.busy()) return;
-    for (let i = 0; i < k; i++) {
-      drain(i, false);
-      if (credits[i]! > 0) (post(workers[i]!, { type: 'ack', n: credits[i]! }), (credits[i] = 0));
-    }
+  const drainAll = (): void => {
+    for (let i = 0; i < k; i++) drain(i, false);
   };
   return {
     workers,
@@ -74,12 +65,7 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
       workers.forEach((w, i) => {
         const actor = `thread-${i}`;
         w.on('message', (m: FromWorker) => {
-          if (m.type === 'experience') {
-            h.onMessage(actor, m.buf, null);
-            credits[i]!++;
-            grant();
-          }
-          else if (m.type === 'wake') drain(i, false);
+          if (m.type === 'wake') drain(i, false);
           else if (m.type === 'ring') {
             // Everything in the old ring was written before this notice: read it all, then the new one in order.
             drain(i, true);
@@ -100,10 +86,10 @@ export function threadActors(spec: RunSpec, k: number, o: ThreadActorOptions): L
       for (const w of workers) post(w, { type: 'weights', buf, version });
     },
     async acknowledge() {
-      grant();
+      drainAll();
     },
     async poll() {
-      grant();
+      drainAll();
       return null;
     },
     async close() {
