@@ -95,6 +95,7 @@ export function aisLogZ(p: RbmParams, runs: number, steps: number, seed: number)
     // Stryker disable next-line EqualityOperator: an extra i = runs nv only writes past v, which typed arrays ignore.
     for (let i = 0; i < runs * nv; i++) {
       const bi = i % nv;
+      // Stryker disable next-line EqualityOperator: < and <= differ only when a uniform draw equals the probability exactly (about 2^-32).
       v[i] = rng.float() < sigmoid((1 - b1) * p.baseBias[bi]! + b1 * (p.b[bi]! + pv[i]!)) ? 1 : 0;
     }
   }
