@@ -24,3 +24,4 @@ export { exportEpisode, exportFormatOf, findOnPath, MissingTool, type ExportForm
 export { GifEncoder, fixedPalette, medianCutPalette, type GifOptions, type Palette } from './gif.js';
 export { startServer, type ServerOptions, type ViewerServer } from './server.js';
 export { liveViewer, type LiveViewer, type LiveViewerOptions } from './live.js';
+export { binaryFrames, writePng, type BinaryFramesOptions, type PngOptions } from './frames.js';

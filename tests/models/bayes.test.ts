@@ -89,7 +89,7 @@ describe.each(Object.entries(makers))('%s', (kind, make) => {
     const y = train.y.slice();
     y[7] = NaN;
     await expect(model.fit(train.x, y, train.n)).rejects.toThrow(/finite values, got NaN at row 7/);
-    await expect(model.fit(train.x, train.y.subarray(1), train.n)).rejects.toThrow(/Expected y to be a Float32Array of n x 1 = 600 values/);
+    await expect(model.fit(train.x, train.y.subarray(1), train.n)).rejects.toThrow(/Expected y to be a Float32Array of n x dim = 600 x 1 = 600 values/);
     await expect(model.fit(train.x, train.y, train.n, { batchSize: 0 })).rejects.toThrow(InvalidConfig);
   });
 });
