@@ -26,11 +26,13 @@ import { withWorldModel, type ModelBasedConfig } from '../agents/model-based.js'
 import type { Agent } from '../agents/agent.js';
 import { spread, type Spread } from './pg-ddpg.js';
 
-/** One seed's run: steps to solve (null: not within the budget), wall seconds, the last evaluation. */
+/** One seed's run: steps to solve (null: not within the budget), wall and CPU seconds, the last evaluation. */
 export interface SolveRow {
   seed: number;
   stepsToSolve: number | null;
   seconds: number;
+  /** This process's CPU seconds (user + system) over the run: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   lastEval: number;
   /** Imagined transitions made (model-based only). */
   imagined?: number;
@@ -46,15 +48,16 @@ export interface SolveOptions {
 
 /** Trains `agent` in chunks of `evalEvery` steps, evaluating 10 greedy episodes after each, until the goal or maxSteps. */
 export async function stepsToSolve(agent: Agent<unknown, unknown>, evalEnv: Env<unknown, unknown>, seed: number, o: SolveOptions): Promise<SolveRow> {
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  const cpu = () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
   let lastEval = NaN;
   while (agent.step < o.maxSteps) {
     await agent.learn({ steps: o.evalEvery, totalSteps: o.maxSteps, log: () => {} });
     const e = await agent.evaluate({ episodes: 10, env: evalEnv, seed: 1_000_000 + seed });
     lastEval = e.mean;
-    if (e.mean >= o.goal) return { seed, stepsToSolve: agent.step, seconds: (performance.now() - t0) / 1000, lastEval };
+    if (e.mean >= o.goal) return { seed, stepsToSolve: agent.step, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu(), lastEval };
   }
-  return { seed, stepsToSolve: null, seconds: (performance.now() - t0) / 1000, lastEval };
+  return { seed, stepsToSolve: null, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu(), lastEval };
 }
 
 /** The Pendulum figures of one kind over seeds. */
@@ -64,6 +67,7 @@ export interface PendulumKind {
   stepsToSolve: Spread;
   solved: number;
   seconds: Spread;
+  cpuSeconds: Spread;
 }
 
 /** The Pendulum runs: the model-free preset, the model-based entry, and the model-based entry's TD3 settings without the model. */
@@ -94,10 +98,10 @@ export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: 
       if (kind === 'modelBased') row.imagined = (wrapped as ReturnType<typeof withWorldModel>).metrics['imaginedTransitions']!;
       wrapped.dispose();
       rows.push(row);
-      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s, last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}`);
+      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s (${row.cpuSeconds.toFixed(1)} s CPU), last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}`);
     }
     const steps = spread(rows.map((r) => r.stepsToSolve ?? o.maxSteps));
-    return { rows, stepsToSolve: steps, solved: rows.filter((r) => r.stepsToSolve !== null).length, seconds: spread(rows.map((r) => r.seconds)) };
+    return { rows, stepsToSolve: steps, solved: rows.filter((r) => r.stepsToSolve !== null).length, seconds: spread(rows.map((r) => r.seconds)), cpuSeconds: spread(rows.map((r) => r.cpuSeconds)) };
   };
   const kinds: Partial<Record<PendulumKindName, PendulumKind>> = {};
   for (const kind of o.kinds ?? PENDULUM_KINDS) kinds[kind] = await run(kind);
@@ -152,7 +156,8 @@ export async function main(args: string[]): Promise<void> {
       const k = p.kinds[kind]!;
       report[`pendulum.${kind}.stepsToSolve`] = { mean: k.stepsToSolve.mean, std: k.stepsToSolve.std, solved: k.solved, seeds: seeds.length, perSeed: k.rows.map((r) => r.stepsToSolve) };
       report[`pendulum.${kind}.seconds`] = { median: k.seconds.median, perSeed: k.rows.map((r) => Number(r.seconds.toFixed(1))) };
-      log(`pendulum.${kind}.stepsToSolve ${fmt(k.stepsToSolve)}, solved ${k.solved}/${seeds.length}; seconds median ${k.seconds.median.toFixed(1)}`);
+      report[`pendulum.${kind}.cpuSeconds`] = { median: k.cpuSeconds.median, perSeed: k.rows.map((r) => Number(r.cpuSeconds.toFixed(1))) };
+      log(`pendulum.${kind}.stepsToSolve ${fmt(k.stepsToSolve)}, solved ${k.solved}/${seeds.length}; seconds median ${k.seconds.median.toFixed(1)} (CPU ${k.cpuSeconds.median.toFixed(1)})`);
     }
     report['pendulum.ratio'] = p.ratio;
     report['pendulum.ratioSameUpdates'] = p.ratioSameUpdates;
