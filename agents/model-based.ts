@@ -57,6 +57,7 @@ export interface ModelBasedConfig {
   elites: number;
   hidden: number[];
   maxEpochs: number;
+  /** Fewest minibatch steps per member in a refit (more epochs on little data; 0: epochs alone decide). */ minFitSteps: number;
   /** 'random-member' (a random elite per row and step) or 'fixed-member' (one elite per rollout). */ propagation: 'random-member' | 'fixed-member';
   /** Print one line per refit through `learn`'s log. */ verbose: boolean;
 }
@@ -65,7 +66,7 @@ export interface ModelBasedConfig {
 export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
   model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
   realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto',
-  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, propagation: 'random-member', verbose: false,
+  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', verbose: false,
 } satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
 
 const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
@@ -75,7 +76,7 @@ const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   retainRefits: [int(1, 1000), 'an integer from 1 to 1000'], rolloutNoise: [num(0, 10), 'a number in [0, 10]'], disagreementScale: [num(0, 1e6), 'a number >= 0'],
   realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"],
   members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
-  maxEpochs: [int(1), 'a positive integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
+  maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */
@@ -176,7 +177,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       this.model = model;
     } else {
       const t = terminationFor(env.spec?.id ?? null, c);
-      this.model = new EnsembleDynamics({ ...shape, members: c.members, elites: c.elites, hidden: c.hidden, maxEpochs: c.maxEpochs, propagation: c.propagation, termination: t.termination, seed: ac.seed }, t.fns);
+      this.model = new EnsembleDynamics({ ...shape, members: c.members, elites: c.elites, hidden: c.hidden, maxEpochs: c.maxEpochs, minSteps: c.minFitSteps, propagation: c.propagation, termination: t.termination, seed: ac.seed }, t.fns);
     }
     [this.stateDim, this.aw, this.kind] = [shape.stateDim, actionWidth(shape.action), shape.action.kind];
     const replay = (capacity: number, obsSpace?: AnySpace) => new ReplayBuffer<ActionKind, unknown>({
