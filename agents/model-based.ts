@@ -21,7 +21,7 @@ import type { OperatorFunction } from 'rxjs';
 import { tap } from 'rxjs';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import type { ActionKind } from '../replay/types.js';
-import type { NamedArray } from '../nn/types.js';
+import type { NamedArray, Net } from '../nn/types.js';
 import { actionWidth, checkModelFits, worldShapeOf, worldStepOut, type WorldModel } from '../models/world/contract.js';
 import { EnsembleDynamics, type DynamicsConfig, type DynamicsFunctions } from '../models/world/dynamics.js';
 import { KNOWN_TERMINATIONS } from '../models/world/known-terminations.js';
@@ -57,6 +57,7 @@ export interface ModelBasedConfig {
   elites: number;
   hidden: number[];
   maxEpochs: number;
+  /** Fewest minibatch steps per member in a refit (more epochs on little data; 0: epochs alone decide). */ minFitSteps: number;
   /** 'random-member' (a random elite per row and step) or 'fixed-member' (one elite per rollout). */ propagation: 'random-member' | 'fixed-member';
   /** Print one line per refit through `learn`'s log. */ verbose: boolean;
 }
@@ -65,7 +66,7 @@ export interface ModelBasedConfig {
 export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
   model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
   realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto',
-  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, propagation: 'random-member', verbose: false,
+  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', verbose: false,
 } satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
 
 const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
@@ -75,7 +76,7 @@ const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   retainRefits: [int(1, 1000), 'an integer from 1 to 1000'], rolloutNoise: [num(0, 10), 'a number in [0, 10]'], disagreementScale: [num(0, 1e6), 'a number >= 0'],
   realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"],
   members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
-  maxEpochs: [int(1), 'a positive integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
+  maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */
@@ -159,6 +160,9 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   private lastMse = NaN;
   private horizon = 0;
   private lastFitStep = -1;
+  /** The wrapped agent's actor for batched rollout actions (DDPG, TD3 on float observations), else null; and its output rows. */
+  private readonly actor: Net | null;
+  private uRows = new Float32Array(0);
 
   constructor(agent: Agent<O, A>, readonly worldConfig: ModelBasedConfig, model?: ModelBasedAgent['model']) {
     checkAgent(agent as Agent, worldConfig);
@@ -173,7 +177,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       this.model = model;
     } else {
       const t = terminationFor(env.spec?.id ?? null, c);
-      this.model = new EnsembleDynamics({ ...shape, members: c.members, elites: c.elites, hidden: c.hidden, maxEpochs: c.maxEpochs, propagation: c.propagation, termination: t.termination, seed: ac.seed }, t.fns);
+      this.model = new EnsembleDynamics({ ...shape, members: c.members, elites: c.elites, hidden: c.hidden, maxEpochs: c.maxEpochs, minSteps: c.minFitSteps, propagation: c.propagation, termination: t.termination, seed: ac.seed }, t.fns);
     }
     [this.stateDim, this.aw, this.kind] = [shape.stateDim, actionWidth(shape.action), shape.action.kind];
     const replay = (capacity: number, obsSpace?: AnySpace) => new ReplayBuffer<ActionKind, unknown>({
@@ -182,6 +186,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     this.real = replay(c.realBufferSize, env.observationSpace as AnySpace);
     this.imagined = replay(Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits));
     this.rng = new Rng((ac.seed * 7919 + 17) % 2 ** 31);
+    this.actor = actorOf(agent);
     this.mixer = new MixedBatches(this.real, this.imagined, {
       realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
     });
@@ -270,7 +275,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     const members = this.model.startRollouts(B, this.rng);
     let made = 0;
     for (let h = 0; h < horizon; h++) {
-      for (let i = 0; i < B; i++) if (alive[i]) this.rolloutAction(states.subarray(i * d, (i + 1) * d), actions, i);
+      this.rolloutActions(states, B, alive, actions);
       this.model.step(states, actions, B, members, this.rng, out);
       for (let i = 0; i < B; i++) {
         if (!alive[i]) continue;
@@ -285,19 +290,42 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     return made;
   }
 
-  /** The rollout policy for one state row: the agent's greedy action plus Gaussian noise (clipped), or epsilon-greedy. */
-  private rolloutAction(state: Float32Array, actions: Float32Array, i: number): void {
-    const noise = this.worldConfig.rolloutNoise, space = this.env.actionSpace as AnySpace;
+  /**
+   * The rollout policy on n state rows (n x stateDim) into actions (n x actionWidth): the agent's greedy action plus
+   * Gaussian noise in half action ranges (clipped), or epsilon-greedy. One forward pass over all rows when the agent
+   * exposes its actor (DDPG, TD3); else one `act` per live row.
+   */
+  private rolloutActions(states: Float32Array, n: number, alive: Uint8Array, actions: Float32Array): void {
+    const noise = this.worldConfig.rolloutNoise, space = this.env.actionSpace as AnySpace, d = this.stateDim, aw = this.aw;
     if (space.kind === 'discrete') {
-      actions[i] = this.rng.float() < noise ? space.start + this.rng.int(space.n) : (this.inner.act(state as O) as number);
+      for (let i = 0; i < n; i++) {
+        if (alive[i]) actions[i] = this.rng.float() < noise ? space.start + this.rng.int(space.n) : (this.inner.act(states.subarray(i * d, (i + 1) * d) as O) as number);
+      }
       return;
     }
-    const a = this.inner.act(state as O) as Float32Array, box = space as BoxSpace;
-    for (let j = 0; j < this.aw; j++) {
-      const half = (box.high[j]! - box.low[j]!) / 2;
-      actions[i * this.aw + j] = Math.min(box.high[j]!, Math.max(box.low[j]!, a[j]! + noise * half * this.rng.normal()));
+    const box = space as BoxSpace, actor = this.actor;
+    if (actor) {
+      // The actor's tanh outputs u in [-1, 1]^aw, rescaled to the bounds as the agent's own act does.
+      if (this.uRows.length < n * aw) this.uRows = new Float32Array(n * aw);
+      const u = actor.predict(states.subarray(0, n * d), n, this.uRows.subarray(0, n * aw));
+      for (let k = 0; k < n * aw; k++) actions[k] = box.low[k % aw]! + (u[k]! + 1) * ((box.high[k % aw]! - box.low[k % aw]!) / 2);
+    } else {
+      for (let i = 0; i < n; i++) if (alive[i]) actions.set(this.inner.act(states.subarray(i * d, (i + 1) * d) as O) as Float32Array, i * aw);
+    }
+    for (let i = 0; i < n; i++) {
+      if (!alive[i]) continue;
+      for (let j = 0; j < aw; j++) {
+        const half = (box.high[j]! - box.low[j]!) / 2;
+        actions[i * aw + j] = Math.min(box.high[j]!, Math.max(box.low[j]!, actions[i * aw + j]! + noise * half * this.rng.normal()));
+      }
     }
   }
+}
+
+/** The actor of a DDPG or TD3 agent (which acts as low + (actor(obs) + 1) (high - low) / 2 on float observations), else null. */
+function actorOf(agent: Agent): Net | null {
+  const a = agent as Agent & { actor?: unknown };
+  return (agent.algo === 'td3' || agent.algo === 'ddpg') && a.actor && typeof (a.actor as Net).predict === 'function' ? (a.actor as Net) : null;
 }
 
 /** Row `from` of src (rows of d) into row `to` of dst. */

@@ -1,12 +1,15 @@
 /**
  * World models and uncertainty, beside the published figures:
  *   npm run bench -- world-models [--seeds 0,1,2,3,4] [--json] [--only pendulum,deepsea,pixels] [--max-steps N] [--eval-every N]
- *     [--set key=value ...] (world-model settings over the preset's)
+ *     [--set key=value ...] (world-model settings over the preset's) [--set-td3 key=value ...] (TD3 settings over the
+ *     model-based entry's, for the model-based run and its control) [--kinds modelFree,modelFreeSameUpdates,modelBased]
  *
  * pendulum: real env steps until TD3's greedy policy scores >= -200 over 10 episodes on Pendulum-v1, model-free
  *   (presets/td3.json "Pendulum-v1") and model-based (the "Pendulum-v1:ensemble" entry: the same TD3 settings with
- *   its gradient steps per env step, plus the world model), evaluated every `--eval-every` steps (default 250, the refit period);
- *   each seed's wall time too. Target: model-based <= 1/2 of model-free; published: MBPO 5-10x fewer steps than SAC,
+ *   its gradient steps per env step, plus the world model), and a control, modelFreeSameUpdates: the model-based entry's
+ *   TD3 settings (its gradient steps per env step included) with no world model, which separates what the model adds
+ *   from what the extra updates add. Evaluated every `--eval-every` steps (default 250, the refit period); each
+ *   seed's wall time too. Target: model-based <= 1/2 of model-free; published: MBPO 5-10x fewer steps than SAC,
  *   PETS 8x. A run that never solves within --max-steps (default 20000) counts as that many steps.
  * deepsea, pixels: figures from bench/world-models-deepsea.ts (`deepSeaFigures`) and bench/world-models-pixels.ts
  *   (`pixelFigures`) when those files exist, else "not built".
@@ -23,11 +26,13 @@ import { withWorldModel, type ModelBasedConfig } from '../agents/model-based.js'
 import type { Agent } from '../agents/agent.js';
 import { spread, type Spread } from './pg-ddpg.js';
 
-/** One seed's run: steps to solve (null: not within the budget), wall seconds, the last evaluation. */
+/** One seed's run: steps to solve (null: not within the budget), wall and CPU seconds, the last evaluation. */
 export interface SolveRow {
   seed: number;
   stepsToSolve: number | null;
   seconds: number;
+  /** This process's CPU seconds (user + system) over the run: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   lastEval: number;
   /** Imagined transitions made (model-based only). */
   imagined?: number;
@@ -43,15 +48,16 @@ export interface SolveOptions {
 
 /** Trains `agent` in chunks of `evalEvery` steps, evaluating 10 greedy episodes after each, until the goal or maxSteps. */
 export async function stepsToSolve(agent: Agent<unknown, unknown>, evalEnv: Env<unknown, unknown>, seed: number, o: SolveOptions): Promise<SolveRow> {
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  const cpu = () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
   let lastEval = NaN;
   while (agent.step < o.maxSteps) {
     await agent.learn({ steps: o.evalEvery, totalSteps: o.maxSteps, log: () => {} });
     const e = await agent.evaluate({ episodes: 10, env: evalEnv, seed: 1_000_000 + seed });
     lastEval = e.mean;
-    if (e.mean >= o.goal) return { seed, stepsToSolve: agent.step, seconds: (performance.now() - t0) / 1000, lastEval };
+    if (e.mean >= o.goal) return { seed, stepsToSolve: agent.step, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu(), lastEval };
   }
-  return { seed, stepsToSolve: null, seconds: (performance.now() - t0) / 1000, lastEval };
+  return { seed, stepsToSolve: null, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu(), lastEval };
 }
 
 /** The Pendulum figures of one kind over seeds. */
@@ -61,36 +67,46 @@ export interface PendulumKind {
   stepsToSolve: Spread;
   solved: number;
   seconds: Spread;
+  cpuSeconds: Spread;
 }
 
-/** Model-free and model-based TD3 on Pendulum-v1, the same TD3 settings otherwise. */
-export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: Partial<ModelBasedConfig> }): Promise<{ modelFree: PendulumKind; modelBased: PendulumKind; ratio: number; settings: object }> {
+/** The Pendulum runs: the model-free preset, the model-based entry, and the model-based entry's TD3 settings without the model. */
+export const PENDULUM_KINDS = ['modelFree', 'modelFreeSameUpdates', 'modelBased'] as const;
+export type PendulumKindName = (typeof PENDULUM_KINDS)[number];
+
+/** Model-free, same-updates model-free and model-based TD3 on Pendulum-v1 (those of `kinds`); ratios of model-free steps to model-based. */
+export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: Partial<ModelBasedConfig>; setTd3?: Partial<DdpgConfig>; kinds?: readonly PendulumKindName[] }): Promise<{
+  kinds: Partial<Record<PendulumKindName, PendulumKind>>; ratio: number; ratioSameUpdates: number; settings: object;
+}> {
   const presets = loadPresets('td3');
   const free = presets['Pendulum-v1']!, based = presets['Pendulum-v1:ensemble']!;
   const worldModel = { ...(based.worldModel ?? {}), ...o.set };
-  const settings = { modelFree: free.config, modelBased: { config: based.config, worldModel } };
+  const basedConfig = { ...based.config, ...(o.setTd3 ?? {}) };
+  const configs: Record<PendulumKindName, object> = { modelFree: free.config, modelFreeSameUpdates: basedConfig, modelBased: basedConfig };
+  const settings = { modelFree: free.config, modelFreeSameUpdates: basedConfig, modelBased: { config: basedConfig, worldModel } };
   o.log(`pendulum: TD3 steps until greedy eval (10 episodes) >= ${o.goal}, eval every ${o.evalEvery} steps, at most ${o.maxSteps}; seeds ${seeds.join(',')}`);
   o.log(`  model-free: ${JSON.stringify(free.config)}`);
-  o.log(`  model-based: ${JSON.stringify(based.config)} + worldModel ${JSON.stringify(worldModel)}`);
-  const run = async (kind: 'modelFree' | 'modelBased'): Promise<PendulumKind> => {
+  o.log(`  model-free, same updates: ${JSON.stringify(basedConfig)}`);
+  o.log(`  model-based: ${JSON.stringify(basedConfig)} + worldModel ${JSON.stringify(worldModel)}`);
+  const run = async (kind: PendulumKindName): Promise<PendulumKind> => {
     const rows: SolveRow[] = [];
     for (const seed of seeds) {
       const env = make('Pendulum-v1') as Env<unknown, Float32Array>;
-      const agent = td3(env, { ...(kind === 'modelFree' ? free.config : based.config), seed } as Partial<DdpgConfig>);
-      const wrapped = kind === 'modelFree' ? agent : withWorldModel(agent, worldModel);
+      const agent = td3(env, { ...configs[kind], seed } as Partial<DdpgConfig>);
+      const wrapped = kind === 'modelBased' ? withWorldModel(agent, worldModel) : agent;
       const row = await stepsToSolve(wrapped as Agent<unknown, unknown>, make('Pendulum-v1') as Env<unknown, unknown>, seed, o);
       if (kind === 'modelBased') row.imagined = (wrapped as ReturnType<typeof withWorldModel>).metrics['imaginedTransitions']!;
       wrapped.dispose();
       rows.push(row);
-      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s, last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}`);
+      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s (${row.cpuSeconds.toFixed(1)} s CPU), last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}`);
     }
     const steps = spread(rows.map((r) => r.stepsToSolve ?? o.maxSteps));
-    return { rows, stepsToSolve: steps, solved: rows.filter((r) => r.stepsToSolve !== null).length, seconds: spread(rows.map((r) => r.seconds)) };
+    return { rows, stepsToSolve: steps, solved: rows.filter((r) => r.stepsToSolve !== null).length, seconds: spread(rows.map((r) => r.seconds)), cpuSeconds: spread(rows.map((r) => r.cpuSeconds)) };
   };
-  const modelFree = await run('modelFree');
-  const modelBased = await run('modelBased');
-  const ratio = modelFree.stepsToSolve.mean / modelBased.stepsToSolve.mean;
-  return { modelFree, modelBased, ratio, settings };
+  const kinds: Partial<Record<PendulumKindName, PendulumKind>> = {};
+  for (const kind of o.kinds ?? PENDULUM_KINDS) kinds[kind] = await run(kind);
+  const over = (k: PendulumKindName) => (kinds[k]?.stepsToSolve.mean ?? NaN) / (kinds.modelBased?.stepsToSolve.mean ?? NaN);
+  return { kinds, ratio: over('modelFree'), ratioSameUpdates: over('modelFreeSameUpdates'), settings };
 }
 
 /** Loads a sibling bench module by a computed path, so a file not written yet is "not built" rather than a compile error. */
@@ -109,11 +125,11 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** `--set key=value` pairs as a world-model config (numbers, booleans and JSON arrays parsed). */
-function parseSets(args: string[]): Partial<ModelBasedConfig> {
+/** `flag key=value` pairs (`--set`: world-model settings; `--set-td3`: TD3 settings) with numbers, booleans and JSON arrays parsed. */
+function parseSets(args: string[], flag: '--set' | '--set-td3'): Partial<ModelBasedConfig> {
   const out: Record<string, unknown> = {};
   args.forEach((a, i) => {
-    if (a !== '--set') return;
+    if (a !== flag) return;
     const [k, ...rest] = (args[i + 1] ?? '').split('=');
     const v = rest.join('=');
     try { out[k!] = JSON.parse(v); } catch { out[k!] = v; }
@@ -132,18 +148,22 @@ export async function main(args: string[]): Promise<void> {
   const log = json ? (l: string) => void process.stderr.write(`${l}\n`) : (l: string) => console.log(l);
   const report: Record<string, unknown> = {};
   if (only.includes('pendulum')) {
-    const o = { maxSteps: Number(option(args, '--max-steps') ?? 20000), evalEvery: Number(option(args, '--eval-every') ?? 250), goal: -200, log, set: parseSets(args) };
+    const kinds = (option(args, '--kinds') ?? PENDULUM_KINDS.join(',')).split(',') as PendulumKindName[];
+    if (!kinds.every((k) => PENDULUM_KINDS.includes(k))) throw new Error(`Expected --kinds from ${PENDULUM_KINDS.join(',')}, got "${option(args, '--kinds')}".`);
+    const o = { maxSteps: Number(option(args, '--max-steps') ?? 20000), evalEvery: Number(option(args, '--eval-every') ?? 250), goal: -200, log, set: parseSets(args, '--set'), setTd3: parseSets(args, '--set-td3') as Partial<DdpgConfig>, kinds };
     const p = await pendulumFigures(seeds, o);
-    for (const kind of ['modelFree', 'modelBased'] as const) {
-      report[`pendulum.${kind}.stepsToSolve`] = { mean: p[kind].stepsToSolve.mean, std: p[kind].stepsToSolve.std, solved: p[kind].solved, seeds: seeds.length, perSeed: p[kind].rows.map((r) => r.stepsToSolve) };
-      report[`pendulum.${kind}.seconds`] = { median: p[kind].seconds.median, perSeed: p[kind].rows.map((r) => Number(r.seconds.toFixed(1))) };
+    for (const kind of kinds) {
+      const k = p.kinds[kind]!;
+      report[`pendulum.${kind}.stepsToSolve`] = { mean: k.stepsToSolve.mean, std: k.stepsToSolve.std, solved: k.solved, seeds: seeds.length, perSeed: k.rows.map((r) => r.stepsToSolve) };
+      report[`pendulum.${kind}.seconds`] = { median: k.seconds.median, perSeed: k.rows.map((r) => Number(r.seconds.toFixed(1))) };
+      report[`pendulum.${kind}.cpuSeconds`] = { median: k.cpuSeconds.median, perSeed: k.rows.map((r) => Number(r.cpuSeconds.toFixed(1))) };
+      log(`pendulum.${kind}.stepsToSolve ${fmt(k.stepsToSolve)}, solved ${k.solved}/${seeds.length}; seconds median ${k.seconds.median.toFixed(1)} (CPU ${k.cpuSeconds.median.toFixed(1)})`);
     }
     report['pendulum.ratio'] = p.ratio;
-    report['pendulum.target'] = 'model-based <= 1/2 of model-free steps (ratio >= 2); published 5-10x (MBPO vs SAC; PETS 8x vs SAC)';
+    report['pendulum.ratioSameUpdates'] = p.ratioSameUpdates;
+    report['pendulum.target'] = 'model-based <= 1/2 of both model-free runs\' steps (ratios >= 2); published 5-10x (MBPO vs SAC; PETS 8x vs SAC)';
     report['pendulum.settings'] = p.settings;
-    log(`pendulum.modelFree.stepsToSolve ${fmt(p.modelFree.stepsToSolve)}, solved ${p.modelFree.solved}/${seeds.length}; seconds median ${p.modelFree.seconds.median.toFixed(1)}`);
-    log(`pendulum.modelBased.stepsToSolve ${fmt(p.modelBased.stepsToSolve)}, solved ${p.modelBased.solved}/${seeds.length}; seconds median ${p.modelBased.seconds.median.toFixed(1)}`);
-    log(`  ratio ${p.ratio.toFixed(2)}x fewer real steps (target >= 2x; published 5-10x: MBPO vs SAC, PETS 8x)`);
+    log(`  ratio ${p.ratio.toFixed(2)}x fewer real steps than the model-free preset, ${p.ratioSameUpdates.toFixed(2)}x than model-free with the same updates (target >= 2x; published 5-10x: MBPO vs SAC, PETS 8x)`);
   }
   for (const [section, file, name] of [['deepsea', 'world-models-deepsea.ts', 'deepSeaFigures'], ['pixels', 'world-models-pixels.ts', 'pixelFigures']] as const) {
     if (!only.includes(section)) continue;

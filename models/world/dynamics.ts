@@ -35,6 +35,11 @@ export interface DynamicsConfig {
   batchSize: number;
   /** Most epochs of one `fit`; default 100. */
   maxEpochs: number;
+  /**
+   * Fewest minibatch steps per member in one `fit` (epochs raised to reach it, early stopping held off until then);
+   * default 0. An epoch on one episode is one minibatch, so epochs alone leave the first fits far from converged.
+   */
+  minSteps: number;
   /** A fit stops after this many epochs without a member's held-out MSE improving by 1%; default 5. */
   patience: number;
   /** Fraction of the rows held out to pick the best epoch and the elites; default 0.2. */
@@ -54,7 +59,7 @@ export interface DynamicsConfig {
 
 /** Defaults of `EnsembleDynamics` (mbrl-lib's MBPO settings where they exist; two hidden layers instead of four for speed). */
 export const DYNAMICS_DEFAULTS: Omit<DynamicsConfig, 'stateDim' | 'action'> = {
-  members: 7, elites: 5, hidden: [200, 200], learningRate: 1e-3, weightDecay: 5e-5, batchSize: 256, maxEpochs: 100, patience: 5, holdout: 0.2,
+  members: 7, elites: 5, hidden: [200, 200], learningRate: 1e-3, weightDecay: 5e-5, batchSize: 256, maxEpochs: 100, minSteps: 0, patience: 5, holdout: 0.2,
   maxHoldout: 5000, propagation: 'random-member', termination: 'never', maxStarts: 1000, minLogStd: DEFAULT_MIN_LOG_STD, maxLogStd: DEFAULT_MAX_LOG_STD, seed: 0,
 };
 
@@ -129,6 +134,7 @@ export class EnsembleDynamics implements WorldModel {
     if (c.termination === 'function' && typeof fns.termination !== 'function') {
       throw new InvalidConfig("Expected a termination function (the second argument's `termination`) for termination 'function', got none.");
     }
+    if (!(Number.isSafeInteger(c.minSteps) && c.minSteps >= 0)) throw new InvalidConfig(`Expected minSteps to be a non-negative integer, got ${describeValue(c.minSteps)}.`);
     if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new InvalidConfig(`Expected weightDecay >= 0, got ${describeValue(c.weightDecay)}.`);
     if (!(c.learningRate > 0)) throw new InvalidConfig(`Expected learningRate > 0, got ${describeValue(c.learningRate)}.`);
     checkSeed(c.seed);
@@ -213,10 +219,12 @@ export class EnsembleDynamics implements WorldModel {
     // mbrl-lib's early stopping: each member keeps its best weights; stop once none improved for `patience` epochs.
     const best = this.members.map((m) => holdoutMse(m, hx, hy, hold.length, outDim));
     const bestParams: (NamedArray[] | null)[] = this.members.map(() => null);
-    const maxEpochs = options.maxEpochs ?? c.maxEpochs;
+    // Epochs enough for minSteps minibatches per member; no early stop before those are taken.
+    const batchesPerEpoch = Math.ceil(train.length / c.batchSize), minEpochs = Math.ceil(c.minSteps / batchesPerEpoch);
+    const maxEpochs = Math.max(options.maxEpochs ?? c.maxEpochs, minEpochs);
     const losses: number[] = [];
     let steps = 0, since = 0, epochs = 0;
-    while (epochs < maxEpochs && since < c.patience && !options.signal?.aborted) {
+    while (epochs < maxEpochs && (since < c.patience || epochs < minEpochs) && !options.signal?.aborted) {
       const r = await trainLearners(learners, xn, yn, inDim, outDim, { epochs: 1, batchSize: c.batchSize, signal: options.signal });
       steps += r.steps;
       epochs++;

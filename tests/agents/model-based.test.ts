@@ -101,6 +101,39 @@ describe('model-based training (MBPO-style)', () => {
     expect(last.metrics).toHaveProperty('criticLoss');
   }, 60_000);
 
+  it('acts in rollouts with the policy in one batched pass: the same actions as act() row by row, no act() calls', async () => {
+    const agent = td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3);
+    // A model that records what it is asked to step and moves nowhere, so every rollout row is a real state.
+    const seen: { actions: Float32Array; expected: number[]; n: number }[] = [];
+    let actCalls = 0;
+    const act = agent.act.bind(agent);
+    const model = {
+      kind: 'spy', stateDim: 3, action: { kind: 'continuous', dim: 1 }, ready: true,
+      fit: async () => ({ epochs: 1, steps: 1, seconds: 0, losses: [], holdoutMse: [0], elites: [0] }),
+      observeStarts: () => {},
+      initialStates: (n: number) => new Float32Array(n * 3),
+      startRollouts: (n: number) => new Int32Array(n).fill(-1),
+      step: (states: Float32Array, actions: Float32Array, n: number, _m: Int32Array, _r: Rng, out: { nextStates: Float32Array; rewards: Float32Array; terminated: Uint8Array }) => {
+        // The policy as it is now (training goes on after the rollouts), one row at a time.
+        const expected = Array.from({ length: n }, (_, i) => act(states.slice(i * 3, i * 3 + 3))[0]!);
+        seen.push({ actions: actions.slice(0, n), expected, n });
+        out.nextStates.set(states.subarray(0, n * 3));
+        out.rewards.fill(0, 0, n);
+        out.terminated.fill(0, 0, n);
+        return out;
+      },
+    } as unknown as EnsembleDynamics;
+    (agent as { act: typeof agent.act }).act = (obs) => { actCalls++; return act(obs); };
+    const wrapped = withWorldModel(agent, { ...TINY_WORLD, rolloutNoise: 0, rolloutBatch: 50, horizonEnd: 1 }, model);
+    await wrapped.learn({ steps: 300, log: () => {} });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(actCalls).toBe(0);
+    for (const s of seen) {
+      expect(s.n).toBe(50);
+      for (let i = 0; i < s.n; i++) expect(s.actions[i]).toBeCloseTo(s.expected[i]!, 5);
+    }
+  }, 60_000);
+
   it('runs a refit that falls on the first step of a later learn() call (the loop runs no hook there)', async () => {
     const agent = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), { ...TINY_WORLD, refitEvery: 100 });
     await agent.learn({ steps: 200, log: () => {} });
