@@ -52,6 +52,11 @@ export interface RealNvpConfig {
    * (Glow's invertible 1x1 convolution; default true). The alternating masks then split along learned directions.
    */
   linearMixing?: boolean;
+  /**
+   * Decay of an exponential moving average of the parameters taken after every step (Polyak averaging; default 0,
+   * off). At the end of `fit` the flow takes the averaged parameters: the step noise of Adam widens sharp modes.
+   */
+  averageDecay?: number;
 }
 
 type Resolved = Required<RealNvpConfig>;
@@ -63,7 +68,7 @@ function resolve(c: RealNvpConfig): Resolved {
   const r: Resolved = {
     dim: c.dim, seed: c.seed, couplings: c.couplings ?? 24, hidden: c.hidden ?? [32, 32], activation: c.activation ?? 'relu',
     learningRate: c.learningRate ?? 2e-3, finalLrFraction: c.finalLrFraction ?? 0.05, scaleClamp: c.scaleClamp ?? 2, maxGradNorm: c.maxGradNorm ?? 100,
-    linearMixing: c.linearMixing ?? true,
+    linearMixing: c.linearMixing ?? true, averageDecay: c.averageDecay ?? 0,
   };
   if (!Number.isInteger(r.couplings) || r.couplings < 1) throw new InvalidConfig(`Expected couplings to be a positive integer, got ${describeValue(r.couplings)}.`);
   if (!Array.isArray(r.hidden) || !r.hidden.every((h) => Number.isInteger(h) && h > 0)) {
@@ -73,6 +78,7 @@ function resolve(c: RealNvpConfig): Resolved {
     if (!(Number.isFinite(r[k]) && r[k] > 0)) throw new InvalidConfig(`Expected ${k} to be a finite number > 0, got ${describeValue(r[k])}.`);
   }
   if (!(r.finalLrFraction > 0 && r.finalLrFraction <= 1)) throw new InvalidConfig(`Expected finalLrFraction in (0, 1], got ${describeValue(r.finalLrFraction)}.`);
+  if (!(r.averageDecay >= 0 && r.averageDecay < 1)) throw new InvalidConfig(`Expected averageDecay in [0, 1), got ${describeValue(r.averageDecay)}.`);
   if (typeof r.linearMixing !== 'boolean') throw new InvalidConfig(`Expected linearMixing to be true or false, got ${describeValue(r.linearMixing)}.`);
   return r;
 }
@@ -94,6 +100,11 @@ interface Scratch {
   masked: Float32Array;
   dOut: Float32Array;
   dIn: Float32Array;
+}
+
+/** avg <- decay avg + (1 - decay) params, elementwise (one step of an exponential moving average). */
+function moveAverage(avg: Float32Array, params: Float32Array, decay: number): void {
+  for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + (1 - decay) * (params[i]! - avg[i]!);
 }
 
 /** A RealNVP flow over rows of `dim` floats; see the file comment. */
@@ -164,12 +175,17 @@ export class RealNVP implements GenerativeModel {
   async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
     checkRows(data, n, this.dim, 'data');
     if (!this.fitted) this.setStandardisation(data, n);
+    const all = [...this.nets, ...this.mixers];
+    const decay = this.config.averageDecay;
+    const averages = decay > 0 ? all.map((net) => net.params.slice()) : null;
     const report = await fitLoop(data, n, this.dim, this.trainRng, options, { epochs: 100, batchSize: 64 }, (batch, B, progress) => {
       this.opt.learningRate = cosineLr(this.config.learningRate, this.config.finalLrFraction, progress);
       const loss = this.gradient(batch, B);
       this.opt.step();
+      if (averages) all.forEach((net, k) => moveAverage(averages[k]!, net.params, decay));
       return loss;
     });
+    if (averages) all.forEach((net, k) => { net.params.set(averages[k]!); net.paramsChanged(); });
     this.fitted = true;
     return report;
   }

@@ -117,6 +117,32 @@ describe('RealNVP', () => {
     expect(() => new RealNVP({ dim: 2, seed: 0, linearMixing: 'yes' as unknown as boolean })).toThrow(/linearMixing to be true or false/);
   });
 
+  it('averageDecay: after fit the flow holds the moving average of the parameters after each step, not the last step', async () => {
+    const data = twoMoons(8, new Rng(6)).data;
+    const config = { dim: 2, seed: 4, couplings: 2, hidden: [8], finalLrFraction: 1 };
+    const decay = 0.6;
+    const averaged = new RealNVP({ ...config, averageDecay: decay });
+    await averaged.fit(data, 8, { epochs: 5, batchSize: 8 });
+    // The same five full-batch steps one fit at a time (a constant step size, so each fit repeats the schedule).
+    const stepped = new RealNVP(config);
+    const all = [...stepped.nets, ...stepped.mixers];
+    const expected = all.map((net) => Array.from(net.params));
+    for (let step = 0; step < 5; step++) {
+      await stepped.fit(data, 8, { epochs: 1, batchSize: 8 });
+      all.forEach((net, k) => expected[k]!.forEach((v, i) => (expected[k]![i] = decay * v + (1 - decay) * net.params[i]!)));
+    }
+    let worst = 0;
+    let moved = 0;
+    [...averaged.nets, ...averaged.mixers].forEach((net, k) => net.params.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(v - expected[k]![i]!));
+      moved = Math.max(moved, Math.abs(v - all[k]!.params[i]!));
+    }));
+    expect(worst).toBeLessThan(1e-5);
+    // The average lags the last step by far more than rounding.
+    expect(moved).toBeGreaterThan(1e-3);
+    expect(() => new RealNVP({ dim: 2, seed: 0, averageDecay: 1 })).toThrow(/averageDecay in \[0, 1\)/);
+  });
+
   it('learns two moons: test NLL well below a full Gaussian, x -> z -> x round trips, samples land on the moons', async () => {
     const rng = new Rng(11);
     const train = twoMoons(2000, rng, { noise: 0.05 });
