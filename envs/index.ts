@@ -29,6 +29,7 @@ export {
   FROZEN_LAKE_MAPS,
   generateRandomMap,
 } from './toy-text/index.js';
+export { DeepSeaEnv, type DeepSeaOptions } from './bsuite/index.js';
 export { SyncVectorEnv, VectorEnvError, isVectorizable, type VectorizableEnv, type VecStepResult, type VecResetResult } from './vector.js';
 export {
   snapshotEnv,
