@@ -58,7 +58,6 @@ export class DeepSeaEnv extends BaseEnv<Float32Array, number> {
   totalBadEpisodes = 0;
   /** Treasure rewards collected so far, without the noise (bsuite's `denoised_return`). */
   denoisedReturn = 0;
-  private readonly obs: Float32Array;
 
   constructor(options: DeepSeaOptions = {}) {
     super();
@@ -79,15 +78,14 @@ export class DeepSeaEnv extends BaseEnv<Float32Array, number> {
     }
     this.optimalReturn = (this.deterministic ? 1 : (1 - 1 / size) ** (size - 1)) - unscaledMoveCost;
     this.observationSpace = box({ low: 0, high: 1, shape: [size, size] });
-    this.obs = new Float32Array(size * size);
     this.metadata = { renderFps: 4 };
   }
 
-  /** The observation of the current cell (a reused array: copy it to keep it). */
+  /** The observation of the current cell: a new array each time, as a transition keeps both obs and nextObs. */
   private observation(): Float32Array {
-    this.obs.fill(0);
-    if (this.row < this.size) this.obs[this.row * this.size + this.column] = 1;
-    return this.obs;
+    const obs = new Float32Array(this.size * this.size);
+    if (this.row < this.size) obs[this.row * this.size + this.column] = 1;
+    return obs;
   }
 
   private info(): Info {
