@@ -84,6 +84,8 @@ export interface Agent<O = unknown, A = unknown> {
   act(obs: O): A;
   /** The agent's value estimate of an observation for recordings and the viewer: Q(s, .) or V(s). */
   values(obs: O): Float32Array;
+  /** The agent's uncertainty at an observation (e.g. the spread of Q over bootstrap heads), when it has one. */
+  uncertainty?(obs: O): number;
   learn(options: LearnOptions<O, A>): Promise<LearnResult>;
   evaluate(options?: EvaluateOptions): Promise<EvaluateResult>;
   /** Writes a complete checkpoint folder (networks, optimisers, rngs, counters; replay when asked). */

@@ -13,6 +13,7 @@ import type { NetSpec } from '../nn/types.js';
 import type { Agent } from './agent.js';
 import { DQN_CONFIG_KEYS, DQN_DEFAULTS, dqn, qNetSpec, resolveDqnConfig, restoreDqn, type DqnConfig } from './dqn.js';
 import { openCheckpoint, type FallBack } from './runs/find.js';
+import { withExploration } from './exploration.js';
 import { REINFORCE_ENTRY } from './reinforce.js';
 import { DDPG_ENTRY, TD3_ENTRY } from './td3.js';
 import type { LoadedCheckpoint } from '../core/node/checkpoint/checkpoint.js';
@@ -84,7 +85,7 @@ const dqnEntry: AlgorithmEntry = {
 };
 
 /** Every registered algorithm, by name. */
-export const ALGORITHMS: Readonly<Record<string, AlgorithmEntry>> = { dqn: dqnEntry, reinforce: REINFORCE_ENTRY, ddpg: DDPG_ENTRY, td3: TD3_ENTRY };
+export const ALGORITHMS: Readonly<Record<string, AlgorithmEntry>> = { dqn: withExploration(dqnEntry), reinforce: REINFORCE_ENTRY, ddpg: DDPG_ENTRY, td3: TD3_ENTRY };
 
 /** The registry entry of `name`; `InvalidConfig` lists the algorithms (with a suggestion for a near miss). */
 export function algorithm(name: unknown): AlgorithmEntry {

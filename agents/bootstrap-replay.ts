@@ -1,0 +1,65 @@
+/**
+ * Replay with bootstrap masks (Osband et al. 2016): every stored transition carries one mask per head, drawn once
+ * from Bernoulli(maskProb) when it is stored, so each head learns from its own bootstrap resample of the data. The
+ * masks are saved beside the rows (`masks.bin`) and checked against the replay header's SHA-256 when loaded.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CorruptFile } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
+import { sha256 } from '../core/node/files.js';
+import { loadReplay, readReplayHeader } from '../replay/node/files.js';
+import { ReplayBuffer, type ReplayBufferConfig } from '../replay/replay-buffer.js';
+import type { FieldArray } from '../replay/snapshot.js';
+import type { ReplayBatch } from '../replay/types.js';
+
+/** A uniform replay whose rows carry `heads` bootstrap masks (0 or 1). */
+export class BootstrapReplay<O> extends ReplayBuffer<'discrete', O> {
+  /** capacity x heads masks, row-major. */
+  readonly masks: Uint8Array;
+
+  /** `rng` draws the masks; `maskProb` is each head's chance of training on a transition (1: every head sees all). */
+  constructor(config: ReplayBufferConfig<'discrete', O>, readonly heads: number, readonly maskProb: number, private readonly rng: Rng) {
+    super(config);
+    this.masks = new Uint8Array(this.capacity * heads);
+  }
+
+  protected override onStored(row: number): void {
+    const o = row * this.heads;
+    for (let k = 0; k < this.heads; k++) this.masks[o + k] = this.maskProb >= 1 || this.rng.float() < this.maskProb ? 1 : 0;
+  }
+
+  protected override extraFields(): Record<string, FieldArray> {
+    return { masks: this.masks.subarray(0, this.size * this.heads) };
+  }
+
+  /** Head k's masks of the rows `batch` was sampled from, into out[k] (batchSize floats each). */
+  gatherMasks(batch: ReplayBatch<'discrete'>, out: Float32Array[]): void {
+    const idx = batch.indices;
+    for (let k = 0; k < this.heads; k++) {
+      const m = out[k]!;
+      for (let i = 0; i < batch.batchSize; i++) m[i] = this.masks[idx[i]! * this.heads + k]!;
+    }
+  }
+
+  /** The buffer `saveReplay` wrote to `dir`, masks included; `CorruptFile` names the file when they are missing or altered. */
+  static async load<O>(dir: string, config: ReplayBufferConfig<'discrete', O>, heads: number, maskProb: number, rng: Rng): Promise<BootstrapReplay<O>> {
+    const rows = await loadReplay<'discrete', O>(dir, { actionKind: 'discrete', obsDim: config.obsDim });
+    const out = new BootstrapReplay<O>({ ...config, capacity: rows.capacity }, heads, maskProb, rng);
+    for (const key of ['obs', 'nextObs', 'actions', 'rewards', 'terminated', 'truncated'] as const) out[key].set(rows[key]);
+    if (out.discounts && rows.discounts) out.discounts.set(rows.discounts);
+    out.count = rows.size;
+    out.next = rows.position;
+    const header = await readReplayHeader(dir);
+    const entry = header.fields['masks'];
+    const path = join(dir, 'masks.bin');
+    const want = rows.size * heads;
+    if (entry === undefined || entry.dtype !== 'uint8' || entry.length !== want) {
+      throw new CorruptFile(path, `Expected ${want} uint8 bootstrap masks (${rows.size} rows x ${heads} heads) in ${dir}, got ${entry ? `${entry.length} ${entry.dtype} values` : 'none'}.`);
+    }
+    const bytes = await readFile(path);
+    if (bytes.length !== want || sha256(bytes) !== entry.sha256) throw new CorruptFile(path, `Expected ${path} to match the SHA-256 in its replay header, got another file: it is corrupt or from another save.`);
+    out.masks.set(bytes);
+    return out;
+  }
+}
