@@ -34,6 +34,11 @@ export function checkExploreMode(algo: string, mode: unknown): ExploreMode {
   return mode as ExploreMode;
 }
 
+/** `--explore` split by who handles it: an algorithm with DQN's modes takes it as config; any other hands it to the world-model flags. */
+export function splitExplore(algo: string, mode: string | undefined): { dqn: string | undefined; world: string | undefined } {
+  return EXPLORE_MODES_BY_ALGORITHM[algo.toLowerCase()] !== undefined ? { dqn: mode, world: undefined } : { dqn: undefined, world: mode };
+}
+
 /** The config fields `--explore <mode>` sets for `algo` (none without the flag). */
 export function exploreConfig(algo: string, mode: unknown): Record<string, unknown> {
   return mode === undefined ? {} : { explore: checkExploreMode(algo, mode) };

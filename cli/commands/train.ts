@@ -18,6 +18,7 @@ import type { Agent } from '../../agents/agent.js';
 import { parseIntFlag } from '../../agents/config.js';
 import { ALGORITHMS, algorithm, loadPresets, prepareEngines, type AlgorithmEntry } from '../../agents/registry.js';
 import { openCheckpoint } from '../../agents/runs/find.js';
+import { exploreConfig, presetFor, splitExplore } from '../../agents/exploration.js';
 import { createRun, resolveRun, type RunDir } from '../../agents/runs/run-folder.js';
 import { lockRun, type RunLock } from '../../agents/runs/lock.js';
 import { MetricsWriter } from '../../agents/runs/metrics.js';
@@ -84,6 +85,7 @@ export interface TrainOptions {
   async?: boolean;
   /** `--world-model ensemble` and `--explore disagreement[=scale]` (cli/world-model-flags.ts). */
   worldModel?: string;
+  /** `--explore`: dqn's epsilon|bootstrap|mc-dropout (agents/exploration.ts), td3 and ddpg's disagreement[=scale]. */
   explore?: string;
   /** `--actors K`: K actor threads (each stepping --envs N envs) send experience to this process, which learns (scale/threads.ts). */
   actors?: string | number;
@@ -138,12 +140,16 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
   if (opts.preset !== undefined && !Object.hasOwn(presets, opts.preset)) {
     throw new InvalidConfig(`Expected a preset from presets/${entry.name}.json (${Object.keys(presets).join(', ')}), got ${describeValue(opts.preset)}.`);
   }
-  const presetName = opts.preset ?? worldPresetName(presets, envId, opts.worldModel) ?? (Object.hasOwn(presets, envId) ? envId : null);
+  // --explore: dqn's modes are config fields (refused, naming both, when unknown); td3 and ddpg's go to the world-model flags.
+  const { dqn: dqnExplore, world: worldExplore } = splitExplore(entry.name, opts.explore);
+  const explore = exploreConfig(entry.name, dqnExplore);
+  const presetName = opts.preset ?? worldPresetName(presets, envId, opts.worldModel) ?? presetFor(presets, envId, dqnExplore);
   const preset = presetName ? presets[presetName]! : undefined;
   const config = entry.resolveConfig({
     ...(preset?.config ?? {}),
     ...(opts.config !== undefined ? readConfigFile(opts.config) : {}),
     ...parseSet(opts.set ?? []),
+    ...explore,
     ...(opts.seed !== undefined ? { seed: parseIntFlag(opts.seed, '--seed', 0, 2 ** 31 - 1) } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
     ...(opts.envs !== undefined ? { numEnvs: parseIntFlag(opts.envs, '--envs', 1, 4096) } : {}),
@@ -160,7 +166,7 @@ async function prepareNew(algo: string | undefined, envId: string | undefined, o
     checkpointReplay: opts.checkpointReplay === true,
     evalEvery: opts.evalEvery !== undefined ? parseIntFlag(opts.evalEvery, '--eval-every', 0) || null : (preset?.evalEvery ?? null),
     preset: presetName,
-    worldModel: worldModelSettings(opts, entry.name, preset),
+    worldModel: worldModelSettings({ ...(opts.worldModel !== undefined ? { worldModel: opts.worldModel } : {}), ...(worldExplore !== undefined ? { explore: worldExplore } : {}) }, entry.name, preset),
     createdAt: new Date().toISOString(),
   };
   const realEnv = await runEnv(runConfig);
@@ -259,7 +265,7 @@ export async function trainCommand(algo: string | undefined, envId: string | und
       onReset = resetScenes.onReset;
       consumers.push(recordTraining(join(run.dir, 'episodes'), {
         envId: runConfig.env, every, baseEpisode: base, baseStep: agent.step, resetScenes,
-        scene: sceneReader(agent.env), qValues: (obs) => agent.values(obs), fps: agent.env.metadata?.renderFps ?? 50,
+        scene: sceneReader(agent.env), qValues: (obs) => agent.values(obs), ...spreadOf(agent, 'uncertainty'), fps: agent.env.metadata?.renderFps ?? 50,
         header: { algo: runConfig.algo, run: run.name },
       }));
       say(`Recording ${recordEvery === 1 ? 'every episode' : `episodes 0, ${recordEvery}, ${2 * recordEvery}, ...`} to ${shellPath(join(run.dir, 'episodes'))}/.`);
@@ -274,7 +280,7 @@ export async function trainCommand(algo: string | undefined, envId: string | und
         }
         throw err;
       }
-      const latest: LatestStep = { numbers: new Float64Array(2), obs: undefined, seen: false, value: (obs) => maxOf(agent.values(obs)) };
+      const latest: LatestStep = { numbers: new Float64Array(2), obs: undefined, seen: false, value: (obs) => maxOf(agent.values(obs)), ...spreadOf(agent, 'spread') };
       consumers.push(keepLatest(latest));
       stopSampling = sampleScenes(viewer, sceneReader(agent.env), agent, 30, latest);
       say(`Live viewer: ${viewer.url}?live (127.0.0.1 only; training runs headless, scenes are sampled while a browser is open)`);
@@ -328,6 +334,12 @@ function maxOf(values: Float32Array): number {
   return best;
 }
 
+/** `{ [key]: agent.uncertainty }` for an agent that has one (Thompson-sampling DQN), else nothing. */
+function spreadOf<K extends string>(agent: Agent, key: K): Partial<Record<K, (obs: unknown) => number>> {
+  const u = agent.uncertainty;
+  return u ? ({ [key]: (obs: unknown) => u.call(agent, obs) } as Record<K, (obs: unknown) => number>) : {};
+}
+
 /** Resolves at the next SIGINT or SIGTERM. */
 function waitForInterrupt(): Promise<void> {
   return new Promise((resolveWait) => {
@@ -359,7 +371,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--set <key=value>', 'override one config field (repeatable); `rxgym info <algo>` lists them', collect)
     .option('--preset <name>', "preset from presets/<algo>.json (default: the env id's, if any)")
     .option('--world-model <kind>', "train with a world model (MBPO-style): ensemble; picks the preset <env>:ensemble if there is one")
-    .option('--explore <mode>', 'exploration bonus: disagreement[=scale] (td3, ddpg: the dynamics ensemble\'s disagreement)')
+    .option('--explore <mode>', 'dqn: epsilon (default), bootstrap (Bootstrapped DQN with priors) or mc-dropout; td3, ddpg: disagreement[=scale] (the dynamics ensemble\'s disagreement bonus)')
     .option('--env-kwargs <json>', "keyword arguments of the env, e.g. '{\"length\": 6}'")
     .option('--max-episode-steps <n>', "cut episodes after n steps (a TimeLimit over the env's own)")
     .option('--envs <n>', 'env copies stepped side by side (1 to 4096; --steps counts the transitions of all of them)')
