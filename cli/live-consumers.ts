@@ -46,6 +46,8 @@ export function sampleScenes(
       meta.reward = latest.numbers[1]!;
       const value = latest.value !== undefined && latest.obs !== undefined ? latest.value(latest.obs) : NaN;
       if (Number.isFinite(value)) meta.value = value; // an agent without values shows none
+      const spread = latest.spread !== undefined && latest.obs !== undefined ? latest.spread(latest.obs) : NaN;
+      if (Number.isFinite(spread)) meta.qSpread = spread;
     }
     viewer.publishScene(s, meta);
   }, Math.max(5, Math.floor(1000 / maxFps / 2)));
@@ -65,6 +67,8 @@ export interface LatestStep {
   seen: boolean;
   /** A value estimate of an observation (max Q), when the agent has one. */
   value?: (obs: unknown) => number;
+  /** The agent's uncertainty at an observation (the spread of Q over its posterior), when it has one. */
+  spread?: (obs: unknown) => number;
 }
 
 /** A `learn({ consumers })` entry that keeps `latest` up to date. */
@@ -92,6 +96,8 @@ export interface RecordTrainingOptions<O> {
   scene: () => Scene;
   /** Q-values of an observation, recorded as `q` (the viewer plots max Q); omit to record scenes only. */
   qValues?: (obs: O) => Float32Array;
+  /** The agent's uncertainty at an observation, recorded as `qSpread` (the viewer shows value ± qSpread). */
+  uncertainty?: (obs: O) => number;
   /** Playback frames per second. */
   fps: number;
   header?: Record<string, unknown>;
@@ -110,6 +116,7 @@ export interface RecordTrainingOptions<O> {
 export function recordTraining<O>(dir: string, o: RecordTrainingOptions<O>): OperatorFunction<Transition<O, unknown>, unknown> {
   const { every, baseEpisode, baseStep } = o;
   const qValues = o.qValues;
+  const uncertainty = o.uncertainty;
   return (source) =>
     source.pipe(
       filter((tr) => (baseEpisode + tr.episode) % every === 0),
@@ -117,7 +124,7 @@ export function recordTraining<O>(dir: string, o: RecordTrainingOptions<O>): Ope
       recordEpisodes<O, unknown>(dir, {
         envId: o.envId,
         sceneOf: o.scene,
-        ...(qValues ? { valuesOf: (tr: Transition<O, unknown>) => ({ q: qValues(tr.obs) }) } : {}),
+        ...(qValues ? { valuesOf: (tr: Transition<O, unknown>) => ({ q: qValues(tr.obs), ...(uncertainty ? { qSpread: uncertainty(tr.obs) } : {}) }) } : {}),
         ...(o.resetScenes ? { resetSceneOf: o.resetScenes.sceneOf } : {}),
         fps: o.fps,
         header: { kind: 'train', ...o.header },

@@ -68,6 +68,8 @@ export interface EpisodeFrame {
   value: number | null;
   /** Per-action values Q(s, .), when the recording has them. */
   q: number[] | null;
+  /** The agent's uncertainty: the spread of Q over its posterior (std over heads or dropout masks), when recorded. */
+  qSpread: number | null;
   action: unknown;
   /** True for the scene right after reset (frame 0, before any step), with reward 0 and action null. */
   reset: boolean;

@@ -21,6 +21,7 @@ export async function loadEpisodeFile(path: string, file: string): Promise<Episo
       // A value estimate V(s) when recorded, else the greedy action's Q.
       value: num(s.value) ?? (q !== null ? Math.max(...q) : null),
       q,
+      qSpread: num(s.qSpread),
       action: s.action ?? null,
       reset: s.reset === true,
     };

@@ -29,6 +29,8 @@ export interface LiveSceneMeta {
   reward?: number;
   /** A value estimate for this state, when the agent has one. */
   value?: number;
+  /** The spread of Q over the agent's posterior (std over bootstrap heads or dropout masks), when it has one. */
+  qSpread?: number;
   /** Env id, shown in the viewer's title. */
   env?: string;
 }

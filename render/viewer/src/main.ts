@@ -275,7 +275,7 @@ function showFrame(): void {
   stepPlot.setCursor(i);
   $('ro-reward').textContent = formatNumber(f.reward);
   $('ro-return').textContent = formatNumber(state.cumulative[i]!);
-  $('ro-value').textContent = f.value === null ? '—' : formatNumber(f.value);
+  $('ro-value').textContent = f.value === null ? '—' : formatNumber(f.value) + (f.qSpread === null ? '' : ` ± ${formatNumber(f.qSpread)}`);
   // Per-action Q values, when recorded, go on a small line of their own under the value, so neither is cut.
   const q = f.q !== null && f.q.length <= 8 ? `Q ${f.q.map(formatNumber).join(' · ')}` : '';
   $('ro-q').textContent = q;
@@ -465,7 +465,7 @@ function onLiveScene(scene: Scene, meta: LiveSceneMeta): void {
   $('frame-label').textContent = `t ${meta.t ?? '?'}`;
   $('ro-reward').textContent = meta.reward === undefined ? '—' : formatNumber(meta.reward);
   $('ro-return').textContent = '—';
-  $('ro-value').textContent = meta.value === undefined ? '—' : formatNumber(meta.value);
+  $('ro-value').textContent = meta.value === undefined ? '—' : formatNumber(meta.value) + (meta.qSpread === undefined ? '' : ` ± ${formatNumber(meta.qSpread)}`);
   $('ro-action').textContent = '—';
 }
 
