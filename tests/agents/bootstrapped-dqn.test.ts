@@ -13,12 +13,12 @@ import { make } from '../../envs/registry.js';
 import { tap } from 'rxjs';
 import { BootstrapEnsemble } from '../../agents/bootstrapped-dqn.js';
 import { BootstrapReplay } from '../../agents/bootstrap-replay.js';
-import { resolveExploringDqnConfig } from '../../agents/explore-config.js';
+import { resolveExploringDqnConfig, type ExploringDqnConfig } from '../../agents/explore-config.js';
 import { exploringDqn } from '../../agents/exploration.js';
 import { loadAgent } from '../../agents/registry.js';
 import type { ThompsonDqnAgent } from '../../agents/thompson-dqn.js';
 
-const SMALL = { explore: 'bootstrap', heads: 4, hidden: [16, 16], batchSize: 16, learningStarts: 16, bufferSize: 500, targetUpdateInterval: 4, trainFreq: 1, learningRate: 1e-3, loss: 'mse', maxGradNorm: null, engine: 'plain' } as const;
+const SMALL: Partial<ExploringDqnConfig> = { explore: 'bootstrap', heads: 4, hidden: [16, 16], batchSize: 16, learningStarts: 16, bufferSize: 500, targetUpdateInterval: 4, trainFreq: 1, learningRate: 1e-3, loss: 'mse', maxGradNorm: null, engine: 'plain' };
 const deepSea = (size = 4) => make('DeepSea-v0', { size }) as Env<Float32Array, number>;
 const boot = (config: Record<string, unknown> = {}) => exploringDqn(deepSea(), { ...SMALL, ...config }) as ThompsonDqnAgent<Float32Array>;
 const ensembleOf = (agent: ThompsonDqnAgent<Float32Array>) => agent.posterior as BootstrapEnsemble;

@@ -48,8 +48,11 @@ describe('DeepSea-v0', () => {
     const s = env.step(right);
     expect(s.obs[1 * 4 + 1]).toBe(1);
     expect(s.obs.reduce((a, b) => a + b, 0)).toBe(1);
-    env.step(1 - env.actionMapping[1 * 4 + 1]!); // left from (1, 1) to (2, 0)
-    expect(s.obs[2 * 4 + 0]).toBe(1);
+    const left = env.step(1 - env.actionMapping[1 * 4 + 1]!); // left from (1, 1) to (2, 0)
+    expect(left.obs[2 * 4 + 0]).toBe(1);
+    // Each step returns its own array: a transition keeps obs and nextObs side by side.
+    expect(left.obs).not.toBe(s.obs);
+    expect(s.obs[1 * 4 + 1]).toBe(1);
     env.step(1 - env.actionMapping[2 * 4 + 0]!); // left at the wall stays in column 0
     const last = env.step(env.actionMapping[3 * 4 + 0]!);
     expect(last.terminated).toBe(true);
