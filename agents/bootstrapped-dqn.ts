@@ -43,6 +43,13 @@ export class BootstrapEnsemble implements QPosterior {
   active = 0;
   /** Head k's bootstrap masks of the current batch (batchSize floats), filled by the agent before `update`. */
   readonly batchMasks: Float32Array[];
+  /**
+   * Head k's prior outputs p_k(s) and p_k(s') of the current batch (batchSize x numActions each), filled by the agent
+   * from the replay's cache: priors never change, so they are computed once per stored transition, not per update.
+   */
+  readonly batchPriors: { obs: Float32Array[]; next: Float32Array[] };
+  /** Whether `update` reads `batchPriors` (the agent's replay caches them) or computes the priors itself. */
+  usePriorCache = false;
   private readonly obsRows = new SparseRows();
   private readonly nextRows = new SparseRows();
   private readonly t: ReturnType<typeof scratch>;
@@ -57,6 +64,7 @@ export class BootstrapEnsemble implements QPosterior {
       return { f, target: f.clone(), prior: mlp(c.seed * 1000 + 2 * k + 1), optimizer: makeOptimizer(c.optimizer, f.nets, c.learningRate, c.maxGradNorm, c.adamEpsilon) };
     });
     this.batchMasks = this.heads.map(() => new Float32Array(c.batchSize));
+    this.batchPriors = { obs: this.heads.map(() => new Float32Array(c.batchSize * numActions)), next: this.heads.map(() => new Float32Array(c.batchSize * numActions)) };
     this.t = scratch(c.batchSize, numActions, c.heads);
   }
 
@@ -66,11 +74,11 @@ export class BootstrapEnsemble implements QPosterior {
   }
 
   /** Q_k(x) = f_k(x) + beta p_k(x) for n rows of x into out (n x numActions); `target` uses f_k's target copy. */
-  headQ(k: number, x: Float32Array, rows: SparseRows | null, n: number, out: Float32Array, target = false): Float32Array {
+  headQ(k: number, x: Float32Array, rows: SparseRows | null, n: number, out: Float32Array, target = false, prior: Float32Array | null = null): Float32Array {
     const h = this.heads[k]!;
     (target ? h.target : h.f).predict(x, rows, n, out);
     if (this.c.priorScale !== 0) {
-      const p = h.prior.predict(x, rows, n, this.t.prior);
+      const p = prior ?? h.prior.predict(x, rows, n, this.t.prior);
       for (let i = 0; i < n * this.numActions; i++) out[i] = out[i]! + this.c.priorScale * p[i]!;
     }
     return out;
@@ -106,6 +114,15 @@ export class BootstrapEnsemble implements QPosterior {
     return spread / A;
   }
 
+  /** Every head's prior output p_k(x) for one row x into out (heads x numActions): what the replay caches per row. */
+  priorRow(x: Float32Array, out: Float32Array): void {
+    const rows = this.obsRows.scan(x, 1, x.length), A = this.numActions;
+    for (let k = 0; k < this.heads.length; k++) {
+      const p = this.heads[k]!.prior.predict(x, rows, 1, this.t.prior);
+      for (let a = 0; a < A; a++) out[k * A + a] = p[a]!;
+    }
+  }
+
   private allHeads(x: Float32Array): void {
     const rows = this.obsRows.scan(x, 1, x.length);
     for (let k = 0; k < this.heads.length; k++) this.headQ(k, x, rows, 1, this.t.perHead.subarray(k * this.numActions, (k + 1) * this.numActions));
@@ -121,13 +138,14 @@ export class BootstrapEnsemble implements QPosterior {
     for (let k = 0; k < this.heads.length; k++) {
       const h = this.heads[k]!;
       // y_k = r + gamma^n (1 - terminated) max_a' Q_k^target(s', a'), with Q_k^target = f_k^target + beta p_k: the head's own target.
-      this.headQ(k, batch.nextObs, nextRows, B, t.nextQTarget, true);
-      if (c.double) this.headQ(k, batch.nextObs, nextRows, B, t.nextQOnline);
+      const nextPrior = this.usePriorCache ? this.batchPriors.next[k]! : null;
+      this.headQ(k, batch.nextObs, nextRows, B, t.nextQTarget, true, nextPrior);
+      if (c.double) this.headQ(k, batch.nextObs, nextRows, B, t.nextQOnline, false, nextPrior);
       tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, t.nextQTarget, c.double ? t.nextQOnline : null, B, A, t.targets);
       // Q_k(s, .) = f_k(s) + beta p_k(s); the prior adds a constant, so the gradient flows into f_k only.
       const q = h.f.forward(batch.obs, obsRows, B);
       if (c.priorScale !== 0) {
-        const p = h.prior.predict(batch.obs, obsRows, B, t.prior);
+        const p = this.usePriorCache ? this.batchPriors.obs[k]! : h.prior.predict(batch.obs, obsRows, B, t.prior);
         for (let i = 0; i < B * A; i++) t.qBatch[i] = q[i]! + c.priorScale * p[i]!;
       } else {
         t.qBatch.set(q.subarray(0, B * A));

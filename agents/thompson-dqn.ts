@@ -106,7 +106,15 @@ class ThompsonDqn<O> implements ThompsonDqnAgent<O> {
 
   private makeReplay(): ReplayBuffer<'discrete', O> {
     const c = this.config;
-    return c.explore === 'bootstrap' ? new BootstrapReplay<O>(this.replayConfig(), c.heads, c.maskProb, this.maskRng) : new ReplayBuffer<'discrete', O>(this.replayConfig());
+    return c.explore === 'bootstrap' ? new BootstrapReplay<O>(this.replayConfig(), c.heads, c.maskProb, this.maskRng, this.priorCache()) : new ReplayBuffer<'discrete', O>(this.replayConfig());
+  }
+
+  /** The heads' prior outputs, cached per stored row: the priors never change, so each row's are computed once. */
+  private priorCache() {
+    const p = this.posterior;
+    if (!(p instanceof BootstrapEnsemble) || this.config.priorScale === 0) return null;
+    p.usePriorCache = true;
+    return { width: this.config.heads * this.numActions, scale: this.obs.scale, compute: (x: Float32Array, out: Float32Array) => p.priorRow(x, out) };
   }
 
   get step(): number { return this.counters.step; }
@@ -143,7 +151,10 @@ class ThompsonDqn<O> implements ThompsonDqnAgent<O> {
     if (this.actionStart !== 0) for (let i = 0; i < B; i++) batch.actions[i]! -= this.actionStart;
     this.obs.scaleRows(batch.obs);
     this.obs.scaleRows(batch.nextObs);
-    if (this.replay instanceof BootstrapReplay && this.posterior instanceof BootstrapEnsemble) this.replay.gatherMasks(batch, this.posterior.batchMasks);
+    if (this.replay instanceof BootstrapReplay && this.posterior instanceof BootstrapEnsemble) {
+      this.replay.gatherMasks(batch, this.posterior.batchMasks);
+      this.replay.gatherCache(batch, this.posterior.batchPriors);
+    }
     const loss = this.posterior.update(batch);
     this.counters.updates++;
     return loss;
@@ -223,7 +234,7 @@ class ThompsonDqn<O> implements ThompsonDqnAgent<O> {
     const dir = join(saved.dir, 'replay');
     const c = this.config;
     this.replay = c.explore === 'bootstrap'
-      ? await BootstrapReplay.load<O>(dir, this.replayConfig(), c.heads, c.maskProb, this.maskRng)
+      ? await BootstrapReplay.load<O>(dir, this.replayConfig(), c.heads, c.maskProb, this.maskRng, this.priorCache())
       : await loadReplay<'discrete', O>(dir, { actionKind: 'discrete', obsDim: this.obs.dim });
   }
 

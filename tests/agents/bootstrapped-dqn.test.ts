@@ -113,6 +113,22 @@ describe('bootstrapped DQN', () => {
     expect(spoiled[1]).not.toEqual(clean[1]);
   });
 
+  it('learns the same with the prior outputs cached per stored row as when it computes them per update', async () => {
+    const cached = boot({ seed: 4 });
+    const computed = boot({ seed: 4 });
+    ensembleOf(computed).usePriorCache = false;
+    expect(ensembleOf(cached).usePriorCache).toBe(true);
+    await cached.learn({ steps: 80, log: () => {} });
+    await computed.learn({ steps: 80, log: () => {} });
+    const a = Object.values(cached.snapshot()).flatMap((ps) => ps.flatMap((p) => Array.from(p.data)));
+    const b = Object.values(computed.snapshot()).flatMap((ps) => ps.flatMap((p) => Array.from(p.data)));
+    expect(a.length).toBe(b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-4);
+    expect(cached.step).toBe(80);
+  });
+
   it('changes the acting head only at episode boundaries', async () => {
     const agent = boot({ heads: 8 });
     const e = ensembleOf(agent);
