@@ -65,9 +65,8 @@ export function withExploration(base: AlgorithmEntry): AlgorithmEntry {
     restore: (saved: LoadedCheckpoint, env, overrides) => {
       const c = resolveExploringDqnConfig({ ...(saved.config as object), ...overrides });
       if (thompson(c)) return restoreThompsonDqn(saved, env as Env<unknown, number>, overrides);
-      const dqnOverrides = Object.fromEntries(Object.entries(overrides).filter(([k]) => !(EXPLORE_KEYS as string[]).includes(k) || k === 'explore'));
-      delete dqnOverrides['explore'];
-      return base.restore(saved, env, dqnOverrides);
+      // An epsilon-greedy checkpoint is plain DQN's: it takes DQN's fields only.
+      return base.restore(saved, env, Object.fromEntries(Object.entries(overrides).filter(([k]) => !(EXPLORE_KEYS as string[]).includes(k))));
     },
   };
 }
