@@ -77,7 +77,10 @@ describe('rxgym train --explore', () => {
 
   it('refuses an exploration mode the algorithm cannot use, naming both', async () => {
     await expect(trainCommand('td3', 'Pendulum-v1', { explore: 'bootstrap', steps: 10, out: join(root, 'td3'), plain: true }, { stdout: sink(), stderr: sink() }))
-      .rejects.toThrow(/--explore "bootstrap" with td3, which explores with its own action noise/);
+      .rejects.toThrow(/--explore to be disagreement\[=scale\] for td3 .*got "bootstrap"/);
+    await expect(trainCommand('dqn', 'DeepSea-v0', { explore: 'disagreement', steps: 10, out: join(root, 'dqn-bad'), plain: true }, { stdout: sink(), stderr: sink() }))
+      .rejects.toThrow(/--explore to be one of epsilon, bootstrap, mc-dropout for dqn, got "disagreement"/);
+    expect(() => checkExploreMode('td3', 'bootstrap')).toThrow(/--explore "bootstrap" with td3, which explores with its own action noise/);
     expect(() => checkExploreMode('dqn', 'thompson')).toThrow(/--explore to be one of epsilon, bootstrap, mc-dropout for dqn, got "thompson"/);
     expect(presetFor({ 'DeepSea-v0': {}, 'DeepSea-v0:bootstrap': {} }, 'DeepSea-v0', 'bootstrap')).toBe('DeepSea-v0:bootstrap');
     expect(presetFor({ 'DeepSea-v0': {} }, 'DeepSea-v0', 'mc-dropout')).toBe('DeepSea-v0');
