@@ -109,11 +109,14 @@ export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: 
   return { kinds, ratio: over('modelFree'), ratioSameUpdates: over('modelFreeSameUpdates'), settings };
 }
 
+/** What the deepsea and pixels sections take (`deepSeaFigures`, `pixelFigures`). */
+interface SectionOptions { seeds: number[]; sizes: number[]; log: (s: string) => void }
+
 /** Loads a sibling bench module by a computed path, so a file not written yet is "not built" rather than a compile error. */
-async function load(file: string, name: string): Promise<((args: string[]) => Promise<Record<string, unknown>>) | null> {
+async function load(file: string, name: string): Promise<((opts: SectionOptions) => Promise<Record<string, unknown>>) | null> {
   try {
     const mod = (await import(pathToFileURL(join(fileURLToPath(new URL('.', import.meta.url)), file)).href)) as Record<string, unknown>;
-    return typeof mod[name] === 'function' ? (mod[name] as (args: string[]) => Promise<Record<string, unknown>>) : null;
+    return typeof mod[name] === 'function' ? (mod[name] as (opts: SectionOptions) => Promise<Record<string, unknown>>) : null;
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
     throw err;
@@ -139,7 +142,7 @@ function parseSets(args: string[], flag: '--set' | '--set-td3'): Partial<ModelBa
 
 const fmt = (s: Spread) => `${s.mean.toFixed(0)} ± ${s.std.toFixed(0)} (median ${s.median.toFixed(0)}, ${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
 
-/** `npm run bench -- world-models [--seeds a,b] [--json] [--only pendulum,deepsea,pixels]`. */
+/** `npm run bench -- world-models [--seeds a,b] [--json] [--only pendulum,deepsea,pixels] [--sizes 10,14,20]` (DeepSea sizes). */
 export async function main(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const seeds = (option(args, '--seeds') ?? '0,1,2,3,4').split(',').map(Number);
@@ -173,7 +176,8 @@ export async function main(args: string[]): Promise<void> {
       report[section] = 'not built';
       continue;
     }
-    const out = await figures(args);
+    const sizes = (option(args, '--sizes') ?? '10,14,20').split(',').map(Number);
+    const out = await figures({ seeds, sizes, log });
     for (const [k, v] of Object.entries(out)) report[k.startsWith(`${section}.`) ? k : `${section}.${k}`] = v;
     if (!json) for (const [k, v] of Object.entries(out)) log(`${k} ${JSON.stringify(v)}`);
   }
