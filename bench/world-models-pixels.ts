@@ -10,8 +10,11 @@
  * on the train transitions, then
  *   pixels.cartpole.latentModelError: mean squared error of the predicted z_{t+1} (the elites' mean) on held-out
  *     transitions, per latent float, against predicting z_{t+1} = z_t;
- *   pixels.cartpole.dreamReturn: DQN (presets/dqn.json CartPole-v1) trained `dreamSteps` steps in the dream, then
- *     10 greedy episodes in the real pixel env, against 10 uniformly random episodes there.
+ *   pixels.cartpole.dreamReturn: DQN (presets/dqn.json CartPole-v1) trained `dreamSteps` steps in the dream (episodes
+ *     from reset latents, at most `dreamMaxEpisodeSteps` long), then 10 greedy episodes in the real pixel env,
+ *     against 10 uniformly random episodes there.
+ *   pixels.cartpole.episodeLength: mean episode length from resets under push left / push right / random, in the
+ *     dream (uncapped, 100 episodes) and in the real env (10): whether the dream's ending depends on the policy.
  * Seed 0's real frames beside the decoded dream under the same actions go to DIR/pixels-dream.png (top row real,
  * bottom row dream). Prints figures; asserts nothing.
  */
@@ -53,6 +56,12 @@ export const PIXEL_SETTINGS = {
   vae: { latent: 8, hidden: [128], beta: 0.1, learningRate: 3e-3, epochs: 20, batchSize: 64 },
   dynamics: { members: 5, elites: 3, hidden: [128, 128] },
   dreamSteps: 50000,
+  /**
+   * The dream's episodes run from reset latents up to 500 steps, as the real env's. Branching 10 or 20 step dreams
+   * from real states (LatentDreamEnv's `starts`) did not help (seed 1, two DQN seeds each: resets 26.8 / 10.2, real
+   * starts 9.3 / 18.8 at 500 steps, 9.2 / 14.1 at 20, 15.9 / 13.2 at 10, random 25.8): the dream's dynamics do not
+   * depend on the action (see pixels.cartpole.episodeLength and docs/world-models-pixels.md).
+   */
   dreamMaxEpisodeSteps: 500,
   evalEpisodes: 10,
 } as const;
@@ -75,6 +84,8 @@ export interface PixelSeedResult {
   constantMse: number;
   dreamReturn: number;
   randomReturn: number;
+  /** Mean episode lengths under the probe policies (left, right, random) in the dream from resets and in the real env. */
+  lengths: { dream: Record<string, number>; real: Record<string, number> };
   /** Wall seconds of the seed: all of it, and the collection, VAE fit, model fit and dream training parts. */
   seconds: { total: number; collect: number; vae: number; model: number; dream: number };
   /** Real frames (k) then dream frames (k) of a held-out episode, for a PNG; k frames each. */
@@ -99,6 +110,32 @@ export function latentErrors(model: LatentDynamics, states: Float32Array, action
     }
   }
   return { model: se / (n * L), constant: sc / (n * L) };
+}
+
+/** The fixed policies whose episode lengths the dream should reproduce: push left, push right, uniformly random. */
+const PROBE_POLICIES: readonly [string, (rng: Rng) => number][] = [['left', () => 0], ['right', () => 1], ['random', (rng) => rng.int(2)]];
+
+/**
+ * Mean episode length (steps) under each probe policy, in `episodes` episodes of `env` from reset seeds
+ * `seed`, `seed` + 1, ...: a dream whose lengths do not follow the real env's (always pushing ends CartPole in
+ * ~9 steps, random play in ~22) cannot teach an agent which action keeps the pole up.
+ */
+export function probeLengths(env: Env<unknown, number>, episodes: number, seed: number): Record<string, number> {
+  const lengths: Record<string, number> = {};
+  for (const [name, policy] of PROBE_POLICIES) {
+    const rng = new Rng(seed);
+    let total = 0;
+    for (let e = 0; e < episodes; e++) {
+      env.reset({ seed: seed + e });
+      for (;;) {
+        const r = env.step(policy(rng));
+        total++;
+        if (r.terminated || r.truncated) break;
+      }
+    }
+    lengths[name] = total / episodes;
+  }
+  return lengths;
 }
 
 /** Collection, VAE, latent model, dream-trained DQN and its real evaluation for one seed. */
@@ -142,6 +179,14 @@ export async function pixelSeed(seed: number, log: (s: string) => void, pixels: 
   const tModel = performance.now();
   log(`  seed ${seed}: latent model ${fit.epochs} epochs (${phase()}); held-out z' MSE ${err.model.toExponential(3)} vs constant ${err.constant.toExponential(3)}`);
 
+  // From reset latents and uncapped, as the real env runs: does the dream's length depend on the policy?
+  const dreamLength = probeLengths(new LatentDreamEnv(model, { maxEpisodeSteps: 500 }), 100, 3_000_000 + seed);
+  const probeEnv = new LatentObservation(pixelEnv(), encoder);
+  const realLength = probeLengths(probeEnv as Env<unknown, number>, 10, 3_000_000 + seed);
+  probeEnv.close();
+  const fmt = (l: Record<string, number>) => Object.entries(l).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+  log(`  seed ${seed}: episode length from resets, dream (100 episodes): ${fmt(dreamLength)}; real (10): ${fmt(realLength)}`);
+
   const dream = new LatentDreamEnv(model, { maxEpisodeSteps: S.dreamMaxEpisodeSteps });
   const preset = loadPresets('dqn')[S.env]!;
   const agent = dqn(dream, { ...(preset.config as Partial<DqnConfig>), seed });
@@ -164,7 +209,7 @@ export async function pixelSeed(seed: number, log: (s: string) => void, pixels: 
   for (let i = 0; i < k; i++) strip.set(test.frames.subarray(test.cur[i]! * dim, (test.cur[i]! + 1) * dim), i * dim);
   strip.set(d.frames, k * dim);
   return {
-    modelMse: err.model, constantMse: err.constant, dreamReturn: greedy.mean, randomReturn: random.mean, strip: { frames: strip, k },
+    modelMse: err.model, constantMse: err.constant, dreamReturn: greedy.mean, randomReturn: random.mean, lengths: { dream: dreamLength, real: realLength }, strip: { frames: strip, k },
     seconds: { total: (performance.now() - t0) / 1000, collect: (tCollect - t0) / 1000, vae: (tVae - tCollect) / 1000, model: (tModel - tVae) / 1000, dream: (tDream - tModel) / 1000 },
   };
 }
@@ -203,6 +248,7 @@ export async function pixelFigures(options: PixelFigureOptions | string[]): Prom
   return {
     'pixels.cartpole.latentModelError': { model: spreadOf(rows.map((r) => r.modelMse)), constantBaseline: spreadOf(rows.map((r) => r.constantMse)), unit: 'MSE per latent float, held-out one-step z_{t+1}' },
     'pixels.cartpole.dreamReturn': { dream: spreadOf(rows.map((r) => r.dreamReturn)), random: spreadOf(rows.map((r) => r.randomReturn)), episodes: PIXEL_SETTINGS.evalEpisodes },
+    'pixels.cartpole.episodeLength': { dream: rows.map((r) => r.lengths.dream), real: rows.map((r) => r.lengths.real), unit: 'mean steps per episode from resets under push left / push right / random, per seed' },
     'pixels.cartpole.seconds': { perSeed: seconds, parts: rows.map((r) => r.seconds), wall: Number(((performance.now() - t0) / 1000).toFixed(1)) },
   };
 }

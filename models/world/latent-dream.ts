@@ -3,8 +3,11 @@
  * stacked frame latents (an agent trains in it as in the real env), drawable as the decoded current frame; and
  * `dreamFrames`, the decoded frames of a dream that follows a real episode's actions, to show beside the real ones.
  *
- * Start states are the world model's initial-state distribution (the reset latents it observed). An episode ends
- * when the model predicts termination, or is truncated after `maxEpisodeSteps` imagined steps.
+ * Start states are the world model's initial-state distribution (the reset latents it observed), or, with `starts`,
+ * real states drawn uniformly (as Dyna and MBPO branch short rollouts from replayed states): a model's error
+ * compounds along a rollout, so long dreams from resets visit latents no real frame encodes to, while short ones
+ * from real states stay where the model was fitted and still reach the states near failure. An episode ends when
+ * the model predicts termination, or is truncated after `maxEpisodeSteps` imagined steps.
  */
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
@@ -18,6 +21,8 @@ import { STACKED_FRAMES, latentStateSpace, type FrameEncoder } from './latent.js
 export interface LatentDreamOptions {
   /** Imagined steps after which an episode is truncated; default 500 (CartPole-v1's limit). */
   maxEpisodeSteps?: number;
+  /** Real states to start episodes from (n x stateDim, e.g. every state of the real transitions); default the model's initialStates. */
+  starts?: { states: Float32Array; n: number };
   /** Decodes the current latent for `scene()`; without it the env has no scene. */
   encoder?: FrameEncoder;
   /** Frame width and height of the decoded frames for `scene()`; default 28 x 28. */
@@ -56,12 +61,22 @@ export class LatentDreamEnv extends BaseEnv<Float32Array, number> {
     this.state = new Float32Array(model.stateDim);
     this.out = worldStepOut(1, model.stateDim);
     this.pixels = options.encoder ? new Float32Array(options.encoder.frameDim) : null;
+    const starts = options.starts;
+    if (starts && !(Number.isInteger(starts.n) && starts.n >= 1 && starts.states instanceof Float32Array && starts.states.length >= starts.n * model.stateDim)) {
+      throw new InvalidConfig(`Expected starts as n >= 1 states of ${model.stateDim} floats (a Float32Array of n x ${model.stateDim}), got n ${describeValue(starts.n)} and ${describeValue(starts.states)}.`);
+    }
     this.metadata = { renderFps: 50 };
   }
 
   reset(args?: ResetArgs): ResetResult<Float32Array> {
     this.seedRng(args?.seed);
-    this.model.initialStates(1, this.rng, this.state);
+    const starts = this.options.starts, d = this.model.stateDim;
+    if (starts) {
+      const k = this.rng.int(starts.n);
+      this.state.set(starts.states.subarray(k * d, (k + 1) * d));
+    } else {
+      this.model.initialStates(1, this.rng, this.state);
+    }
     this.model.startRollouts(1, this.rng, this.members);
     this.t = 0;
     this.needsReset = false;

@@ -154,6 +154,22 @@ describe('LatentDreamEnv', () => {
     });
   });
 
+  it('starts from the given real states (uniformly drawn) instead of the reset latents, and refuses malformed starts', () => {
+    const d = 2 * LATENT, n = 5;
+    const starts = testRows.rows.states.slice(0, n * d);
+    const env = new LatentDreamEnv(model, { maxEpisodeSteps: 5, starts: { states: starts, n } });
+    const seen = new Set<number>();
+    for (let e = 0; e < 60; e++) {
+      const obs = env.reset({ seed: e }).obs;
+      const k = [...Array(n).keys()].find((i) => Array.from(starts.subarray(i * d, (i + 1) * d)).every((v, j) => v === obs[j]));
+      expect(k).toBeDefined();
+      seen.add(k!);
+    }
+    expect(seen.size).toBe(n);
+    expect(() => new LatentDreamEnv(model, { starts: { states: starts, n: n + 1 } })).toThrow(InvalidConfig);
+    expect(() => new LatentDreamEnv(model, { starts: { states: starts, n: 0 } })).toThrow(InvalidConfig);
+  });
+
   it('dreamFrames decodes one frame per imagined state, start included; frameScene draws ink as gray squares', () => {
     const { frames, count } = dreamFrames(model, encoder, testRows.rows.states.slice(0, 2 * LATENT), [0, 1, 0, 1], 0);
     expect(count).toBeGreaterThanOrEqual(2);
