@@ -45,7 +45,10 @@ export interface RealNvpConfig {
   finalLrFraction?: number;
   /** Soft clamp c of the log-scales: s = c tanh(raw / c) (default 2). */
   scaleClamp?: number;
-  /** Global gradient-norm clip (default 100: a guard against a rare exploding step, not a regulariser). */
+  /**
+   * Global gradient-norm clip (default 100: a guard against a rare exploding step, not a regulariser). On the ring
+   * a few batches per epoch hit rows mapped far out (epoch losses of 1e2 to 1e6 nats); 10 did not help over seeds.
+   */
   maxGradNorm?: number;
   /**
    * A learned invertible linear layer z = x W + b before every coupling, W starting at a random rotation
@@ -54,7 +57,9 @@ export interface RealNvpConfig {
   linearMixing?: boolean;
   /**
    * Decay of an exponential moving average of the parameters taken after every step (Polyak averaging; default 0,
-   * off). At the end of `fit` the flow takes the averaged parameters: the step noise of Adam widens sharp modes.
+   * off). At the end of `fit` the flow takes the averaged parameters, meant to undo the widening of sharp modes by
+   * Adam's step noise. Not a default: on the ring (0.999 with clip 10) it gained 0.08 to 0.17 nats on seeds 0 and
+   * 1 but nothing over seeds 0-4 (0.376 nats above the entropy against 0.384), and a two-moons seed scored 38 nats.
    */
   averageDecay?: number;
 }

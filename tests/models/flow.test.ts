@@ -124,7 +124,7 @@ describe('RealNVP', () => {
     const averaged = new RealNVP({ ...config, averageDecay: decay });
     await averaged.fit(data, 8, { epochs: 5, batchSize: 8 });
     // The same five full-batch steps one fit at a time (a constant step size, so each fit repeats the schedule).
-    const stepped = new RealNVP(config);
+    const stepped = new RealNVP({ ...config, averageDecay: 0 });
     const all = [...stepped.nets, ...stepped.mixers];
     const expected = all.map((net) => Array.from(net.params));
     for (let step = 0; step < 5; step++) {
