@@ -60,7 +60,8 @@ export const PIXEL_SETTINGS = {
    * The dream's episodes run from reset latents up to 500 steps, as the real env's. Branching 10 or 20 step dreams
    * from real states (LatentDreamEnv's `starts`) did not help (seed 1, two DQN seeds each: resets 26.8 / 10.2, real
    * starts 9.3 / 18.8 at 500 steps, 9.2 / 14.1 at 20, 15.9 / 13.2 at 10, random 25.8): the dream's dynamics do not
-   * depend on the action (see pixels.cartpole.episodeLength and docs/world-models-pixels.md).
+   * depend on the action (see pixels.cartpole.episodeLength and docs/world-models-pixels.md). Those figures are
+   * from the state [z_{t-1}, z_t]; with the previous action in the state the dream's lengths follow the real env's.
    */
   dreamMaxEpisodeSteps: 500,
   evalEpisodes: 10,
