@@ -1,8 +1,8 @@
 /**
  * World models from pixels: CartPole-v1 seen only as 28x28 frames (a grayscale PixelObservation, as ink
  * intensities in [0, 1]; `--pixels binary` thresholds them as render/frames.ts does), encoded by a Bernoulli VAE
- * to latent means, two frames stacked
- * [z_{t-1}, z_t]; a probabilistic ensemble learns the latent dynamics, reward and termination; DQN trains only in
+ * to latent means, two frames stacked with the previous action
+ * [z_{t-1}, z_t, onehot(a_{t-1})]; a probabilistic ensemble learns the latent dynamics, reward and termination; DQN trains only in
  * the latent dream (LatentDreamEnv) and is evaluated greedily in the real pixel env.
  *   npm run bench -- world-models-pixels [--seeds 0,1,2,3,4] [--out DIR] [--pixels gray|binary]
  * `pixelFigures({ seeds, log })` is what `npm run bench -- world-models` calls. Per seed: random-play frames
@@ -30,7 +30,7 @@ import { loadPresets } from '../agents/registry.js';
 import { evaluatePolicy } from '../agents/evaluate.js';
 import { meanAndSpread } from '../models/metrics.js';
 import { Vae } from '../models/vae.js';
-import { FrameEncoder, LatentObservation, type FramePixels } from '../models/world/latent.js';
+import { FrameEncoder, LatentObservation, STACKED_FRAMES, type FramePixels } from '../models/world/latent.js';
 import { collectPixelEpisodes, latentTransitions, type PixelEpisodes } from '../models/world/latent-data.js';
 import { LatentDynamics } from '../models/world/latent-dynamics.js';
 import { LatentDreamEnv, dreamFrames } from '../models/world/latent-dream.js';
@@ -60,7 +60,8 @@ export const PIXEL_SETTINGS = {
    * The dream's episodes run from reset latents up to 500 steps, as the real env's. Branching 10 or 20 step dreams
    * from real states (LatentDreamEnv's `starts`) did not help (seed 1, two DQN seeds each: resets 26.8 / 10.2, real
    * starts 9.3 / 18.8 at 500 steps, 9.2 / 14.1 at 20, 15.9 / 13.2 at 10, random 25.8): the dream's dynamics do not
-   * depend on the action (see pixels.cartpole.episodeLength and docs/world-models-pixels.md).
+   * depend on the action (see pixels.cartpole.episodeLength and docs/world-models-pixels.md). Those figures are
+   * from the state [z_{t-1}, z_t]; with the previous action in the state the dream's lengths follow the real env's.
    */
   dreamMaxEpisodeSteps: 500,
   evalEpisodes: 10,
@@ -98,13 +99,16 @@ function pixelEnv(): PixelObservation<unknown, number> {
   return new PixelObservation(make(PIXEL_SETTINGS.env) as Env<unknown, number>, { width, height, grayscale: true });
 }
 
-/** Mean squared error per latent float of z_{t+1} predicted from held-out rows, for the model and for z_{t+1} = z_t. */
+/**
+ * Mean squared error per latent float of z_{t+1} predicted from held-out rows, for the model and for z_{t+1} = z_t:
+ * only the predicted part of the next state [z_t, z_{t+1}, onehot(a_t)], as the model copies the rest exactly.
+ */
 export function latentErrors(model: LatentDynamics, states: Float32Array, actions: Float32Array, nextStates: Float32Array, n: number): { model: number; constant: number } {
   const L = model.latent, d = model.stateDim;
   const p = model.predictMean(states, actions, n);
   let se = 0, sc = 0;
   for (let i = 0; i < n; i++) {
-    for (let j = L; j < d; j++) {
+    for (let j = L; j < STACKED_FRAMES * L; j++) {
       se += (p.nextStates[i * d + j]! - nextStates[i * d + j]!) ** 2;
       sc += (states[i * d + j]! - nextStates[i * d + j]!) ** 2;
     }
@@ -202,8 +206,8 @@ export async function pixelSeed(seed: number, log: (s: string) => void, pixels: 
 
   // A held-out episode's first frames beside the dream from its first state under the same actions.
   const k = Math.min(16, test.n);
-  const L = S.vae.latent, dim = train.frameDim;
-  const start = te.rows.states.slice(0, 2 * L);
+  const dim = train.frameDim;
+  const start = te.rows.states.slice(0, model.stateDim);
   const d = dreamFrames(model, encoder, start, test.actions.subarray(0, k - 1), seed);
   const strip = new Float32Array(2 * k * dim);
   for (let i = 0; i < k; i++) strip.set(test.frames.subarray(test.cur[i]! * dim, (test.cur[i]! + 1) * dim), i * dim);

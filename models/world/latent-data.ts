@@ -1,14 +1,16 @@
 /**
  * Real experience of a pixel env for a latent world model: episodes of frames with their actions, rewards
- * and terminations (`collectPixelEpisodes`), then the same transitions as rows of stacked latents
- * [z_{t-1}, z_t] -> [z_t, z_{t+1}] once a VAE encodes the frames (`latentTransitions`).
+ * and terminations (`collectPixelEpisodes`), then the same transitions as rows of latent states
+ * [z_{t-1}, z_t, onehot(a_{t-1})] -> [z_t, z_{t+1}, onehot(a_t)] once a VAE encodes the frames (`latentTransitions`;
+ * the state is models/world/latent.ts's).
  */
 import type { Env } from '../../core/env.js';
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import { sample, type Space } from '../../core/spaces.js';
+import type { WorldAction } from './contract.js';
 import type { TransitionRows } from './dynamics.js';
-import { STACKED_FRAMES, resolvePixels, toPixels, type FrameEncoder, type FramePixelsOptions } from './latent.js';
+import { STACKED_FRAMES, latentStateDim, resolvePixels, toPixels, writeActionFeatures, type FrameEncoder, type FramePixelsOptions } from './latent.js';
 
 /** Frames and transitions of real episodes; transition i goes from frame `cur[i]` (after `prev[i]`) to `next[i]`. */
 export interface PixelEpisodes {
@@ -23,6 +25,8 @@ export interface PixelEpisodes {
   prev: Int32Array;
   cur: Int32Array;
   next: Int32Array;
+  /** The env's Discrete actions. */
+  action: WorldAction;
   /** Discrete action values, one per transition. */
   actions: Float32Array;
   rewards: Float32Array;
@@ -67,7 +71,7 @@ export async function collectPixelEpisodes(env: Env<Uint8Array, number>, steps: 
     return frameCount++;
   };
   const ep: PixelEpisodes = {
-    frameDim, frames, frameCount: 0, n: steps, prev: new Int32Array(steps), cur: new Int32Array(steps), next: new Int32Array(steps),
+    frameDim, frames, frameCount: 0, n: steps, action: { kind: 'discrete', n: env.actionSpace.n, start: env.actionSpace.start }, prev: new Int32Array(steps), cur: new Int32Array(steps), next: new Int32Array(steps),
     actions: new Float32Array(steps), rewards: new Float32Array(steps), terminated: new Uint8Array(steps), resets: new Int32Array(0),
   };
   const resets: number[] = [];
@@ -95,40 +99,46 @@ export async function collectPixelEpisodes(env: Env<Uint8Array, number>, steps: 
   return ep;
 }
 
-/** Transitions as stacked-latent rows, and the reset states [z_0, z_0] of the episodes. */
+/** Transitions as latent-state rows, and the reset states [z_0, z_0, 0] of the episodes. */
 export interface LatentTransitions {
   rows: TransitionRows;
-  /** Reset states (startCount x 2 latent). */
+  /** Reset states (startCount x stateDim, `latentStateDim`). */
   starts: Float32Array;
   startCount: number;
   /** Every frame's latent mean (frameCount x latent). */
   latents: Float32Array;
 }
 
-/** Encodes every frame of `ep` once and builds rows [z_prev, z_cur] -> [z_cur, z_next] of the transitions. */
+/**
+ * Encodes every frame of `ep` once and builds rows [z_prev, z_cur, f(a_prev)] -> [z_cur, z_next, f(a)] of the
+ * transitions, f the action's one-hot (zeros when the transition starts an episode, where prev = cur).
+ */
 export function latentTransitions(encoder: FrameEncoder, ep: PixelEpisodes): LatentTransitions {
   if (ep.frameDim !== encoder.frameDim) throw new InvalidConfig(`Expected frames of ${encoder.frameDim} pixels for this encoder, got ${ep.frameDim}.`);
-  const L = encoder.latent, d = STACKED_FRAMES * L;
+  const L = encoder.latent, d = latentStateDim(L, ep.action), f = STACKED_FRAMES * L;
   const latents = new Float32Array(ep.frameCount * L);
   const chunk = 512;
   for (let i = 0; i < ep.frameCount; i += chunk) {
     const m = Math.min(chunk, ep.frameCount - i);
     encoder.encode(ep.frames.subarray(i * ep.frameDim, (i + m) * ep.frameDim), m, latents.subarray(i * L, (i + m) * L));
   }
-  const z = (f: number) => latents.subarray(f * L, (f + 1) * L);
+  const z = (frame: number) => latents.subarray(frame * L, (frame + 1) * L);
   const rows: TransitionRows = {
     n: ep.n, states: new Float32Array(ep.n * d), actions: ep.actions, rewards: ep.rewards, nextStates: new Float32Array(ep.n * d), terminated: ep.terminated,
   };
   for (let i = 0; i < ep.n; i++) {
     rows.states.set(z(ep.prev[i]!), i * d);
     rows.states.set(z(ep.cur[i]!), i * d + L);
+    // Transition i - 1 led here unless this one starts an episode (its previous frame is its current one).
+    if (i > 0 && ep.prev[i] !== ep.cur[i]) writeActionFeatures(ep.action, ep.actions, i - 1, rows.states, i * d + f);
     rows.nextStates.set(z(ep.cur[i]!), i * d);
     rows.nextStates.set(z(ep.next[i]!), i * d + L);
+    writeActionFeatures(ep.action, ep.actions, i, rows.nextStates, i * d + f);
   }
   const starts = new Float32Array(ep.resets.length * d);
-  ep.resets.forEach((f, k) => {
-    starts.set(z(f), k * d);
-    starts.set(z(f), k * d + L);
+  ep.resets.forEach((frame, k) => {
+    starts.set(z(frame), k * d);
+    starts.set(z(frame), k * d + L);
   });
   return { rows, starts, startCount: ep.resets.length, latents };
 }

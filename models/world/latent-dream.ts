@@ -1,6 +1,6 @@
 /**
  * Dreaming in latent space: `LatentDreamEnv`, an `Env` whose steps are a world model's imagined transitions over
- * stacked frame latents (an agent trains in it as in the real env), drawable as the decoded current frame; and
+ * latent states [z_{t-1}, z_t, onehot(a_{t-1})] (models/world/latent.ts; an agent trains in it as in the real env), drawable as the decoded current frame; and
  * `dreamFrames`, the decoded frames of a dream that follows a real episode's actions, to show beside the real ones.
  *
  * Start states are the world model's initial-state distribution (the reset latents it observed), or, with `starts`,
@@ -15,7 +15,7 @@ import { Rng } from '../../core/rng.js';
 import type { Scene, Shape } from '../../core/scene.js';
 import { contains, discrete, describeSpace, type BoxSpace, type DiscreteSpace } from '../../core/spaces.js';
 import { worldStepOut, type WorldModel, type WorldStepOut } from './contract.js';
-import { STACKED_FRAMES, latentStateSpace, type FrameEncoder } from './latent.js';
+import { STACKED_FRAMES, latentStateDim, latentStateSpace, type FrameEncoder } from './latent.js';
 
 /** Options of `LatentDreamEnv`. */
 export interface LatentDreamOptions {
@@ -30,7 +30,7 @@ export interface LatentDreamOptions {
   frameHeight?: number;
 }
 
-/** An `Env` over a latent world model with Discrete actions: observations are stacked latents (2 x latent floats). */
+/** An `Env` over a latent world model with Discrete actions: observations are latent states (2 x latent + n floats). */
 export class LatentDreamEnv extends BaseEnv<Float32Array, number> {
   readonly observationSpace: BoxSpace<'float32'>;
   readonly actionSpace: DiscreteSpace;
@@ -44,20 +44,19 @@ export class LatentDreamEnv extends BaseEnv<Float32Array, number> {
   private t = 0;
   private needsReset = true;
 
-  /** `model` must be fitted, with stateDim = 2 x latent and Discrete actions. */
+  /** `model` must be fitted, with n Discrete actions and stateDim = 2 x latent + n. */
   constructor(readonly model: WorldModel, private readonly options: LatentDreamOptions = {}) {
     super();
-    if (model.action.kind !== 'discrete') throw new InvalidConfig(`Expected a world model of Discrete actions for LatentDreamEnv, got ${describeValue(model.action)}.`);
-    if (model.stateDim % STACKED_FRAMES !== 0) throw new InvalidConfig(`Expected a world model of ${STACKED_FRAMES} stacked latents (an even stateDim), got stateDim ${model.stateDim}.`);
-    this.latent = model.stateDim / STACKED_FRAMES;
+    this.latent = latentOf(model);
     const maxSteps = options.maxEpisodeSteps ?? 500;
     if (!(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new InvalidConfig(`Expected maxEpisodeSteps to be a positive integer, got ${describeValue(maxSteps)}.`);
     this.maxEpisodeSteps = maxSteps;
     if (options.encoder && options.encoder.latent !== this.latent) {
       throw new InvalidConfig(`Expected an encoder of ${this.latent} latent floats for this world model, got one of ${options.encoder.latent}.`);
     }
-    this.observationSpace = latentStateSpace(this.latent);
-    this.actionSpace = discrete(model.action.n, { start: model.action.start });
+    this.observationSpace = latentStateSpace(this.latent, model.action);
+    const a = model.action as { n: number; start: number }; // Discrete: latentOf checked it
+    this.actionSpace = discrete(a.n, { start: a.start });
     this.state = new Float32Array(model.stateDim);
     this.out = worldStepOut(1, model.stateDim);
     this.pixels = options.encoder ? new Float32Array(options.encoder.frameDim) : null;
@@ -101,10 +100,21 @@ export class LatentDreamEnv extends BaseEnv<Float32Array, number> {
     const encoder = this.options.encoder;
     if (!encoder || !this.pixels) return undefined;
     return () => {
-      encoder.decode(this.state.subarray(this.latent), 1, this.pixels!);
+      encoder.decode(this.state.subarray(this.latent, STACKED_FRAMES * this.latent), 1, this.pixels!);
       return frameScene(this.pixels!, this.options.frameWidth ?? 28, this.options.frameHeight ?? 28);
     };
   }
+}
+
+/** The frame latent size of a Discrete-action model over [z_{t-1}, z_t, onehot(a_{t-1})]; `InvalidConfig` otherwise. */
+function latentOf(model: WorldModel): number {
+  const a = model.action;
+  if (a.kind !== 'discrete') throw new InvalidConfig(`Expected a world model of Discrete actions over latent states, got ${describeValue(a)}.`);
+  const latent = (model.stateDim - a.n) / STACKED_FRAMES;
+  if (!(Number.isInteger(latent) && latent >= 1 && latentStateDim(latent, a) === model.stateDim)) {
+    throw new InvalidConfig(`Expected a world model of ${STACKED_FRAMES} x latent + ${a.n} state floats (stacked frame latents and the previous action's one-hot), got stateDim ${model.stateDim}.`);
+  }
+  return latent;
 }
 
 /** A scene of one frame (width x height values in [0, 1], 1 = ink, top row first) as gray squares on white. */
@@ -125,18 +135,18 @@ export function frameScene(pixels: Float32Array, width: number, height: number):
 }
 
 /**
- * Decoded frames of a dream that replays a real episode's actions: from the real state `start` (2 x latent) the
+ * Decoded frames of a dream that replays a real episode's actions: from the real state `start` (stateDim floats) the
  * model's mean-free sampled transitions (seeded by `seed`) under `actions` (k values), one frame per state,
  * start included: (k + 1) x frameDim pixel probabilities. It stops early when the model predicts termination.
  */
 export function dreamFrames(model: WorldModel, encoder: FrameEncoder, start: Float32Array, actions: ArrayLike<number>, seed: number): { frames: Float32Array; count: number } {
-  const d = model.stateDim, L = d / STACKED_FRAMES;
+  const d = model.stateDim, L = latentOf(model);
   if (encoder.latent !== L || start.length !== d) throw new InvalidConfig(`Expected a start state of ${d} floats and an encoder of ${L} latents, got ${start.length} and ${encoder.latent}.`);
   const rng = new Rng(seed);
   const members = model.startRollouts(1, rng);
   const state = start.slice();
   const latents = new Float32Array((actions.length + 1) * L);
-  latents.set(state.subarray(L), 0);
+  latents.set(state.subarray(L, STACKED_FRAMES * L), 0);
   const out = worldStepOut(1, d);
   const row = new Float32Array(1);
   let count = 1;
@@ -144,7 +154,7 @@ export function dreamFrames(model: WorldModel, encoder: FrameEncoder, start: Flo
     row[0] = actions[k]!;
     model.step(state, row, 1, members, rng, out);
     state.set(out.nextStates);
-    latents.set(state.subarray(L), count * L);
+    latents.set(state.subarray(L, STACKED_FRAMES * L), count * L);
     count++;
     if (out.terminated[0] === 1) break;
   }

@@ -8,19 +8,43 @@
  * the cart and pole: at 28x28 a binary CartPole frame changes only when an edge crosses a pixel, and whether
  * it does next step depends on a position the frames do not show (measured in the bench's file comment).
  *
- * The latent state of a step is the last two frames' latent means stacked, [z_{t-1}, z_t] (2 x latent floats):
- * one frame shows where things are but not how fast they move (CartPole's cart and pole velocities), so a model
- * or a policy of one frame's latent sees a non-Markov process; the difference of two frames carries the velocity,
- * as frame stacking does for DQN on Atari. At a reset both halves are the first frame's latent (zero velocity).
+ * The latent state of a step is the last two frames' latent means stacked, then the previous action's features,
+ * [z_{t-1}, z_t, onehot(a_{t-1})] (2 x latent + n floats for n Discrete actions): one frame shows where things are
+ * but not how fast they move (CartPole's cart and pole velocities), so a model or a policy of one frame's latent
+ * sees a non-Markov process; the difference of two frames carries the velocity, as frame stacking does for DQN on
+ * Atari. The previous action is there because an explicit-Euler env such as CartPole moves by the velocity before
+ * this step's push (x_{t+1} = x_t + tau * v_t, v_t = v_{t-1} + tau * acc(a_{t-1})): frame t+1 depends on a_{t-1},
+ * which two frames alone do not show, and not on a_t. At a reset both frame latents are the first frame's (zero
+ * velocity) and the previous action is all zeros.
  */
 import type { Env, ResetArgs, ResetResult, StepResult } from '../../core/env.js';
 import { Wrapper } from '../../core/env.js';
 import { InvalidConfig, InvalidObservation, describeValue } from '../../core/errors.js';
-import { box, describeSpace, type BoxSpace } from '../../core/spaces.js';
+import { box, describeSpace, type AnySpace, type BoxSpace } from '../../core/spaces.js';
 import type { Vae } from '../vae.js';
+import { actionFeatures, type WorldAction } from './contract.js';
 
 /** Frames per latent state: the previous and the current one. */
 export const STACKED_FRAMES = 2;
+
+/** Floats of a latent state: `STACKED_FRAMES` frame latents, then the previous action's `actionFeatures`. */
+export function latentStateDim(latent: number, action: WorldAction): number {
+  return STACKED_FRAMES * latent + actionFeatures(action);
+}
+
+/**
+ * Writes action row `i` of `actions` (actionWidth floats per row) as network features into `out` from `offset`:
+ * a one-hot of n for a Discrete action (value - start), the Box row itself otherwise.
+ */
+export function writeActionFeatures(action: WorldAction, actions: ArrayLike<number>, i: number, out: Float32Array, offset: number): void {
+  if (action.kind === 'continuous') {
+    for (let j = 0; j < action.dim; j++) out[offset + j] = actions[i * action.dim + j]!;
+    return;
+  }
+  out.fill(0, offset, offset + action.n);
+  const k = Math.round(actions[i]!) - action.start;
+  if (k >= 0 && k < action.n) out[offset + k] = 1;
+}
 
 /** How a uint8 luminance frame becomes pixels in [0, 1]: ink intensity 1 - luminance / 255, or 1 below a threshold. */
 export type FramePixels = 'gray' | 'binary';
@@ -106,13 +130,18 @@ export class FrameEncoder {
 }
 
 /**
- * Observations of stacked frame latents: wraps an env of uint8 luminance frames (a Box of frameDim bytes, e.g.
- * `new PixelObservation(env, { width: 28, height: 28, grayscale: true })`) and observes [z_{t-1}, z_t], a Box of
- * 2 x latent unbounded floats. Throws `InvalidConfig` when the frames do not fit the encoder.
+ * Observations of stacked frame latents and the previous action: wraps an env of uint8 luminance frames (a Box of
+ * frameDim bytes, e.g. `new PixelObservation(env, { width: 28, height: 28, grayscale: true })`) with Discrete
+ * actions and observes [z_{t-1}, z_t, onehot(a_{t-1})], a Box of 2 x latent unbounded floats and n in [0, 1].
+ * Throws `InvalidConfig` when the frames do not fit the encoder or the actions are not Discrete.
  */
 export class LatentObservation<A> extends Wrapper<Float32Array, A, Env<Uint8Array, A>> {
   override observationSpace: BoxSpace<'float32'>;
+  /** The action side the previous-action features encode (Discrete). */
+  readonly action: WorldAction;
   private readonly current: Float32Array;
+  private readonly stateDim: number;
+  private readonly actionRow = new Float32Array(1);
 
   constructor(env: Env<Uint8Array, A>, readonly encoder: FrameEncoder) {
     super(env);
@@ -123,14 +152,19 @@ export class LatentObservation<A> extends Wrapper<Float32Array, A, Env<Uint8Arra
         `Expected an env of uint8 luminance frames of ${encoder.frameDim} pixels (a grayscale PixelObservation) for LatentObservation, got observation space ${describeSpace(space)}.`,
       );
     }
-    this.observationSpace = latentStateSpace(encoder.latent);
+    const actions = env.actionSpace as unknown as AnySpace;
+    if (actions.kind !== 'discrete') throw new InvalidConfig(`Expected a Discrete action space for LatentObservation's previous-action features, got ${describeSpace(actions)}.`);
+    this.action = { kind: 'discrete', n: actions.n, start: actions.start };
+    this.observationSpace = latentStateSpace(encoder.latent, this.action);
+    this.stateDim = latentStateDim(encoder.latent, this.action);
     this.current = new Float32Array(encoder.latent);
   }
 
   override reset(args?: ResetArgs): ResetResult<Float32Array> {
     const { obs, info } = this.env.reset(args);
     this.encoder.encodeFrame(obs, this.current);
-    const state = new Float32Array(STACKED_FRAMES * this.encoder.latent);
+    // The previous-action part stays zero: no action has been taken yet.
+    const state = new Float32Array(this.stateDim);
     state.set(this.current, 0);
     state.set(this.current, this.encoder.latent);
     return { obs: state, info };
@@ -138,16 +172,22 @@ export class LatentObservation<A> extends Wrapper<Float32Array, A, Env<Uint8Arra
 
   override step(action: A): StepResult<Float32Array> {
     const { obs, reward, terminated, truncated, info } = this.env.step(action);
+    const L = this.encoder.latent;
     // A new array every step: agents and replay keep observations.
-    const state = new Float32Array(STACKED_FRAMES * this.encoder.latent);
+    const state = new Float32Array(this.stateDim);
     state.set(this.current, 0);
     this.encoder.encodeFrame(obs, this.current);
-    state.set(this.current, this.encoder.latent);
+    state.set(this.current, L);
+    this.actionRow[0] = action as unknown as number;
+    writeActionFeatures(this.action, this.actionRow, 0, state, STACKED_FRAMES * L);
     return { obs: state, reward, terminated, truncated, info };
   }
 }
 
-/** The observation space of stacked latents: an unbounded float Box of 2 x latent. */
-export function latentStateSpace(latent: number): BoxSpace<'float32'> {
-  return box({ low: -Infinity, high: Infinity, shape: [STACKED_FRAMES * latent] });
+/** The observation space of latent states: 2 x latent unbounded floats, then the previous action's features (a one-hot in [0, 1] for Discrete actions, unbounded for Box ones). */
+export function latentStateSpace(latent: number, action: WorldAction): BoxSpace<'float32'> {
+  const d = latentStateDim(latent, action), frames = STACKED_FRAMES * latent;
+  const low = new Array<number>(d).fill(-Infinity), high = new Array<number>(d).fill(Infinity);
+  if (action.kind === 'discrete') for (let j = frames; j < d; j++) [low[j], high[j]] = [0, 1];
+  return box({ low, high, shape: [d] });
 }

@@ -82,47 +82,86 @@ describe('FrameEncoder (a Bernoulli VAE on 28x28 gray CartPole frames)', () => {
 });
 
 describe('LatentObservation', () => {
-  it('observes [z_{t-1}, z_t]: both halves the reset frame at reset, then the previous frame and the current one', () => {
+  it('observes [z_{t-1}, z_t, onehot(a_{t-1})]: both frames the reset frame and no action at reset, then the previous frame, the current one and the action just taken', () => {
     const env = new LatentObservation(pixelCartPole(), encoder);
     const frames = pixelCartPole(); // the same episode's frames, encoded here for comparison
-    expect(env.observationSpace.shape).toEqual([2 * LATENT]);
+    expect(env.observationSpace.shape).toEqual([2 * LATENT + 2]);
+    expect(Array.from(env.observationSpace.low.slice(2 * LATENT))).toEqual([0, 0]);
+    expect(Array.from(env.observationSpace.high.slice(2 * LATENT))).toEqual([1, 1]);
     const z = (f: Uint8Array) => Array.from(encoder.encodeFrame(f, new Float32Array(LATENT)));
     const o0 = env.reset({ seed: 3 }).obs;
     const z0 = z(frames.reset({ seed: 3 }).obs);
     expect(Array.from(o0.subarray(0, LATENT))).toEqual(z0);
-    expect(Array.from(o0.subarray(LATENT))).toEqual(z0);
+    expect(Array.from(o0.subarray(LATENT, 2 * LATENT))).toEqual(z0);
+    expect(Array.from(o0.subarray(2 * LATENT))).toEqual([0, 0]);
     let prev = z0;
     for (const a of [0, 1, 1, 0, 0]) {
       const o = env.step(a).obs, cur = z(frames.step(a).obs);
       expect(Array.from(o.subarray(0, LATENT))).toEqual(prev);
-      expect(Array.from(o.subarray(LATENT))).toEqual(cur);
+      expect(Array.from(o.subarray(LATENT, 2 * LATENT))).toEqual(cur);
+      expect(Array.from(o.subarray(2 * LATENT))).toEqual(a === 0 ? [1, 0] : [0, 1]);
       prev = cur;
     }
     env.close();
     frames.close();
     expect(() => new LatentObservation(make('CartPole-v1') as unknown as Env<Uint8Array, number>, encoder)).toThrow(InvalidConfig);
+    const pendulum = new PixelObservation(make('Pendulum-v1') as Env<unknown, Float32Array>, { width: 28, height: 28, grayscale: true });
+    expect(() => new LatentObservation(pendulum, encoder)).toThrow(InvalidConfig);
+    pendulum.close();
+  });
+});
+
+describe('latentTransitions', () => {
+  it("rows carry the previous action's one-hot (zeros where an episode starts) and the next state's is the action taken; within an episode a row's next state is the next row's state", () => {
+    const { rows, starts, startCount } = trainRows;
+    const d = 2 * LATENT + 2, f = 2 * LATENT;
+    const hot = (a: number) => (a === 0 ? [1, 0] : [0, 1]);
+    let episodeStarts = 0;
+    for (let i = 0; i < rows.n; i++) {
+      const startsEpisode = train.prev[i] === train.cur[i];
+      if (startsEpisode) episodeStarts++;
+      expect(Array.from(rows.states.subarray(i * d + f, (i + 1) * d))).toEqual(startsEpisode ? [0, 0] : hot(train.actions[i - 1]!));
+      expect(Array.from(rows.nextStates.subarray(i * d + f, (i + 1) * d))).toEqual(hot(train.actions[i]!));
+      if (i + 1 < rows.n && train.cur[i + 1] === train.next[i]) {
+        expect(Array.from(rows.states.subarray((i + 1) * d, (i + 2) * d))).toEqual(Array.from(rows.nextStates.subarray(i * d, (i + 1) * d)));
+      }
+    }
+    expect(episodeStarts).toBeGreaterThan(10);
+    expect(starts.length).toBe(startCount * d);
+    for (let k = 0; k < startCount; k++) expect(Array.from(starts.subarray(k * d + f, (k + 1) * d))).toEqual([0, 0]);
   });
 });
 
 describe('LatentDynamics (the ensemble over stacked latents)', () => {
   it('learns: held-out one-step error of z_{t+1} below 1/2 of the constant baseline z_{t+1} = z_t', () => {
     const { states, actions, nextStates, n } = testRows.rows;
+    const d = model.stateDim;
+    expect(d).toBe(2 * LATENT + 2);
     const p = model.predictMean(states, actions as Float32Array, n);
     let se = 0, sc = 0;
     for (let i = 0; i < n; i++) {
       for (let j = LATENT; j < 2 * LATENT; j++) {
-        se += (p.nextStates[i * 2 * LATENT + j]! - nextStates[i * 2 * LATENT + j]!) ** 2;
-        sc += (states[i * 2 * LATENT + j]! - nextStates[i * 2 * LATENT + j]!) ** 2;
+        se += (p.nextStates[i * d + j]! - nextStates[i * d + j]!) ** 2;
+        sc += (states[i * d + j]! - nextStates[i * d + j]!) ** 2;
       }
     }
     expect(se).toBeLessThan(0.5 * sc);
   });
 
-  it('copies the known half: a sampled next state starts with the current latent exactly', () => {
+  it("copies the known parts: a sampled next state starts with the current latent and ends with the taken action's one-hot, exactly", () => {
     const { states, actions } = testRows.rows;
-    const n = 50, d = 2 * LATENT, rng = new Rng(4);
-    const out = model.step(states, actions as Float32Array, n, model.startRollouts(n, rng), rng, worldStepOut(n, d));
-    for (let i = 0; i < n; i++) expect(Array.from(out.nextStates.subarray(i * d, i * d + LATENT))).toEqual(Array.from(states.subarray(i * d + LATENT, (i + 1) * d)));
+    const n = 50, d = 2 * LATENT + 2, rng = new Rng(4);
+    const taken = actions as Float32Array, flipped = taken.map((a) => 1 - a);
+    for (const acts of [taken, flipped]) {
+      const out = model.step(states, acts, n, model.startRollouts(n, rng), rng, worldStepOut(n, d));
+      const mean = model.predictMean(states, acts, n).nextStates;
+      for (let i = 0; i < n; i++) {
+        for (const next of [out.nextStates, mean]) {
+          expect(Array.from(next.subarray(i * d, i * d + LATENT))).toEqual(Array.from(states.subarray(i * d + LATENT, i * d + 2 * LATENT)));
+          expect(Array.from(next.subarray(i * d + 2 * LATENT, (i + 1) * d))).toEqual(acts[i] === 0 ? [1, 0] : [0, 1]);
+        }
+      }
+    }
   });
 });
 
@@ -144,10 +183,10 @@ describe('LatentDreamEnv', () => {
     const never = new LatentDynamics({ latent: 1, action: { kind: 'discrete', n: 2, start: 0 }, termination: 'never', members: 1, elites: 1, hidden: [4], seed: 0 });
     const env = new LatentDreamEnv(never, { maxEpisodeSteps: 3 });
     expect(() => env.step(0)).toThrow(InvalidConfig);
-    const n = 40, rows = { n, states: new Float32Array(2 * n), actions: new Float32Array(n), rewards: new Float32Array(n).fill(1), nextStates: new Float32Array(2 * n), terminated: new Uint8Array(n) };
+    const n = 40, rows = { n, states: new Float32Array(4 * n), actions: new Float32Array(n), rewards: new Float32Array(n).fill(1), nextStates: new Float32Array(4 * n), terminated: new Uint8Array(n) };
     return never.fit(rows, { maxEpochs: 1 }).then(() => {
-      never.observeStarts([0.5, 0.5], 1);
-      expect(Array.from(env.reset({ seed: 0 }).obs)).toEqual([0.5, 0.5]);
+      never.observeStarts([0.5, 0.5, 0, 0], 1);
+      expect(Array.from(env.reset({ seed: 0 }).obs)).toEqual([0.5, 0.5, 0, 0]);
       const flags = [env.step(0), env.step(1), env.step(0)].map((r) => r.truncated);
       expect(flags).toEqual([false, false, true]);
       expect(() => env.step(0)).toThrow(InvalidConfig);
@@ -155,7 +194,7 @@ describe('LatentDreamEnv', () => {
   });
 
   it('starts from the given real states (uniformly drawn) instead of the reset latents, and refuses malformed starts', () => {
-    const d = 2 * LATENT, n = 5;
+    const d = 2 * LATENT + 2, n = 5;
     const starts = testRows.rows.states.slice(0, n * d);
     const env = new LatentDreamEnv(model, { maxEpisodeSteps: 5, starts: { states: starts, n } });
     const seen = new Set<number>();
@@ -171,7 +210,7 @@ describe('LatentDreamEnv', () => {
   });
 
   it('dreamFrames decodes one frame per imagined state, start included; frameScene draws ink as gray squares', () => {
-    const { frames, count } = dreamFrames(model, encoder, testRows.rows.states.slice(0, 2 * LATENT), [0, 1, 0, 1], 0);
+    const { frames, count } = dreamFrames(model, encoder, testRows.rows.states.slice(0, model.stateDim), [0, 1, 0, 1], 0);
     expect(count).toBeGreaterThanOrEqual(2);
     expect(frames.length).toBe(count * DIM);
     const px = new Float32Array(4);
