@@ -56,6 +56,11 @@ export async function connectWithRetry(redis: Redis, url: string, log: (line: st
       if ((redis.status as string) === 'ready') return;
     } catch (err) {
       if (signal?.aborted) throw err;
+      // A refused password never heals by retrying: say so once instead of "cannot reach" every second.
+      if (/WRONGPASS|NOAUTH|invalid password/i.test((err as Error).message)) {
+        redis.disconnect();
+        throw new InvalidConfig(`Expected the password of Redis at ${redact(url)} (as redis://:password@host:port), but it refused it: ${(err as Error).message}`);
+      }
       if (attempt === 1 || attempt % 10 === 0) log(`cannot reach Redis at ${redact(url)} (${(err as Error).message}); retrying every second.`);
       await sleep(1_000);
     }

@@ -29,7 +29,7 @@ export interface RedisServer {
 }
 
 /** Starts redis-server, or fails saying it is missing (the tests never skip). */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
   if (REDIS_SERVER === null) throw new Error('redis-server is not installed (Debian package redis-server; .ci/run installs it): the Redis scale tests need a real server.');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rxgym-redis-'));
@@ -38,7 +38,7 @@ export async function startRedis(): Promise<RedisServer> {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      const c = spawn(REDIS_SERVER!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(REDIS_SERVER!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       await new Promise<void>((resolve, reject) => {
         let out = '';
