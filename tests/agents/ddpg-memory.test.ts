@@ -36,10 +36,12 @@ describe('ddpg and td3 memory', () => {
       };
       for (let i = 0; i < 200; i++) update();
       const params = [agent.actor, ...agent.critics].map((n) => n.params.length);
-      const bursts = [0, 1, 2].map(() => allocatedBytes(() => { for (let i = 0; i < 300; i++) update(); }) / 300);
+      const bursts = [0, 1, 2, 3, 4].map(() => allocatedBytes(() => { for (let i = 0; i < 300; i++) update(); }) / 300);
       // Measured 112-136 bytes: the boxed doubles of the losses and gradient norms that functions return (~16 bytes
-      // each). One array per row of the batch of 256 would add over 1 kB, one per parameter tens of kB.
-      expect(bursts.sort((x, y) => x - y)[1]!, agent.algo).toBeLessThan(256);
+      // each). One array per row of the batch of 256 would add over 1 kB to every burst, one per parameter tens of kB.
+      // The least burst: a collection inside a burst also counts garbage made before it (up to ~500 bytes an update
+      // on a loaded machine), which an allocation per update could never hide from every burst.
+      expect(Math.min(...bursts), agent.algo).toBeLessThan(256);
       expect([agent.actor, ...agent.critics].map((n) => n.params.length)).toEqual(params);
       expect(agent.replay.byteLength).toBe(agent.replay.capacity * agent.replay.bytesPerTransition);
       agent.dispose();
