@@ -1,6 +1,6 @@
 /**
- * What the exact-likelihood models (RealNVP, MADE, PixelCNN) share: data checks that name the expected shape,
- * the minibatch training loop, autoregressive masks laid on a dense `Net`, and checkpoint plumbing.
+ * What the exact-likelihood models (RealNVP, MADE, PixelCNN) share: the minibatch training loop, autoregressive
+ * masks laid on a dense `Net`, and checkpoint plumbing. Their data and not-fitted checks are the zoo's (checks.ts).
  */
 import { InvalidConfig, describeValue } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
@@ -12,25 +12,8 @@ import type { FitOptions, FitReport } from './model.js';
 /** 0.5 log(2 pi): the constant of every Gaussian log-density (nats). */
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Throws `InvalidConfig` unless `data` holds n rows of `dim` finite floats (and, when `binary`, only 0 and 1). */
-export function checkRows(data: Float32Array, n: number, dim: number, what: string, binary = false): void {
-  if (!(data instanceof Float32Array)) {
-    throw new InvalidConfig(`Expected ${what} to be a Float32Array of n x ${dim} floats, got ${describeValue(data)}.`);
-  }
-  if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected ${what}'s row count n to be a positive integer, got ${describeValue(n)}.`);
-  if (data.length < n * dim) {
-    throw new InvalidConfig(`Expected ${what} of n x dim = ${n} x ${dim} = ${n * dim} floats, got ${data.length}.`);
-  }
-  for (let i = 0; i < n * dim; i++) {
-    const v = data[i]!;
-    if (!Number.isFinite(v)) {
-      throw new InvalidConfig(`Expected ${what} of n x ${dim} finite floats, got ${describeValue(v)} at row ${Math.floor(i / dim)}, column ${i % dim}.`);
-    }
-    if (binary && v !== 0 && v !== 1) {
-      throw new InvalidConfig(`Expected ${what} of n x ${dim} binary values (0 or 1), got ${v} at row ${Math.floor(i / dim)}, column ${i % dim}.`);
-    }
-  }
-}
+// The zoo's shared row and not-fitted checks, re-exported for RealNVP, which imports its helpers from here.
+export { checkFitted, checkRows } from './checks.js';
 
 /** Throws `InvalidConfig` unless `out` (when given) holds at least `len` floats; returns it or a new array. */
 export function outArray(out: Float32Array | undefined, len: number, what = 'out'): Float32Array {
@@ -39,11 +22,6 @@ export function outArray(out: Float32Array | undefined, len: number, what = 'out
     throw new InvalidConfig(`Expected ${what} to be a Float32Array of at least ${len} floats, got ${describeValue(out)}.`);
   }
   return out;
-}
-
-/** Throws `InvalidConfig` (sampling or scoring before `fit` or `load`) when the model has not been trained. */
-export function checkFitted(fitted: boolean, kind: string, what: string): void {
-  if (!fitted) throw new InvalidConfig(`Expected a fitted ${kind} model before ${what}, got an untrained one. Call fit() or load() first.`);
 }
 
 /** Validated `FitOptions` with defaults. */

@@ -14,9 +14,10 @@ import { writeCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { createNet } from '../nn/net.js';
 import { adam } from '../nn/optimizers.js';
 import type { Net, Optimizer } from '../nn/types.js';
+import { checkFitted, checkRows, type RowValues } from './checks.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
 import {
-  HALF_LOG_2PI, NO_ENV, ParamMask, checkFitted, checkRows, cosineLr, fitLoop, logSumExp, outArray, plainEngineLine,
+  HALF_LOG_2PI, NO_ENV, ParamMask, cosineLr, fitLoop, logSumExp, outArray, plainEngineLine,
   readModelCheckpoint, sigmoid, softplus, fitStandardisation,
 } from './density-layers.js';
 
@@ -132,9 +133,14 @@ export class MADE implements GenerativeModel {
     return this.config.output === 'bernoulli';
   }
 
+  /** What its rows must hold: 0 or 1 for a Bernoulli MADE, any finite float otherwise. */
+  private get rowValues(): RowValues {
+    return this.binary ? 'binary' : 'finite';
+  }
+
   /** Trains on n x dim rows by maximum likelihood (loss: mean NLL in nats per row of the raw data). */
   async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
-    checkRows(data, n, this.dim, 'data', this.binary);
+    checkRows(data, n, this.dim, 'data', this.rowValues);
     if (!this.fitted && !this.binary) this.setStandardisation(data, n);
     const D = this.dim;
     const report = await fitLoop(data, n, D, this.trainRng, options, { epochs: 100, batchSize: 128 }, (batch, B, progress) => {
@@ -152,7 +158,7 @@ export class MADE implements GenerativeModel {
    * dNLL/dparams in them, masked entries included (`fit` masks them before stepping; exposed for gradient checks).
    */
   gradient(x: Float32Array, n: number): number {
-    checkRows(x, n, this.dim, 'x', this.binary);
+    checkRows(x, n, this.dim, 'x', this.rowValues);
     this.net.zeroGrad();
     const u = this.standardise(x, n, new Float32Array(n * this.dim));
     const out = this.net.forward(u, n);
@@ -164,8 +170,8 @@ export class MADE implements GenerativeModel {
 
   /** Exact log p(x) in nats per row for n x dim rows, into `out` (n values). */
   logProb(x: Float32Array, n: number, out?: Float32Array): Float32Array {
-    checkFitted(this.fitted, this.kind, 'logProb()');
-    checkRows(x, n, this.dim, 'x', this.binary);
+    checkFitted(this.fitted, 'MADE', 'logProb()', 'MADE.load()');
+    checkRows(x, n, this.dim, 'x', this.rowValues);
     const res = outArray(out, n);
     const D = this.dim;
     const chunk = 256;
@@ -183,7 +189,7 @@ export class MADE implements GenerativeModel {
 
   /** n samples (n x dim), one dimension at a time from the seeded sampler (dim passes of the net). */
   sample(n: number, out?: Float32Array): Float32Array {
-    checkFitted(this.fitted, this.kind, 'sample()');
+    checkFitted(this.fitted, 'MADE', 'sample()', 'MADE.load()');
     if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
     const D = this.dim;
     const P = this.perDim;

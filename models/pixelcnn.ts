@@ -10,7 +10,8 @@ import { writeCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { adam } from '../nn/optimizers.js';
 import type { Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
-import { NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, readModelCheckpoint, sigmoid, softplus } from './density-layers.js';
+import { checkFitted, checkRows } from './checks.js';
+import { NO_ENV, cosineLr, fitLoop, outArray, readModelCheckpoint, sigmoid, softplus } from './density-layers.js';
 import { PixelCnnNet } from './pixelcnn-layers.js';
 
 /** Options of `PixelCNN`. */
@@ -74,7 +75,7 @@ export class PixelCNN implements GenerativeModel {
 
   /** Trains on n binary images (n x height width) by maximum likelihood (loss: mean NLL in nats per image). */
   async fit(data: Float32Array, n: number, options: FitOptions = {}): Promise<FitReport> {
-    checkRows(data, n, this.dim, 'data', true);
+    checkRows(data, n, this.dim, 'data', 'binary');
     const D = this.dim;
     const report = await fitLoop(data, n, D, this.trainRng, options, { epochs: 10, batchSize: 16 }, (batch, B, progress) => {
       this.opt.learningRate = cosineLr(this.config.learningRate, this.config.finalLrFraction, progress);
@@ -88,7 +89,7 @@ export class PixelCNN implements GenerativeModel {
 
   /** The mean NLL (nats per image) of n images; zeroes the grads and leaves dNLL/dparams in `net.grads`. */
   gradient(x: Float32Array, n: number): number {
-    checkRows(x, n, this.dim, 'x', true);
+    checkRows(x, n, this.dim, 'x', 'binary');
     const D = this.dim;
     this.net.zeroGrad();
     const logits = this.net.forward(x, n);
@@ -105,8 +106,8 @@ export class PixelCNN implements GenerativeModel {
 
   /** Exact log p(x) in nats per image for n binary images, into `out` (n values). */
   logProb(x: Float32Array, n: number, out?: Float32Array): Float32Array {
-    checkFitted(this.fitted, this.kind, 'logProb()');
-    checkRows(x, n, this.dim, 'x', true);
+    checkFitted(this.fitted, 'PixelCNN', 'logProb()', 'PixelCNN.load()');
+    checkRows(x, n, this.dim, 'x', 'binary');
     const res = outArray(out, n);
     const D = this.dim;
     const chunk = 32;
@@ -128,7 +129,7 @@ export class PixelCNN implements GenerativeModel {
    * from a crop that holds its receptive field, so a sample costs about (field / image) of height x width passes.
    */
   sample(n: number, out?: Float32Array): Float32Array {
-    checkFitted(this.fitted, this.kind, 'sample()');
+    checkFitted(this.fitted, 'PixelCNN', 'sample()', 'PixelCNN.load()');
     if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
     const { height: H, width: W } = this.config;
     const x = outArray(out, n * H * W);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidConfig } from '../../core/errors.js';
+import { NotFitted } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { twoMoons } from '../../models/data.js';
 import { RealNVP } from '../../models/flow.js';
@@ -194,10 +194,10 @@ describe('RealNVP', () => {
 
   it('rejects bad data, NaN and use before fit with errors naming the expected shape', async () => {
     const flow = new RealNVP({ dim: 2, seed: 0 });
-    expect(() => flow.sample(3)).toThrow(InvalidConfig);
+    expect(() => flow.sample(3)).toThrow(NotFitted);
     expect(() => flow.sample(3)).toThrow(/fitted realnvp/);
-    await expect(flow.fit(new Float32Array(5), 3)).rejects.toThrow(/3 x 2 = 6 floats, got 5/);
-    await expect(flow.fit(new Float32Array([0, 1, NaN, 2]), 2)).rejects.toThrow(/finite floats, got NaN at row 1, column 0/);
+    await expect(flow.fit(new Float32Array(5), 3)).rejects.toThrow(/Expected data to be a Float32Array of n x dim = 3 x 2 = 6 values, got Float32Array\(5\)/);
+    await expect(flow.fit(new Float32Array([0, 1, NaN, 2]), 2)).rejects.toThrow(/Expected data \(n x dim = 2 x 2\) to hold finite values, got NaN at row 1, column 0/);
     expect(() => new RealNVP({ dim: 1, seed: 0 })).toThrow(/dim to be an integer >= 2/);
   });
 });

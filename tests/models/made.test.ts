@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidConfig } from '../../core/errors.js';
+import { NotFitted } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { twoMoons } from '../../models/data.js';
 import { MADE } from '../../models/made.js';
@@ -116,10 +116,11 @@ describe('MADE', () => {
 
   it('rejects bad data with errors naming the expected shape', async () => {
     const made = new MADE({ dim: 3, seed: 0, output: 'bernoulli' });
-    expect(() => made.logProb(new Float32Array(3), 1)).toThrow(InvalidConfig);
-    await expect(made.fit(new Float32Array(5), 2)).rejects.toThrow(/2 x 3 = 6 floats, got 5/);
-    await expect(made.fit(new Float32Array([0, 1, 0.5]), 1)).rejects.toThrow(/binary values \(0 or 1\), got 0.5 at row 0, column 2/);
-    await expect(made.fit(new Float32Array([0, NaN, 1]), 1)).rejects.toThrow(/finite floats, got NaN/);
+    expect(() => made.logProb(new Float32Array(3), 1)).toThrow(NotFitted);
+    expect(() => made.sample(2)).toThrow(/Expected a fitted MADE before sample\(\), got an untrained one: call fit\(\) or MADE.load\(\) first/);
+    await expect(made.fit(new Float32Array(5), 2)).rejects.toThrow(/Expected data to be a Float32Array of n x dim = 2 x 3 = 6 values, got Float32Array\(5\)/);
+    await expect(made.fit(new Float32Array([0, 1, 0.5]), 1)).rejects.toThrow(/Expected data \(n x dim = 1 x 3\) to hold binary values \(0 or 1\), got 0.5 at row 0, column 2/);
+    await expect(made.fit(new Float32Array([0, NaN, 1]), 1)).rejects.toThrow(/binary values \(0 or 1\), got NaN at row 0, column 1/);
     expect(() => new MADE({ dim: 3, seed: 0, output: 'poisson' as 'bernoulli' })).toThrow(/'bernoulli' or 'gaussianMixture'/);
   });
 });
