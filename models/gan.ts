@@ -1,8 +1,10 @@
 /**
  * A generative adversarial network (Goodfellow et al.) of two MLPs on the plain engine: a generator G(z), z ~ N(0, I),
  * and a discriminator D trained with the non-saturating losses
- *   D: -[y log sigmoid D(x)] - log(1 - sigmoid D(G(z)))   (y = `realLabel`, 0.9: one-sided label smoothing)
+ *   D: -[y log sigmoid D(x) + (1 - y) log(1 - sigmoid D(x))] - log(1 - sigmoid D(G(z)))
+ *      (y = `realLabel`, 0.9: one-sided label smoothing; fakes keep label 0)
  *   G: -log sigmoid D(G(z))
+ * (written out, with their gradients, in gan-losses.ts; this file feeds them to the networks).
  * Options: `pack` m > 1 is PacGAN (Lin et al.): D judges m samples at once (m rows side by side, all real or all
  * fake), which penalises a generator that drops modes; `loss: 'wgan-gp'` makes D a Wasserstein critic with the
  * gradient penalty (Gulrajani et al.), whose second derivative runs on tfjs (gan-penalty.ts). Seeded and
@@ -16,9 +18,13 @@ import { IncompatibleState } from '../nn/errors.js';
 import { createNet } from '../nn/net.js';
 import { adam } from '../nn/optimizers.js';
 import type { Activation, LayerSpec, Net, Optimizer } from '../nn/types.js';
+import { checkFitted, checkRows } from './checks.js';
+import {
+  averageDecay, discriminatorFakeLoss, discriminatorRealLoss, interpolate, nonSaturatingGeneratorLoss, packedBatch, wassersteinLoss,
+} from './gan-losses.js';
 import { gradientPenalty } from './gan-penalty.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
-import { checkRows, shuffle } from './vae.js';
+import { shuffle } from './vae.js';
 
 /** Configuration of a GAN; every field but `dim` has a default. */
 export interface GanConfig {
@@ -98,12 +104,21 @@ function mlp(input: number, hidden: number[], output: number, activation: Activa
   return createNet({ input, layers, seed }, { engine: 'plain' });
 }
 
-function softplus(u: number): number {
-  return Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
-}
-
-function sigmoid(u: number): number {
-  return u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
+/** The buffers of one training step for `batch` samples, made once per fit. */
+class StepScratch {
+  /** d loss / d D's output (batch / pack rows). */
+  readonly dOut: Float32Array;
+  /** d loss / d the fakes, D's input gradient (batch x dim). */
+  readonly dFake: Float32Array;
+  /** WGAN-GP's interpolates (batch x dim) and their mixing weights (one per packed row). */
+  readonly hat: Float32Array;
+  readonly t: Float64Array;
+  constructor(readonly batch: number, pack: number, dim: number) {
+    this.dOut = new Float32Array(batch / pack);
+    this.dFake = new Float32Array(batch * dim);
+    this.hat = new Float32Array(batch * dim);
+    this.t = new Float64Array(batch / pack);
+  }
 }
 
 /** A GAN; see the file comment. Build with `new Gan({ dim })`, restore with `loadGan(dir)`. */
@@ -122,6 +137,7 @@ export class Gan implements GenerativeModel {
   private readonly rng: Rng;
   private fitted = false;
   private steps = 0;
+  private scratch: StepScratch | null = null;
 
   constructor(config: GanConfig) {
     this.config = resolve(config);
@@ -150,7 +166,8 @@ export class Gan implements GenerativeModel {
     checkRows(data, n, this.dim, 'data');
     const { pack, discriminatorSteps, latent } = this.config;
     const epochs = options.epochs ?? 10;
-    const batch = Math.max(pack, Math.floor(Math.min(options.batchSize ?? 256, n) / pack) * pack);
+    const batch = packedBatch(options.batchSize ?? 256, n, pack);
+    if (this.scratch?.batch !== batch) this.scratch = new StepScratch(batch, pack, this.dim);
     const start = performance.now();
     const order = Int32Array.from({ length: n }, (_, i) => i);
     shuffle(order, this.rng);
@@ -194,72 +211,50 @@ export class Gan implements GenerativeModel {
   /** One step of D on `batch` real rows and as many fresh fakes; returns D's loss. */
   private discriminatorStep(real: Float32Array, batch: number, z: Float32Array): number {
     const { pack, latent, loss, realLabel } = this.config;
+    const { dOut, hat, t } = this.scratch!;
+    const wgan = loss === 'wgan-gp';
     const rows = batch / pack;
     const D = this.discriminator;
-    const d = new Float32Array(rows);
     // Packed rows are m consecutive samples: a batch of samples, read row-major, already is the packed batch.
     let l = D.forward(real, rows);
-    let total = 0;
-    for (let i = 0; i < rows; i++) {
-      if (loss === 'wgan-gp') {
-        total -= l[i]! / rows;
-        d[i] = -1 / rows;
-      } else {
-        total += (softplus(l[i]!) - realLabel * l[i]!) / rows;
-        d[i] = (sigmoid(l[i]!) - realLabel) / rows;
-      }
-    }
-    D.backward(d, rows);
+    let total = wgan ? wassersteinLoss(l, rows, -1, dOut) : discriminatorRealLoss(l, rows, realLabel, dOut);
+    D.backward(dOut, rows);
     this.drawZ(z, batch * latent);
     const fake = this.generator.predict(z, batch);
     l = D.forward(fake, rows);
-    for (let i = 0; i < rows; i++) {
-      if (loss === 'wgan-gp') {
-        total += l[i]! / rows;
-        d[i] = 1 / rows;
-      } else {
-        total += softplus(l[i]!) / rows;
-        d[i] = sigmoid(l[i]!) / rows;
-      }
-    }
-    D.backward(d, rows);
-    if (loss === 'wgan-gp') {
+    total += wgan ? wassersteinLoss(l, rows, 1, dOut) : discriminatorFakeLoss(l, rows, dOut);
+    D.backward(dOut, rows);
+    if (wgan) {
       // Penalty at random points on the lines between real and fake (packed) rows.
-      const hat = new Float32Array(batch * this.dim);
-      const w = pack * this.dim;
-      for (let i = 0; i < rows; i++) {
-        const t = this.rng.float();
-        for (let j = 0; j < w; j++) hat[i * w + j] = t * real[i * w + j]! + (1 - t) * fake[i * w + j]!;
-      }
+      for (let i = 0; i < rows; i++) t[i] = this.rng.float();
+      interpolate(real, fake, t, rows, pack * this.dim, hat);
       total += gradientPenalty(D, hat, rows, this.config.gradientPenalty);
     }
     this.optD.step();
     return total;
   }
 
-  /** One generator step: -log sigmoid D(G(z)) (or -C(G(z))) through D's input gradient. */
+  /** One generator step: -log sigmoid D(G(z)) (or -C(G(z))) through D's input gradient, then the weight average. */
   private generatorStep(batch: number, z: Float32Array): void {
-    const { pack, latent, loss } = this.config;
+    const { pack, latent, loss, emaDecay } = this.config;
+    const { dOut, dFake } = this.scratch!;
     const rows = batch / pack;
     this.drawZ(z, batch * latent);
     const fake = this.generator.forward(z, batch);
     const l = this.discriminator.forward(fake, rows);
-    const d = new Float32Array(rows);
-    for (let i = 0; i < rows; i++) d[i] = loss === 'wgan-gp' ? -1 / rows : (sigmoid(l[i]!) - 1) / rows;
-    const dFake = new Float32Array(batch * this.dim);
-    this.discriminator.backward(d, rows, dFake);
+    if (loss === 'wgan-gp') wassersteinLoss(l, rows, -1, dOut);
+    else nonSaturatingGeneratorLoss(l, rows, dOut);
+    this.discriminator.backward(dOut, rows, dFake);
     // Only the input gradient was wanted: D's own gradients from this pass must not reach its next step.
     this.discriminator.zeroGrad();
     this.generator.backward(dFake, batch);
     this.optG.step();
-    // TensorFlow's ExponentialMovingAverage warm-up: early on the decay is (1 + t) / (10 + t), so the average is
-    // not dragged towards the initial weights when a fit is short.
-    this.average.polyakFrom(this.generator, 1 - Math.min(this.config.emaDecay, (1 + this.steps) / (10 + this.steps)));
+    this.average.polyakFrom(this.generator, 1 - averageDecay(emaDecay, this.steps));
   }
 
   /** n samples (n x dim) G(z), z ~ N(0, I) from the model's rng, into `out`. */
   sample(n: number, out = new Float32Array(n * this.dim)): Float32Array {
-    if (!this.fitted) throw new InvalidConfig('Expected a fitted GAN before sample(), got an untrained one: call fit() or loadGan() first.');
+    checkFitted(this.fitted, 'GAN', 'sample()', 'loadGan()');
     if (!Number.isInteger(n) || n < 1) throw new InvalidConfig(`Expected n to be a positive integer, got ${describeValue(n)}.`);
     if (!(out instanceof Float32Array) || out.length < n * this.dim) throw new InvalidConfig(`Expected out to be a Float32Array of n x dim = ${n * this.dim} values, got ${describeValue(out)}.`);
     const z = new Float32Array(n * this.config.latent);
