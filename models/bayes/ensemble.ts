@@ -12,6 +12,7 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import type { FitOptions, FitReport, Prediction, UncertainPredictor } from '../model.js';
+import { checkFitted } from '../checks.js';
 import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, plainEngineLine, trainLearners, type Learner } from './heteroscedastic.js';
 import { checkPositiveInt, checkRows, prepareFit, scalingOf, standardise, type Scaling } from './fit-data.js';
 
@@ -166,7 +167,7 @@ export class DeepEnsemble implements UncertainPredictor {
 
   /** The mixture's predictive mean and its epistemic and aleatoric variances for n rows of x (n x inDim). */
   predict(x: Float32Array, n: number): Prediction {
-    const xn = this.inputs(x, n);
+    const xn = this.inputs(x, n, 'predict()');
     const acc = new MixtureAccumulator(n, this.config.outDim, this.scaling!, { min: this.config.minLogStd, max: this.config.maxLogStd });
     this.members.forEach((mlp, k) => acc.add(mlp.predictRaw(xn, n, null), this.priorRaw(k, xn, n), 1));
     return acc.result();
@@ -177,7 +178,7 @@ export class DeepEnsemble implements UncertainPredictor {
     if (!(Number.isInteger(k) && k >= 0 && k < this.members.length)) {
       throw new InvalidConfig(`Expected a member index in [0, ${this.members.length}), got ${describeValue(k)}.`);
     }
-    const xn = this.inputs(x, n);
+    const xn = this.inputs(x, n, 'predictMember()');
     const acc = new MixtureAccumulator(n, this.config.outDim, this.scaling!, { min: this.config.minLogStd, max: this.config.maxLogStd });
     acc.add(this.members[k]!.predictRaw(xn, n, null), this.priorRaw(k, xn, n), 1);
     const { mean, aleatoric } = acc.result();
@@ -186,7 +187,7 @@ export class DeepEnsemble implements UncertainPredictor {
 
   /** Writes config, standardisation, every member (and prior), optimiser and rng state as a checkpoint folder. */
   async save(dir: string): Promise<void> {
-    const s = this.requireFitted();
+    const s = this.requireFitted('save()');
     await writeCheckpoint(dir, {
       algo: 'model.ensemble',
       step: this.steps,
@@ -225,14 +226,15 @@ export class DeepEnsemble implements UncertainPredictor {
     return (this.scaling ??= scalingOf(x, y, n, this.config));
   }
 
-  private requireFitted(): Scaling {
-    if (!this.scaling) throw new InvalidConfig('Expected a fitted ensemble (call fit() or DeepEnsemble.load() first), got an untrained one.');
-    return this.scaling;
+  /** The standardisation of a fitted ensemble; `NotFitted` naming `action` before fit or load. */
+  private requireFitted(action: string): Scaling {
+    checkFitted(this.scaling !== null, 'DeepEnsemble', action, 'DeepEnsemble.load()');
+    return this.scaling!;
   }
 
   /** Standardised inputs of a prediction, after checking the model is fitted and x is n x inDim finite values. */
-  private inputs(x: Float32Array, n: number): Float32Array {
-    const s = this.requireFitted();
+  private inputs(x: Float32Array, n: number, action: string): Float32Array {
+    const s = this.requireFitted(action);
     checkRows(x, n, this.config.inDim, 'x');
     return standardise(x, n, s.xMean, s.xStd);
   }

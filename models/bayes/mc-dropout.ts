@@ -21,6 +21,7 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import type { FitOptions, FitReport, Prediction, UncertainPredictor } from '../model.js';
+import { checkFitted } from '../checks.js';
 import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, heteroscedasticLoss, lossScratch, plainEngineLine, trainLearners, type DropoutMasks } from './heteroscedastic.js';
 import { checkPositiveInt, checkRows, prepareFit, standardise, type Scaling } from './fit-data.js';
 
@@ -133,7 +134,7 @@ export class McDropout implements UncertainPredictor {
    * so predictions are deterministic and every call (and every row) sees the same T functions.
    */
   predict(x: Float32Array, n: number): Prediction {
-    const xn = this.inputs(x, n);
+    const xn = this.inputs(x, n, 'predict()');
     const rng = new Rng(this.config.seed + 0x5eed);
     const acc = this.accumulator(n);
     for (let t = 0; t < this.config.passes; t++) acc.add(this.mlp.predictRaw(xn, n, this.mlp.sampleMasks(rng)));
@@ -153,7 +154,7 @@ export class McDropout implements UncertainPredictor {
 
   /** One function sample: the mean under `mask` (default: the held one) and the mask-free aleatoric variance, n x outDim each. */
   predictWithMask(x: Float32Array, n: number, mask: DropoutMasks = this.heldMask): { mean: Float32Array; aleatoric: Float32Array } {
-    const xn = this.inputs(x, n);
+    const xn = this.inputs(x, n, 'predictWithMask()');
     const hidden = this.mlp.hidden;
     if (!(Array.isArray(mask) && mask.length === hidden.length && mask.every((m, l) => m instanceof Float32Array && m.length === hidden[l]))) {
       throw new InvalidConfig(`Expected a dropout mask of ${hidden.length} Float32Arrays of widths [${hidden.join(', ')}], got ${describeValue(mask)}.`);
@@ -172,13 +173,14 @@ export class McDropout implements UncertainPredictor {
 
   /** tau = l^2 p / (2 N lambda) for the rows N of the largest fit so far (Infinity without weight decay), in 1 / standardised target units^2. */
   precision(): number {
-    if (this.rowsSeen === 0) throw new InvalidConfig('Expected a fitted model (call fit() first): tau needs the number of training rows N.');
+    // tau needs N, the training rows, which fit sets and load restores.
+    checkFitted(this.rowsSeen > 0, 'McDropout', 'precision()', 'McDropout.load()');
     return dropoutPrecision(this.config.lengthScale, 1 - this.config.dropout, this.rowsSeen, this.config.weightDecay);
   }
 
   /** Writes config, standardisation, the network, optimiser and rng states as a checkpoint folder. */
   async save(dir: string): Promise<void> {
-    const s = this.requireFitted();
+    const s = this.requireFitted('save()');
     await writeCheckpoint(dir, {
       algo: 'model.mc-dropout',
       step: this.steps,
@@ -211,13 +213,14 @@ export class McDropout implements UncertainPredictor {
     return new MixtureAccumulator(n, this.config.outDim, this.scaling!, { min: this.config.minLogStd, max: this.config.maxLogStd });
   }
 
-  private requireFitted(): Scaling {
-    if (!this.scaling) throw new InvalidConfig('Expected a fitted model (call fit() or McDropout.load() first), got an untrained one.');
-    return this.scaling;
+  /** The standardisation of a fitted model; `NotFitted` naming `action` before fit or load. */
+  private requireFitted(action: string): Scaling {
+    checkFitted(this.scaling !== null, 'McDropout', action, 'McDropout.load()');
+    return this.scaling!;
   }
 
-  private inputs(x: Float32Array, n: number): Float32Array {
-    const s = this.requireFitted();
+  private inputs(x: Float32Array, n: number, action: string): Float32Array {
+    const s = this.requireFitted(action);
     checkRows(x, n, this.config.inDim, 'x');
     return standardise(x, n, s.xMean, s.xStd);
   }

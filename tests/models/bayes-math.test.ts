@@ -15,7 +15,7 @@ describe('MC dropout: tau = l^2 p / (2 N lambda)', () => {
 
   it("precision() uses the keep probability, the length scale, the weight decay and the largest fit's rows", async () => {
     const model = new McDropout({ inDim: 1, outDim: 1, hidden: [8], dropout: 0.2, lengthScale: 3, weightDecay: 0.01, epochs: 1, seed: 0 });
-    expect(() => model.precision()).toThrow('Expected a fitted model (call fit() first): tau needs the number of training rows N.');
+    expect(() => model.precision()).toThrow('Expected a fitted McDropout before precision(), got an untrained one: call fit() or McDropout.load() first.');
     const x = Float32Array.from({ length: 40 }, (_, i) => i / 10);
     await model.fit(x, x, 40);
     expect(model.precision()).toBeCloseTo((9 * 0.8) / (2 * 40 * 0.01), 10);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidConfig } from '../../core/errors.js';
+import { InvalidConfig, NotFitted } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { DeepEnsemble, McDropout, bootstrapMasks, dropoutPrecision } from '../../models/bayes/index.js';
 import { heteroscedasticLoss } from '../../models/bayes/heteroscedastic.js';
@@ -85,7 +85,9 @@ describe.each(Object.entries(makers))('%s', (kind, make) => {
 
   it('refuses bad input with the expected shape named', async () => {
     const model = make();
-    expect(() => model.predict(grid, 3)).toThrow(/Expected a fitted/);
+    expect(() => model.predict(grid, 3)).toThrow(NotFitted);
+    const name = kind === 'ensemble' ? 'DeepEnsemble' : 'McDropout';
+    expect(() => model.predict(grid, 3)).toThrow(`Expected a fitted ${name} before predict(), got an untrained one: call fit() or ${name}.load() first.`);
     const y = train.y.slice();
     y[7] = NaN;
     await expect(model.fit(train.x, y, train.n)).rejects.toThrow(/finite values, got NaN at row 7/);
@@ -165,7 +167,7 @@ describe('MC dropout for Thompson sampling', () => {
   it("reports Gal's model precision tau = l^2 p / (2 N lambda)", async () => {
     expect(dropoutPrecision(2, 0.9, 100, 1e-3)).toBeCloseTo((4 * 0.9) / (2 * 100 * 1e-3), 10);
     const model = new McDropout({ inDim: 1, outDim: 1, epochs: 1, dropout: 0.1, lengthScale: 0.5, weightDecay: 1e-4 });
-    expect(() => model.precision()).toThrow(InvalidConfig);
+    expect(() => model.precision()).toThrow(NotFitted);
     await model.fit(train.x, train.y, train.n);
     expect(model.precision()).toBeCloseTo((0.25 * 0.9) / (2 * 600 * 1e-4), 8);
   });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidConfig } from '../../core/errors.js';
+import { NotFitted } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { Gan, loadGan } from '../../models/gan.js';
 import { gradientPenalty } from '../../models/gan-penalty.js';
@@ -147,7 +147,8 @@ describe('Gan: packing, seeds, saving, errors', () => {
 
   it('names the expected shape for bad data and bad options, and refuses to sample before fit', async () => {
     const gan = new Gan({ dim: 2, generatorHidden: [4], discriminatorHidden: [4] });
-    expect(() => gan.sample(4)).toThrow(InvalidConfig);
+    expect(() => gan.sample(4)).toThrow(NotFitted);
+    expect(() => gan.sample(4)).toThrow(/Expected a fitted GAN before sample\(\), got an untrained one: call fit\(\) or loadGan\(\) first/);
     await expect(gan.fit(new Float32Array(5), 3)).rejects.toThrow(/n x dim = 3 x 2 = 6 values/);
     await expect(gan.fit(Float32Array.from([0, Infinity]), 1)).rejects.toThrow(/Infinity at row 0, column 1/);
     expect(() => new Gan({ dim: 2, pack: 0 })).toThrow(/gan.pack/);
