@@ -65,6 +65,29 @@ export interface Run {
   tap0: number;
 }
 
+/**
+ * The vertical stack's causal taps for an odd kernel k, r = (k - 1) / 2: rows dy = -r .. 0, each one run of the k
+ * columns dx = -r .. r, weight rows in that order. It sees the pixel's own row and those above, none below.
+ */
+export function verticalRuns(k: number): Run[] {
+  const r = (k - 1) / 2;
+  return Array.from({ length: r + 1 }, (_, i) => ({ dy: i - r, dx0: -r, len: k, tap0: i * k }));
+}
+
+/**
+ * The horizontal stack's causal taps: columns dx = -r .. 0 of the pixel's own row, or -r .. -1 in the first layer,
+ * which reads the image itself and so must not see the pixel it predicts.
+ */
+export function horizontalRuns(k: number, first: boolean): Run[] {
+  const r = (k - 1) / 2;
+  return [{ dy: 0, dx0: -r, len: first ? r : r + 1, tap0: 0 }];
+}
+
+/** One tap at (dy, dx): (0, 0) for a 1x1 convolution, (-1, 0) for the vertical stack's row above into the horizontal. */
+export function singleTap(dy: number, dx: number): Run[] {
+  return [{ dy, dx0: dx, len: 1, tap0: 0 }];
+}
+
 /** A convolution over runs of taps (zero padding), weights [taps * cin, cout] and bias [cout] in `params` from `wOff`. */
 export class CausalConv {
   readonly taps: number;

@@ -18,7 +18,9 @@
 import { InvalidConfig, describeValue } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { simdGemm, type SimdGemm } from '../nn/kernels/simd.js';
-import { CausalConv, gate, gateBackward, jsGemm, layoutOf, zeroPads, type Layout, type Run } from './pixelcnn-conv.js';
+import {
+  CausalConv, gate, gateBackward, horizontalRuns, jsGemm, layoutOf, singleTap, verticalRuns, zeroPads, type Layout, type Run,
+} from './pixelcnn-conv.js';
 import { IncompatibleState } from '../nn/errors.js';
 import type { NamedArray, Net, NetSpec, ParamShape } from '../nn/types.js';
 
@@ -120,11 +122,7 @@ export class PixelCnnNet implements Net {
     this.spec = { input: [H, W, 1], layers: [], seed };
     this.inputSize = H * W;
     this.outputSize = H * W;
-    const r = (k - 1) / 2;
-    // Vertical taps row by row (dy = -r .. 0, dx = -r .. r); horizontal dx = -r .. 0 (layer 0: .. -1).
-    const vRuns: Run[] = Array.from({ length: r + 1 }, (_, i) => ({ dy: i - r, dx0: -r, len: k, tap0: i * k }));
-    const hRuns = (first: boolean): Run[] => [{ dy: 0, dx0: -r, len: first ? r : r + 1, tap0: 0 }];
-    const at = (dy: number, dx: number): Run[] => [{ dy, dx0: dx, len: 1, tap0: 0 }];
+    const vRuns = verticalRuns(k);
     let off = 0;
     const conv = (name: string, cin: number, cout: number, runs: Run[]): CausalConv => {
       const c = new CausalConv(name, cin, cout, runs, off);
@@ -134,11 +132,11 @@ export class PixelCnnNet implements Net {
     this.convs = [];
     for (let l = 0; l < L; l++) {
       const cin = l === 0 ? 1 : C;
-      const layer = [conv(`${l}/v`, cin, 2 * C, vRuns), conv(`${l}/h`, cin, 2 * C, hRuns(l === 0)), conv(`${l}/vh`, 2 * C, 2 * C, at(-1, 0))];
-      if (l > 0) layer.push(conv(`${l}/res`, C, C, at(0, 0)));
+      const layer = [conv(`${l}/v`, cin, 2 * C, vRuns), conv(`${l}/h`, cin, 2 * C, horizontalRuns(k, l === 0)), conv(`${l}/vh`, 2 * C, 2 * C, singleTap(-1, 0))];
+      if (l > 0) layer.push(conv(`${l}/res`, C, C, singleTap(0, 0)));
       this.convs.push(layer);
     }
-    this.head = [conv('out/hidden', C, C, at(0, 0)), conv('out/logit', C, 1, at(0, 0))];
+    this.head = [conv('out/hidden', C, C, singleTap(0, 0)), conv('out/logit', C, 1, singleTap(0, 0))];
     this.params = new Float32Array(off);
     this.grads = new Float32Array(off);
     // torch's default init: uniform in +-1/sqrt(fan_in) for weights and biases.
