@@ -4,9 +4,11 @@
 // replay's sum tree and sampling, the agents' math (DQN's TD target and loss, the rollout returns and GAE,
 // REINFORCE's score weights and losses, DDPG/TD3's target, critic loss, policy gradient and update), and the model
 // zoo's losses and likelihoods (the VAE's ELBO and importance-weighted bound, the RBM's free energy, CD update and
-// log Z, the heteroscedastic loss and the ensemble/dropout variance split).
+// log Z, the GAN's losses, PixelCNN's causal convolutions, the heteroscedastic loss and the ensemble/dropout
+// variance split).
 //
-// Whole files are mutated where all of the file is math (nn/, the sum tree). Elsewhere only the functions named
+// Whole files are mutated where all of the file is math (nn/, the sum tree, the zoo's bounds and energies, the
+// GAN's losses, PixelCNN's convolutions). Elsewhere only the functions named
 // in FUNCTIONS are: their line ranges are computed from the source each run (Babel's parser, the one Stryker
 // itself uses), so an edit above a function moves its range with it, and a renamed or removed function stops
 // the run with a message saying which name to update. tests/stryker-config.test.ts checks the same.
@@ -22,6 +24,8 @@ import { createRequire } from 'node:module';
 const FILES = [
   'nn/optimizers.ts', 'nn/losses.ts', 'nn/heads.ts', 'replay/sum-tree.ts',
   'models/vae-bounds.ts', 'models/rbm-energy.ts', 'models/rbm-log-z.ts',
+  'models/gan-losses.ts',
+  'models/pixelcnn-conv.ts',
 ];
 
 /**
@@ -135,8 +139,10 @@ export default {
     'tests/models/flow-math.test.ts',
     'tests/models/made-math.test.ts',
     'tests/models/pixelcnn-math.test.ts',
+    'tests/models/pixelcnn-conv-math.test.ts',
     'tests/models/bayes-math.test.ts',
     'tests/models/gan-math.test.ts',
+    'tests/models/gan-losses-math.test.ts',
   ],
   mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.
