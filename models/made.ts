@@ -245,6 +245,7 @@ export class MADE implements GenerativeModel {
       // Mixture: log p = logsumexp_k(log pi_k + log N(v; mu_k, sigma_k)); r_k its responsibilities.
       const lseW = logSumExp(out, b, K);
       const comp = new Float64Array(K);
+      // Stryker disable next-line EqualityOperator: k = K only writes comp[K], past the end of the typed array
       for (let k = 0; k < K; k++) {
         const ls = Math.min(LOG_STD_MAX, Math.max(LOG_STD_MIN, out[b + 2 * K + k]!));
         const zk = (v - out[b + K + k]!) * Math.exp(-ls);
@@ -275,11 +276,13 @@ export class MADE implements GenerativeModel {
     return s;
   }
 
-  /** Standardised copy of n rows into `buf` (binary data pass through unchanged). */
-  private standardise(x: Float32Array, n: number, buf: Float32Array): Float32Array {
+  /** Standardised copy of n rows (n x dim) into the first n x dim floats of `out`; binary data pass through unchanged. */
+  private standardise(x: Float32Array, n: number, out: Float32Array): Float32Array {
     const D = this.dim;
+    // Stryker disable next-line ConditionalExpression: binary rows keep mean 0 and std 1, so the copy would equal x; the branch only skips it
     if (this.binary) return x.subarray(0, n * D);
-    const u = buf.length >= n * D ? buf.subarray(0, n * D) : new Float32Array(n * D);
+    const u = out.subarray(0, n * D);
+    // Stryker disable next-line EqualityOperator: i = n x dim writes past the end of the subarray, which a typed array ignores
     for (let i = 0; i < n * D; i++) u[i] = (x[i]! - this.mean[i % D]!) / this.std[i % D]!;
     return u;
   }

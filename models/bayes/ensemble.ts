@@ -244,6 +244,7 @@ export class DeepEnsemble implements UncertainPredictor {
     if (!this.priors) return null;
     const raw = this.priors[k]!.predictRaw(xn, n, null);
     const d = this.config.outDim;
+    // Stryker disable next-line EqualityOperator: row n is past the n rows that anything reads (or past the end of the array)
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
         raw[i * 2 * d + j] = this.config.priorScale * raw[i * 2 * d + j]!;

@@ -69,6 +69,19 @@ describe('DeepEnsemble.predict: the members\' mixture', () => {
         }
       }
     }
+    // The prior's outputs as members train with them: means times priorScale, log-std columns 0 (a prior shifts only the mean).
+    const priorRaw = (model as unknown as { priorRaw(k: number, xn: Float32Array, n: number): Float32Array }).priorRaw.bind(model);
+    for (const k of [0, 1]) {
+      const prior = model.priors![k]!.predictRaw(xn, 3, null).slice();
+      const got = priorRaw(k, xn, 3);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 2; j++) {
+          expect(got[i * 4 + j]).toBeCloseTo(1.5 * prior[i * 4 + j]!, 6);
+          expect(got[i * 4 + 2 + j]).toBe(0);
+        }
+      }
+      expect(prior.some((v, i) => i % 4 >= 2 && v !== 0)).toBe(true);
+    }
     expect(() => model.predictMember(2, probe, 3)).toThrow('Expected a member index in [0, 2), got 2.');
     expect(() => model.predictMember(-1, probe, 3)).toThrow(InvalidConfig);
     expect(() => model.predictMember(0.5, probe, 3)).toThrow(InvalidConfig);
@@ -78,9 +91,15 @@ describe('DeepEnsemble.predict: the members\' mixture', () => {
     expect(() => bootstrapMasks(0, 2, 0.5, new Rng(1))).toThrow('Expected n to be a positive integer, got 0.');
     expect(() => bootstrapMasks(2, 0, 0.5, new Rng(1))).toThrow('Expected members to be a positive integer, got 0.');
     expect(() => bootstrapMasks(2, 2, 1.5, new Rng(1))).toThrow('Expected p in (0, 1], got 1.5.');
-    const masks = bootstrapMasks(4, 3, 0.5, new Rng(9));
+    const rng = new Rng(9);
+    const masks = bootstrapMasks(4, 3, 0.5, rng);
     const twin = new Rng(9);
     expect(Array.from(masks)).toEqual(Array.from({ length: 12 }, () => (twin.float() < 0.5 ? 1 : 0)));
+    // Exactly one draw per entry: the rng goes on where a twin that drew 12 floats does.
+    expect(rng.float()).toBe(twin.float());
+    // A draw equal to p is a 0 (1 with probability p means float < p).
+    const draws = [0.5, 0.4999, 0.75];
+    expect(Array.from(bootstrapMasks(1, 3, 0.5, { float: () => draws.shift()! } as unknown as Rng))).toEqual([0, 1, 0]);
     expect(Array.from(bootstrapMasks(2, 2, 1, new Rng(1)))).toEqual([1, 1, 1, 1]);
     expect(() => bootstrapMasks(2, 2, 0, new Rng(1))).toThrow(InvalidConfig);
   });

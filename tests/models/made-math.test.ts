@@ -91,7 +91,9 @@ describe('MADE likelihoods', () => {
     expect(out[300]).toBe(7);
     expect(() => made.logProb(Float32Array.from([0, 0.5, 1]), 1)).toThrow(/Expected x .*binary/);
     expect(() => made.gradient(Float32Array.from([0, 0.5, 1]), 1)).toThrow(/Expected x .*binary/);
-    expect(() => new MADE({ dim: 3, seed: 0, output: 'bernoulli' }).logProb(new Float32Array(3), 1)).toThrow(/before logProb\(\)/);
+    expect(() => new MADE({ dim: 3, seed: 0, output: 'bernoulli' }).logProb(new Float32Array(3), 1)).toThrow(
+      'Expected a fitted MADE before logProb(), got an untrained one: call fit() or MADE.load() first.',
+    );
   });
 
   it('Bernoulli: log p(x) = sum_d x_d l_d - softplus(l_d) from the logits', async () => {
@@ -155,5 +157,41 @@ describe('MADE likelihoods', () => {
     expect(made.net.grads[bias.offset + P + 6]).toBe(0);
     expect(made.net.grads[bias.offset + P + 7]).toBe(0);
     expect(made.net.grads[bias.offset + P + 8]).not.toBe(0);
+  });
+
+  for (const raw of [-20, -7, 3, 20]) {
+    it(`Gaussian mixture: a log-std output of ${raw} (at or past its clip to [-7, 3]) passes no gradient where its component explains the point`, async () => {
+      const made = await model('gaussianMixture', 2, 6);
+      const { mean, std } = made as unknown as { mean: Float64Array; std: Float64Array };
+      const kernel = made.net.paramShapes().at(-2)!;
+      const bias = made.net.paramShapes().at(-1)!;
+      const P = made.perDim;
+      const K = 3;
+      // Dimension 1, component 0: its mean and log-std outputs are their biases alone (kernel columns zeroed), the
+      // mean half a clipped std from the point, so that its responsibility is far from 0.
+      const [mu, ls] = [P + K, P + 2 * K];
+      for (let h = 0; h < 12; h++) made.net.params[kernel.offset + h * 2 * P + mu] = made.net.params[kernel.offset + h * 2 * P + ls] = 0;
+      const u1 = (1 - mean[1]!) / std[1]!;
+      made.net.params[bias.offset + mu] = u1 - 0.5 * Math.exp(Math.min(3, Math.max(-7, raw)));
+      made.net.params[bias.offset + ls] = raw;
+      made.net.paramsChanged();
+      made.gradient(Float32Array.from([2, 1]), 1);
+      expect(made.net.grads[bias.offset + ls]).toBe(0);
+      expect(made.net.grads[bias.offset + mu]).not.toBe(0);
+    });
+  }
+
+  it('scores a whole chunk of 256 rows, and 300 rows in two chunks, as row by row', async () => {
+    for (const output of ['bernoulli', 'gaussianMixture'] as const) {
+      const made = await model(output, 2, 7);
+      const rng = new Rng(8);
+      const x = Float32Array.from({ length: 300 * 2 }, () => (output === 'bernoulli' ? (rng.float() < 0.5 ? 1 : 0) : rng.normal(2, 3)));
+      for (const n of [256, 300]) {
+        const out = new Float32Array(n + 1).fill(7);
+        made.logProb(x, n, out);
+        for (const i of [0, 255, n - 1]) expect(out[i]).toBeCloseTo(made.logProb(x.subarray(2 * i, 2 * i + 2), 1)[0]!, 5);
+        expect(out[n]).toBe(7);
+      }
+    }
   });
 });

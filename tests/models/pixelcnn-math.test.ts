@@ -39,7 +39,9 @@ describe('PixelCNN: the masked likelihood', () => {
     const half = new Float32Array(9).fill(0.5);
     expect(() => pixel.logProb(half, 1)).toThrow(/Expected x .*binary/);
     expect(() => pixel.gradient(half, 1)).toThrow(/Expected x .*binary/);
-    expect(() => new PixelCNN({ height: 3, width: 3, seed: 0 }).logProb(new Float32Array(9), 1)).toThrow(/before logProb\(\)/);
+    expect(() => new PixelCNN({ height: 3, width: 3, seed: 0 }).logProb(new Float32Array(9), 1)).toThrow(
+      'Expected a fitted PixelCNN before logProb(), got an untrained one: call fit() or PixelCNN.load() first.',
+    );
   });
 
   it('log p(x) = sum over pixels of x l - softplus(l) from the logits', async () => {
