@@ -45,6 +45,7 @@ export function gradientPenalty(critic: Net, x: Float32Array, rows: number, lamb
       const c = (input: tf.Tensor): tf.Tensor => {
         let h = input as tf.Tensor2D;
         layers.forEach((layer, i) => {
+          // Stryker disable next-line ConditionalExpression: checkDenseOnly above refused every other kind; this narrows the type
           if (layer.kind !== 'dense') return;
           h = act(tf.add(tf.matMul(h, w[2 * i] as tf.Tensor2D), w[2 * i + 1]!), layer.activation);
         });

@@ -12,6 +12,7 @@ export const jsGemm: SimdGemm = (a, saI, saK, b, bias, out, rows, inner, cols, r
     for (let c = 0; c < cols; c++) if (!accumulate) out[i * cols + c] = bias ? bias[c]! : 0;
     for (let k = 0; k < inner; k++) {
       const av = a[i * saI + k * saK]!;
+      // Stryker disable next-line ConditionalExpression: a zero entry of A adds 0 x b; skipping it (relu zeros are common) only saves time
       if (av === 0) continue;
       for (let c = 0; c < cols; c++) out[i * cols + c] = out[i * cols + c]! + av * b[k * cols + c]!;
     }
@@ -46,9 +47,11 @@ export function layoutOf(n: number, h: number, w: number, r: number): Layout {
 /** Sets every padding position of `a` (rows x ch, padded layout) to zero. */
 export function zeroPads(a: Float32Array, ch: number, L: Layout): void {
   const { n, hp, wp, r } = L;
+  // Stryker disable next-line EqualityOperator: image n starts at the array's end, where fill writes nothing
   for (let b = 0; b < n; b++) {
     const img = b * hp * wp;
     a.fill(0, img * ch, (img + r * wp) * ch);
+    // Stryker disable next-line EqualityOperator: row hp is the next image's first, a top padding row zeroed anyway
     for (let y = r; y < hp; y++) {
       const row = img + y * wp;
       a.fill(0, row * ch, (row + r) * ch);
@@ -106,19 +109,26 @@ export class CausalConv {
     return (this.inner + 1) * this.cout;
   }
 
-  /** out[start, end) (rows x cout) = conv(input) + bias, or += when `accumulate`; input is rows x cin, padded. */
+  /**
+   * out[start, end) (rows x cout) = conv(input) + bias, or += when `accumulate`, then relu'd when `relu`; input is
+   * rows x cin, padded.
+   */
   forward(gemm: SimdGemm, params: Float32Array, input: Float32Array, out: Float32Array, L: Layout, accumulate: boolean, relu = false): void {
     const { cin, cout } = this;
     const m = L.end - L.start;
     const o = out.subarray(L.start * cout, L.end * cout);
     const bias = params.subarray(this.bOff, this.bOff + cout);
+    // The kernel's relu acts on a fresh product: one run, not accumulating. Otherwise it comes after the sum.
+    const fused = relu && this.runs.length === 1 && !accumulate;
     this.runs.forEach((run, i) => {
       const at = L.start + run.dy * L.wp + run.dx0;
       const w = params.subarray(this.wOff + run.tap0 * cin * cout, this.wOff + (run.tap0 + run.len) * cin * cout);
       const fresh = i === 0 && !accumulate;
-      gemm(input.subarray(at * cin), cin, 1, w, fresh ? bias : null, o, m, run.len * cin, cout, relu && this.runs.length === 1, !fresh);
+      gemm(input.subarray(at * cin), cin, 1, w, fresh ? bias : null, o, m, run.len * cin, cout, fused, !fresh);
     });
+    // Stryker disable next-line BooleanLiteral: the kernel ignores relu when accumulating
     if (accumulate) gemm(ONE, 0, 0, bias, null, o, m, 1, cout, false, true);
+    if (relu && !fused) for (let i = 0; i < o.length; i++) o[i] = Math.max(0, o[i]!);
   }
 
   /** Adds dW = windows^T dOut and db = sum dOut into grads; with dIn, adds the input gradient dOut W_tap^T at each tap. */
@@ -126,20 +136,25 @@ export class CausalConv {
     const { cin, cout, wT } = this;
     const m = L.end - L.start;
     const d = dOut.subarray(L.start * cout, L.end * cout);
+    // Stryker disable next-line BooleanLiteral: the kernel ignores relu when accumulating
     gemm(ONE, 0, 0, d, null, grads.subarray(this.bOff, this.bOff + cout), 1, m, cout, false, true);
     for (const run of this.runs) {
       const at = L.start + run.dy * L.wp + run.dx0;
       const g = grads.subarray(this.wOff + run.tap0 * cin * cout, this.wOff + (run.tap0 + run.len) * cin * cout);
+      // Stryker disable next-line BooleanLiteral: the kernel ignores relu when accumulating
       gemm(input.subarray(at * cin), 1, cin, d, null, g, run.len * cin, m, cout, false, true);
     }
     if (!dIn) return;
+    // Stryker disable next-line EqualityOperator: tap `taps` writes past the end of wT, which a typed array ignores
     for (let t = 0; t < this.taps; t++) {
+      // Stryker disable next-line EqualityOperator: c = cout writes the next tap's first entry, rewritten when that tap comes (or past the end)
       for (let k = 0; k < cin; k++) for (let c = 0; c < cout; c++) wT[t * cin * cout + c * cin + k] = params[this.wOff + (t * cin + k) * cout + c]!;
     }
     for (const run of this.runs) {
       for (let j = 0; j < run.len; j++) {
         const t = run.tap0 + j;
         const at = L.start + run.dy * L.wp + run.dx0 + j;
+        // Stryker disable next-line BooleanLiteral: the kernel ignores relu when accumulating
         gemm(d, cout, 1, wT.subarray(t * cin * cout, (t + 1) * cin * cout), null, dIn.subarray(at * cin, (at + m) * cin), m, cout, cin, false, true);
       }
     }

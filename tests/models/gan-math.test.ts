@@ -1,13 +1,14 @@
 // The GAN's losses against their definitions, through one training step replayed from the model's own draws:
 // the discriminator's reported loss (non-saturating with label smoothing, or the critic's with the gradient
-// penalty), the direction of both networks' first Adam step (-lr sign(gradient) per parameter, gradient by finite
-// differences of the written-out loss), the weight average's warm-up, and WGAN-GP's penalty against input gradients
-// from the plain engine. `npm run mutate` runs this file against gan.ts's two steps and gan-penalty.ts.
+// penalty), both networks' first Adam step (-lr sign(gradient) per parameter) and the gradient it took (Adam's
+// first moment) against finite differences of the written-out loss, the weight average's warm-up, and WGAN-GP's
+// penalty against input gradients from the plain engine. `npm run mutate` runs this file against gan.ts's two steps
+// and gan-penalty.ts.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../core/rng.js';
 import { Gan } from '../../models/gan.js';
 import { gradientPenalty } from '../../models/gan-penalty.js';
-import type { Net } from '../../nn/types.js';
+import type { Net, Optimizer } from '../../nn/types.js';
 
 const softplus = (u: number): number => Math.log1p(Math.exp(u));
 const mean = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
@@ -56,6 +57,22 @@ function expectFirstAdamStep(before: Float32Array, after: Float32Array, grad: Ma
   expect(clear).toBeGreaterThan(8);
 }
 
+/**
+ * The gradient of the first Adam step of `which` network (Adam's first moment is (1 - beta1) g after one step, beta1
+ * 0.5): checked against finite differences of the written-out loss, magnitudes included, where signs alone (the
+ * step) cannot tell one loss from another whose gradients point the same way.
+ */
+function expectFirstGradient(gan: Gan, which: 'optG' | 'optD', grad: Map<number, number>): void {
+  const opt = (gan as unknown as Record<'optG' | 'optD', Optimizer>)[which];
+  const m = opt.getState().slots.find((s) => s.name === '0/m')!.data;
+  let clear = 0;
+  for (const [k, g] of grad) {
+    expect(m[k]! / 0.5 - g, `param ${k}: gradient ${g}`).toBeCloseTo(0, 3);
+    if (Math.abs(g) > 1e-3) clear++;
+  }
+  expect(clear).toBeGreaterThan(8);
+}
+
 const n = 8;
 const data = Float32Array.from({ length: n * 2 }, (_, k) => (k % 2 === 0 ? 1 : -1) * (1 + 0.1 * k));
 
@@ -95,12 +112,16 @@ describe('Gan: one non-saturating step', () => {
       };
       expect(report.losses[0]).toBeCloseTo(dLoss(), 5);
       const d0 = D0.params.slice();
-      expectFirstAdamStep(d0, gan.discriminator.params, numericGrad(D0, dLoss), lr);
+      const dGrad = numericGrad(D0, dLoss);
+      expectFirstAdamStep(d0, gan.discriminator.params, dGrad, lr);
+      expectFirstGradient(gan, 'optD', dGrad);
       // G's step: -log sigmoid D1(G(z2)) = softplus(-D1(G(z2))), through the updated discriminator.
       const D1 = gan.discriminator.clone();
       const gLoss = () => mean(Array.from(D1.predict(G0.predict(z2, n), n), (l) => softplus(-l)));
       const g0 = G0.params.slice();
-      expectFirstAdamStep(g0, gan.generator.params, numericGrad(G0, gLoss), lr);
+      const gGrad = numericGrad(G0, gLoss);
+      expectFirstAdamStep(g0, gan.generator.params, gGrad, lr);
+      expectFirstGradient(gan, 'optG', gGrad);
       // The average: TensorFlow's warm-up decay min(emaDecay, (1 + t) / (10 + t)) at t = 0.
       const decay = Math.min(emaDecay, 0.1);
       for (let k = 0; k < g0.length; k++) expect(gan.average.params[k]).toBeCloseTo(decay * g0[k]! + (1 - decay) * gan.generator.params[k]!, 6);
@@ -145,10 +166,14 @@ describe('Gan: one WGAN-GP step', () => {
     const z2 = Float32Array.from({ length: n * latent }, () => rng.normal());
     const cLoss = () => mean(C0.predict(fake, n)) - mean(C0.predict(real, n)) + penaltyByHand(C0, hat, n, 3);
     expect(report.losses[0]).toBeCloseTo(cLoss(), 4);
-    expectFirstAdamStep(C0.params.slice(), gan.discriminator.params, numericGrad(C0, cLoss), lr);
+    const cGrad = numericGrad(C0, cLoss);
+    expectFirstAdamStep(C0.params.slice(), gan.discriminator.params, cGrad, lr);
+    expectFirstGradient(gan, 'optD', cGrad);
     const C1 = gan.discriminator.clone();
     const gLoss = () => -mean(C1.predict(G0.predict(z2, n), n));
-    expectFirstAdamStep(G0.params.slice(), gan.generator.params, numericGrad(G0, gLoss), lr);
+    const gGrad = numericGrad(G0, gLoss);
+    expectFirstAdamStep(G0.params.slice(), gan.generator.params, gGrad, lr);
+    expectFirstGradient(gan, 'optG', gGrad);
   });
 
   it('gradientPenalty: its value from the input gradients, its parameter gradient by finite differences, added to the grads', () => {
@@ -164,6 +189,14 @@ describe('Gan: one WGAN-GP step', () => {
     const probe = critic.clone();
     const numeric = numericGrad(probe, () => penaltyByHand(probe, x, 5, 2.5), 2);
     for (const [k, g] of numeric) expect(analytic[k]! - g, `param ${k}`).toBeCloseTo(0, 2);
+    // The output bias shifts C but not its input gradient, so not the penalty (no activation on the output).
+    const bias = critic.paramShapes().at(-1)!;
+    const shifted = critic.clone();
+    for (const b of [-50, 50]) {
+      shifted.params[bias.offset] = b;
+      shifted.paramsChanged();
+      expect(gradientPenalty(shifted, x, 5, 2.5)).toBeCloseTo(value, 5);
+    }
     // Only the first `rows` rows count.
     expect(gradientPenalty(critic, x, 2, 2.5)).toBeCloseTo(penaltyByHand(critic.clone(), x.subarray(0, 6), 2, 2.5), 5);
   });
