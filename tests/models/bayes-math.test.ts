@@ -83,6 +83,10 @@ describe('DeepEnsemble.predict: the members\' mixture', () => {
       expect(prior.some((v, i) => i % 4 >= 2 && v !== 0)).toBe(true);
     }
     expect(() => model.predictMember(2, probe, 3)).toThrow('Expected a member index in [0, 2), got 2.');
+    // Before fit, each names what was asked.
+    const untrained = new DeepEnsemble({ inDim: 2, outDim: 2, members: 2, hidden: [8], seed: 2 });
+    expect(() => untrained.predict(probe, 3)).toThrow('Expected a fitted DeepEnsemble before predict(), got an untrained one: call fit() or DeepEnsemble.load() first.');
+    expect(() => untrained.predictMember(0, probe, 3)).toThrow('Expected a fitted DeepEnsemble before predictMember(), got an untrained one: call fit() or DeepEnsemble.load() first.');
     expect(() => model.predictMember(-1, probe, 3)).toThrow(InvalidConfig);
     expect(() => model.predictMember(0.5, probe, 3)).toThrow(InvalidConfig);
   });
