@@ -8,16 +8,19 @@
  * `elites` propagate rollouts, by a random elite per row and step ('random-member', TS1) or one elite per rollout
  * ('fixed-member', TS-infinity). Termination is never, learned (a classifier), or a supplied function.
  *
- * The members are the Bayesian zoo's `GaussianMlp` (models/bayes), trained by its `trainLearners`.
+ * The members are the Bayesian zoo's `GaussianMlp` (models/bayes), trained by its `trainLearners`; the training
+ * loop (held-out split, bootstrap, early stopping, elites) is in dynamics-fit.ts.
  */
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
-import type { NamedArray } from '../../nn/types.js';
-import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, boundedLogStd, plainEngineLine, trainLearners, type Learner } from '../bayes/heteroscedastic.js';
+import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, boundedLogStd, plainEngineLine } from '../bayes/heteroscedastic.js';
 import { checkPositiveInt, scalingOf, standardise, type Scaling } from '../bayes/fit-data.js';
 import { actionFeatures, actionWidth, checkWorldAction, type Propagation, type TerminationFn, type WorldAction, type WorldModel, type WorldStepOut } from './contract.js';
+import { checkRowsOf, fitMembers, type DynamicsFitReport, type TransitionRows } from './dynamics-fit.js';
 import { TerminationClassifier } from './termination.js';
+
+export type { DynamicsFitReport, TransitionRows } from './dynamics-fit.js';
 
 /** Settings of `EnsembleDynamics`; every field but stateDim and action has a default. */
 export interface DynamicsConfig {
@@ -63,37 +66,12 @@ export const DYNAMICS_DEFAULTS: Omit<DynamicsConfig, 'stateDim' | 'action'> = {
   maxHoldout: 5000, propagation: 'random-member', termination: 'never', maxStarts: 1000, minLogStd: DEFAULT_MIN_LOG_STD, maxLogStd: DEFAULT_MAX_LOG_STD, seed: 0,
 };
 
-/** Real transitions as rows (the replay's storage works as is): actions n x actionWidth, Discrete ones as action values. */
-export interface TransitionRows {
-  n: number;
-  states: Float32Array;
-  actions: ArrayLike<number>;
-  rewards: Float32Array;
-  nextStates: Float32Array;
-  terminated: Uint8Array;
-}
-
-/** What one `fit` did. */
-export interface DynamicsFitReport {
-  epochs: number;
-  steps: number;
-  seconds: number;
-  /** Mean training NLL (nats per row, standardised units) of each epoch. */
-  losses: number[];
-  /** Each member's best held-out MSE (standardised units, mean over outputs). */
-  holdoutMse: number[];
-  /** Member indices of the elites, best first. */
-  elites: number[];
-}
-
 /** Optional functions a model cannot save: the termination rule (termination 'function') and a known start distribution. */
 export interface DynamicsFunctions {
   termination?: TerminationFn;
   /** Writes n start states (n x stateDim) into out; replaces the reservoir of observed starts. */
   initialStates?: (n: number, rng: Rng, out: Float32Array) => void;
 }
-
-const IMPROVEMENT = 0.01;
 
 /** A probabilistic ensemble of Gaussian MLPs predicting the change of state and the reward: a `WorldModel`. */
 export class EnsembleDynamics implements WorldModel {
@@ -200,48 +178,8 @@ export class EnsembleDynamics implements WorldModel {
     const s = (this.scaling = scalingOf(x, y, n, { inDim, outDim }));
     const xn = standardise(x, n, s.xMean, s.xStd);
     const yn = standardise(y, n, s.yMean, s.yStd);
-    // The held-out split: a random subset (none for tiny data, which then scores on the training rows).
-    const perm = Int32Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      const t = perm[i]!; perm[i] = perm[j]!; perm[j] = t;
-    }
-    const nHold = n >= 20 ? Math.min(c.maxHoldout, Math.floor(n * c.holdout)) : 0;
-    const hold = nHold > 0 ? perm.subarray(0, nHold) : perm;
-    const train = perm.subarray(nHold);
-    const hx = gatherRows(xn, hold, inDim), hy = gatherRows(yn, hold, outDim);
-    const learners: Learner[] = this.members.map((mlp, k) => {
-      const rng = this.rngs[k]!;
-      const rows = new Int32Array(train.length);
-      for (let i = 0; i < rows.length; i++) rows[i] = train[rng.int(train.length)]!; // a bootstrap resample
-      return { mlp, rng, rows, prior: null };
-    });
-    // mbrl-lib's early stopping: each member keeps its best weights; stop once none improved for `patience` epochs.
-    const best = this.members.map((m) => holdoutMse(m, hx, hy, hold.length, outDim));
-    const bestParams: (NamedArray[] | null)[] = this.members.map(() => null);
-    // Epochs enough for minSteps minibatches per member; no early stop before those are taken.
-    const batchesPerEpoch = Math.ceil(train.length / c.batchSize), minEpochs = Math.ceil(c.minSteps / batchesPerEpoch);
-    const maxEpochs = Math.max(options.maxEpochs ?? c.maxEpochs, minEpochs);
-    const losses: number[] = [];
-    let steps = 0, since = 0, epochs = 0;
-    while (epochs < maxEpochs && (since < c.patience || epochs < minEpochs) && !options.signal?.aborted) {
-      const r = await trainLearners(learners, xn, yn, inDim, outDim, { epochs: 1, batchSize: c.batchSize, signal: options.signal });
-      steps += r.steps;
-      epochs++;
-      if (r.losses.length > 0) losses.push(r.losses[0]!);
-      let improved = false;
-      this.members.forEach((m, k) => {
-        const score = holdoutMse(m, hx, hy, hold.length, outDim);
-        if ((best[k]! - score) / Math.abs(best[k]!) > IMPROVEMENT) {
-          best[k] = score;
-          bestParams[k] = m.getParams();
-          improved = true;
-        }
-      });
-      since = improved ? 0 : since + 1;
-    }
-    this.members.forEach((m, k) => bestParams[k] && m.setParams(bestParams[k]!));
-    this.eliteIdx = best.map((v, k) => [v, k] as const).sort((a, b) => a[0] - b[0]).slice(0, c.elites).map(([, k]) => k);
+    const report = await fitMembers(this.members, this.rngs, this.rng, xn, yn, n, inDim, outDim, c, options);
+    this.eliteIdx = report.elites.slice();
     if (this.classifier) {
       const feats = new Float32Array(n * (inDim + d));
       for (let i = 0; i < n; i++) {
@@ -252,7 +190,7 @@ export class EnsembleDynamics implements WorldModel {
       this.classifier.fit(feats, data.terminated.subarray(0, n), n, Math.min(200, Math.ceil((2000 * c.batchSize) / n)), c.batchSize, this.rng);
     }
     this.fits++;
-    return { epochs, steps, seconds: (performance.now() - t0) / 1000, losses, holdoutMse: best, elites: [...this.eliteIdx] };
+    return { ...report, seconds: (performance.now() - t0) / 1000 };
   }
 
   // =======================================================================================================
@@ -462,35 +400,4 @@ export class EnsembleDynamics implements WorldModel {
       this.classifier!.predict(this.feat.subarray(0, n * w), n, out.terminated);
     }
   }
-}
-
-/** Checks the rows of a fit and returns n. */
-function checkRowsOf(data: TransitionRows, d: number, aw: number): number {
-  const n = data?.n;
-  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidConfig(`Expected data.n to be a positive integer, got ${describeValue(n)}.`);
-  const fields: [string, ArrayLike<number> | undefined, number][] = [
-    ['states', data.states, n * d], ['actions', data.actions, n * aw], ['rewards', data.rewards, n], ['nextStates', data.nextStates, n * d], ['terminated', data.terminated, n],
-  ];
-  for (const [what, a, need] of fields) {
-    if (!a || typeof a.length !== 'number' || a.length < need) throw new InvalidConfig(`Expected data.${what} to hold at least ${need} values (n = ${n}), got ${describeValue(a)}.`);
-    for (let i = 0; i < need; i++) {
-      if (!Number.isFinite(a[i]!)) throw new InvalidConfig(`Expected data.${what} to hold finite values, got ${describeValue(a[i])} at index ${i}.`);
-    }
-  }
-  return n;
-}
-
-/** Rows `idx` of a (rows x w) as a new array. */
-function gatherRows(a: Float32Array, idx: Int32Array, w: number): Float32Array {
-  const out = new Float32Array(idx.length * w);
-  for (let r = 0; r < idx.length; r++) out.set(a.subarray(idx[r]! * w, (idx[r]! + 1) * w), r * w);
-  return out;
-}
-
-/** A member's mean squared error of its predicted means on n held-out rows (standardised units, mean over outputs). */
-function holdoutMse(m: GaussianMlp, x: Float32Array, y: Float32Array, n: number, od: number): number {
-  const raw = m.predictRaw(x, n, null);
-  let s = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < od; j++) s += (raw[i * 2 * od + j]! - y[i * od + j]!) ** 2;
-  return s / (n * od);
 }
