@@ -6,7 +6,9 @@
  *    initial-state distribution);
  * 2. every `refitEvery` env steps from `firstFit` on: refit the model on all real data, then branch `rolloutBatch`
  *    imagined rollouts from real states, `horizon(step)` model steps each (a schedule that grows linearly), acting
- *    with the agent's policy plus noise, into a model replay that keeps about `retainRefits` refits' worth;
+ *    with the agent's policy plus noise, into a model replay that keeps about `retainRefits` refits' worth; with
+ *    `rolloutEvery` > 0, also a round of rollouts from the last fitted model every `rolloutEvery` steps between refits
+ *    (MBPO rolls out every env step), so imagined data follows the policy and the newest real states;
  * 3. each of the agent's gradient steps draws round(realRatio B) real rows and the rest imagined (`MixedBatches`);
  *    with `disagreementScale` > 0 the rewards get the ensemble-disagreement bonus (continuous agents).
  *
@@ -41,13 +43,14 @@ export interface ModelBasedConfig {
   /** The world model: 'ensemble' (EnsembleDynamics). */ model: 'ensemble';
   /** Env steps between model refits (MBPO: 250). */ refitEvery: number;
   /** Env step of the first fit (random-action data before it); 0: the agent's learningStarts. */ firstFit: number;
-  /** Imagined rollouts branched from real states after each refit. */ rolloutBatch: number;
+  /** Imagined rollouts branched from real states in each round of rollouts. */ rolloutBatch: number;
+  /** Env steps between rounds of rollouts from the last fitted model (0: one round right after each refit only). */ rolloutEvery: number;
   /** Rollout horizon at and before `horizonFrom` env steps. */ horizonStart: number;
   /** Rollout horizon at and after `horizonTo` env steps (linear between, rounded down, as mbrl-lib's truncated_linear). */ horizonEnd: number;
   horizonFrom: number;
   horizonTo: number;
   /** Fraction of each update batch drawn from real transitions (MBPO: 0.05); 1 imagines nothing. */ realRatio: number;
-  /** Refits' worth of imagined transitions the model replay keeps (MBPO: one epoch, 4 refits). */ retainRefits: number;
+  /** Refits' worth of imagined transitions the model replay keeps (MBPO: one epoch, 4 refits); with rolloutEvery, rounds of rollouts count in refitEvery / rolloutEvery per refit. */ retainRefits: number;
   /** Rollout exploration: Gaussian std in half action ranges (Box), or epsilon (Discrete). */ rolloutNoise: number;
   /** Scale of the ensemble-disagreement bonus added to rewards (0: none; Box actions only). */ disagreementScale: number;
   /** Real transitions kept for fitting the model. */ realBufferSize: number;
@@ -64,14 +67,14 @@ export interface ModelBasedConfig {
 
 /** Defaults: mbrl-lib's MBPO where it applies (refit every 250 steps, 7 members, 5 elites), smaller batches for JS. */
 export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
-  model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
+  model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, rolloutEvery: 0, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
   realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto',
   members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', verbose: false,
 } satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
 
 const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   model: [oneOf('ensemble'), "'ensemble'"], refitEvery: [int(1), 'a positive integer'], firstFit: [int(0), 'a non-negative integer'],
-  rolloutBatch: [int(1, 1e7), 'an integer from 1 to 1e7'], horizonStart: [int(1, 1000), 'an integer from 1 to 1000'], horizonEnd: [int(1, 1000), 'an integer from 1 to 1000'],
+  rolloutBatch: [int(1, 1e7), 'an integer from 1 to 1e7'], rolloutEvery: [int(0), 'a non-negative integer'], horizonStart: [int(1, 1000), 'an integer from 1 to 1000'], horizonEnd: [int(1, 1000), 'an integer from 1 to 1000'],
   horizonFrom: [int(0), 'a non-negative integer'], horizonTo: [int(1), 'a positive integer'], realRatio: [num(0, 1), 'a number in [0, 1]'],
   retainRefits: [int(1, 1000), 'an integer from 1 to 1000'], rolloutNoise: [num(0, 10), 'a number in [0, 10]'], disagreementScale: [num(0, 1e6), 'a number >= 0'],
   realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"],
@@ -160,6 +163,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   private lastMse = NaN;
   private horizon = 0;
   private lastFitStep = -1;
+  private lastRolloutStep = -1;
   /** The wrapped agent's actor for batched rollout actions (DDPG, TD3 on float observations), else null; and its output rows. */
   private readonly actor: Net | null;
   private uRows = new Float32Array(0);
@@ -184,7 +188,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       capacity, obsDim: shape.stateDim, actionKind: this.kind, ...(this.kind === 'continuous' ? { actionDim: this.aw } : {}), ...(obsSpace ? { obsSpace } : {}),
     });
     this.real = replay(c.realBufferSize, env.observationSpace as AnySpace);
-    this.imagined = replay(Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits));
+    this.imagined = replay(Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits * roundsPerRefit(c)));
     this.rng = new Rng((ac.seed * 7919 + 17) % 2 ** 31);
     this.actor = actorOf(agent);
     this.mixer = new MixedBatches(this.real, this.imagined, {
@@ -222,13 +226,18 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     const collect: OperatorFunction<Transition<O, A>, unknown> = tap((t: Transition<O, A>) => this.observe(t));
     const withMetrics = (f: ((p: LearnProgress) => void) | undefined) => f && ((p: LearnProgress) => f({ ...p, metrics: { ...p.metrics, ...this.metrics } }));
     this.inner.batchSource = this.mixer;
-    // A refit due at this call's first step would be skipped (the loop runs no hooks at its start boundary).
+    // A refit (or round of rollouts) due at this call's first step would be skipped (the loop runs no hooks at its start boundary).
     if (this.due(this.step, firstFit)) await this.refitAndImagine(this.step, c.verbose ? log : null, options.signal);
+    else if (c.rolloutEvery > 0) await this.imagineBetweenRefits(this.step);
     try {
       return await this.inner.learn({
         ...options,
         consumers: [collect, ...(options.consumers ?? [])],
-        periodic: [{ every: c.refitEvery, run: async (step) => { if (this.due(step, firstFit)) await this.refitAndImagine(step, c.verbose ? log : null, options.signal); } }, ...(options.periodic ?? [])],
+        periodic: [
+          { every: c.refitEvery, run: async (step) => { if (this.due(step, firstFit)) await this.refitAndImagine(step, c.verbose ? log : null, options.signal); } },
+          ...(c.rolloutEvery > 0 ? [{ every: c.rolloutEvery, run: (step: number) => this.imagineBetweenRefits(step) }] : []),
+          ...(options.periodic ?? []),
+        ],
         ...(options.onProgress ? { onProgress: withMetrics(options.onProgress)! } : {}),
         ...(options.onLog ? { onLog: withMetrics(options.onLog)! } : {}),
       });
@@ -240,6 +249,14 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   /** Whether a refit is due at `step`: from `firstFit` on, `refitEvery` steps after the last one. */
   private due(step: number, firstFit: number): boolean {
     return step >= firstFit && this.real.size > 0 && (this.lastFitStep < 0 || step - this.lastFitStep >= this.worldConfig.refitEvery);
+  }
+
+  /** A round of rollouts from the last fitted model, unless one ran at this step (or no model is fitted yet). */
+  private async imagineBetweenRefits(step: number): Promise<void> {
+    if (this.lastFitStep < 0 || step - this.lastRolloutStep < this.worldConfig.rolloutEvery || this.worldConfig.realRatio >= 1) return;
+    this.horizon = horizonAt(this.worldConfig, step);
+    this.lastRolloutStep = step;
+    this.imagine(this.horizon);
   }
 
   // ALGORITHM: the real data the model learns from, and the starts of its initial-state distribution.
@@ -261,6 +278,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     this.fitSeconds += report.seconds;
     this.lastMse = report.elites.reduce((s, k) => s + report.holdoutMse[k]!, 0) / report.elites.length;
     this.horizon = horizonAt(this.worldConfig, step);
+    this.lastRolloutStep = step;
     const made = this.worldConfig.realRatio < 1 ? this.imagine(this.horizon) : 0;
     log?.(`world model: step ${step}, fit ${report.epochs} epochs in ${report.seconds.toFixed(1)} s on ${n} real transitions, held-out MSE ${this.lastMse.toExponential(2)}; ${made} imagined transitions (horizon ${this.horizon})`);
   }
@@ -326,6 +344,11 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
 function actorOf(agent: Agent): Net | null {
   const a = agent as Agent & { actor?: unknown };
   return (agent.algo === 'td3' || agent.algo === 'ddpg') && a.actor && typeof (a.actor as Net).predict === 'function' ? (a.actor as Net) : null;
+}
+
+/** Rounds of rollouts per refit: refitEvery / rolloutEvery rounded up, or 1 without rolloutEvery. */
+function roundsPerRefit(c: Pick<ModelBasedConfig, 'refitEvery' | 'rolloutEvery'>): number {
+  return c.rolloutEvery > 0 ? Math.max(1, Math.ceil(c.refitEvery / c.rolloutEvery)) : 1;
 }
 
 /** Row `from` of src (rows of d) into row `to` of dst. */

@@ -142,6 +142,20 @@ describe('model-based training (MBPO-style)', () => {
     expect(agent.metrics['modelFits']).toBe(1);
   }, 60_000);
 
+  it('rolloutEvery: rounds of rollouts from the last fitted model between refits, also at a later learn() call\'s first step', async () => {
+    const world = { ...TINY_WORLD, rolloutEvery: 50 };
+    const whole = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), world);
+    await whole.learn({ steps: 500, log: () => {} });
+    // Refits (with their rollouts) at 200, 300 and 400; rounds alone at 250, 350 and 450; horizon 1, 1, 2, 2, 3, 3.
+    expect(whole.metrics['modelFits']).toBe(3);
+    expect(whole.metrics['imaginedTransitions']).toBe(40 * (1 + 1 + 2 + 2 + 3 + 3));
+    expect(whole.metrics['modelReplay']).toBe(480);
+    const chunked = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), world);
+    for (let k = 0; k < 10; k++) await chunked.learn({ steps: 50, log: () => {} });
+    expect(chunked.metrics['modelFits']).toBe(3);
+    expect(chunked.metrics['imaginedTransitions']).toBe(480);
+  }, 60_000);
+
   it('DQN on CartPole (Discrete actions, the known termination rule) mixes imagined transitions too', async () => {
     const agent = withWorldModel(dqn(make('CartPole-v1') as Env<Float32Array, number>, { learningStarts: 200, batchSize: 16, hidden: [16], bufferSize: 5000, trainFreq: 4 }), TINY_WORLD);
     await agent.learn({ steps: 400, log: () => {} });
