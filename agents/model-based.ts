@@ -24,8 +24,9 @@ import { tap } from 'rxjs';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import type { ActionKind } from '../replay/types.js';
 import type { NamedArray, Net } from '../nn/types.js';
-import { actionWidth, checkModelFits, worldShapeOf, worldStepOut, type WorldModel } from '../models/world/contract.js';
+import { actionWidth, checkModelFits, worldShapeOf, worldStepOut, type RewardFn, type WorldModel } from '../models/world/contract.js';
 import { EnsembleDynamics, type DynamicsConfig, type DynamicsFunctions } from '../models/world/dynamics.js';
+import { KNOWN_REWARDS } from '../models/world/known-rewards.js';
 import { KNOWN_TERMINATIONS } from '../models/world/known-terminations.js';
 import type { Agent, LearnOptions, LearnProgress, LearnResult } from './agent.js';
 import { bool, int, num, oneOf, resolveConfig, type FieldRule } from './config.js';
@@ -55,6 +56,7 @@ export interface ModelBasedConfig {
   /** Scale of the ensemble-disagreement bonus added to rewards (0: none; Box actions only). */ disagreementScale: number;
   /** Real transitions kept for fitting the model. */ realBufferSize: number;
   /** Termination in imagined steps: 'auto' (a known rule for built-in envs, else learned), 'never', or 'learned'. */ termination: 'auto' | 'never' | 'learned';
+  /** Reward of imagined steps: 'auto' (a known function for built-in envs, as PETS, else the model's) or 'learned'. */ reward: 'auto' | 'learned';
   /** Ensemble members, elites, hidden widths and the most epochs of a refit. */
   members: number;
   elites: number;
@@ -68,7 +70,7 @@ export interface ModelBasedConfig {
 /** Defaults: mbrl-lib's MBPO where it applies (refit every 250 steps, 7 members, 5 elites), smaller batches for JS. */
 export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
   model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, rolloutEvery: 0, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
-  realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto',
+  realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto', reward: 'learned',
   members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', verbose: false,
 } satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
 
@@ -77,7 +79,7 @@ const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   rolloutBatch: [int(1, 1e7), 'an integer from 1 to 1e7'], rolloutEvery: [int(0), 'a non-negative integer'], horizonStart: [int(1, 1000), 'an integer from 1 to 1000'], horizonEnd: [int(1, 1000), 'an integer from 1 to 1000'],
   horizonFrom: [int(0), 'a non-negative integer'], horizonTo: [int(1), 'a positive integer'], realRatio: [num(0, 1), 'a number in [0, 1]'],
   retainRefits: [int(1, 1000), 'an integer from 1 to 1000'], rolloutNoise: [num(0, 10), 'a number in [0, 10]'], disagreementScale: [num(0, 1e6), 'a number >= 0'],
-  realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"],
+  realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"], reward: [oneOf('auto', 'learned'), "'auto' or 'learned'"],
   members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
   maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
 };
@@ -166,6 +168,8 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   private lastRolloutStep = -1;
   /** The wrapped agent's actor for batched rollout actions (DDPG, TD3 on float observations), else null; and its output rows. */
   private readonly actor: Net | null;
+  /** A known reward that replaces the model's in rollouts (reward 'auto' on a built-in env), else null. */
+  private readonly rewardFn: RewardFn | null;
   private uRows = new Float32Array(0);
 
   constructor(agent: Agent<O, A>, readonly worldConfig: ModelBasedConfig, model?: ModelBasedAgent['model']) {
@@ -191,6 +195,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     this.imagined = replay(Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits * roundsPerRefit(c)));
     this.rng = new Rng((ac.seed * 7919 + 17) % 2 ** 31);
     this.actor = actorOf(agent);
+    this.rewardFn = c.reward === 'auto' ? KNOWN_REWARDS[env.spec?.id ?? ''] ?? null : null;
     this.mixer = new MixedBatches(this.real, this.imagined, {
       realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
     });
@@ -295,6 +300,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     for (let h = 0; h < horizon; h++) {
       this.rolloutActions(states, B, alive, actions);
       this.model.step(states, actions, B, members, this.rng, out);
+      this.rewardFn?.(states, actions, out.nextStates, B, out.rewards);
       for (let i = 0; i < B; i++) {
         if (!alive[i]) continue;
         const action = this.kind === 'continuous' ? actions.subarray(i * aw, (i + 1) * aw) : actions[i]!;

@@ -71,6 +71,9 @@ export interface WorldModel {
   disagreement?(states: Float32Array, actions: Float32Array, n: number, out?: Float32Array): Float32Array;
 }
 
+/** Batched reward: writes the reward of n rows of (state, action, next state) into `out`. */
+export type RewardFn = (states: Float32Array, actions: Float32Array, nextStates: Float32Array, n: number, out: Float32Array) => void;
+
 /** Batched termination: writes terminated (0/1) for n rows of (state, action, next state) into `out`. */
 export type TerminationFn = (states: Float32Array, actions: Float32Array, nextStates: Float32Array, n: number, out: Uint8Array) => void;
 

@@ -16,6 +16,7 @@ import { horizonAt, resolveModelBasedConfig, withWorldModel } from '../../agents
 import { MixedBatches } from '../../agents/mixed-batches.js';
 import { EnsembleDynamics } from '../../models/world/dynamics.js';
 import type { WorldModel } from '../../models/world/contract.js';
+import { pendulumReward } from '../../models/world/known-rewards.js';
 import { trainCommand } from '../../cli/commands/train.js';
 import { worldModelSettings } from '../../cli/world-model-flags.js';
 import { sink } from '../cli/helpers.js';
@@ -132,6 +133,34 @@ describe('model-based training (MBPO-style)', () => {
       expect(s.n).toBe(50);
       for (let i = 0; i < s.n; i++) expect(s.actions[i]).toBeCloseTo(s.expected[i]!, 5);
     }
+  }, 60_000);
+
+  it("reward 'auto' gives imagined Pendulum steps the known reward of (state, action); 'learned' keeps the model's", async () => {
+    // A model that stays put and predicts reward 0: every imagined reward that is not 0 came from the known function.
+    const still = {
+      kind: 'still', stateDim: 3, action: { kind: 'continuous', dim: 1 }, ready: true,
+      fit: async () => ({ epochs: 1, steps: 1, seconds: 0, losses: [], holdoutMse: [0], elites: [0] }),
+      observeStarts: () => {}, initialStates: (n: number) => new Float32Array(n * 3), startRollouts: (n: number) => new Int32Array(n).fill(-1),
+      step: (states: Float32Array, _a: Float32Array, n: number, _m: Int32Array, _r: Rng, out: { nextStates: Float32Array; rewards: Float32Array; terminated: Uint8Array }) => {
+        out.nextStates.set(states.subarray(0, n * 3));
+        out.rewards.fill(0, 0, n);
+        out.terminated.fill(0, 0, n);
+        return out;
+      },
+    } as unknown as EnsembleDynamics;
+    const imaginedOf = async (reward: 'auto' | 'learned') => {
+      const wrapped = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), { ...TINY_WORLD, reward, horizonEnd: 1 }, still);
+      await wrapped.learn({ steps: 250, log: () => {} });
+      return (wrapped as unknown as { imagined: ReplayBuffer<'continuous', unknown> }).imagined;
+    };
+    const known = await imaginedOf('auto');
+    expect(known.size).toBe(40);
+    const expected = new Float32Array(known.size);
+    pendulumReward(known.obs, known.actions, known.nextObs, known.size, expected);
+    for (let i = 0; i < known.size; i++) expect(known.rewards[i]).toBeCloseTo(expected[i]!, 5);
+    expect(Math.min(...expected)).toBeLessThan(-0.1);
+    const learned = await imaginedOf('learned');
+    expect([...learned.rewards.subarray(0, learned.size)]).toEqual(Array(40).fill(0));
   }, 60_000);
 
   it('runs a refit that falls on the first step of a later learn() call (the loop runs no hook there)', async () => {
