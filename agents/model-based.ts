@@ -8,7 +8,8 @@
  *    imagined rollouts from real states, `horizon(step)` model steps each (a schedule that grows linearly), acting
  *    with the agent's policy plus noise, into a model replay that keeps about `retainRefits` refits' worth; with
  *    `rolloutEvery` > 0, also a round of rollouts from the last fitted model every `rolloutEvery` steps between refits
- *    (MBPO rolls out every env step), so imagined data follows the policy and the newest real states;
+ *    (the MBPO paper rolls out at every env step), so imagined data follows the policy and the newest real states;
+ *    with `reward` 'auto', a built-in env's known reward replaces the model's in imagined steps (as PETS);
  * 3. each of the agent's gradient steps draws round(realRatio B) real rows and the rest imagined (`MixedBatches`);
  *    with `disagreementScale` > 0 the rewards get the ensemble-disagreement bonus (continuous agents).
  *
