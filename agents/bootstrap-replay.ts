@@ -41,8 +41,7 @@ export class BootstrapReplay<O> extends ReplayBuffer<'discrete', O> {
   }
 
   protected override onStored(row: number): void {
-    const o = row * this.heads;
-    for (let k = 0; k < this.heads; k++) this.masks[o + k] = this.maskProb >= 1 || this.rng.float() < this.maskProb ? 1 : 0;
+    drawBootstrapMasks(this.masks, row * this.heads, this.heads, this.maskProb, this.rng);
     this.fillCache(row);
   }
 
@@ -106,4 +105,10 @@ export class BootstrapReplay<O> extends ReplayBuffer<'discrete', O> {
     for (let row = 0; row < out.size; row++) out.fillCache(row); // the cache is a function of the rows: rebuilt, not saved
     return out;
   }
+}
+
+/** One row's bootstrap masks: masks[at + k] for the `heads` heads is 1 with probability maskProb, else 0 (no draw when maskProb >= 1). */
+export function drawBootstrapMasks(masks: Uint8Array, at: number, heads: number, maskProb: number, rng: Rng): Uint8Array {
+  for (let k = 0; k < heads; k++) masks[at + k] = maskProb >= 1 || rng.float() < maskProb ? 1 : 0;
+  return masks;
 }

@@ -77,10 +77,7 @@ export class BootstrapEnsemble implements QPosterior {
   headQ(k: number, x: Float32Array, rows: SparseRows | null, n: number, out: Float32Array, target = false, prior: Float32Array | null = null): Float32Array {
     const h = this.heads[k]!;
     (target ? h.target : h.f).predict(x, rows, n, out);
-    if (this.c.priorScale !== 0) {
-      const p = prior ?? h.prior.predict(x, rows, n, this.t.prior);
-      for (let i = 0; i < n * this.numActions; i++) out[i] = out[i]! + this.c.priorScale * p[i]!;
-    }
+    if (this.c.priorScale !== 0) addPrior(out, prior ?? h.prior.predict(x, rows, n, this.t.prior), this.c.priorScale, n * this.numActions, out);
     return out;
   }
 
@@ -91,27 +88,13 @@ export class BootstrapEnsemble implements QPosterior {
   /** The mean over heads of Q_k(x): the ensemble's greedy policy (evaluation, the viewer). */
   meanQ(x: Float32Array, out: Float32Array): Float32Array {
     this.allHeads(x);
-    const A = this.numActions, K = this.heads.length;
-    out.fill(0, 0, A);
-    for (let k = 0; k < K; k++) for (let a = 0; a < A; a++) out[a] = out[a]! + this.t.perHead[k * A + a]! / K;
-    return out;
+    return headMean(this.t.perHead, this.heads.length, this.numActions, out);
   }
 
   /** The standard deviation of Q_k(x, a) over the heads, averaged over actions: how much the heads disagree. */
   qSpread(x: Float32Array): number {
     this.allHeads(x);
-    const A = this.numActions, K = this.heads.length;
-    let spread = 0;
-    for (let a = 0; a < A; a++) {
-      let s = 0, s2 = 0;
-      for (let k = 0; k < K; k++) {
-        const q = this.t.perHead[k * A + a]!;
-        s += q;
-        s2 += q * q;
-      }
-      spread += Math.sqrt(Math.max(0, s2 / K - (s / K) ** 2));
-    }
-    return spread / A;
+    return headSpread(this.t.perHead, this.heads.length, this.numActions);
   }
 
   /** Every head's prior output p_k(x) for one row x into out (heads x numActions): what the replay caches per row. */
@@ -145,8 +128,7 @@ export class BootstrapEnsemble implements QPosterior {
       // Q_k(s, .) = f_k(s) + beta p_k(s); the prior adds a constant, so the gradient flows into f_k only.
       const q = h.f.forward(batch.obs, obsRows, B);
       if (c.priorScale !== 0) {
-        const p = this.usePriorCache ? this.batchPriors.obs[k]! : h.prior.predict(batch.obs, obsRows, B, t.prior);
-        for (let i = 0; i < B * A; i++) t.qBatch[i] = q[i]! + c.priorScale * p[i]!;
+        addPrior(q, this.usePriorCache ? this.batchPriors.obs[k]! : h.prior.predict(batch.obs, obsRows, B, t.prior), c.priorScale, B * A, t.qBatch);
       } else {
         t.qBatch.set(q.subarray(0, B * A));
       }
@@ -188,6 +170,34 @@ export class BootstrapEnsemble implements QPosterior {
   setSample(v: JsonValue): void {
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < this.heads.length) this.active = v;
   }
+}
+
+/** out = f + beta p over the first `count` floats (Q_k = f_k + beta p_k); out may be f itself. */
+export function addPrior(f: Float32Array, p: Float32Array, beta: number, count: number, out: Float32Array): Float32Array {
+  for (let i = 0; i < count; i++) out[i] = f[i]! + beta * p[i]!;
+  return out;
+}
+
+/** The mean over K heads of Q_k(x, .): perHead is K x A, out gets A floats. */
+export function headMean(perHead: Float32Array, K: number, A: number, out: Float32Array): Float32Array {
+  out.fill(0, 0, A);
+  for (let k = 0; k < K; k++) for (let a = 0; a < A; a++) out[a] = out[a]! + perHead[k * A + a]! / K;
+  return out;
+}
+
+/** The population standard deviation over K heads of Q_k(x, a), averaged over the A actions (perHead is K x A). */
+export function headSpread(perHead: Float32Array, K: number, A: number): number {
+  let spread = 0;
+  for (let a = 0; a < A; a++) {
+    let s = 0, s2 = 0;
+    for (let k = 0; k < K; k++) {
+      const q = perHead[k * A + a]!;
+      s += q;
+      s2 += q * q;
+    }
+    spread += Math.sqrt(Math.max(0, s2 / K - (s / K) ** 2));
+  }
+  return spread / A;
 }
 
 /** The learner's scratch for batch B, A actions and K heads (allocated once). */

@@ -57,7 +57,7 @@ export class DropoutQ implements QPosterior {
   /** One shared mask per hidden layer: each unit kept with probability 1 - dropout and then scaled by 1 / keep. */
   private drawMask(rng: Rng, into?: LayerMasks): LayerMasks {
     const masks = into ?? { masks: this.c.hidden.map((w) => new Float32Array(w)), perRow: false };
-    for (const m of masks.masks) for (let i = 0; i < m.length; i++) m[i] = rng.float() < this.keep ? 1 / this.keep : 0;
+    for (const m of masks.masks) fillDropoutMask(m, this.keep, rng);
     return masks;
   }
 
@@ -79,16 +79,8 @@ export class DropoutQ implements QPosterior {
   qSpread(x: Float32Array): number {
     const A = this.numActions, rows = this.obsRows.scan(x, 1, x.length);
     const s = this.t.sum.fill(0), s2 = this.t.sum2.fill(0);
-    for (const mask of this.spreadMasks) {
-      const q = this.q.predict(x, rows, 1, this.t.row, mask);
-      for (let a = 0; a < A; a++) {
-        s[a] = s[a]! + q[a]!;
-        s2[a] = s2[a]! + q[a]! * q[a]!;
-      }
-    }
-    let spread = 0;
-    for (let a = 0; a < A; a++) spread += Math.sqrt(Math.max(0, s2[a]! / SPREAD_SAMPLES - (s[a]! / SPREAD_SAMPLES) ** 2));
-    return spread / A;
+    for (const mask of this.spreadMasks) addMoments(this.q.predict(x, rows, 1, this.t.row, mask), A, s, s2);
+    return spreadFromMoments(s, s2, SPREAD_SAMPLES, A);
   }
 
   // ALGORITHM: one gradient step with fresh per-row dropout masks; targets from the dropout-free target network.
@@ -101,7 +93,7 @@ export class DropoutQ implements QPosterior {
     if (c.double) this.q.predict(batch.nextObs, nextRows, B, t.nextQOnline);
     tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, t.nextQTarget, c.double ? t.nextQOnline : null, B, A, t.targets);
     // loss = mean_i l(Q_mask_i(s_i, a_i) - y_i), every row with its own mask: the dropout objective.
-    for (const m of this.trainMasks.masks) for (let i = 0; i < m.length; i++) m[i] = this.trainRng.float() < this.keep ? 1 / this.keep : 0;
+    for (const m of this.trainMasks.masks) fillDropoutMask(m, this.keep, this.trainRng);
     const q = this.q.forward(batch.obs, obsRows, B, this.trainMasks);
     const loss = dqnLoss(q, batch.actions, t.targets, B, A, c.loss, undefined, t.dQ, t.tdAbs, t);
     this.q.backward(t.dQ, B);
@@ -139,6 +131,27 @@ export class DropoutQ implements QPosterior {
     if (!Array.isArray(v) || v.length !== this.held.masks.length) return;
     v.forEach((row, l) => Array.isArray(row) && row.length === this.held.masks[l]!.length && this.held.masks[l]!.set(row as number[]));
   }
+}
+
+/** Inverted dropout: m[i] = 1 / keep with probability keep (one `rng.float()` per unit, in order), else 0. */
+export function fillDropoutMask(m: Float32Array, keep: number, rng: Rng): Float32Array {
+  for (let i = 0; i < m.length; i++) m[i] = rng.float() < keep ? 1 / keep : 0;
+  return m;
+}
+
+/** s[a] += q[a], s2[a] += q[a]^2 for the A actions: the running sums of one sample's Q-values. */
+export function addMoments(q: Float32Array, A: number, s: Float32Array, s2: Float32Array): void {
+  for (let a = 0; a < A; a++) {
+    s[a] = s[a]! + q[a]!;
+    s2[a] = s2[a]! + q[a]! * q[a]!;
+  }
+}
+
+/** The population standard deviation of each action's Q over `samples` samples from their sums, averaged over A actions. */
+export function spreadFromMoments(s: Float32Array, s2: Float32Array, samples: number, A: number): number {
+  let spread = 0;
+  for (let a = 0; a < A; a++) spread += Math.sqrt(Math.max(0, s2[a]! / samples - (s[a]! / samples) ** 2));
+  return spread / A;
 }
 
 function scratch(B: number, A: number) {

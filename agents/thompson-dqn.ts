@@ -135,12 +135,7 @@ class ThompsonDqn<O> implements ThompsonDqnAgent<O> {
   }
 
   private argmax(q: Float32Array, randomTies: boolean): number {
-    let best = 0, ties = 1;
-    for (let a = 1; a < this.numActions; a++) {
-      if (q[a]! > q[best]!) [best, ties] = [a, 1];
-      else if (randomTies && q[a] === q[best] && this.actRng.int(++ties) === 0) best = a;
-    }
-    return best;
+    return greedyAction(q, this.numActions, randomTies ? this.actRng : null);
   }
 
   // ALGORITHM: one learner step: a uniform batch (with its bootstrap masks), then the posterior's update.
@@ -240,6 +235,19 @@ class ThompsonDqn<O> implements ThompsonDqnAgent<O> {
 
   /** Nothing to free: the posteriors run on the plain engine, whose networks are ordinary typed arrays. */
   dispose(): void {}
+}
+
+/**
+ * The index of the largest of q[0 .. n); ties go to the first, or with `tieRng` to one of the tied drawn uniformly
+ * (reservoir sampling: the j-th tie replaces the pick with probability 1/j, one `rng.int` per later tie).
+ */
+export function greedyAction(q: Float32Array, n: number, tieRng: Rng | null): number {
+  let best = 0, ties = 1;
+  for (let a = 1; a < n; a++) {
+    if (q[a]! > q[best]!) [best, ties] = [a, 1];
+    else if (tieRng !== null && q[a] === q[best] && tieRng.int(++ties) === 0) best = a;
+  }
+  return best;
 }
 
 /** Loads a Thompson-sampling DQN agent saved by `save()` (a checkpoint or run folder) for `env`. */

@@ -162,13 +162,10 @@ export async function runOffPolicyVec<O, A>(vec: VecEnvLike, options: OffPolicyV
       const before = c.step;
       c.step += n;
       vectorSteps++;
-      for (let i = 0; i < n; i++) {
-        const done = r.done[i] === 1;
-        o.store(i, curRows[i]!, actRows[i]!, r.rewards[i]!, done ? finalRows[i]! : obsRows[i]!, r.terminated[i] === 1, r.truncated[i] === 1);
-      }
+      storeVecStep(o.store, r, n, curRows, actRows, obsRows, finalRows);
       // ALGORITHM: SB3's round: every trainFreq vector steps once past learningStarts, gradientSteps (-1: trainFreq x N) steps.
-      if (c.step > learningStarts && vectorSteps % trainFreq === 0 && canTrain()) {
-        const rounds = gradientSteps < 0 ? trainFreq * n : gradientSteps;
+      const rounds = gradientStepsDue(c.step, vectorSteps, learningStarts, trainFreq, gradientSteps, n);
+      if (rounds > 0 && canTrain()) {
         for (let g = 0; g < rounds; g++) {
           const loss = o.train(c.step);
           c.updates++;
@@ -215,6 +212,29 @@ export async function runOffPolicyVec<O, A>(vec: VecEnvLike, options: OffPolicyV
     const closed = vec.close();
     if (isPromise(closed)) await closed;
   }
+}
+
+/**
+ * Stores the N transitions of one vector step: env i's row acted on, its action, reward, and as next observation
+ * the episode's final one where it ended (`done`), else the new one; `terminated` and `truncated` as the env said.
+ */
+export function storeVecStep(
+  store: RowSink, r: Pick<VecStepResult, 'rewards' | 'done' | 'terminated' | 'truncated'>, n: number,
+  curRows: readonly Float32Array[], actRows: readonly (Int32Array | Float32Array)[], obsRows: readonly Float32Array[], finalRows: readonly Float32Array[],
+): void {
+  for (let i = 0; i < n; i++) {
+    const done = r.done[i] === 1;
+    store(i, curRows[i]!, actRows[i]!, r.rewards[i]!, done ? finalRows[i]! : obsRows[i]!, r.terminated[i] === 1, r.truncated[i] === 1);
+  }
+}
+
+/**
+ * Gradient steps due after a vector step (SB3's schedule): none until the global step passes `learningStarts` or
+ * off every `trainFreq`-th vector step; else `gradientSteps`, or with -1 one per env step of the round (trainFreq x n).
+ */
+export function gradientStepsDue(step: number, vectorSteps: number, learningStarts: number, trainFreq: number, gradientSteps: number, n: number): number {
+  if (!(step > learningStarts && vectorSteps % trainFreq === 0)) return 0;
+  return gradientSteps < 0 ? trainFreq * n : gradientSteps;
 }
 
 /** Views of the n rows (width w) of `a`: made once, so storing a row allocates nothing. */
