@@ -43,6 +43,22 @@ export const FUNCTIONS = {
   'agents/ddpg.ts': [
     'td3Target', 'criticLoss', 'concatObsAction', 'scaleActions', 'actorGradient', 'dpgScratch', 'deterministicPolicyGradient', 'Ddpg.update',
   ],
+  // The exploration agents: bootstrapped heads with their priors and masks, MC-dropout masks and spread, the
+  // random-tie greedy action, and the layered Q-network's sparse first layer, dropout and backward pass.
+  'agents/bootstrapped-dqn.ts': ['addPrior', 'headMean', 'headSpread', 'BootstrapEnsemble.headQ', 'BootstrapEnsemble.priorRow', 'BootstrapEnsemble.update'],
+  'agents/mc-dropout-dqn.ts': ['fillDropoutMask', 'addMoments', 'spreadFromMoments', 'DropoutQ.update'],
+  'agents/thompson-dqn.ts': ['greedyAction'],
+  'agents/bootstrap-replay.ts': ['drawBootstrapMasks', 'BootstrapReplay.fillCache', 'BootstrapReplay.gatherCache', 'BootstrapReplay.gatherMasks'],
+  'agents/layered-mlp.ts': ['SparseRows.scan', 'LayeredMlp.sparseFirst', 'LayeredMlp.predict', 'LayeredMlp.forward', 'LayeredMlp.backward', 'LayeredMlp.polyakFrom', 'applyMask', 'haikuDense'],
+  'agents/exploration.ts': ['checkExploreMode', 'splitExplore', 'exploreConfig', 'presetFor'],
+  // The N-env loop's bookkeeping: which observation a transition stores, its flags, and SB3's training schedule.
+  'agents/loops/off-policy-vec.ts': ['storeVecStep', 'gradientStepsDue'],
+  // Scale-out: the shared-memory ring's records and indices, and the actor/learner wire format.
+  'scale/ring.ts': ['ringRecordBytes', 'ringCapacityFor', 'createRing', 'ByteRing.constructor', 'ByteRing.tryWrite', 'ByteRing.takeWakeRequest', 'ByteRing.read', 'ByteRing.sleep'],
+  'scale/wire.ts': [
+    'pad8', 'Layout.add', 'Layout.offsets', 'writeHeader', 'TransitionWriter.constructor', 'TransitionWriter.reset', 'TransitionWriter.setNextObs',
+    'TransitionWriter.addEpisode', 'TransitionWriter.finish', 'encodeRollout', 'encodeWeights', 'decodeMessage', 'writeEpisodes', 'decodeWeights', 'aligned',
+  ],
   // The model zoo: each model's objective, gradient and likelihood; its networks, fit loops and checkpoints are not.
   'models/vae.ts': ['Vae.objectiveGradient', 'Vae.objective', 'Vae.encode'],
   'models/rbm.ts': ['Rbm.cdStep', 'Rbm.update', 'Rbm.logProb', 'Rbm.logPartition'],
@@ -133,6 +149,14 @@ export default {
     'tests/agents/reinforce-math.test.ts',
     'tests/agents/ddpg-math.test.ts',
     'tests/agents/td3-math.test.ts',
+    'tests/agents/bootstrapped-dqn-math.test.ts',
+    'tests/agents/mc-dropout-dqn-math.test.ts',
+    'tests/agents/thompson-dqn-math.test.ts',
+    'tests/agents/layered-mlp-math.test.ts',
+    'tests/agents/exploration-math.test.ts',
+    'tests/agents/off-policy-vec-math.test.ts',
+    'tests/scale/ring-math.test.ts',
+    'tests/scale/wire-math.test.ts',
     'tests/models/vae-math.test.ts',
     'tests/models/rbm-math.test.ts',
     'tests/models/heteroscedastic-math.test.ts',
