@@ -6,6 +6,9 @@
 // zoo's losses and likelihoods (the VAE's ELBO and importance-weighted bound, the RBM's free energy, CD update and
 // log Z, the GAN's losses, PixelCNN's causal convolutions, the heteroscedastic loss and the ensemble/dropout
 // variance split).
+// Also the exploration agents (Bootstrapped DQN's priors, per-head masked loss and bootstrap masks, MC dropout's masks
+// and spread, the random-tie greedy action, the layered Q-network's sparse forward and backward), the N-env loop's
+// stored transitions and training schedule, and the scale-out byte formats (the shared-memory ring, the wire format).
 //
 // Whole files are mutated where all of the file is math (nn/, the sum tree, the zoo's bounds and energies, the
 // GAN's losses, PixelCNN's convolutions). Elsewhere only the functions named
@@ -14,9 +17,10 @@
 // the run with a message saying which name to update. tests/stryker-config.test.ts checks the same.
 //
 // Equivalent mutants (edits that cannot change any result) carry a `// Stryker disable next-line <mutator>:
-// <reason>` comment beside the code. One known survivor is not equivalent but cannot be tested: in sum-tree.ts's
+// <reason>` comment beside the code. Two known survivors are not equivalent but cannot be tested: in sum-tree.ts's
 // checkCapacity, `capacity > 2 ** 30` -> `>=` only differs for a tree of 2^30 leaves, whose 2^31 float64 nodes
-// (16 GiB) no test can allocate.
+// (16 GiB) no test can allocate. Likewise in ring.ts's createRing, `capacity > 2 ** 30` -> `>=` only differs for a
+// ring of 1 GiB, which no test allocates on a shared machine.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 

@@ -123,8 +123,8 @@ export class BootstrapEnsemble implements QPosterior {
       // y_k = r + gamma^n (1 - terminated) max_a' Q_k^target(s', a'), with Q_k^target = f_k^target + beta p_k: the head's own target.
       const nextPrior = this.usePriorCache ? this.batchPriors.next[k]! : null;
       this.headQ(k, batch.nextObs, nextRows, B, t.nextQTarget, true, nextPrior);
-      if (c.double) this.headQ(k, batch.nextObs, nextRows, B, t.nextQOnline, false, nextPrior);
-      tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, t.nextQTarget, c.double ? t.nextQOnline : null, B, A, t.targets);
+      const nextOnline = c.double ? this.headQ(k, batch.nextObs, nextRows, B, t.nextQOnline, false, nextPrior) : null;
+      tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, t.nextQTarget, nextOnline, B, A, t.targets);
       // Q_k(s, .) = f_k(s) + beta p_k(s); the prior adds a constant, so the gradient flows into f_k only.
       const q = h.f.forward(batch.obs, obsRows, B);
       if (c.priorScale !== 0) {

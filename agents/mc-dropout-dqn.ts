@@ -90,8 +90,8 @@ export class DropoutQ implements QPosterior {
     const nextRows = this.nextRows.scan(batch.nextObs, B, batch.obsDim);
     // y = r + gamma^n (1 - terminated) max_a' Q_target(s', a') (the target's mean function: no dropout).
     this.target.predict(batch.nextObs, nextRows, B, t.nextQTarget);
-    if (c.double) this.q.predict(batch.nextObs, nextRows, B, t.nextQOnline);
-    tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, t.nextQTarget, c.double ? t.nextQOnline : null, B, A, t.targets);
+    const nextOnline = c.double ? this.q.predict(batch.nextObs, nextRows, B, t.nextQOnline) : null;
+    tdTargets(batch.rewards, batch.terminated, batch.discounts, c.gamma, t.nextQTarget, nextOnline, B, A, t.targets);
     // loss = mean_i l(Q_mask_i(s_i, a_i) - y_i), every row with its own mask: the dropout objective.
     for (const m of this.trainMasks.masks) fillDropoutMask(m, this.keep, this.trainRng);
     const q = this.q.forward(batch.obs, obsRows, B, this.trainMasks);

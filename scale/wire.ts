@@ -347,7 +347,8 @@ function decodeWeights(buf: ArrayBuffer, textBytes: number, floats: number, f: F
 /** The buffer itself when it is a whole 8-byte-aligned ArrayBuffer, else an aligned copy (a Node Buffer is often a pool slice). */
 function aligned(input: ArrayBuffer | Uint8Array): ArrayBuffer {
   if (input instanceof ArrayBuffer) return input;
-  if (input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer) return input.buffer;
+  // A view as long as its buffer starts at 0: no byteOffset test needed.
+  if (input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer) return input.buffer;
   const copy = new ArrayBuffer(input.byteLength);
   new Uint8Array(copy).set(input);
   return copy;

@@ -39,6 +39,6 @@ describe('exploration modes', () => {
     expect(presetFor(presets, 'Chain', 'mc-dropout')).toBe('Chain:mc-dropout');
     expect(presetFor(presets, 'Chain', 'bootstrap')).toBeNull();
     expect(presetFor(presets, 'toString', undefined)).toBeNull(); // own keys only
-    expect(presetFor({ 'X:undefined': {} }, 'X', 1)).toBeNull();
+    expect(presetFor({ 'X:1': {}, X: {} }, 'X', 1)).toBe('X'); // only a string names a mode
   });
 });

@@ -164,14 +164,14 @@ describe('LayeredMlp backward', () => {
       const masks = c.masks === null ? null : randomMasks(mlp.widths, n, c.masks === 'perRow', 9);
       const dOut = Float64Array.from({ length: n * 3 }, (_, i) => Math.sin(i + 1));
       for (const net of mlp.nets) net.zeroGrad();
-      mlp.forward(x, c.sparse ? rows : null, n, masks);
+      mlp.forward(x, rows, n, masks); // dense rows take the ordinary path, forward and back
       // A predict between forward and backward uses its own buffers: the gradient is still the forward's.
       mlp.predict(denseBatch(n, dim, 99), null, n, new Float32Array(n * 3));
       mlp.backward(Float32Array.from(dOut), n);
       const want = numericGrads(mlp, x, n, dOut, activation, masks);
       mlp.nets.forEach((net, l) => close(net.grads, want[l]!, 2e-3));
       // A second backward adds to the gradients.
-      mlp.forward(x, c.sparse ? rows : null, n, masks);
+      mlp.forward(x, rows, n, masks); // dense rows take the ordinary path, forward and back
       mlp.backward(Float32Array.from(dOut), n);
       mlp.nets.forEach((net, l) => close(net.grads, want[l]!.map((g) => 2 * g), 2e-3));
     });

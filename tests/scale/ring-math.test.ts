@@ -33,7 +33,7 @@ describe('ring sizes', () => {
     expect(buffer.byteLength).toBe(RING_CONTROL_BYTES + 64);
     expect(Array.from(control(buffer))).toEqual([0, 0, 1, ...new Array(13).fill(0)]);
     expect(createRing(1024).byteLength).toBe(64 + 1024);
-    for (const bad of [0, 32, 63, 65, 96, 100.5, Number.NaN, 2 ** 31, -64]) expect(() => createRing(bad), String(bad)).toThrow(InvalidConfig);
+    for (const bad of [0, 32, 63, 64.5, 65, 96, 100.5, Number.NaN, 2 ** 31, -64]) expect(() => createRing(bad), String(bad)).toThrow(InvalidConfig);
     expect(() => createRing(96)).toThrow('Expected a ring capacity that is a power of two from 64 to 2^30 bytes, got 96.');
   });
 

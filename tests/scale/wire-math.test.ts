@@ -77,6 +77,9 @@ describe('transitions messages', () => {
     const part = new Uint8Array(buf.byteLength + 8);
     part.set(new Uint8Array(buf));
     expect(transitions(part.subarray(0, buf.byteLength)).obs.buffer).not.toBe(part.buffer); // a prefix of a larger buffer
+    const shared = new Uint8Array(new SharedArrayBuffer(buf.byteLength));
+    shared.set(new Uint8Array(buf));
+    expect(transitions(shared).obs.buffer).toBeInstanceOf(ArrayBuffer); // shared memory is copied out
   });
 
   it('keeps lanes env-major and takes a lane whose last row has its next observation', () => {
