@@ -50,6 +50,7 @@ export class BootstrapReplay<O> extends ReplayBuffer<'discrete', O> {
     if (c === null) return;
     const d = this.obsDim;
     for (const [rows, out] of [[this.obs, this.cachedObs], [this.nextObs, this.cachedNext]] as const) {
+      // Stryker disable next-line EqualityOperator: this.row holds exactly d floats, so a write at index d is dropped
       for (let j = 0; j < d; j++) this.row[j] = rows[row * d + j]! * c.scale;
       c.compute(this.row, out.subarray(row * c.width, (row + 1) * c.width));
     }
@@ -109,6 +110,10 @@ export class BootstrapReplay<O> extends ReplayBuffer<'discrete', O> {
 
 /** One row's bootstrap masks: masks[at + k] for the `heads` heads is 1 with probability maskProb, else 0 (no draw when maskProb >= 1). */
 export function drawBootstrapMasks(masks: Uint8Array, at: number, heads: number, maskProb: number, rng: Rng): Uint8Array {
-  for (let k = 0; k < heads; k++) masks[at + k] = maskProb >= 1 || rng.float() < maskProb ? 1 : 0;
+  for (let k = 0; k < heads; k++) {
+    if (maskProb >= 1) masks[at + k] = 1;
+    // Stryker disable next-line EqualityOperator: float() equals maskProb with probability 2^-53
+    else masks[at + k] = rng.float() < maskProb ? 1 : 0;
+  }
   return masks;
 }

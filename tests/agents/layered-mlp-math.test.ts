@@ -98,6 +98,12 @@ describe('applyMask', () => {
     const g = Float32Array.from([1, 2, 3, 4, 5, 6]);
     applyMask(g, 2, Float32Array.from([2, 0, -1]), false);
     expect(Array.from(g)).toEqual([2, 0, -3, 8, 0, -6]);
+    // Only the n x w entries: a longer array keeps the rest.
+    const longer = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    applyMask(longer, 2, Float32Array.from([2, 2, 2, 2, 2, 2]), true);
+    expect(Array.from(longer)).toEqual([2, 4, 6, 8, 10, 12, 7, 8]);
+    applyMask(longer, 2, Float32Array.from([0.5, 0.5, 0.5]), false);
+    expect(Array.from(longer)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
 

@@ -20,6 +20,7 @@ describe('dropout masks and moments', () => {
     const m = fillDropoutMask(new Float32Array(12), 0.75, rng);
     expect(Array.from(m)).toEqual(Array.from({ length: 12 }, () => (copy.float() < 0.75 ? Math.fround(4 / 3) : 0)));
     expect(m).toContain(0);
+    expect(rng.getState()).toEqual(copy.getState()); // one draw per unit, no more
     const big = fillDropoutMask(new Float32Array(4000), 0.8, new Rng(3));
     const kept = big.filter((v) => v > 0);
     expect(kept.every((v) => v === Math.fround(1.25))).toBe(true);
