@@ -120,6 +120,7 @@ function writeHeader(buf: ArrayBuffer, kind: number, ints: readonly number[], fl
   const u = new Uint32Array(buf, 0, 8);
   u[0] = MAGIC;
   u[1] = kind;
+  // Stryker disable next-line EqualityOperator: ints[length] is undefined, written as 0 into a zero slot or past u's 8
   for (let i = 0; i < ints.length; i++) u[2 + i] = ints[i]!;
   const f = new Float64Array(buf, 32, 4);
   for (let i = 0; i < floats.length; i++) f[i] = floats[i]!;
@@ -173,7 +174,7 @@ export class TransitionWriter {
     const pr = take(n * 4);
     this.priorities = this.shape.priorities ? new Float32Array(this.buf, pr, n) : null;
     this.flags = new Uint8Array(this.buf, take(n), n);
-    this.nextObs = new Float32Array(this.buf, take(n * obsDim * 4), n * obsDim);
+    this.nextObs = new Float32Array(this.buf, at, n * obsDim); // the last section: nothing is laid out after it
     this.nextRows = 0;
     this.episodes.length = 0;
   }
@@ -181,6 +182,7 @@ export class TransitionWriter {
   /** Stores row `row`'s explicit next observation (an episode end or a lane's last row) and sets its flag. */
   setNextObs(row: number, next: ArrayLike<number>): void {
     const d = this.shape.obsDim;
+    // Stryker disable next-line EqualityOperator: slot d is the next staged row's first, written when that row is; finish copies only staged rows
     for (let k = 0; k < d; k++) this.nextObs[this.nextRows * d + k] = next[k]!;
     this.nextRows++;
     this.flags[row]! |= FLAG.nextObs;
@@ -239,14 +241,17 @@ export function encodeRollout(r: {
   const per = (name: string) => new Float32Array(out, o[name]!, n);
   const rewards = per('rewards'), values = per('values'), logProbs = per('logProbs'), nextValues = per('nextValues');
   const flags = new Uint8Array(out, o['flags']!, n);
+  // Stryker disable next-line EqualityOperator: lengths has exactly numEnvs entries (set above), so a lane past them has no rows to copy
   for (let i = 0, k = 0; i < lanes; i++) {
     const from = i * r.capacity, len = r.lengths[i]!;
     obs.set(r.obs.subarray(from * obsDim, (from + len) * obsDim), k * obsDim);
+    // Stryker disable next-line EqualityOperator: one past a lane is the next lane's first action, which it then writes; past the last lane the write is dropped
     for (let j = 0; j < len * actDim; j++) actions[k * actDim + j] = r.actions[from * actDim + j]!;
     rewards.set(r.rewards.subarray(from, from + len), k);
     values.set(r.values.subarray(from, from + len), k);
     logProbs.set(r.logProbs.subarray(from, from + len), k);
     nextValues.set(r.nextValues.subarray(from, from + len), k);
+    // Stryker disable next-line EqualityOperator: one past a lane is the next lane's first flag, which it then writes; past the last lane the write is dropped
     for (let t = 0; t < len; t++) flags[k + t] = (r.terminated[from + t] ? FLAG.terminated : 0) | (r.truncated[from + t] ? FLAG.truncated : 0);
     k += len;
   }

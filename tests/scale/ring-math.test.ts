@@ -130,10 +130,12 @@ describe('ByteRing records', () => {
     }
     const buffer = createRing(64);
     const ring = new ByteRing(buffer);
-    ring.tryWrite(bytes(8));
-    new DataView(buffer, RING_CONTROL_BYTES).setUint32(0, 9, true);
-    expect(() => ring.read()).toThrow('Expected a ring record of at most 12 bytes at position 0, got a length of 9: the ring is corrupt (two producers?).');
-    new DataView(buffer, RING_CONTROL_BYTES).setUint32(0, 7, true); // 12 bytes again: fine
+    ring.tryWrite(bytes(4));
+    ring.read(); // TAIL 8
+    ring.tryWrite(bytes(8)); // HEAD 20: 12 bytes written from position 8
+    new DataView(buffer, RING_CONTROL_BYTES).setUint32(8, 9, true);
+    expect(() => ring.read()).toThrow('Expected a ring record of at most 12 bytes at position 8, got a length of 9: the ring is corrupt (two producers?).');
+    new DataView(buffer, RING_CONTROL_BYTES).setUint32(8, 7, true); // 12 bytes again: fine
     expect(new Uint8Array(ring.read()!)).toEqual(bytes(7));
   });
 

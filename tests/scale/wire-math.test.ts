@@ -88,6 +88,7 @@ describe('transitions messages', () => {
     expect([w.obs.length, w.actions.length, w.rewards.length, w.flags.length, w.nextObs.length]).toEqual([4, 8, 4, 4, 4]);
     w.obs.set([10, 11, 20, 21]);
     w.actions.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    w.rewards.set([-1, -2, -3, -4]); // after the actions: overlapping sections would overwrite them
     w.flags[0] = FLAG.terminated;
     w.setNextObs(0, [-10]);
     w.addEpisode(0, 1, 5);
@@ -97,6 +98,8 @@ describe('transitions messages', () => {
     expect(Array.from(b.nextIndex)).toEqual([0, 1, -1, 2]);
     expect(Array.from(b.nextObs)).toEqual([-10, 12, 22]);
     expect(Array.from(b.actions)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(b.rewards)).toEqual([-1, -2, -3, -4]);
+    expect(Array.from(b.obs)).toEqual([10, 11, 20, 21]);
     expect(Array.from(b.episodes.ends)).toEqual([FLAG.terminated]);
     // The writer starts over after finish: no rows flagged, no episodes, next observations from the first row again.
     expect(Array.from(w.flags)).toEqual([0, 0, 0, 0]);
@@ -212,10 +215,17 @@ describe('weights messages', () => {
 });
 
 describe('decodeMessage checks', () => {
+  /** The whole message, not a part of it: a CorruptFile thrown inside the decoder is passed on, not wrapped again. */
   const corrupt = (buf: ArrayBuffer | Uint8Array, what: string) => {
-    expect(() => decodeMessage(buf, 'msg')).toThrow(CorruptFile);
-    const n = buf.byteLength;
-    expect(() => decodeMessage(buf, 'msg')).toThrow(`Expected an rxgym ${what} in msg, got ${n} bytes that do not hold one.`);
+    let error: unknown = null;
+    try {
+      decodeMessage(buf, 'msg');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CorruptFile);
+    expect((error as CorruptFile).message).toBe(`Expected an rxgym ${what} in msg, got ${buf.byteLength} bytes that do not hold one.`);
+    expect((error as CorruptFile).path).toBe('msg');
   };
   const edit = (buf: ArrayBuffer, f: (u: Uint32Array, d: Float64Array) => void) => {
     const copy = buf.slice(0);
