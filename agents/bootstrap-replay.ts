@@ -111,9 +111,12 @@ export class BootstrapReplay<O> extends ReplayBuffer<'discrete', O> {
 /** One row's bootstrap masks: masks[at + k] for the `heads` heads is 1 with probability maskProb, else 0 (no draw when maskProb >= 1). */
 export function drawBootstrapMasks(masks: Uint8Array, at: number, heads: number, maskProb: number, rng: Rng): Uint8Array {
   for (let k = 0; k < heads; k++) {
-    if (maskProb >= 1) masks[at + k] = 1;
+    if (maskProb >= 1) {
+      masks[at + k] = 1;
+      continue;
+    }
     // Stryker disable next-line EqualityOperator: float() equals maskProb with probability 2^-53
-    else masks[at + k] = rng.float() < maskProb ? 1 : 0;
+    masks[at + k] = rng.float() < maskProb ? 1 : 0;
   }
   return masks;
 }
