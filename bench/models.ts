@@ -36,10 +36,10 @@ const FRAME = 28;
 const BUDGET = {
   // 120 GAN epochs as bench/models-gan.ts found (at 60, 2 of 8 ring modes were still missing in seeds 0 and 1).
   gan: { n: 5000, epochs: 120, batchSize: 128, samples: 2500 },
-  // RealNVP trains in batches of 64 (at 256 moons seed 1 scored 1.69, at 64 1.17); the ring flow gets its own 20000
-  // rows (data is free) for 40 epochs, as bench/models-density.ts trains it.
+  // RealNVP trains in batches of 64 (at 256 moons seed 1 scored 1.69, at 64 1.17). The ring flow is
+  // bench/models-density.ts's ringFlowResult (its own data, RING_FLOW_BUDGET and RING_FLOW_CONFIG), so that both
+  // benches print the same ring.nll.flow for a seed.
   flow: { n: 3000, epochs: 100, batchSize: 64 },
-  flowRing: { n: 20000, epochs: 40, batchSize: 64 },
   made: { epochs: 100, batchSize: 128 },
   // MADE and the VAE fit in seconds at 20 epochs. The PixelCNN costs ~27 s an epoch (38 steps of 64 frames, ~0.7 s each
   // on one core); at 3 epochs seed 0 already reaches 31.3 nats against MADE's 47.3, so 4 epochs keep the five-seed
@@ -167,11 +167,10 @@ async function mixtureSection(c: Ctx, which: 'ring' | 'grid'): Promise<void> {
   }
   if (which !== 'ring') return;
   if (!zoo.RealNVP) return fig.miss('ring.nll.flow');
-  const flowData = ringOfGaussians(BUDGET.flowRing.n, rng);
-  const flow = new zoo.RealNVP({ dim: 2, seed });
-  await timedFit(fig, 'flowRing', () => flow.fit(flowData.data, flowData.n, { epochs: epochs(c, BUDGET.flowRing.epochs), batchSize: BUDGET.flowRing.batchSize }));
-  const test = ringOfGaussians(4000, rng);
-  fig.add('ring.nll.flow', -meanOf(flow.logProb!(test.data, test.n)));
+  const { RING_FLOW_BUDGET, ringFlowResult } = await import('./models-density.js');
+  const ring = await ringFlowResult(seed, { epochs: epochs(c, RING_FLOW_BUDGET.epochs) });
+  fig.add('seconds.flowRing', ring.seconds);
+  fig.add('ring.nll.flow', ring.nll);
 }
 
 async function moonsSection(c: Ctx): Promise<void> {
