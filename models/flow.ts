@@ -217,6 +217,7 @@ export class RealNVP implements GenerativeModel {
       loss += 0.5 * sq + D * HALF_LOG_2PI - logDet[i]!;
     }
     // dNLL/dz of the mean NLL is z / n; the log-determinants enter with -1 / n each (in backward).
+    // Stryker disable next-line EqualityOperator: z is a view of n x D floats: a write at index n x D is dropped.
     for (let i = 0; i < z.length; i++) z[i] = z[i]! / n;
     this.backward(z, n, s);
     return loss / n;
@@ -243,6 +244,7 @@ export class RealNVP implements GenerativeModel {
     const c = this.config.scaleClamp;
     this.refreshMixers();
     for (let k = this.nets.length - 1; k >= 0; k--) {
+      // Stryker disable next-line EqualityOperator: masked holds n x D floats: a write past it is dropped.
       for (let i = 0; i < n * D; i++) masked[i] = this.keeps(k, i % D) ? x[i]! : 0;
       this.nets[k]!.predict(masked, n, raw);
       for (let i = 0; i < n; i++) {
@@ -312,7 +314,9 @@ export class RealNVP implements GenerativeModel {
     let constant = 0;
     for (let d = 0; d < D; d++) constant -= Math.log(this.std[d]!);
     for (const ld of this.mixerLogDet) constant += ld;
+    // Stryker disable next-line EqualityOperator: z holds (or views) n x D floats: a write past it is dropped.
     for (let i = 0; i < n * D; i++) z[i] = (x[i]! - this.mean[i % D]!) / this.std[i % D]!;
+    // Stryker disable next-line EqualityOperator: logDet holds (or views) n values: a write past it is dropped.
     for (let i = 0; i < n; i++) logDet[i] = logDet[i]! + constant;
     const masked = scratch ? scratch.masked.subarray(0, n * D) : new Float32Array(n * D);
     const predicted = scratch ? null : new Float32Array(n * 2 * D);
@@ -322,6 +326,7 @@ export class RealNVP implements GenerativeModel {
         // Both calls return the net's own buffer (or `masked`): copied back into z before z is read again.
         z.set((scratch ? mixer.forward(z, n) : mixer.predict(z, n, masked)).subarray(0, n * D));
       }
+      // Stryker disable next-line EqualityOperator: masked holds (or views) n x D floats: a write past it is dropped.
       for (let i = 0; i < n * D; i++) masked[i] = this.keeps(k, i % D) ? z[i]! : 0;
       let raw: Float32Array;
       if (scratch) {
@@ -333,6 +338,7 @@ export class RealNVP implements GenerativeModel {
       } else {
         raw = this.nets[k]!.predict(masked, n, predicted!);
       }
+      // Stryker disable next-line EqualityOperator: row n only writes past z and logDet (n rows each), which is dropped.
       for (let i = 0; i < n; i++) {
         let ld = 0;
         for (let d = 0; d < D; d++) {
@@ -358,6 +364,7 @@ export class RealNVP implements GenerativeModel {
     for (let k = this.nets.length - 1; k >= 0; k--) {
       const { xin, raw } = scratch.tapes[k]!;
       dOut.fill(0);
+      // Stryker disable next-line EqualityOperator: row n only writes past dOut and dz (views of n rows), which is dropped.
       for (let i = 0; i < n; i++) {
         for (let d = 0; d < D; d++) {
           if (this.keeps(k, d)) continue;
@@ -372,6 +379,7 @@ export class RealNVP implements GenerativeModel {
       }
       this.nets[k]!.backward(dOut, n, dIn);
       // The moved dimensions were zeroed at the MLP's input, so only the kept ones receive its input gradient.
+      // Stryker disable next-line EqualityOperator: dz views n x D floats: a write past it is dropped.
       for (let i = 0; i < n * D; i++) if (this.keeps(k, i % D)) dz[i] = dz[i]! + dIn[i]!;
       if (this.mixers.length === 0) continue;
       const mixer = this.mixers[k]!;

@@ -104,8 +104,8 @@ describe('RealNVP: the change of variables', () => {
     expect(flow.gradient(x, 4)).toBeCloseTo(nll(), 4);
     for (const net of [flow.nets[0]!, flow.nets[2]!, flow.mixers[1]!]) {
       const analytic = net.grads.slice();
-      // Every 3rd parameter keeps this fast; both layers of each net are visited.
-      for (let k = 0; k < net.params.length; k += 3) {
+      // Every 3rd parameter keeps this fast; both layers of each net are visited, and every one of a mixer's W and b.
+      for (let k = 0; k < net.params.length; k += net === flow.mixers[1] ? 1 : 3) {
         const v = net.params[k]!;
         const h = 2e-3;
         net.params[k] = v + h;
@@ -119,5 +119,43 @@ describe('RealNVP: the change of variables', () => {
         expect(analytic[k]! - (up - down) / (2 * h), `param ${k}`).toBeCloseTo(0, 2);
       }
     }
+  });
+
+  it('without mixing layers: inverse undoes transform and gradient matches finite differences of the mean NLL', async () => {
+    const flow = await warped(2, 8, false);
+    const x = Float32Array.from([0.4, -1.2, 2.5, 3, 0.1, -0.7]);
+    const back = flow.inverse(flow.transform(x, 3).z, 3);
+    x.forEach((v, i) => expect(back[i]!).toBeCloseTo(v, 4));
+    const nll = () => -flow.logProb(x, 3).reduce((s, v) => s + v, 0) / 3;
+    expect(flow.gradient(x, 3)).toBeCloseTo(nll(), 4);
+    const net = flow.nets[1]!;
+    const analytic = net.grads.slice();
+    for (let k = 0; k < net.params.length; k += 5) {
+      const v = net.params[k]!;
+      net.params[k] = v + 2e-3;
+      net.paramsChanged();
+      const up = nll();
+      net.params[k] = v - 2e-3;
+      net.paramsChanged();
+      const down = nll();
+      net.params[k] = v;
+      net.paramsChanged();
+      expect(analytic[k]! - (up - down) / 4e-3, `param ${k}`).toBeCloseTo(0, 2);
+    }
+  });
+
+  it('inverse and logProb write n rows into a longer out and leave the rest; bad rows are named', async () => {
+    const flow = await warped(2, 6);
+    const z = Float32Array.from([0.3, -0.5, 1.1, 0.2]);
+    const out = new Float32Array(6).fill(7);
+    flow.inverse(z, 2, out);
+    expect(Array.from(out.subarray(4))).toEqual([7, 7]);
+    const scores = new Float32Array(3).fill(7);
+    flow.logProb(z, 2, scores);
+    expect(scores[2]).toBe(7);
+    expect(() => flow.transform(new Float32Array(3), 2)).toThrow(/Expected x /);
+    expect(() => flow.gradient(new Float32Array(3), 2)).toThrow(/Expected x /);
+    expect(() => flow.inverse(new Float32Array(3), 2)).toThrow(/Expected z /);
+    expect(() => new RealNVP({ dim: 2, seed: 0 }).logProb(z, 2)).toThrow(/before logProb\(\)/);
   });
 });
