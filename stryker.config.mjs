@@ -75,6 +75,21 @@ export const FUNCTIONS = {
   'models/gan-penalty.ts': ['act', 'gradientPenalty'],
   'models/bayes/mc-dropout.ts': ['dropoutPrecision', 'McDropout.precision'],
   'models/bayes/ensemble.ts': ['bootstrapMasks', 'DeepEnsemble.predict', 'DeepEnsemble.predictMember', 'DeepEnsemble.priorRaw'],
+  // Model-based training and the world models: the horizon schedule, when refits and rollouts run, the model replay's
+  // size, the reward and termination choice, the rollout policy, the mixed batches and the disagreement bonus; the
+  // ensemble's features, targets, member sampling, elites' moments and fit schedule; known rewards and terminations.
+  'agents/model-based.ts': [
+    'horizonAt', 'terminationFor', 'rewardFor', 'firstFitStep', 'refitDue', 'rolloutDue', 'imaginedCapacity', 'eliteMse', 'actorToActions',
+    'addRolloutNoise', 'roundsPerRefit',
+  ],
+  'agents/mixed-batches.ts': ['gatherUniform', 'realRowCount', 'addBonus', 'MixedBatches.sampleInto'],
+  'models/world/dynamics-math.ts': [
+    'inputFeatures', 'deltaTargets', 'standardiseInPlace', 'groupByMember', 'sampleMemberRows', 'addEliteMeans', 'stateDisagreement', 'terminationFeatures',
+  ],
+  'models/world/dynamics-fit.ts': ['holdoutCount', 'bootstrapRows', 'epochBudget', 'keepTraining', 'improvedEnough', 'rankElites', 'checkRowsOf', 'gatherRows', 'holdoutMse'],
+  'models/world/known-rewards.ts': ['pendulumReward'],
+  'models/world/known-terminations.ts': ['cartPoleTermination', 'mountainCarTermination', 'neverTerminates'],
+  'models/world/termination.ts': ['softplus', 'bceWithLogits', 'TerminationClassifier.trainStep', 'TerminationClassifier.fit', 'TerminationClassifier.predict'],
 };
 
 /** Babel's parser, reached through Stryker's own dependencies (core -> instrumenter -> @babel/parser). */
@@ -171,6 +186,8 @@ export default {
     'tests/models/bayes-math.test.ts',
     'tests/models/gan-math.test.ts',
     'tests/models/gan-losses-math.test.ts',
+    'tests/agents/model-based-math.test.ts',
+    'tests/models/world/dynamics-math.test.ts',
   ],
   mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.

@@ -26,6 +26,22 @@ export function gatherUniform<K extends ActionKind>(src: ReplayBuffer<K, unknown
   }
 }
 
+/** Real rows of a batch of B: round(realRatio B), or all B while the model replay is empty. */
+export function realRowCount(realRatio: number, B: number, imaginedSize: number): number {
+  return imaginedSize > 0 ? Math.round(realRatio * B) : B;
+}
+
+/** rewards[i] += scale * bonus[i] for i < B (the disagreement bonus); returns the mean added reward. */
+export function addBonus(rewards: Float32Array, bonus: ArrayLike<number>, scale: number, B: number): number {
+  let sum = 0;
+  for (let i = 0; i < B; i++) {
+    const b = scale * bonus[i]!;
+    rewards[i] = rewards[i]! + b;
+    sum += b;
+  }
+  return sum / B;
+}
+
 /** Counters of what the mixed batches held, for the run's metrics. */
 export interface MixCounts {
   /** Real rows sampled into update batches so far. */
@@ -53,7 +69,7 @@ export class MixedBatches<K extends ActionKind> implements BatchSource<K> {
 
   sampleInto(batch: ReplayBatch<K>, rng: Rng): void {
     const B = batch.batchSize, o = this.options;
-    const nReal = this.imagined.size > 0 ? Math.round(o.realRatio * B) : B;
+    const nReal = realRowCount(o.realRatio, B, this.imagined.size);
     gatherUniform(this.real, batch, 0, nReal, rng);
     gatherUniform(this.imagined, batch, nReal, B - nReal, rng);
     this.counts.realRows += nReal;
@@ -64,13 +80,7 @@ export class MixedBatches<K extends ActionKind> implements BatchSource<K> {
       if (this.bonus.length < B) this.bonus = new Float32Array(B);
       // ALGORITHM: r' = r + scale * tr Var_members[mu_k(s, a)], the elites' disagreement on where (s, a) leads.
       const u = model.disagreement(batch.obs, batch.actions, B, this.bonus);
-      let sum = 0;
-      for (let i = 0; i < B; i++) {
-        const b = o.bonusScale * u[i]!;
-        batch.rewards[i] = batch.rewards[i]! + b;
-        sum += b;
-      }
-      this.counts.lastBonus = sum / B;
+      this.counts.lastBonus = addBonus(batch.rewards, u, o.bonusScale, B);
     }
   }
 }

@@ -130,12 +130,58 @@ function checkAgent(agent: Agent, c: ModelBasedConfig): asserts agent is OffPoli
 }
 
 /** The termination the dynamics model uses for `envId` under `c.termination`. */
-function terminationFor(envId: string | null, c: ModelBasedConfig): { termination: DynamicsConfig['termination']; fns: DynamicsFunctions } {
+export function terminationFor(envId: string | null, c: ModelBasedConfig): { termination: DynamicsConfig['termination']; fns: DynamicsFunctions } {
   if (c.termination !== 'auto') return { termination: c.termination, fns: {} };
   const known = envId ? KNOWN_TERMINATIONS[envId] : undefined;
   if (known === 'never') return { termination: 'never', fns: {} };
   if (known) return { termination: 'function', fns: { termination: known } };
   return { termination: 'learned', fns: {} };
+}
+
+/** The known reward that replaces the model's in rollouts: `reward` 'auto' on an env listed in KNOWN_REWARDS, else null. */
+export function rewardFor(envId: string | null, c: Pick<ModelBasedConfig, 'reward'>): RewardFn | null {
+  return c.reward === 'auto' ? KNOWN_REWARDS[envId ?? ''] ?? null : null;
+}
+
+/** Env step of the first fit: `firstFit`, or the agent's `learningStarts` when firstFit is 0. */
+export function firstFitStep(c: Pick<ModelBasedConfig, 'firstFit'>, learningStarts: number): number {
+  return c.firstFit > 0 ? c.firstFit : learningStarts;
+}
+
+/** Whether a refit is due at env step `step`: from `firstFit` on, with real rows, `refitEvery` steps after the last fit (-1: none yet). */
+export function refitDue(step: number, firstFit: number, realRows: number, lastFitStep: number, refitEvery: number): boolean {
+  return step >= firstFit && realRows > 0 && (lastFitStep < 0 || step - lastFitStep >= refitEvery);
+}
+
+/** Whether a round of rollouts between refits runs at `step`: a model is fitted, none ran in the last `rolloutEvery` steps, and realRatio < 1. */
+export function rolloutDue(step: number, lastFitStep: number, lastRolloutStep: number, c: Pick<ModelBasedConfig, 'rolloutEvery' | 'realRatio'>): boolean {
+  return lastFitStep >= 0 && step - lastRolloutStep >= c.rolloutEvery && c.realRatio < 1;
+}
+
+/** Rows the model replay keeps: rolloutBatch x the longest horizon x retainRefits x rounds per refit (at least 1). */
+export function imaginedCapacity(c: Pick<ModelBasedConfig, 'rolloutBatch' | 'horizonStart' | 'horizonEnd' | 'retainRefits' | 'refitEvery' | 'rolloutEvery'>): number {
+  return Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits * roundsPerRefit(c));
+}
+
+/** The mean held-out MSE of the elites (standardised units) from a fit's per-member `holdoutMse`. */
+export function eliteMse(holdoutMse: readonly number[], elites: readonly number[]): number {
+  return elites.reduce((s, k) => s + holdoutMse[k]!, 0) / elites.length;
+}
+
+/** Actor outputs u in [-1, 1] (n x aw) rescaled to the bounds, low + (u + 1) (high - low) / 2, into actions (as DDPG/TD3 act). */
+export function actorToActions(u: Float32Array, n: number, aw: number, low: ArrayLike<number>, high: ArrayLike<number>, actions: Float32Array): void {
+  for (let k = 0; k < n * aw; k++) actions[k] = low[k % aw]! + (u[k]! + 1) * ((high[k % aw]! - low[k % aw]!) / 2);
+}
+
+/** Adds Gaussian noise of std `noise` half action ranges to the live rows of actions (n x aw), clipped to [low, high]. */
+export function addRolloutNoise(actions: Float32Array, n: number, aw: number, alive: Uint8Array, low: ArrayLike<number>, high: ArrayLike<number>, noise: number, rng: Rng): void {
+  for (let i = 0; i < n; i++) {
+    if (!alive[i]) continue;
+    for (let j = 0; j < aw; j++) {
+      const half = (high[j]! - low[j]!) / 2;
+      actions[i * aw + j] = Math.min(high[j]!, Math.max(low[j]!, actions[i * aw + j]! + noise * half * rng.normal()));
+    }
+  }
 }
 
 // =========================================================================================================
@@ -193,10 +239,10 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       capacity, obsDim: shape.stateDim, actionKind: this.kind, ...(this.kind === 'continuous' ? { actionDim: this.aw } : {}), ...(obsSpace ? { obsSpace } : {}),
     });
     this.real = replay(c.realBufferSize, env.observationSpace as AnySpace);
-    this.imagined = replay(Math.max(1, c.rolloutBatch * Math.max(c.horizonStart, c.horizonEnd) * c.retainRefits * roundsPerRefit(c)));
+    this.imagined = replay(imaginedCapacity(c));
     this.rng = new Rng((ac.seed * 7919 + 17) % 2 ** 31);
     this.actor = actorOf(agent);
-    this.rewardFn = c.reward === 'auto' ? KNOWN_REWARDS[env.spec?.id ?? ''] ?? null : null;
+    this.rewardFn = rewardFor(env.spec?.id ?? null, c);
     this.mixer = new MixedBatches(this.real, this.imagined, {
       realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
     });
@@ -227,7 +273,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   /** The wrapped agent's `learn`, with the real-data tap, the refit-and-rollout hook and the mixed batches in place. */
   async learn(options: LearnOptions<O, A>): Promise<LearnResult> {
     const c = this.worldConfig;
-    const firstFit = c.firstFit > 0 ? c.firstFit : this.inner.config.learningStarts;
+    const firstFit = firstFitStep(c, this.inner.config.learningStarts);
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const collect: OperatorFunction<Transition<O, A>, unknown> = tap((t: Transition<O, A>) => this.observe(t));
     const withMetrics = (f: ((p: LearnProgress) => void) | undefined) => f && ((p: LearnProgress) => f({ ...p, metrics: { ...p.metrics, ...this.metrics } }));
@@ -254,12 +300,12 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
 
   /** Whether a refit is due at `step`: from `firstFit` on, `refitEvery` steps after the last one. */
   private due(step: number, firstFit: number): boolean {
-    return step >= firstFit && this.real.size > 0 && (this.lastFitStep < 0 || step - this.lastFitStep >= this.worldConfig.refitEvery);
+    return refitDue(step, firstFit, this.real.size, this.lastFitStep, this.worldConfig.refitEvery);
   }
 
   /** A round of rollouts from the last fitted model, unless one ran at this step (or no model is fitted yet). */
   private async imagineBetweenRefits(step: number): Promise<void> {
-    if (this.lastFitStep < 0 || step - this.lastRolloutStep < this.worldConfig.rolloutEvery || this.worldConfig.realRatio >= 1) return;
+    if (!rolloutDue(step, this.lastFitStep, this.lastRolloutStep, this.worldConfig)) return;
     this.horizon = horizonAt(this.worldConfig, step);
     this.lastRolloutStep = step;
     this.imagine(this.horizon);
@@ -282,7 +328,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     const report = await this.model.fit({ n, states: r.obs, actions: r.actions, rewards: r.rewards, nextStates: r.nextObs, terminated: r.terminated }, signal ? { signal } : {});
     this.fits++;
     this.fitSeconds += report.seconds;
-    this.lastMse = report.elites.reduce((s, k) => s + report.holdoutMse[k]!, 0) / report.elites.length;
+    this.lastMse = eliteMse(report.holdoutMse, report.elites);
     this.horizon = horizonAt(this.worldConfig, step);
     this.lastRolloutStep = step;
     const made = this.worldConfig.realRatio < 1 ? this.imagine(this.horizon) : 0;
@@ -333,17 +379,11 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       // The actor's tanh outputs u in [-1, 1]^aw, rescaled to the bounds as the agent's own act does.
       if (this.uRows.length < n * aw) this.uRows = new Float32Array(n * aw);
       const u = actor.predict(states.subarray(0, n * d), n, this.uRows.subarray(0, n * aw));
-      for (let k = 0; k < n * aw; k++) actions[k] = box.low[k % aw]! + (u[k]! + 1) * ((box.high[k % aw]! - box.low[k % aw]!) / 2);
+      actorToActions(u, n, aw, box.low, box.high, actions);
     } else {
       for (let i = 0; i < n; i++) if (alive[i]) actions.set(this.inner.act(states.subarray(i * d, (i + 1) * d) as O) as Float32Array, i * aw);
     }
-    for (let i = 0; i < n; i++) {
-      if (!alive[i]) continue;
-      for (let j = 0; j < aw; j++) {
-        const half = (box.high[j]! - box.low[j]!) / 2;
-        actions[i * aw + j] = Math.min(box.high[j]!, Math.max(box.low[j]!, actions[i * aw + j]! + noise * half * this.rng.normal()));
-      }
-    }
+    addRolloutNoise(actions, n, aw, alive, box.low, box.high, noise, this.rng);
   }
 }
 
@@ -354,7 +394,7 @@ function actorOf(agent: Agent): Net | null {
 }
 
 /** Rounds of rollouts per refit: refitEvery / rolloutEvery rounded up, or 1 without rolloutEvery. */
-function roundsPerRefit(c: Pick<ModelBasedConfig, 'refitEvery' | 'rolloutEvery'>): number {
+export function roundsPerRefit(c: Pick<ModelBasedConfig, 'refitEvery' | 'rolloutEvery'>): number {
   return c.rolloutEvery > 0 ? Math.max(1, Math.ceil(c.refitEvery / c.rolloutEvery)) : 1;
 }
 

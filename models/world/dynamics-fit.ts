@@ -61,25 +61,22 @@ export async function fitMembers(
     const j = rng.int(i + 1);
     const t = perm[i]!; perm[i] = perm[j]!; perm[j] = t;
   }
-  const nHold = n >= 20 ? Math.min(c.maxHoldout, Math.floor(n * c.holdout)) : 0;
+  const nHold = holdoutCount(n, c.holdout, c.maxHoldout);
   const hold = nHold > 0 ? perm.subarray(0, nHold) : perm;
   const train = perm.subarray(nHold);
   const hx = gatherRows(xn, hold, inDim), hy = gatherRows(yn, hold, outDim);
   const learners: Learner[] = members.map((mlp, k) => {
     const r = rngs[k]!;
-    const rows = new Int32Array(train.length);
-    for (let i = 0; i < rows.length; i++) rows[i] = train[r.int(train.length)]!; // a bootstrap resample
-    return { mlp, rng: r, rows, prior: null };
+    return { mlp, rng: r, rows: bootstrapRows(train, r), prior: null };
   });
   // mbrl-lib's early stopping: each member keeps its best weights; stop once none improved for `patience` epochs.
   const best = members.map((m) => holdoutMse(m, hx, hy, hold.length, outDim));
   const bestParams: (NamedArray[] | null)[] = members.map(() => null);
   // Epochs enough for minSteps minibatches per member; no early stop before those are taken.
-  const batchesPerEpoch = Math.ceil(train.length / c.batchSize), minEpochs = Math.ceil(c.minSteps / batchesPerEpoch);
-  const maxEpochs = Math.max(options.maxEpochs ?? c.maxEpochs, minEpochs);
+  const { minEpochs, maxEpochs } = epochBudget(train.length, c.batchSize, c.minSteps, options.maxEpochs ?? c.maxEpochs);
   const losses: number[] = [];
   let steps = 0, since = 0, epochs = 0;
-  while (epochs < maxEpochs && (since < c.patience || epochs < minEpochs) && !options.signal?.aborted) {
+  while (keepTraining(epochs, since, { minEpochs, maxEpochs, patience: c.patience }) && !options.signal?.aborted) {
     const r = await trainLearners(learners, xn, yn, inDim, outDim, { epochs: 1, batchSize: c.batchSize, signal: options.signal });
     steps += r.steps;
     epochs++;
@@ -87,7 +84,7 @@ export async function fitMembers(
     let improved = false;
     members.forEach((m, k) => {
       const score = holdoutMse(m, hx, hy, hold.length, outDim);
-      if ((best[k]! - score) / Math.abs(best[k]!) > IMPROVEMENT) {
+      if (improvedEnough(best[k]!, score)) {
         best[k] = score;
         bestParams[k] = m.getParams();
         improved = true;
@@ -96,8 +93,40 @@ export async function fitMembers(
     since = improved ? 0 : since + 1;
   }
   members.forEach((m, k) => bestParams[k] && m.setParams(bestParams[k]!));
-  const elites = best.map((v, k) => [v, k] as const).sort((a, b) => a[0] - b[0]).slice(0, c.elites).map(([, k]) => k);
-  return { epochs, steps, losses, holdoutMse: best, elites };
+  return { epochs, steps, losses, holdoutMse: best, elites: rankElites(best, c.elites) };
+}
+
+/** Held-out rows of a fit on n rows: floor(holdout n) capped at maxHoldout, or none below 20 rows. */
+export function holdoutCount(n: number, holdout: number, maxHoldout: number): number {
+  return n >= 20 ? Math.min(maxHoldout, Math.floor(n * holdout)) : 0;
+}
+
+/** A bootstrap resample of `train`: train.length rows drawn with replacement with `rng`. */
+export function bootstrapRows(train: Int32Array, rng: Rng): Int32Array {
+  const rows = new Int32Array(train.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = train[rng.int(train.length)]!;
+  return rows;
+}
+
+/** Epoch bounds of a fit: enough epochs of ceil(trainRows / batchSize) minibatches for minSteps, and at least that many at most. */
+export function epochBudget(trainRows: number, batchSize: number, minSteps: number, maxEpochs: number): { minEpochs: number; maxEpochs: number } {
+  const batchesPerEpoch = Math.ceil(trainRows / batchSize), minEpochs = Math.ceil(minSteps / batchesPerEpoch);
+  return { minEpochs, maxEpochs: Math.max(maxEpochs, minEpochs) };
+}
+
+/** Whether another epoch runs: under maxEpochs, and either under minEpochs or fewer than `patience` epochs since an improvement. */
+export function keepTraining(epochs: number, since: number, b: { minEpochs: number; maxEpochs: number; patience: number }): boolean {
+  return epochs < b.maxEpochs && (since < b.patience || epochs < b.minEpochs);
+}
+
+/** Whether a held-out MSE of `score` improves on `best` by more than IMPROVEMENT (relative). */
+export function improvedEnough(best: number, score: number): boolean {
+  return (best - score) / Math.abs(best) > IMPROVEMENT;
+}
+
+/** The `elites` member indices with the lowest held-out MSE, best first (ties by index). */
+export function rankElites(holdoutMse: readonly number[], elites: number): number[] {
+  return holdoutMse.map((v, k) => [v, k] as const).sort((a, b) => a[0] - b[0]).slice(0, elites).map(([, k]) => k);
 }
 
 /** Checks the rows of a fit (stateDim d, action width aw: lengths and finite values) and returns n. */
@@ -117,14 +146,14 @@ export function checkRowsOf(data: TransitionRows, d: number, aw: number): number
 }
 
 /** Rows `idx` of a (rows x w) as a new array. */
-function gatherRows(a: Float32Array, idx: Int32Array, w: number): Float32Array {
+export function gatherRows(a: Float32Array, idx: Int32Array, w: number): Float32Array {
   const out = new Float32Array(idx.length * w);
   for (let r = 0; r < idx.length; r++) out.set(a.subarray(idx[r]! * w, (idx[r]! + 1) * w), r * w);
   return out;
 }
 
 /** A member's mean squared error of its predicted means on n held-out rows (standardised units, mean over outputs). */
-function holdoutMse(m: GaussianMlp, x: Float32Array, y: Float32Array, n: number, od: number): number {
+export function holdoutMse(m: Pick<GaussianMlp, 'predictRaw'>, x: Float32Array, y: Float32Array, n: number, od: number): number {
   const raw = m.predictRaw(x, n, null);
   let s = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < od; j++) s += (raw[i * 2 * od + j]! - y[i * od + j]!) ** 2;

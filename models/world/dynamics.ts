@@ -14,10 +14,11 @@
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
-import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, boundedLogStd, plainEngineLine } from '../bayes/heteroscedastic.js';
+import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, plainEngineLine } from '../bayes/heteroscedastic.js';
 import { checkPositiveInt, scalingOf, standardise, type Scaling } from '../bayes/fit-data.js';
 import { actionFeatures, actionWidth, checkWorldAction, type Propagation, type TerminationFn, type WorldAction, type WorldModel, type WorldStepOut } from './contract.js';
 import { checkRowsOf, fitMembers, type DynamicsFitReport, type TransitionRows } from './dynamics-fit.js';
+import { addEliteMeans, deltaTargets, groupByMember, inputFeatures, sampleMemberRows, standardiseInPlace, stateDisagreement, terminationFeatures } from './dynamics-math.js';
 import { TerminationClassifier } from './termination.js';
 
 export type { DynamicsFitReport, TransitionRows } from './dynamics-fit.js';
@@ -170,11 +171,8 @@ export class EnsembleDynamics implements WorldModel {
     const n = checkRowsOf(data, d, actionWidth(c.action));
     const x = new Float32Array(n * inDim);
     const y = new Float32Array(n * outDim);
-    this.features(data.states, data.actions, n, x);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) y[i * outDim + j] = data.nextStates[i * d + j]! - data.states[i * d + j]!;
-      y[i * outDim + d] = data.rewards[i]!;
-    }
+    inputFeatures(data.states, data.actions, n, d, c.action, x);
+    deltaTargets(data.states, data.nextStates, data.rewards, n, d, y);
     const s = (this.scaling = scalingOf(x, y, n, { inDim, outDim }));
     const xn = standardise(x, n, s.xMean, s.xStd);
     const yn = standardise(y, n, s.yMean, s.yStd);
@@ -219,19 +217,13 @@ export class EnsembleDynamics implements WorldModel {
 
   step(states: Float32Array, actions: Float32Array, n: number, members: Int32Array, rng: Rng, out: WorldStepOut): WorldStepOut {
     const s = this.requireFitted();
-    const c = this.config, d = c.stateDim, inDim = this.inDim, od = this.outDim;
+    const c = this.config, d = c.stateDim, inDim = this.inDim;
     this.standardisedInputs(states, actions, n);
     // Group the rows by member (a counting sort), so that each member predicts its rows as one batch.
     if (this.chosen.length < n) [this.chosen, this.order] = [new Int32Array(n), new Int32Array(n)];
     const counts = new Int32Array(c.members + 1);
-    for (let i = 0; i < n; i++) {
-      const m = members[i]! >= 0 ? members[i]! : this.eliteIdx[rng.int(this.eliteIdx.length)]!;
-      this.chosen[i] = m;
-      counts[m + 1]!++;
-    }
-    for (let k = 0; k < c.members; k++) counts[k + 1]! += counts[k]!;
-    const fill = counts.slice();
-    for (let i = 0; i < n; i++) this.order[fill[this.chosen[i]!]!++] = i;
+    for (let i = 0; i < n; i++) this.chosen[i] = members[i]! >= 0 ? members[i]! : this.eliteIdx[rng.int(this.eliteIdx.length)]!;
+    groupByMember(this.chosen, n, c.members, counts, this.order);
     if (this.gather.length < n * inDim) this.gather = new Float32Array(n * inDim);
     for (let k = 0; k < c.members; k++) {
       const from = counts[k]!, m = counts[k + 1]! - from;
@@ -241,16 +233,7 @@ export class EnsembleDynamics implements WorldModel {
         this.gather.set(this.xn.subarray(i * inDim, (i + 1) * inDim), r * inDim);
       }
       const raw = this.members[k]!.predictRaw(this.gather.subarray(0, m * inDim), m, null);
-      for (let r = 0; r < m; r++) {
-        const i = this.order[from + r]!;
-        // A sample of the member's Gaussian, un-standardised: state change (d values), then the reward.
-        for (let j = 0; j < od; j++) {
-          const z = raw[r * 2 * od + j]! + Math.exp(boundedLogStd(raw[r * 2 * od + od + j]!, c.minLogStd, c.maxLogStd)) * rng.normal();
-          const v = z * s.yStd[j]! + s.yMean[j]!;
-          if (j < d) out.nextStates[i * d + j] = states[i * d + j]! + v;
-          else out.rewards[i] = v;
-        }
-      }
+      sampleMemberRows(raw, this.order.subarray(from, from + m), m, states, d, { yMean: s.yMean, yStd: s.yStd, minLogStd: c.minLogStd, maxLogStd: c.maxLogStd }, rng, out);
     }
     this.terminations(states, actions, n, out);
     return out;
@@ -258,13 +241,7 @@ export class EnsembleDynamics implements WorldModel {
 
   disagreement(states: Float32Array, actions: Float32Array, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
     const { m2 } = this.eliteMoments(states, actions, n);
-    const d = this.config.stateDim, e = this.eliteIdx.length;
-    for (let i = 0; i < n; i++) {
-      let v = 0;
-      for (let j = 0; j < d; j++) v += m2[i * (d + 1) + j]! / e;
-      out[i] = v;
-    }
-    return out;
+    return stateDisagreement(m2, n, this.config.stateDim, this.eliteIdx.length, out);
   }
 
   /** The elites' mean prediction (no sampling): next states (n x stateDim) and rewards (n), for tests and planning. */
@@ -287,15 +264,7 @@ export class EnsembleDynamics implements WorldModel {
     const xn = this.xn.subarray(0, n * this.inDim);
     const mean = new Float64Array(n * od), m2 = new Float64Array(n * od);
     this.eliteIdx.forEach((k, c) => {
-      const raw = this.members[k]!.predictRaw(xn, n, null);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < od; j++) {
-          const mu = raw[i * 2 * od + j]! * s.yStd[j]! + s.yMean[j]!;
-          const q = i * od + j, delta = mu - mean[q]!;
-          mean[q] = mean[q]! + delta / (c + 1);
-          m2[q] = m2[q]! + delta * (mu - mean[q]!);
-        }
-      }
+      addEliteMeans(this.members[k]!.predictRaw(xn, n, null), n, od, s.yMean, s.yStd, c, mean, m2);
     });
     return { mean, m2 };
   }
@@ -357,21 +326,6 @@ export class EnsembleDynamics implements WorldModel {
     return this.scaling;
   }
 
-  /** Rows [state, action features] (n x inDim) into out; Discrete actions one-hot (an action outside 0..n-1 is refused). */
-  private features(states: ArrayLike<number>, actions: ArrayLike<number>, n: number, out: Float32Array): void {
-    const c = this.config, d = c.stateDim, inDim = this.inDim, a = c.action;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) out[i * inDim + j] = states[i * d + j]!;
-      if (a.kind === 'continuous') {
-        for (let j = 0; j < a.dim; j++) out[i * inDim + d + j] = actions[i * a.dim + j]!;
-      } else {
-        const k = actions[i]! - a.start;
-        if (!(Number.isInteger(k) && k >= 0 && k < a.n)) throw new InvalidConfig(`Expected discrete actions in ${a.start}..${a.start + a.n - 1}, got ${describeValue(actions[i])} at row ${i}.`);
-        for (let j = 0; j < a.n; j++) out[i * inDim + d + j] = j === k ? 1 : 0;
-      }
-    }
-  }
-
   /** Standardised [state, action features] of n rows into this.xn. */
   private standardisedInputs(states: Float32Array, actions: Float32Array, n: number): void {
     const s = this.scaling!, inDim = this.inDim;
@@ -379,8 +333,8 @@ export class EnsembleDynamics implements WorldModel {
       throw new InvalidConfig(`Expected ${n} rows of ${this.config.stateDim} state and ${actionWidth(this.config.action)} action floats, got ${states.length} and ${actions.length} values.`);
     }
     if (this.xn.length < n * inDim) this.xn = new Float32Array(n * inDim);
-    this.features(states, actions, n, this.xn);
-    for (let i = 0; i < n; i++) for (let j = 0; j < inDim; j++) this.xn[i * inDim + j] = (this.xn[i * inDim + j]! - s.xMean[j]!) / s.xStd[j]!;
+    inputFeatures(states, actions, n, this.config.stateDim, this.config.action, this.xn);
+    standardiseInPlace(this.xn, n, inDim, s.xMean, s.xStd);
   }
 
   /** out.terminated for n rows after out.nextStates is written. */
@@ -393,10 +347,7 @@ export class EnsembleDynamics implements WorldModel {
     } else {
       const s = this.scaling!, d = c.stateDim, inDim = this.inDim, w = inDim + d;
       if (this.feat.length < n * w) this.feat = new Float32Array(n * w);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < inDim; j++) this.feat[i * w + j] = this.xn[i * inDim + j]!;
-        for (let j = 0; j < d; j++) this.feat[i * w + inDim + j] = (out.nextStates[i * d + j]! - states[i * d + j]! - s.yMean[j]!) / s.yStd[j]!;
-      }
+      terminationFeatures(this.xn, states, out.nextStates, n, inDim, d, s.yMean, s.yStd, this.feat);
       this.classifier!.predict(this.feat.subarray(0, n * w), n, out.terminated);
     }
   }

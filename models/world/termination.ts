@@ -11,7 +11,8 @@ import { createNet } from '../../nn/net.js';
 import { adam } from '../../nn/optimizers.js';
 import type { NamedArray, Net, Optimizer } from '../../nn/types.js';
 
-function softplus(z: number): number {
+/** log(1 + e^z) in nats; z itself above 30 and e^z below -30 (relative error under 1e-13), where e^z overflows or log1p adds nothing. */
+export function softplus(z: number): number {
   return z > 30 ? z : z < -30 ? Math.exp(z) : Math.log1p(Math.exp(z));
 }
 

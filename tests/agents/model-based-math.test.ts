@@ -1,0 +1,224 @@
+// Model-based training's arithmetic against hand-computed values: the horizon schedule, when refits and rounds of
+// rollouts run, the model replay's size, the reward and termination choice, the rollout policy's rescaling and noise,
+// and the mixed batches (round(realRatio B) real rows, the disagreement bonus).
+// `npm run mutate` runs this file against agents/model-based.ts and agents/mixed-batches.ts.
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../core/rng.js';
+import { ReplayBuffer } from '../../replay/replay-buffer.js';
+import {
+  actorToActions, addRolloutNoise, eliteMse, firstFitStep, horizonAt, imaginedCapacity, refitDue, rewardFor, rolloutDue, roundsPerRefit, terminationFor,
+  resolveModelBasedConfig,
+} from '../../agents/model-based.js';
+import { MixedBatches, addBonus, gatherUniform, realRowCount } from '../../agents/mixed-batches.js';
+import type { WorldModel } from '../../models/world/contract.js';
+import { pendulumReward } from '../../models/world/known-rewards.js';
+import { cartPoleTermination } from '../../models/world/known-terminations.js';
+
+const f32 = (a: number[]): Float32Array => Float32Array.from(a);
+
+describe('the rollout horizon: floor(start + clip((step - from) / (to - from), 0, 1) (end - start))', () => {
+  it('holds before horizonFrom, grows linearly (floored) between, and holds after horizonTo', () => {
+    const up = { horizonStart: 1, horizonEnd: 5, horizonFrom: 10, horizonTo: 20 };
+    expect([0, 10, 12, 15, 17, 19, 20, 40].map((s) => horizonAt(up, s))).toEqual([1, 1, 1, 3, 3, 4, 5, 5]);
+    const down = { horizonStart: 5, horizonEnd: 1, horizonFrom: 10, horizonTo: 20 };
+    // 5 - 0.2 * 4 = 4.2 -> 4; 5 - 0.5 * 4 = 3; past the end 1.
+    expect([0, 12, 15, 25].map((s) => horizonAt(down, s))).toEqual([5, 4, 3, 1]);
+  });
+});
+
+describe('rounds of rollouts and the model replay', () => {
+  it('rounds per refit: ceil(refitEvery / rolloutEvery), or 1 without rolloutEvery', () => {
+    expect(roundsPerRefit({ refitEvery: 250, rolloutEvery: 0 })).toBe(1);
+    expect(roundsPerRefit({ refitEvery: 250, rolloutEvery: 100 })).toBe(3);
+    expect(roundsPerRefit({ refitEvery: 250, rolloutEvery: 250 })).toBe(1);
+    expect(roundsPerRefit({ refitEvery: 250, rolloutEvery: 1000 })).toBe(1);
+  });
+
+  it('keeps rolloutBatch x the longest horizon x retainRefits x rounds per refit rows', () => {
+    const c = { rolloutBatch: 10, horizonStart: 2, horizonEnd: 5, retainRefits: 3, refitEvery: 250, rolloutEvery: 100 };
+    expect(imaginedCapacity(c)).toBe(10 * 5 * 3 * 3);
+    expect(imaginedCapacity({ ...c, horizonStart: 5, horizonEnd: 2 })).toBe(450);
+    expect(imaginedCapacity({ ...c, rolloutEvery: 0 })).toBe(150);
+  });
+
+  it('the first fit is at firstFit, or at learningStarts when firstFit is 0', () => {
+    expect(firstFitStep({ firstFit: 0 }, 200)).toBe(200);
+    expect(firstFitStep({ firstFit: 50 }, 200)).toBe(50);
+  });
+
+  it('a refit is due from firstFit on, with real rows, refitEvery steps after the last one', () => {
+    expect(refitDue(199, 200, 10, -1, 100)).toBe(false);
+    expect(refitDue(200, 200, 10, -1, 100)).toBe(true);
+    expect(refitDue(200, 200, 0, -1, 100)).toBe(false);
+    // No fit yet: due at once, however few steps have passed.
+    expect(refitDue(50, 0, 5, -1, 100)).toBe(true);
+    expect(refitDue(299, 200, 10, 200, 100)).toBe(false);
+    expect(refitDue(300, 200, 10, 200, 100)).toBe(true);
+    // A fit at step 0 counts as a fit.
+    expect(refitDue(50, 0, 5, 0, 100)).toBe(false);
+  });
+
+  it('a round of rollouts runs after a fit, rolloutEvery steps after the last round, unless every row is real', () => {
+    const c = { rolloutEvery: 50, realRatio: 0.5 };
+    expect(rolloutDue(100, -1, -1, c)).toBe(false);
+    expect(rolloutDue(100, 0, 0, c)).toBe(true);
+    expect(rolloutDue(100, 0, 50, c)).toBe(true);
+    expect(rolloutDue(99, 0, 50, c)).toBe(false);
+    expect(rolloutDue(100, 0, 0, { rolloutEvery: 50, realRatio: 1 })).toBe(false);
+    expect(rolloutDue(100, 0, 0, { rolloutEvery: 50, realRatio: 0.99 })).toBe(true);
+  });
+
+  it("reports the elites' mean held-out MSE", () => {
+    expect(eliteMse([0.5, 0.1, 0.3, 0.9], [1, 2])).toBeCloseTo(0.2, 12);
+    expect(eliteMse([0.5, 0.1, 0.3, 0.9], [3])).toBe(0.9);
+  });
+});
+
+describe('the reward and termination of imagined steps', () => {
+  const c = resolveModelBasedConfig();
+  it("termination 'auto' takes a built-in env's known rule ('never' for Pendulum), else a learned one", () => {
+    expect(terminationFor('Pendulum-v1', c)).toEqual({ termination: 'never', fns: {} });
+    const cart = terminationFor('CartPole-v1', c);
+    expect(cart.termination).toBe('function');
+    expect(cart.fns.termination).toBe(cartPoleTermination);
+    expect(terminationFor('MyEnv-v0', c)).toEqual({ termination: 'learned', fns: {} });
+    expect(terminationFor(null, c)).toEqual({ termination: 'learned', fns: {} });
+  });
+
+  it("termination 'never' or 'learned' is taken as given, even for an env with a known rule", () => {
+    expect(terminationFor('CartPole-v1', { ...c, termination: 'never' })).toEqual({ termination: 'never', fns: {} });
+    expect(terminationFor('CartPole-v1', { ...c, termination: 'learned' })).toEqual({ termination: 'learned', fns: {} });
+    expect(terminationFor('Pendulum-v1', { ...c, termination: 'learned' })).toEqual({ termination: 'learned', fns: {} });
+  });
+
+  it("reward 'auto' takes a built-in env's known reward; 'learned', or an env without one, keeps the model's", () => {
+    expect(rewardFor('Pendulum-v1', { reward: 'auto' })).toBe(pendulumReward);
+    expect(rewardFor('Pendulum-v1', { reward: 'learned' })).toBeNull();
+    expect(rewardFor('CartPole-v1', { reward: 'auto' })).toBeNull();
+    expect(rewardFor(null, { reward: 'auto' })).toBeNull();
+  });
+});
+
+describe('the rollout policy', () => {
+  it("rescales the actor's u in [-1, 1] to low + (u + 1) (high - low) / 2 per action column", () => {
+    const actions = new Float32Array(6).fill(9);
+    actorToActions(f32([-1, 0, 1, 0.5]), 2, 2, [-2, 0], [2, 10], actions);
+    expect([...actions]).toEqual([-2, 5, 2, 7.5, 9, 9]);
+  });
+
+  it('adds noise std half-ranges to live rows only, clipped to the bounds, drawing one normal per live entry', () => {
+    const low = [-1, 0], high = [1, 10], noise = 0.5;
+    const start = [...f32([0.2, 4, 0.9, 9, -0.1, 1])];
+    const actions = f32([...start, 7]);
+    const alive = Uint8Array.from([1, 0, 1]);
+    addRolloutNoise(actions, 3, 2, alive, low, high, noise, new Rng(3));
+    const replica = new Rng(3);
+    const expected = start.slice();
+    for (const i of [0, 2]) {
+      for (let j = 0; j < 2; j++) {
+        const half = (high[j]! - low[j]!) / 2;
+        expected[i * 2 + j] = Math.min(high[j]!, Math.max(low[j]!, start[i * 2 + j]! + noise * half * replica.normal()));
+      }
+    }
+    expect([...actions]).toEqual([...f32([...expected, 7])]);
+    // The draws moved the live rows; the dead row and the entry past n are untouched.
+    expect(actions[0]).not.toBeCloseTo(0.2, 3);
+    expect([actions[2], actions[3], actions[6]]).toEqual([start[2], 9, 7]);
+  });
+
+  it('clips noisy actions at both bounds', () => {
+    const actions = f32([0.9, -0.9, 0, 0]);
+    const big = 50;
+    addRolloutNoise(actions, 4, 1, Uint8Array.from([1, 1, 1, 1]), [-1], [1], big, new Rng(0));
+    for (const a of actions) expect(Math.abs(a)).toBeLessThanOrEqual(1);
+    expect([...actions].filter((a) => a === 1).length + [...actions].filter((a) => a === -1).length).toBeGreaterThanOrEqual(3);
+    expect(actions).toContain(1);
+    expect(actions).toContain(-1);
+  });
+});
+
+/** A replay of n rows whose values say which row they are (obs [10 i, 10 i + 1], action [i, -i], reward i). */
+function numbered(n: number, sign = 1, gamma?: number): ReplayBuffer<'continuous', unknown> {
+  const b = new ReplayBuffer<'continuous', unknown>({ capacity: n, obsDim: 2, actionKind: 'continuous', actionDim: 2, ...(gamma === undefined ? {} : { gamma }) });
+  for (let i = 0; i < n; i++) b.add([sign * 10 * i, sign * (10 * i + 1)], [sign * i, -sign * i], sign * i, [sign * (10 * i + 5), sign * (10 * i + 6)], i % 3 === 0, i % 4 === 0);
+  return b;
+}
+
+describe('mixed batches', () => {
+  it('real rows: round(realRatio B), or all B while the model replay is empty', () => {
+    expect(realRowCount(0.25, 20, 5)).toBe(5);
+    expect(realRowCount(0.25, 20, 0)).toBe(20);
+    expect(realRowCount(0.3, 5, 1)).toBe(2);
+    expect(realRowCount(0.05, 256, 1)).toBe(13);
+  });
+
+  it('the bonus adds scale x disagreement to the first B rewards and returns the mean added', () => {
+    const rewards = f32([1, 2, 3]);
+    expect(addBonus(rewards, [0.5, 1, 2], 2, 2)).toBe(1.5);
+    expect([...rewards]).toEqual([2, 4, 3]);
+  });
+
+  it('gathers whole uniformly drawn rows into the batch from row `from` on', () => {
+    const src = numbered(7);
+    const batch = src.createBatch(5);
+    batch.rewards.fill(-99);
+    gatherUniform(src, batch, 1, 3, new Rng(4));
+    const replica = new Rng(4);
+    for (let r = 1; r < 4; r++) {
+      const i = replica.int(7);
+      expect(batch.indices[r]).toBe(i);
+      expect([...batch.obs.subarray(2 * r, 2 * r + 2)]).toEqual([10 * i, 10 * i + 1]);
+      expect([...batch.nextObs.subarray(2 * r, 2 * r + 2)]).toEqual([10 * i + 5, 10 * i + 6]);
+      expect([...batch.actions.subarray(2 * r, 2 * r + 2)]).toEqual([i, -i]);
+      expect(batch.rewards[r]).toBe(i);
+      expect(batch.terminated[r]).toBe(i % 3 === 0 ? 1 : 0);
+      expect(batch.truncated[r]).toBe(i % 4 === 0 ? 1 : 0);
+    }
+    expect([batch.rewards[0], batch.rewards[4]]).toEqual([-99, -99]);
+  });
+
+  it('samples real rows then imagined ones, counts both, and sets every discount to gamma', () => {
+    const mix = new MixedBatches(numbered(9, 1, 0.9), numbered(9, -1, 0.9), { realRatio: 0.3, gamma: 0.9, bonusScale: 0, model: null });
+    const batch = numbered(9, 1, 0.9).createBatch(10);
+    mix.sampleInto(batch, new Rng(1));
+    // Rows from the imagined replay have negative next observations.
+    expect([...batch.nextObs].filter((_, k) => k % 2 === 0).map((v) => v > 0)).toEqual([...Array(3).fill(true), ...Array(7).fill(false)]);
+    expect(mix.counts).toEqual({ realRows: 3, imaginedRows: 7, lastBonus: 0 });
+    expect([...batch.discounts!]).toEqual(Array(10).fill(f32([0.9])[0]));
+    mix.sampleInto(batch, new Rng(2));
+    expect(mix.counts).toEqual({ realRows: 6, imaginedRows: 14, lastBonus: 0 });
+  });
+
+  it('adds the bonus only with a positive scale, a ready model with a disagreement, and continuous actions', () => {
+    const disagreement = (_s: Float32Array, _a: Float32Array, n: number, out = new Float32Array(n)): Float32Array => {
+      for (let i = 0; i < n; i++) out[i] = i + 1;
+      return out;
+    };
+    const model = { ready: true, disagreement } as unknown as WorldModel;
+    const run = (scale: number, m: WorldModel | null): { rewards: number[]; bonus: number } => {
+      const mix = new MixedBatches(numbered(9), numbered(9, -1), { realRatio: 0.5, gamma: 0.9, bonusScale: scale, model: m });
+      const batch = numbered(9).createBatch(4);
+      mix.sampleInto(batch, new Rng(5));
+      return { rewards: [...batch.rewards], bonus: mix.counts.lastBonus };
+    };
+    const plain = run(0, model);
+    expect(plain.bonus).toBe(0);
+    const withBonus = run(0.5, model);
+    expect(withBonus.rewards).toEqual(plain.rewards.map((r, i) => r + 0.5 * (i + 1)));
+    expect(withBonus.bonus).toBeCloseTo((0.5 * (1 + 2 + 3 + 4)) / 4, 12);
+    expect(run(0.5, { ...model, ready: false } as WorldModel)).toEqual(plain);
+    expect(run(0.5, { ready: true } as unknown as WorldModel)).toEqual(plain);
+    expect(run(0.5, null)).toEqual(plain);
+    // Discrete actions (one value a row, Int32): no bonus.
+    const discrete = (sign: number): ReplayBuffer<'discrete', unknown> => {
+      const b = new ReplayBuffer<'discrete', unknown>({ capacity: 4, obsDim: 1, actionKind: 'discrete' });
+      for (let i = 0; i < 4; i++) b.add([i], sign > 0 ? 0 : 1, sign * i, [i + 1], false, false);
+      return b;
+    };
+    const mix = new MixedBatches(discrete(1), discrete(-1), { realRatio: 0.5, gamma: 0.9, bonusScale: 0.5, model });
+    const batch = discrete(1).createBatch(4);
+    mix.sampleInto(batch, new Rng(5));
+    expect(mix.counts.lastBonus).toBe(0);
+    expect([...batch.rewards].every((r) => Number.isInteger(r))).toBe(true);
+  });
+});
