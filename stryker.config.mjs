@@ -80,11 +80,15 @@ export const FUNCTIONS = {
   // ensemble's features, targets, member sampling, elites' moments and fit schedule; known rewards and terminations.
   'agents/model-based.ts': [
     'horizonAt', 'terminationFor', 'rewardFor', 'firstFitStep', 'refitDue', 'rolloutDue', 'imaginedCapacity', 'eliteMse', 'actorToActions',
-    'addRolloutNoise', 'roundsPerRefit',
+    'addRolloutNoise', 'roundsPerRefit', 'ModelBasedAgent.imagine',
   ],
   'agents/mixed-batches.ts': ['gatherUniform', 'realRowCount', 'addBonus', 'MixedBatches.sampleInto'],
   'models/world/dynamics-math.ts': [
     'inputFeatures', 'deltaTargets', 'standardiseInPlace', 'groupByMember', 'sampleMemberRows', 'addEliteMeans', 'stateDisagreement', 'terminationFeatures',
+  ],
+  'models/world/dynamics.ts': [
+    'EnsembleDynamics.startRollouts', 'EnsembleDynamics.step', 'EnsembleDynamics.disagreement', 'EnsembleDynamics.predictMean',
+    'EnsembleDynamics.eliteMoments', 'EnsembleDynamics.standardisedInputs',
   ],
   'models/world/dynamics-fit.ts': ['holdoutCount', 'bootstrapRows', 'epochBudget', 'keepTraining', 'improvedEnough', 'rankElites', 'checkRowsOf', 'gatherRows', 'holdoutMse'],
   'models/world/known-rewards.ts': ['pendulumReward'],

@@ -3,14 +3,19 @@
 // and the mixed batches (round(realRatio B) real rows, the disagreement bonus).
 // `npm run mutate` runs this file against agents/model-based.ts and agents/mixed-batches.ts.
 import { describe, expect, it } from 'vitest';
+import type { Env } from '../../core/env.js';
 import { Rng } from '../../core/rng.js';
+import '../../envs/builtin.js';
+import { make } from '../../envs/registry.js';
+import { td3 } from '../../agents/ddpg.js';
 import { ReplayBuffer } from '../../replay/replay-buffer.js';
 import {
   actorToActions, addRolloutNoise, eliteMse, firstFitStep, horizonAt, imaginedCapacity, refitDue, rewardFor, rolloutDue, roundsPerRefit, terminationFor,
-  resolveModelBasedConfig,
+  resolveModelBasedConfig, withWorldModel,
 } from '../../agents/model-based.js';
 import { MixedBatches, addBonus, gatherUniform, realRowCount } from '../../agents/mixed-batches.js';
-import type { WorldModel } from '../../models/world/contract.js';
+import type { WorldModel, WorldStepOut } from '../../models/world/contract.js';
+import type { EnsembleDynamics } from '../../models/world/dynamics.js';
 import { pendulumReward } from '../../models/world/known-rewards.js';
 import { cartPoleTermination } from '../../models/world/known-terminations.js';
 
@@ -220,5 +225,65 @@ describe('mixed batches', () => {
     mix.sampleInto(batch, new Rng(5));
     expect(mix.counts.lastBonus).toBe(0);
     expect([...batch.rewards].every((r) => Number.isInteger(r))).toBe(true);
+  });
+});
+
+/** What the rollout test reads of the wrapper's internals: its replays and one round of rollouts. */
+interface RolloutInternals {
+  real: ReplayBuffer<'continuous', unknown>;
+  imagined: ReplayBuffer<'continuous', unknown>;
+  imagine(horizon: number): number;
+}
+
+/**
+ * A Pendulum agent wrapped around a made-up model: each step adds 1 to the first state column, rewards 10 + that
+ * column before the step, and terminates once the first column reaches 2.5. One real state, first column 0.6.
+ */
+function countingRollouts(reward: 'auto' | 'learned'): RolloutInternals {
+  const agent = td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, { learningStarts: 10, batchSize: 4, hidden: [4], seed: 0 });
+  const model = {
+    kind: 'counter', stateDim: 3, action: { kind: 'continuous', dim: 1 }, ready: true,
+    fit: async () => ({ epochs: 1, steps: 1, seconds: 0, losses: [], holdoutMse: [0], elites: [0] }),
+    observeStarts: () => {},
+    initialStates: (n: number) => new Float32Array(n * 3),
+    startRollouts: (n: number) => new Int32Array(n).fill(-1),
+    step: (states: Float32Array, _a: Float32Array, n: number, _m: Int32Array, _r: Rng, out: WorldStepOut) => {
+      for (let i = 0; i < n; i++) {
+        out.nextStates.set(states.subarray(i * 3, i * 3 + 3), i * 3);
+        out.nextStates[i * 3] = states[i * 3]! + 1;
+        out.rewards[i] = 10 + states[i * 3]!;
+        out.terminated[i] = out.nextStates[i * 3]! >= 2.5 ? 1 : 0;
+      }
+      return out;
+    },
+  } as unknown as EnsembleDynamics;
+  const wrapped = withWorldModel(agent, { rolloutBatch: 3, realRatio: 0.5, rolloutNoise: 0, reward, retainRefits: 4, horizonStart: 4, horizonEnd: 4 }, model) as unknown as RolloutInternals;
+  wrapped.real.add([0.6, 0.8, 0.25], [0.5], -1, [0.6, 0.8, 0.25], false, false);
+  return wrapped;
+}
+
+describe('branched rollouts', () => {
+  it("keep each row's steps up to and including its first imagined termination, the model's reward with reward 'learned'", () => {
+    const w = countingRollouts('learned');
+    // 0.6 -> 1.6 (reward 10.6) -> 2.6 (reward 11.6, terminated): two steps per row, however long the horizon.
+    expect(w.imagine(4)).toBe(6);
+    expect(w.imagined.size).toBe(6);
+    const rows = Array.from({ length: 6 }, (_, k) => k);
+    expect(rows.map((k) => w.imagined.rewards[k])).toEqual([...f32([10.6, 10.6, 10.6, 11.6, 11.6, 11.6])]);
+    expect(rows.map((k) => w.imagined.terminated[k])).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(rows.map((k) => w.imagined.obs[k * 3])).toEqual([...f32([0.6, 0.6, 0.6, 1.6, 1.6, 1.6])]);
+    expect(rows.map((k) => w.imagined.nextObs[k * 3])).toEqual([...f32([1.6, 1.6, 1.6, 2.6, 2.6, 2.6])]);
+    // A horizon of 1 stops before any termination.
+    expect(w.imagine(1)).toBe(3);
+    expect(w.imagined.size).toBe(9);
+  });
+
+  it("reward 'auto' on Pendulum replaces the model's reward with the known one of (state, action)", () => {
+    const w = countingRollouts('auto');
+    expect(w.imagine(1)).toBe(3);
+    const expected = new Float32Array(3);
+    pendulumReward(w.imagined.obs.subarray(0, 9), w.imagined.actions.subarray(0, 3), w.imagined.nextObs.subarray(0, 9), 3, expected);
+    expect([...w.imagined.rewards.subarray(0, 3)]).toEqual([...expected]);
+    expect(expected[0]).not.toBeCloseTo(10.6, 1);
   });
 });
