@@ -13,6 +13,7 @@ import type { WorldAction, WorldStepOut } from './contract.js';
 export function inputFeatures(states: ArrayLike<number>, actions: ArrayLike<number>, n: number, d: number, a: WorldAction, out: Float32Array): void {
   const inDim = d + (a.kind === 'continuous' ? a.dim : a.n);
   for (let i = 0; i < n; i++) {
+    // Stryker disable next-line EqualityOperator: one more column writes the first action feature's slot, which the action loop then overwrites.
     for (let j = 0; j < d; j++) out[i * inDim + j] = states[i * d + j]!;
     if (a.kind === 'continuous') {
       for (let j = 0; j < a.dim; j++) out[i * inDim + d + j] = actions[i * a.dim + j]!;
@@ -28,6 +29,7 @@ export function inputFeatures(states: ArrayLike<number>, actions: ArrayLike<numb
 export function deltaTargets(states: Float32Array, nextStates: Float32Array, rewards: Float32Array, n: number, d: number, y: Float32Array): void {
   const od = d + 1;
   for (let i = 0; i < n; i++) {
+    // Stryker disable next-line EqualityOperator: one more column writes the reward's slot, which the next line overwrites.
     for (let j = 0; j < d; j++) y[i * od + j] = nextStates[i * d + j]! - states[i * d + j]!;
     y[i * od + d] = rewards[i]!;
   }
@@ -108,6 +110,7 @@ export function stateDisagreement(m2: Float64Array, n: number, d: number, e: num
 export function terminationFeatures(xn: Float32Array, states: Float32Array, nextStates: Float32Array, n: number, inDim: number, d: number, yMean: readonly number[], yStd: readonly number[], feat: Float32Array): void {
   const w = inDim + d;
   for (let i = 0; i < n; i++) {
+    // Stryker disable next-line EqualityOperator: one more column writes the first change slot, which the next loop overwrites.
     for (let j = 0; j < inDim; j++) feat[i * w + j] = xn[i * inDim + j]!;
     for (let j = 0; j < d; j++) feat[i * w + inDim + j] = (nextStates[i * d + j]! - states[i * d + j]! - yMean[j]!) / yStd[j]!;
   }

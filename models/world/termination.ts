@@ -43,6 +43,7 @@ export class TerminationClassifier {
 
   /** One Adam step on n rows of x (n x inDim) and labels y; returns the batch's cross-entropy (nats). */
   trainStep(x: Float32Array, y: Uint8Array, n: number): number {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: growing the scratch more often reallocates it and changes no value.
     if (this.dz.length < n) this.dz = new Float32Array(n);
     const z = this.net.forward(x, n);
     const dz = this.dz.subarray(0, n);
@@ -80,6 +81,7 @@ export class TerminationClassifier {
 
   /** Terminated flags (logit > 0) of n rows of x into out. */
   predict(x: Float32Array, n: number, out: Uint8Array): Uint8Array {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: growing the scratch more often reallocates it and changes no value.
     if (this.logits.length < n) this.logits = new Float32Array(n);
     const z = this.net.predict(x, n, this.logits.subarray(0, n));
     for (let i = 0; i < n; i++) out[i] = z[i]! > 0 ? 1 : 0;

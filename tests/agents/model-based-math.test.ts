@@ -114,8 +114,9 @@ describe('the rollout policy', () => {
   it('adds noise std half-ranges to live rows only, clipped to the bounds, drawing one normal per live entry', () => {
     const low = [-1, 0], high = [1, 10], noise = 0.5;
     const start = [...f32([0.2, 4, 0.9, 9, -0.1, 1])];
-    const actions = f32([...start, 7]);
-    const alive = Uint8Array.from([1, 0, 1]);
+    const actions = f32([...start, 7, 8]);
+    // Row 3 is past n: alive or not, it is not the rollout's.
+    const alive = Uint8Array.from([1, 0, 1, 1]);
     addRolloutNoise(actions, 3, 2, alive, low, high, noise, new Rng(3));
     const replica = new Rng(3);
     const expected = start.slice();
@@ -125,7 +126,7 @@ describe('the rollout policy', () => {
         expected[i * 2 + j] = Math.min(high[j]!, Math.max(low[j]!, start[i * 2 + j]! + noise * half * replica.normal()));
       }
     }
-    expect([...actions]).toEqual([...f32([...expected, 7])]);
+    expect([...actions]).toEqual([...f32([...expected, 7, 8])]);
     // The draws moved the live rows; the dead row and the entry past n are untouched.
     expect(actions[0]).not.toBeCloseTo(0.2, 3);
     expect([actions[2], actions[3], actions[6]]).toEqual([start[2], 9, 7]);
@@ -166,7 +167,7 @@ describe('mixed batches', () => {
   it('gathers whole uniformly drawn rows into the batch from row `from` on', () => {
     const src = numbered(7);
     const batch = src.createBatch(5);
-    batch.rewards.fill(-99);
+    for (const a of [batch.obs, batch.nextObs, batch.actions, batch.rewards]) a.fill(-99);
     gatherUniform(src, batch, 1, 3, new Rng(4));
     const replica = new Rng(4);
     for (let r = 1; r < 4; r++) {
@@ -179,6 +180,7 @@ describe('mixed batches', () => {
       expect(batch.terminated[r]).toBe(i % 3 === 0 ? 1 : 0);
       expect(batch.truncated[r]).toBe(i % 4 === 0 ? 1 : 0);
     }
+    for (const a of [batch.obs, batch.nextObs, batch.actions]) expect([...a.subarray(0, 2), ...a.subarray(8, 10)]).toEqual([-99, -99, -99, -99]);
     expect([batch.rewards[0], batch.rewards[4]]).toEqual([-99, -99]);
   });
 
@@ -190,12 +192,18 @@ describe('mixed batches', () => {
     expect([...batch.nextObs].filter((_, k) => k % 2 === 0).map((v) => v > 0)).toEqual([...Array(3).fill(true), ...Array(7).fill(false)]);
     expect(mix.counts).toEqual({ realRows: 3, imaginedRows: 7, lastBonus: 0 });
     expect([...batch.discounts!]).toEqual(Array(10).fill(f32([0.9])[0]));
-    mix.sampleInto(batch, new Rng(2));
+    // Exactly one draw per row of the batch.
+    const rng = new Rng(2), replica = new Rng(2);
+    mix.sampleInto(batch, rng);
+    for (let i = 0; i < 10; i++) replica.int(9);
+    expect(rng.float()).toBe(replica.float());
     expect(mix.counts).toEqual({ realRows: 6, imaginedRows: 14, lastBonus: 0 });
   });
 
   it('adds the bonus only with a positive scale, a ready model with a disagreement, and continuous actions', () => {
+    const scratch: Float32Array[] = [];
     const disagreement = (_s: Float32Array, _a: Float32Array, n: number, out = new Float32Array(n)): Float32Array => {
+      scratch.push(out);
       for (let i = 0; i < n; i++) out[i] = i + 1;
       return out;
     };
@@ -208,12 +216,23 @@ describe('mixed batches', () => {
     };
     const plain = run(0, model);
     expect(plain.bonus).toBe(0);
+    // Without the bonus the model is not asked at all.
+    expect(scratch).toHaveLength(0);
     const withBonus = run(0.5, model);
     expect(withBonus.rewards).toEqual(plain.rewards.map((r, i) => r + 0.5 * (i + 1)));
     expect(withBonus.bonus).toBeCloseTo((0.5 * (1 + 2 + 3 + 4)) / 4, 12);
     expect(run(0.5, { ...model, ready: false } as WorldModel)).toEqual(plain);
     expect(run(0.5, { ready: true } as unknown as WorldModel)).toEqual(plain);
     expect(run(0.5, null)).toEqual(plain);
+    // The bonus's scratch is allocated once, not per batch.
+    const mix2 = new MixedBatches(numbered(9), numbered(9, -1), { realRatio: 0.5, gamma: 0.9, bonusScale: 0.5, model });
+    const batch2 = numbered(9).createBatch(4);
+    scratch.length = 0;
+    mix2.sampleInto(batch2, new Rng(1));
+    mix2.sampleInto(batch2, new Rng(2));
+    expect(scratch).toHaveLength(2);
+    expect(scratch[1]).toBe(scratch[0]);
+    expect(scratch[0]!.length).toBe(4);
     // Discrete actions (one value a row, Int32): no bonus.
     const discrete = (sign: number): ReplayBuffer<'discrete', unknown> => {
       const b = new ReplayBuffer<'discrete', unknown>({ capacity: 4, obsDim: 1, actionKind: 'discrete' });

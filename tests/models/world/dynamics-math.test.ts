@@ -30,9 +30,9 @@ describe('inputs and targets of the ensemble', () => {
   });
 
   it('discrete actions start..start+n-1 are one-hot after the state', () => {
-    const out = new Float32Array(12).fill(7);
+    const out = new Float32Array(13).fill(7);
     inputFeatures(f32([0.5, -0.5, 2]), f32([1, 3, 2]), 3, 1, { kind: 'discrete', n: 3, start: 1 }, out);
-    expect([...out]).toEqual([0.5, 1, 0, 0, -0.5, 0, 0, 1, 2, 0, 1, 0]);
+    expect([...out]).toEqual([0.5, 1, 0, 0, -0.5, 0, 0, 1, 2, 0, 1, 0, 7]);
   });
 
   it('refuses a discrete action outside start..start+n-1 or not an integer, naming the row', () => {
@@ -58,10 +58,13 @@ describe('inputs and targets of the ensemble', () => {
 
 describe('propagation through members', () => {
   it('groups rows by member in row order, with each member\'s start (a counting sort)', () => {
-    const starts = new Int32Array(5).fill(7), order = new Int32Array(6).fill(-9);
-    groupByMember(Int32Array.from([2, 0, 2, 1, 0, 3]), 5, 4, starts, order);
-    expect([...starts]).toEqual([0, 2, 3, 5, 5]);
-    expect([...order]).toEqual([1, 4, 3, 0, 2, -9]);
+    const starts = new Int32Array(6).fill(7), order = new Int32Array(7).fill(-9);
+    groupByMember(Int32Array.from([2, 0, 2, 1, 0, 3, 1]), 6, 4, starts, order);
+    expect([...starts]).toEqual([0, 2, 3, 5, 6, 7]);
+    expect([...order]).toEqual([1, 4, 3, 0, 2, 5, -9]);
+    // Member 3 without rows: its range is empty.
+    groupByMember(Int32Array.from([2, 0, 2, 1, 0]), 5, 4, starts, order);
+    expect([...starts.subarray(0, 5)]).toEqual([0, 2, 3, 5, 5]);
   });
 
   it("samples a member's Gaussian: state + (mean + exp(boundedLogStd(raw)) eps) yStd + yMean, then the reward", () => {
@@ -71,7 +74,8 @@ describe('propagation through members', () => {
     const states = f32([1, 2, 3, 4, 5, 6]);
     const out = worldStepOut(3, d);
     out.nextStates.fill(9); out.rewards.fill(9);
-    sampleMemberRows(raw, Int32Array.from([2, 0]), 2, states, d, s, new Rng(6), out);
+    const rng = new Rng(6);
+    sampleMemberRows(raw, Int32Array.from([2, 0]), 2, states, d, s, rng, out);
     const replica = new Rng(6);
     const expectedNext = [9, 9, 9, 9, 9, 9], expectedReward = [9, 9, 9];
     [2, 0].forEach((i, r) => {
@@ -84,6 +88,8 @@ describe('propagation through members', () => {
     });
     expect([...out.nextStates]).toEqual([...f32(expectedNext)]);
     expect([...out.rewards]).toEqual([...f32(expectedReward)]);
+    // One normal per output of each row, no more.
+    expect(rng.float()).toBe(replica.float());
     // The bounds apply: raw log-std 2 and 3 sit below maxLogStd 1, -4 above minLogStd -3.
     expect(boundedLogStd(3, -3, 1)).toBeLessThan(1);
     expect(boundedLogStd(-4, -3, 1)).toBeGreaterThan(-3);
@@ -96,8 +102,10 @@ describe('propagation through members', () => {
       f32([0.4, -0.2, 0.1, 9, 9, 9, 2, 0.5, -1, 9, 9, 9]),
       f32([-0.3, 0.6, 0.9, 9, 9, 9, 0, 1, 0.5, 9, 9, 9]),
     ];
-    const mean = new Float64Array(n * od), m2 = new Float64Array(n * od);
+    // One spare row, which must stay 0.
+    const mean = new Float64Array((n + 1) * od), m2 = new Float64Array((n + 1) * od);
     elites.forEach((raw, c) => addEliteMeans(raw, n, od, yMean, yStd, c, mean, m2));
+    expect([...mean.subarray(n * od), ...m2.subarray(n * od)]).toEqual(Array(2 * od).fill(0));
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < od; j++) {
         const mus = elites.map((raw) => raw[i * 2 * od + j]! * yStd[j]! + yMean[j]!);
@@ -123,6 +131,10 @@ describe('propagation through members', () => {
     const feat = new Float32Array(9).fill(7);
     terminationFeatures(f32([0.1, 0.2, 0.3, 0.4]), f32([1, 2]), f32([3, 1]), 2, 2, 1, [1], [0.5], feat);
     expect([...feat]).toEqual([...f32([0.1, 0.2, 2, 0.3, 0.4, -4, 7, 7, 7])]);
+    // Two state columns: row 1 of states [1, 2] -> next [4, 0], change [3, -2], standardised by mean [1, -1] and std [0.5, 2].
+    const feat2 = new Float32Array(8).fill(7);
+    terminationFeatures(f32([0.1, 0.2, 0.3, 0.4]), f32([0, 0, 1, 2]), f32([0.5, 1, 4, 0]), 2, 2, 2, [1, -1], [0.5, 2], feat2);
+    expect([...feat2]).toEqual([...f32([0.1, 0.2, -1, 1, 0.3, 0.4, 4, -0.5])]);
   });
 });
 
@@ -137,9 +149,12 @@ describe('fitting the ensemble', () => {
 
   it('bootstraps train.length rows drawn with replacement', () => {
     const train = Int32Array.from([5, 6, 7, 8]);
-    const rows = bootstrapRows(train, new Rng(2));
+    const rng = new Rng(2);
+    const rows = bootstrapRows(train, rng);
     const replica = new Rng(2);
     expect([...rows]).toEqual([0, 1, 2, 3].map(() => train[replica.int(4)]));
+    // One draw per row: the member's rng goes on from there.
+    expect(rng.float()).toBe(replica.float());
     expect(new Set(rows).size).toBeLessThan(4);
   });
 
@@ -186,6 +201,12 @@ describe('fitting the ensemble', () => {
   it('checks the rows of a fit: n, lengths and finite values, naming the field', () => {
     const rows = (n: number) => ({ n, states: new Float32Array(2 * n), actions: new Float32Array(n), rewards: new Float32Array(n), nextStates: new Float32Array(2 * n), terminated: new Uint8Array(n) });
     expect(checkRowsOf(rows(3), 2, 1)).toBe(3);
+    expect(checkRowsOf(rows(1), 2, 1)).toBe(1);
+    expect(() => checkRowsOf(undefined as unknown as ReturnType<typeof rows>, 2, 1)).toThrow('Expected data.n to be a positive integer, got undefined.');
+    expect(() => checkRowsOf({ ...rows(3), states: new Float32Array(5) }, 2, 1)).toThrow('Expected data.states to hold at least 6 values (n = 3)');
+    expect(() => checkRowsOf({ ...rows(3), terminated: new Uint8Array(2) }, 2, 1)).toThrow('Expected data.terminated to hold at least 3 values');
+    expect(() => checkRowsOf({ ...rows(3), rewards: undefined as unknown as Float32Array }, 2, 1)).toThrow('Expected data.rewards to hold at least 3 values (n = 3), got undefined.');
+    expect(() => checkRowsOf({ ...rows(3), rewards: {} as Float32Array }, 2, 1)).toThrow('Expected data.rewards to hold at least 3 values');
     expect(() => checkRowsOf({ ...rows(3), n: 0 }, 2, 1)).toThrow('Expected data.n to be a positive integer, got 0.');
     expect(() => checkRowsOf({ ...rows(3), n: 1.5 }, 2, 1)).toThrow(InvalidConfig);
     expect(() => checkRowsOf({ ...rows(3), nextStates: new Float32Array(5) }, 2, 1)).toThrow('Expected data.nextStates to hold at least 6 values (n = 3)');
@@ -262,13 +283,13 @@ describe('the learned termination', () => {
     const clf = new TerminationClassifier(2, [], 0, 1e-3);
     const x = f32([50, 0, -50, 0, 0, 50, 0, -50]);
     const logits = clf.net.predict(x, 4, new Float32Array(4));
-    const out = new Uint8Array(4);
+    const out = new Uint8Array(5).fill(7);
     clf.predict(x, 4, out);
-    expect([...out]).toEqual([...logits].map((z) => (z > 0 ? 1 : 0)));
-    expect(new Set(out).size).toBe(2);
+    expect([...out]).toEqual([...[...logits].map((z) => (z > 0 ? 1 : 0)), 7]);
+    expect(new Set(out.subarray(0, 4)).size).toBe(2);
     clf.setParams(clf.getParams().map((p) => ({ ...p, data: new Float32Array(p.data.length) })));
     clf.predict(x, 4, out);
-    expect([...out]).toEqual([0, 0, 0, 0]);
+    expect([...out]).toEqual([0, 0, 0, 0, 7]);
   });
 
   it('a training step returns the batch cross-entropy before the step and lowers it', () => {
@@ -288,6 +309,15 @@ describe('the learned termination', () => {
     const initial = bceWithLogits(clf.net.predict(x, n, new Float32Array(n)), y, n, null);
     expect(clf.fit(x, y, n, 2, 3, new Rng(0))).toBeCloseTo(initial, 6);
     expect(Number.isNaN(clf.fit(x, y, n, 0, 3, new Rng(0)))).toBe(true);
+    // Batches that divide the rows evenly: no empty batch at the end.
+    expect(clf.fit(x.subarray(0, 12), y.subarray(0, 6), 6, 1, 3, new Rng(0))).toBeCloseTo(bceWithLogits(clf.net.predict(x.subarray(0, 12), 6, new Float32Array(6)), y.subarray(0, 6), 6, null), 6);
+    // Each pass shuffles (Fisher-Yates: n - 1 draws), so the batches, and what a real step learns, depend on the rng.
+    const rng = new Rng(4), replica = new Rng(4);
+    clf.fit(x, y, n, 1, 3, rng);
+    for (let i = n - 1; i > 0; i--) replica.int(i + 1);
+    expect(rng.float()).toBe(replica.float());
+    const twin = (seed: number): number => new TerminationClassifier(2, [4], 2, 0.5).fit(x, y, n, 1, 2, new Rng(seed));
+    expect(twin(0)).not.toBe(twin(1));
     // With a real learning rate the mean falls over passes.
     const learner = new TerminationClassifier(2, [4], 2, 3e-2);
     const first = learner.fit(x, y, n, 1, 3, new Rng(0));
