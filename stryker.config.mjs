@@ -9,6 +9,9 @@
 // Also the exploration agents (Bootstrapped DQN's priors, per-head masked loss and bootstrap masks, MC dropout's masks
 // and spread, the random-tie greedy action, the layered Q-network's sparse forward and backward), the N-env loop's
 // stored transitions and training schedule, and the scale-out byte formats (the shared-memory ring, the wire format).
+// And model-based training with its world models (MBPO's horizon schedule, refit and rollout rounds, branched
+// rollouts, mixed real/imagined batches and the disagreement bonus; the dynamics ensemble's features, targets, member
+// sampling, elites' moments and fit schedule; known rewards and terminations; the learned termination's cross-entropy).
 //
 // Whole files are mutated where all of the file is math (nn/, the sum tree, the zoo's bounds and energies, the
 // GAN's losses, PixelCNN's convolutions). Elsewhere only the functions named

@@ -349,6 +349,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       this.rolloutActions(states, B, alive, actions);
       this.model.step(states, actions, B, members, this.rng, out);
       this.rewardFn?.(states, actions, out.nextStates, B, out.rewards);
+      // Stryker disable next-line EqualityOperator: row B is not alive (alive holds B flags), so one more row is skipped.
       for (let i = 0; i < B; i++) {
         if (!alive[i]) continue;
         const action = this.kind === 'continuous' ? actions.subarray(i * aw, (i + 1) * aw) : actions[i]!;

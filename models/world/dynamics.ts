@@ -220,14 +220,18 @@ export class EnsembleDynamics implements WorldModel {
     const c = this.config, d = c.stateDim, inDim = this.inDim;
     this.standardisedInputs(states, actions, n);
     // Group the rows by member (a counting sort), so that each member predicts its rows as one batch.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: growing the scratch more often reallocates it and changes no value.
     if (this.chosen.length < n) [this.chosen, this.order] = [new Int32Array(n), new Int32Array(n)];
     const counts = new Int32Array(c.members + 1);
     for (let i = 0; i < n; i++) this.chosen[i] = members[i]! >= 0 ? members[i]! : this.eliteIdx[rng.int(this.eliteIdx.length)]!;
     groupByMember(this.chosen, n, c.members, counts, this.order);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: growing the scratch more often reallocates it and changes no value.
     if (this.gather.length < n * inDim) this.gather = new Float32Array(n * inDim);
     for (let k = 0; k < c.members; k++) {
       const from = counts[k]!, m = counts[k + 1]! - from;
+      // Stryker disable next-line ConditionalExpression: a member without rows would predict and sample nothing.
       if (m === 0) continue;
+      // Stryker disable next-line EqualityOperator: one more row lands past the m rows the member predicts (or is empty past the last).
       for (let r = 0; r < m; r++) {
         const i = this.order[from + r]!;
         this.gather.set(this.xn.subarray(i * inDim, (i + 1) * inDim), r * inDim);
@@ -249,7 +253,9 @@ export class EnsembleDynamics implements WorldModel {
     const { mean } = this.eliteMoments(states, actions, n);
     const d = this.config.stateDim;
     const nextStates = new Float32Array(n * d), rewards = new Float32Array(n);
+    // Stryker disable next-line EqualityOperator: one more row writes past the n-row outputs, which typed arrays ignore.
     for (let i = 0; i < n; i++) {
+      // Stryker disable next-line EqualityOperator: one more column writes the next row's first slot, which that row then overwrites.
       for (let j = 0; j < d; j++) nextStates[i * d + j] = states[i * d + j]! + mean[i * (d + 1) + j]!;
       rewards[i] = mean[i * (d + 1) + d]!;
     }
@@ -332,6 +338,7 @@ export class EnsembleDynamics implements WorldModel {
     if (states.length < n * this.config.stateDim || actions.length < n * actionWidth(this.config.action)) {
       throw new InvalidConfig(`Expected ${n} rows of ${this.config.stateDim} state and ${actionWidth(this.config.action)} action floats, got ${states.length} and ${actions.length} values.`);
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: growing the scratch more often reallocates it and changes no value.
     if (this.xn.length < n * inDim) this.xn = new Float32Array(n * inDim);
     inputFeatures(states, actions, n, this.config.stateDim, this.config.action, this.xn);
     standardiseInPlace(this.xn, n, inDim, s.xMean, s.xStd);

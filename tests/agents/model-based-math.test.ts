@@ -8,6 +8,7 @@ import { Rng } from '../../core/rng.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
 import { td3 } from '../../agents/ddpg.js';
+import { dqn } from '../../agents/dqn.js';
 import { ReplayBuffer } from '../../replay/replay-buffer.js';
 import {
   actorToActions, addRolloutNoise, eliteMse, firstFitStep, horizonAt, imaginedCapacity, refitDue, rewardFor, rolloutDue, roundsPerRefit, terminationFor,
@@ -251,6 +252,7 @@ describe('mixed batches', () => {
 interface RolloutInternals {
   real: ReplayBuffer<'continuous', unknown>;
   imagined: ReplayBuffer<'continuous', unknown>;
+  metrics: Record<string, number>;
   imagine(horizon: number): number;
 }
 
@@ -292,9 +294,51 @@ describe('branched rollouts', () => {
     expect(rows.map((k) => w.imagined.terminated[k])).toEqual([0, 0, 0, 1, 1, 1]);
     expect(rows.map((k) => w.imagined.obs[k * 3])).toEqual([...f32([0.6, 0.6, 0.6, 1.6, 1.6, 1.6])]);
     expect(rows.map((k) => w.imagined.nextObs[k * 3])).toEqual([...f32([1.6, 1.6, 1.6, 2.6, 2.6, 2.6])]);
+    expect(rows.map((k) => w.imagined.truncated[k])).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(w.metrics['imaginedTransitions']).toBe(6);
     // A horizon of 1 stops before any termination.
     expect(w.imagine(1)).toBe(3);
     expect(w.imagined.size).toBe(9);
+    expect(w.metrics['imaginedTransitions']).toBe(9);
+  });
+
+  it('branch from uniformly drawn real states, one draw per rollout', () => {
+    const w = countingRollouts('learned');
+    w.real.add([-10, 0, 0], [0], 0, [-10, 0, 0], false, false);
+    w.imagine(1);
+    w.imagine(1);
+    // The wrapper's rng (seed 0 -> 17): B = 3 start rows, then one noise draw per live row and action column.
+    const replica = new Rng(17), firsts: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3; i++) firsts.push(replica.int(2) === 0 ? 0.6 : -10);
+      for (let i = 0; i < 3; i++) replica.normal();
+    }
+    expect(Array.from({ length: 6 }, (_, k) => w.imagined.obs[k * 3])).toEqual([...f32(firsts)]);
+    expect(new Set(firsts).size).toBe(2);
+  });
+
+  it('on Discrete actions store the policy\'s action value of each row', () => {
+    const agent = dqn(make('CartPole-v1') as Env<Float32Array, number>, { learningStarts: 10, hidden: [4], seed: 0 });
+    const model = {
+      kind: 'still', stateDim: 4, action: { kind: 'discrete', n: 2, start: 0 }, ready: true,
+      fit: async () => ({ epochs: 1, steps: 1, seconds: 0, losses: [], holdoutMse: [0], elites: [0] }),
+      observeStarts: () => {},
+      initialStates: (n: number) => new Float32Array(n * 4),
+      startRollouts: (n: number) => new Int32Array(n).fill(-1),
+      step: (states: Float32Array, _a: Float32Array, n: number, _m: Int32Array, _r: Rng, out: WorldStepOut) => {
+        out.nextStates.set(states.subarray(0, n * 4));
+        out.rewards.fill(1, 0, n);
+        out.terminated.fill(0, 0, n);
+        return out;
+      },
+    } as unknown as EnsembleDynamics;
+    const w = withWorldModel(agent, { rolloutBatch: 4, realRatio: 0.5, rolloutNoise: 0 }, model) as unknown as {
+      real: ReplayBuffer<'discrete', unknown>; imagined: ReplayBuffer<'discrete', unknown>; imagine(h: number): number;
+    };
+    w.real.add([0.01, 0.2, -0.03, 0.1], 1, 1, [0.01, 0.2, -0.03, 0.1], false, false);
+    expect(w.imagine(1)).toBe(4);
+    const greedy = agent.act(f32([0.01, 0.2, -0.03, 0.1]));
+    expect([...w.imagined.actions.subarray(0, 4)]).toEqual(Array(4).fill(greedy));
   });
 
   it("reward 'auto' on Pendulum replaces the model's reward with the known one of (state, action)", () => {

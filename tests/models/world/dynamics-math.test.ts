@@ -357,9 +357,11 @@ describe('EnsembleDynamics propagation and disagreement', () => {
     const fixed = await tinyEnsemble('fixed-member');
     const e = fixed.elites;
     expect(e).toHaveLength(2);
-    const got = fixed.startRollouts(6, new Rng(8));
+    const fixedRng = new Rng(8);
+    const got = fixed.startRollouts(6, fixedRng);
     const replica = new Rng(8);
     expect([...got]).toEqual(Array.from({ length: 6 }, () => e[replica.int(2)]));
+    expect(fixedRng.float()).toBe(replica.float());
     expect(new Set(got).size).toBe(2);
     const random = await tinyEnsemble('random-member');
     const rng = new Rng(8);
@@ -410,5 +412,23 @@ describe('EnsembleDynamics propagation and disagreement', () => {
       expect(bonus[i]).toBeCloseTo(v, 5);
     }
     expect(Math.max(...bonus)).toBeGreaterThan(1e-6);
+    // A batch of one row first, then of four: the scratch grows to fit.
+    const fresh = await tinyEnsemble();
+    fresh.predictMean(states.subarray(0, 2), actions.subarray(0, 1), 1);
+    fresh.step(states.subarray(0, 2), actions.subarray(0, 1), 1, Int32Array.from([0]), new Rng(0), worldStepOut(1, 2));
+    expect([...fresh.predictMean(states, actions, 4).nextStates]).toEqual([...nextStates]);
+    const a = worldStepOut(4, 2), b = worldStepOut(4, 2);
+    fresh.step(states, actions, 4, Int32Array.from([0, 1, 2, 0]), new Rng(5), a);
+    model.step(states, actions, 4, Int32Array.from([0, 1, 2, 0]), new Rng(5), b);
+    expect([...a.nextStates]).toEqual([...b.nextStates]);
+  });
+
+  it('refuses fewer state or action floats than n rows need, naming both counts', async () => {
+    const model = await tinyEnsemble();
+    const out = worldStepOut(4, 2);
+    expect(() => model.step(states.subarray(0, 7), actions, 4, new Int32Array(4), new Rng(0), out)).toThrow('Expected 4 rows of 2 state and 1 action floats, got 7 and 4 values.');
+    expect(() => model.disagreement(states, actions.subarray(0, 3), 4)).toThrow(InvalidConfig);
+    expect(() => model.predictMean(states, actions.subarray(0, 3), 4)).toThrow('got 8 and 3 values.');
+    expect(model.predictMean(states.subarray(0, 6), actions.subarray(0, 3), 3).rewards).toHaveLength(3);
   });
 });
