@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../core/env.js';
 import { Rng } from '../../core/rng.js';
+import { box } from '../../core/spaces.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
 import { td3 } from '../../agents/ddpg.js';
@@ -260,10 +261,11 @@ interface RolloutInternals {
  * A Pendulum agent wrapped around a made-up model: each step adds 1 to the first state column, rewards 10 + that
  * column before the step, and terminates once the first column reaches 2.5. One real state, first column 0.6.
  */
-function countingRollouts(reward: 'auto' | 'learned'): RolloutInternals {
-  const agent = td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, { learningStarts: 10, batchSize: 4, hidden: [4], seed: 0 });
+function countingRollouts(reward: 'auto' | 'learned', env: Env<Float32Array, Float32Array> = make('Pendulum-v1') as Env<Float32Array, Float32Array>): RolloutInternals & { agent: { act(obs: Float32Array): Float32Array } } {
+  const agent = td3(env, { learningStarts: 10, batchSize: 4, hidden: [4], seed: 0 });
+  const aw = (env.actionSpace as unknown as { low: number[] }).low.length;
   const model = {
-    kind: 'counter', stateDim: 3, action: { kind: 'continuous', dim: 1 }, ready: true,
+    kind: 'counter', stateDim: 3, action: { kind: 'continuous', dim: aw }, ready: true,
     fit: async () => ({ epochs: 1, steps: 1, seconds: 0, losses: [], holdoutMse: [0], elites: [0] }),
     observeStarts: () => {},
     initialStates: (n: number) => new Float32Array(n * 3),
@@ -279,8 +281,8 @@ function countingRollouts(reward: 'auto' | 'learned'): RolloutInternals {
     },
   } as unknown as EnsembleDynamics;
   const wrapped = withWorldModel(agent, { rolloutBatch: 3, realRatio: 0.5, rolloutNoise: 0, reward, retainRefits: 4, horizonStart: 4, horizonEnd: 4 }, model) as unknown as RolloutInternals;
-  wrapped.real.add([0.6, 0.8, 0.25], [0.5], -1, [0.6, 0.8, 0.25], false, false);
-  return wrapped;
+  wrapped.real.add([0.6, 0.8, 0.25], Array(aw).fill(0.5), -1, [0.6, 0.8, 0.25], false, false);
+  return Object.assign(wrapped, { agent });
 }
 
 describe('branched rollouts', () => {
@@ -300,6 +302,23 @@ describe('branched rollouts', () => {
     expect(w.imagine(1)).toBe(3);
     expect(w.imagined.size).toBe(9);
     expect(w.metrics['imaginedTransitions']).toBe(9);
+  });
+
+  it('store each row\'s whole action on a Box of two action columns', () => {
+    // A made-up env: the rollouts never step it, the agent only reads its spaces.
+    const obs = new Float32Array(3);
+    const planar = {
+      observationSpace: box({ low: -100, high: 100, shape: [3] }), actionSpace: box({ low: [-1, -2], high: [1, 2] }),
+      metadata: {}, spec: undefined, get unwrapped() { return planar; },
+      reset: () => ({ obs, info: {} }), step: () => ({ obs, reward: 0, terminated: false, truncated: false, info: {} }), close: () => {},
+    } as unknown as Env<Float32Array, Float32Array>;
+    const w = countingRollouts('learned', planar);
+    expect(w.imagine(4)).toBe(6);
+    for (let k = 0; k < 6; k++) {
+      const state = w.imagined.obs.slice(k * 3, k * 3 + 3);
+      expect([...w.imagined.actions.subarray(2 * k, 2 * k + 2)].map((a) => Math.round(a * 1e4))).toEqual([...w.agent.act(state)].map((a) => Math.round(a * 1e4)));
+    }
+    expect(w.imagined.actions[0]).not.toBe(w.imagined.actions[1]);
   });
 
   it('branch from uniformly drawn real states, one draw per rollout', () => {
