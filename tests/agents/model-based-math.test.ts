@@ -323,17 +323,17 @@ describe('branched rollouts', () => {
 
   it('branch from uniformly drawn real states, one draw per rollout', () => {
     const w = countingRollouts('learned');
-    w.real.add([-10, 0, 0], [0], 0, [-10, 0, 0], false, false);
-    w.imagine(1);
-    w.imagine(1);
+    const firstColumns = [0.6, -10, -20, -30, -40];
+    for (const c of firstColumns.slice(1)) w.real.add([c, 0, 0], [0], 0, [c, 0, 0], false, false);
+    for (let round = 0; round < 3; round++) w.imagine(1);
     // The wrapper's rng (seed 0 -> 17): B = 3 start rows, then one noise draw per live row and action column.
     const replica = new Rng(17), firsts: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < 3; i++) firsts.push(replica.int(2) === 0 ? 0.6 : -10);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) firsts.push(firstColumns[replica.int(5)]!);
       for (let i = 0; i < 3; i++) replica.normal();
     }
-    expect(Array.from({ length: 6 }, (_, k) => w.imagined.obs[k * 3])).toEqual([...f32(firsts)]);
-    expect(new Set(firsts).size).toBe(2);
+    expect(Array.from({ length: 9 }, (_, k) => w.imagined.obs[k * 3])).toEqual([...f32(firsts)]);
+    expect(new Set(firsts).size).toBeGreaterThan(2);
   });
 
   it('on Discrete actions store the policy\'s action value of each row', () => {

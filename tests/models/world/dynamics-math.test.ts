@@ -326,14 +326,14 @@ describe('the learned termination', () => {
 });
 
 /** A tiny ensemble (3 members, 2 elites) fitted for a few epochs on 40 rows of a made-up 2-d linear system. */
-async function tinyEnsemble(propagation: 'random-member' | 'fixed-member' = 'random-member', termination: 'never' | 'learned' = 'never'): Promise<EnsembleDynamics> {
-  const model = new EnsembleDynamics({ stateDim: 2, action: { kind: 'continuous', dim: 1 }, members: 3, elites: 2, hidden: [8], maxEpochs: 3, batchSize: 16, propagation, termination, seed: 3 });
+async function tinyEnsemble(propagation: 'random-member' | 'fixed-member' = 'random-member', termination: 'never' | 'learned' = 'never', aw = 1): Promise<EnsembleDynamics> {
+  const model = new EnsembleDynamics({ stateDim: 2, action: { kind: 'continuous', dim: aw }, members: 3, elites: 2, hidden: [8], maxEpochs: 3, batchSize: 16, propagation, termination, seed: 3 });
   const n = 40, rng = new Rng(1);
-  const data = { n, states: new Float32Array(2 * n), actions: new Float32Array(n), rewards: new Float32Array(n), nextStates: new Float32Array(2 * n), terminated: new Uint8Array(n) };
+  const data = { n, states: new Float32Array(2 * n), actions: new Float32Array(aw * n), rewards: new Float32Array(n), nextStates: new Float32Array(2 * n), terminated: new Uint8Array(n) };
   for (let i = 0; i < n; i++) {
     const [a, b, u] = [rng.uniform(-1, 1), rng.uniform(-2, 2), rng.uniform(-1, 1)];
     data.states.set([a, b], 2 * i);
-    data.actions[i] = u;
+    data.actions.fill(u, aw * i, aw * (i + 1));
     data.nextStates.set([a + 0.1 * b, b + u], 2 * i);
     data.rewards[i] = -a * a;
     data.terminated[i] = a > 0.8 ? 1 : 0;
@@ -430,5 +430,9 @@ describe('EnsembleDynamics propagation and disagreement', () => {
     expect(() => model.disagreement(states, actions.subarray(0, 3), 4)).toThrow(InvalidConfig);
     expect(() => model.predictMean(states, actions.subarray(0, 3), 4)).toThrow('got 8 and 3 values.');
     expect(model.predictMean(states.subarray(0, 6), actions.subarray(0, 3), 3).rewards).toHaveLength(3);
+    // Two action columns: 4 rows need 8 action floats.
+    const wide = await tinyEnsemble('random-member', 'never', 2);
+    expect(() => wide.predictMean(states, new Float32Array(7), 4)).toThrow('Expected 4 rows of 2 state and 2 action floats, got 8 and 7 values.');
+    expect(wide.predictMean(states, new Float32Array(8), 4).rewards).toHaveLength(4);
   });
 });
