@@ -195,6 +195,7 @@ export default {
     'tests/models/gan-losses-math.test.ts',
     'tests/agents/model-based-math.test.ts',
     'tests/models/world/dynamics-math.test.ts',
+    'tests/models/world/ensemble-math.test.ts',
   ],
   mutate: mutateEntries(),
   // Each mutant runs only the tests that execute it.
