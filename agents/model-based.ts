@@ -279,6 +279,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     const collect: OperatorFunction<Transition<O, A>, unknown> = tap((t: Transition<O, A>) => this.observe(t));
     const withMetrics = (f: ((p: LearnProgress) => void) | undefined) => f && ((p: LearnProgress) => f({ ...p, metrics: { ...p.metrics, ...this.metrics } }));
     this.inner.batchSource = this.mixer;
+    this.adoptRestoredReplay(log);
     // A refit (or round of rollouts) due at this call's first step would be skipped (the loop runs no hooks at its start boundary).
     if (this.due(this.step, firstFit)) await this.refitAndImagine(this.step, c.verbose ? log : null, options.signal);
     else if (c.rolloutEvery > 0) await this.imagineBetweenRefits(this.step);
@@ -297,6 +298,29 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     } finally {
       this.inner.batchSource = null;
     }
+  }
+
+  /**
+   * A resumed agent brings its replay back from the checkpoint (`--checkpoint-replay`) while this wrapper's real data
+   * starts empty: the replay holds the same real transitions, so they become the model's data (oldest first), and the
+   * first refit sees everything the run collected rather than only this session's steps.
+   */
+  private adoptRestoredReplay(log: (line: string) => void): void {
+    if (this.real.size > 0 || this.step === 0) return;
+    const replay = (this.inner as { replay?: unknown }).replay;
+    if (!(replay instanceof ReplayBuffer) || replay.size === 0 || replay.nStep !== 1) {
+      log(`world model: resuming at step ${this.step} without a replay in the checkpoint, so the model learns from this session's real steps (--checkpoint-replay keeps them)`);
+      return;
+    }
+    const r = replay as ReplayBuffer<ActionKind, unknown>, d = this.stateDim, aw = this.aw;
+    const first = r.size < r.capacity ? 0 : r.position;
+    for (let k = 0; k < r.size; k++) {
+      const i = (first + k) % r.capacity;
+      const action = this.kind === 'continuous' ? r.actions.subarray(i * aw, (i + 1) * aw) : r.actions[i]!;
+      this.real.add(r.obs.subarray(i * d, (i + 1) * d), action as never, r.rewards[i]!, r.nextObs.subarray(i * d, (i + 1) * d), r.terminated[i] === 1, r.truncated[i] === 1);
+    }
+    this.realSeen += r.size;
+    log(`world model: resuming at step ${this.step} with the ${r.size} real transitions of the restored replay`);
   }
 
   /** Whether a refit is due at `step`: from `firstFit` on, `refitEvery` steps after the last one. */

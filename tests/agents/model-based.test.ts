@@ -8,7 +8,7 @@ import { Rng } from '../../core/rng.js';
 import '../../envs/builtin.js';
 import { make } from '../../envs/registry.js';
 import { ReplayBuffer } from '../../replay/replay-buffer.js';
-import { td3 } from '../../agents/ddpg.js';
+import { loadDdpg, td3 } from '../../agents/ddpg.js';
 import { dqn } from '../../agents/dqn.js';
 import { reinforce } from '../../agents/reinforce.js';
 import type { LearnProgress } from '../../agents/agent.js';
@@ -183,6 +183,45 @@ describe('model-based training (MBPO-style)', () => {
     for (let k = 0; k < 10; k++) await chunked.learn({ steps: 50, log: () => {} });
     expect(chunked.metrics['modelFits']).toBe(3);
     expect(chunked.metrics['imaginedTransitions']).toBe(480);
+  }, 60_000);
+
+  it('a resumed agent\'s restored replay becomes the model\'s real data, oldest first, and the model refits on it at once', async () => {
+    const dir = await tempDir();
+    const first = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), TINY_WORLD);
+    await first.learn({ steps: 250, log: () => {} });
+    await first.save(dir, { replay: true });
+    const lines: string[] = [];
+    const restored = await loadDdpg(dir, make('Pendulum-v1') as Env<Float32Array, Float32Array>);
+    const resumed = withWorldModel(restored, TINY_WORLD);
+    await resumed.learn({ steps: 10, log: (l) => lines.push(l) });
+    expect(lines.join('\n')).toMatch(/resuming at step 250 with the 250 real transitions of the restored replay/);
+    // The refit at the resumed call's first step fitted on the restored rows (plus none of this session's yet).
+    expect(resumed.metrics['modelFits']).toBe(1);
+    expect(resumed.metrics['realTransitions']).toBe(260);
+    // Same rows in the same order as the agent's replay, whose first 250 rows are the first session's steps.
+    const real = (resumed as unknown as { real: ReplayBuffer<'continuous', unknown> }).real;
+    expect([...real.rewards.subarray(0, 250)]).toEqual([...restored.replay.rewards.subarray(0, 250)]);
+    expect([...real.obs.subarray(0, 30)]).toEqual([...restored.replay.obs.subarray(0, 30)]);
+
+    // A full replay that wrapped around (120 rows after 250 steps: the oldest row is at its write position 10).
+    const small = await tempDir();
+    const wrapped = td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, { ...TINY_TD3, bufferSize: 120 });
+    await wrapped.learn({ steps: 250, log: () => {} });
+    await wrapped.save(small, { replay: true });
+    const again = await loadDdpg(small, make('Pendulum-v1') as Env<Float32Array, Float32Array>);
+    expect(again.replay.position).toBe(10);
+    const chronological = Array.from({ length: 120 }, (_, k) => again.replay.rewards[(10 + k) % 120]);
+    const onWrapped = withWorldModel(again, TINY_WORLD);
+    await onWrapped.learn({ steps: 1, log: () => {} });
+    const rows = (onWrapped as unknown as { real: ReplayBuffer<'continuous', unknown> }).real;
+    expect([...rows.rewards.subarray(0, 120)]).toEqual(chronological);
+
+    const bare = withWorldModel(await loadDdpg(dir, make('Pendulum-v1') as Env<Float32Array, Float32Array>, {}), TINY_WORLD);
+    (bare as unknown as { inner: { replay: ReplayBuffer<'continuous', unknown> } }).inner.replay.clear();
+    const said: string[] = [];
+    await bare.learn({ steps: 10, log: (l) => said.push(l) });
+    expect(said.join('\n')).toMatch(/without a replay in the checkpoint/);
+    expect(bare.metrics['realTransitions']).toBe(10);
   }, 60_000);
 
   it('DQN on CartPole (Discrete actions, the known termination rule) mixes imagined transitions too', async () => {
