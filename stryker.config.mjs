@@ -81,8 +81,9 @@ export const FUNCTIONS = {
   // Model-based training and the world models: the horizon schedule, when refits and rollouts run, the model replay's
   // size, the reward and termination choice, the rollout policy, the mixed batches and the disagreement bonus; the
   // ensemble's features, targets, member sampling, elites' moments and fit schedule; known rewards and terminations.
+  'agents/model-based-config.ts': ['horizonAt'],
   'agents/model-based.ts': [
-    'horizonAt', 'terminationFor', 'rewardFor', 'firstFitStep', 'refitDue', 'rolloutDue', 'imaginedCapacity', 'eliteMse', 'actorToActions',
+    'terminationFor', 'rewardFor', 'firstFitStep', 'refitDue', 'rolloutDue', 'imaginedCapacity', 'eliteMse', 'actorToActions',
     'addRolloutNoise', 'roundsPerRefit', 'ModelBasedAgent.imagine',
   ],
   'agents/mixed-batches.ts': ['gatherUniform', 'realRowCount', 'addBonus', 'MixedBatches.sampleInto'],
