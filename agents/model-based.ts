@@ -68,7 +68,9 @@ function checkAgent(agent: Agent, c: ModelBasedConfig): asserts agent is OffPoli
 /** The termination the dynamics model uses for `envId` under `c.termination`. */
 export function terminationFor(envId: string | null, c: ModelBasedConfig): { termination: DynamicsConfig['termination']; fns: DynamicsFunctions } {
   if (c.termination !== 'auto') return { termination: c.termination, fns: {} };
-  const known = envId ? KNOWN_TERMINATIONS[envId] : undefined;
+  // Own keys only: a custom env's id such as 'toString' must not find Object.prototype's members.
+  // Stryker disable next-line ConditionalExpression: Object.hasOwn(table, null) is false as well (no env is named 'null'); the test is for the type.
+  const known = envId !== null && Object.hasOwn(KNOWN_TERMINATIONS, envId) ? KNOWN_TERMINATIONS[envId] : undefined;
   if (known === 'never') return { termination: 'never', fns: {} };
   if (known) return { termination: 'function', fns: { termination: known } };
   return { termination: 'learned', fns: {} };
@@ -76,8 +78,8 @@ export function terminationFor(envId: string | null, c: ModelBasedConfig): { ter
 
 /** The known reward that replaces the model's in rollouts: `reward` 'auto' on an env listed in KNOWN_REWARDS, else null. */
 export function rewardFor(envId: string | null, c: Pick<ModelBasedConfig, 'reward'>): RewardFn | null {
-  // Stryker disable next-line StringLiteral: no env has the id '' nor the mutant's text, so either finds no known reward.
-  return c.reward === 'auto' ? KNOWN_REWARDS[envId ?? ''] ?? null : null;
+  // Stryker disable next-line ConditionalExpression: Object.hasOwn(table, null) is false as well (no env is named 'null'); the test is for the type.
+  return c.reward === 'auto' && envId !== null && Object.hasOwn(KNOWN_REWARDS, envId) ? KNOWN_REWARDS[envId]! : null;
 }
 
 /** Env step of the first fit: `firstFit`, or the agent's `learningStarts` when firstFit is 0. */

@@ -104,6 +104,13 @@ describe('the reward and termination of imagined steps', () => {
     expect(rewardFor('CartPole-v1', { reward: 'auto' })).toBeNull();
     expect(rewardFor(null, { reward: 'auto' })).toBeNull();
   });
+
+  it("a custom env id that names an Object member ('toString', 'constructor') finds no known rule", () => {
+    for (const id of ['toString', 'constructor', 'hasOwnProperty']) {
+      expect(rewardFor(id, { reward: 'auto' })).toBeNull();
+      expect(terminationFor(id, resolveModelBasedConfig())).toEqual({ termination: 'learned', fns: {} });
+    }
+  });
 });
 
 describe('the rollout policy', () => {
