@@ -7,6 +7,7 @@
 import { InvalidConfig, describeValue } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import type { NamedArray } from '../../nn/types.js';
+import type { DynamicsConfig } from './dynamics.js';
 import { trainLearners, type GaussianMlp, type Learner } from '../bayes/heteroscedastic.js';
 
 /** Real transitions as rows (the replay's storage works as is): actions n x actionWidth, Discrete ones as action values. */
@@ -33,15 +34,7 @@ export interface DynamicsFitReport {
 }
 
 /** The settings of one ensemble fit (`DynamicsConfig`'s fields of the same names). */
-export interface MemberFitSettings {
-  elites: number;
-  batchSize: number;
-  maxEpochs: number;
-  minSteps: number;
-  patience: number;
-  holdout: number;
-  maxHoldout: number;
-}
+export type MemberFitSettings = Pick<DynamicsConfig, 'elites' | 'batchSize' | 'maxEpochs' | 'minSteps' | 'patience' | 'holdout' | 'maxHoldout'>;
 
 /** A member counts as improved when its held-out MSE fell by more than this fraction (mbrl-lib's 1%). */
 const IMPROVEMENT = 0.01;
