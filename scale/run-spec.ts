@@ -10,7 +10,9 @@ import { loadEnv } from '../envs/load.js';
 export interface RunSpec {
   algo: string;
   env: string;
+  /** Keyword arguments of the env's constructor (`--env-kwargs`). */
   envKwargs?: Record<string, unknown>;
+  /** `--max-episode-steps`: a TimeLimit over the env's registered one; null keeps the registered limit. */
   maxEpisodeSteps?: number | null;
   /** Total environment steps of the run (the schedules' horizon). */
   steps: number;

@@ -29,21 +29,16 @@ import { runSession } from '../session.js';
 import { applyWorldModel, worldModelSettings, worldPresetName } from '../world-model-flags.js';
 import type { DistributedAgent } from '../../scale/learner.js';
 import type { DistributedSetup } from '../../scale/setup.js';
+import type { RunSpec } from '../../scale/run-spec.js';
 
 export { parseSet } from '../args.js';
 export { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
 
-/** What a run's config.json holds (every algorithm). */
-export interface RunConfig {
-  algo: string;
-  env: string;
-  /** Keyword arguments of the env's constructor (`--env-kwargs`). */
-  envKwargs?: Record<string, unknown>;
-  /** `--max-episode-steps`: a TimeLimit over the env's registered one; null keeps the registered limit. */
-  maxEpisodeSteps?: number | null;
-  /** Total environment steps of the run. */
-  steps: number;
-  config: Record<string, unknown> & { seed: number };
+/**
+ * What a run's config.json holds (every algorithm): the experience actors read (`RunSpec`: algo, env, its kwargs and
+ * episode limit, steps, config) and the training session's own settings.
+ */
+export interface RunConfig extends RunSpec {
   /** Steps between checkpoints (null: the default, a tenth of the run or five minutes). */
   checkpointEvery: number | null;
   checkpointReplay: boolean;
