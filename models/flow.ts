@@ -23,6 +23,7 @@ import { adam } from '../nn/optimizers.js';
 import type { Activation, Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
 import { invertMatrix, randomRotation, undoLinear } from './flow-linear.js';
+import { createScratch, moveAverage, type Scratch } from './flow-training.js';
 import {
   HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint, fitStandardisation,
 } from './density-layers.js';
@@ -87,30 +88,6 @@ function resolve(c: RealNvpConfig): Resolved {
   if (!(r.averageDecay >= 0 && r.averageDecay < 1)) throw new InvalidConfig(`Expected averageDecay in [0, 1), got ${describeValue(r.averageDecay)}.`);
   if (typeof r.linearMixing !== 'boolean') throw new InvalidConfig(`Expected linearMixing to be true or false, got ${describeValue(r.linearMixing)}.`);
   return r;
-}
-
-/** Per-coupling scratch of one training batch. */
-interface Tape {
-  /** The coupling's input rows (B x D). */
-  xin: Float32Array;
-  /** The MLP's raw output rows (B x 2D): raw log-scales then shifts. */
-  raw: Float32Array;
-}
-
-/** Buffers of one training batch of up to `rows` rows, kept between steps so that a step allocates nothing. */
-interface Scratch {
-  rows: number;
-  tapes: Tape[];
-  z: Float32Array;
-  logDet: Float64Array;
-  masked: Float32Array;
-  dOut: Float32Array;
-  dIn: Float32Array;
-}
-
-/** avg <- decay avg + (1 - decay) params, elementwise (one step of an exponential moving average). */
-function moveAverage(avg: Float32Array, params: Float32Array, decay: number): void {
-  for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + (1 - decay) * (params[i]! - avg[i]!);
 }
 
 /** A RealNVP flow over rows of `dim` floats; see the file comment. */
@@ -285,14 +262,7 @@ export class RealNVP implements GenerativeModel {
 
   /** The training buffers for batches of n rows (grown, never shrunk). */
   private scratchFor(n: number): Scratch {
-    if (this.scratch && this.scratch.rows >= n) return this.scratch;
-    const D = this.dim;
-    this.scratch = {
-      rows: n,
-      tapes: this.nets.map(() => ({ xin: new Float32Array(n * D), raw: new Float32Array(n * 2 * D) })),
-      z: new Float32Array(n * D), logDet: new Float64Array(n), masked: new Float32Array(n * D),
-      dOut: new Float32Array(n * 2 * D), dIn: new Float32Array(n * D),
-    };
+    if (!this.scratch || this.scratch.rows < n) this.scratch = createScratch(n, this.dim, this.nets.length);
     return this.scratch;
   }
 
