@@ -71,6 +71,7 @@ export const FUNCTIONS = {
   'models/rbm.ts': ['Rbm.cdStep', 'Rbm.update', 'Rbm.logProb', 'Rbm.logPartition'],
   'models/bayes/heteroscedastic.ts': ['boundedLogStd', 'boundedLogStdGrad', 'heteroscedasticLoss', 'MixtureAccumulator.add', 'MixtureAccumulator.result'],
   'models/bayes/fit-data.ts': ['columnStats', 'standardise', 'scalingOf'],
+  'models/flow-training.ts': ['moveAverage'],
   'models/flow.ts': ['RealNVP.gradient', 'RealNVP.transform', 'RealNVP.inverse', 'RealNVP.logProb', 'RealNVP.run', 'RealNVP.backward'],
   'models/made.ts': ['madeMask', 'MADE.gradient', 'MADE.logProb', 'MADE.nll', 'MADE.rowNll', 'MADE.logDetConstant', 'MADE.standardise'],
   'models/pixelcnn.ts': ['PixelCNN.gradient', 'PixelCNN.logProb'],

@@ -34,5 +34,6 @@ export function createScratch(rows: number, dim: number, couplings: number): Scr
 
 /** avg <- decay avg + (1 - decay) params, elementwise (one step of an exponential moving average). */
 export function moveAverage(avg: Float32Array, params: Float32Array, decay: number): void {
+  // Stryker disable next-line EqualityOperator: i <= length only adds a write past a typed array's end, which is dropped
   for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + (1 - decay) * (params[i]! - avg[i]!);
 }

@@ -1,9 +1,11 @@
 // RealNVP's likelihood against definitions that hold whatever its layers are: the log-determinant of `transform`
 // against finite differences of the map itself, log p(x) integrating to 1 over the plane, the inverse undoing the
-// map, and `gradient` against finite differences of the mean NLL. `npm run mutate` runs this file against flow.ts.
+// map, `gradient` against finite differences of the mean NLL, and the Polyak average. `npm run mutate` runs this file
+// against flow.ts and flow-training.ts.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../core/rng.js';
 import { RealNVP } from '../../models/flow.js';
+import { moveAverage } from '../../models/flow-training.js';
 
 /** A flow of `dim` with every parameter (the couplings' zero-started last layers included) moved at random, standardised on rows of std 2 and mean 1. */
 async function warped(dim: number, seed: number, linearMixing = true): Promise<RealNVP> {
@@ -157,5 +159,15 @@ describe('RealNVP: the change of variables', () => {
     expect(() => flow.gradient(new Float32Array(3), 2)).toThrow(/Expected x /);
     expect(() => flow.inverse(new Float32Array(3), 2)).toThrow(/Expected z /);
     expect(() => new RealNVP({ dim: 2, seed: 0 }).logProb(z, 2)).toThrow(/before logProb\(\)/);
+  });
+});
+
+describe('RealNVP training: the Polyak average', () => {
+  it('moveAverage takes one step of avg <- decay avg + (1 - decay) params, elementwise', () => {
+    const avg = Float32Array.from([1, -2, 4]);
+    moveAverage(avg, Float32Array.from([3, 2, 4]), 0.75);
+    expect(Array.from(avg)).toEqual([1.5, -1, 4]);
+    moveAverage(avg, Float32Array.from([0, 0, 0]), 0);
+    expect(Array.from(avg)).toEqual([0, 0, 0]);
   });
 });
