@@ -4,6 +4,7 @@
  */
 import { InvalidConfig } from '../core/errors.js';
 import { bool, int, num, oneOf, resolveConfig, type FieldRule } from './config.js';
+import { resolvePlannerConfig, type PlannerConfig } from './planner.js';
 
 /** Everything that defines model-based training around an agent. */
 export interface ModelBasedConfig {
@@ -30,14 +31,23 @@ export interface ModelBasedConfig {
   maxEpochs: number;
   /** Fewest minibatch steps per member in a refit (more epochs on little data; 0: epochs alone decide). */ minFitSteps: number;
   /** 'random-member' (a random elite per row and step) or 'fixed-member' (one elite per rollout). */ propagation: 'random-member' | 'fixed-member';
+  /**
+   * Act by model-predictive control once the model is fitted (CEM over action sequences, agents/planner.ts), in
+   * training and in `evaluate`; null: act with the agent's own policy (Dyna only). Partial objects take the planner's
+   * defaults for the missing fields.
+   */
+  planner: PlannerConfig | null;
   /** Print one line per refit through `learn`'s log. */ verbose: boolean;
 }
+
+/** Model-based settings as a caller gives them: any subset, the planner's fields included. */
+export type ModelBasedSettings = Partial<Omit<ModelBasedConfig, 'planner'>> & { planner?: Partial<PlannerConfig> | null };
 
 /** Defaults: mbrl-lib's MBPO where it applies (refit every 250 steps, 7 members, 5 elites), smaller batches for JS. */
 export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
   model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, rolloutEvery: 0, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
   realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto', reward: 'learned',
-  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', verbose: false,
+  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', planner: null, verbose: false,
 } satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
 
 const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
@@ -47,15 +57,17 @@ const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   retainRefits: [int(1, 1000), 'an integer from 1 to 1000'], rolloutNoise: [num(0, 10), 'a number in [0, 10]'], disagreementScale: [num(0, 1e6), 'a number >= 0'],
   realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"], reward: [oneOf('auto', 'learned'), "'auto' or 'learned'"],
   members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
-  maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"], verbose: [bool, 'a boolean'],
+  maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"],
+  planner: [(v) => v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or an object { horizon, population, iterations, elites, alpha, terminalValue, noise }'], verbose: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */
 export const MODEL_BASED_CONFIG_KEYS = Object.keys(RULES) as (keyof ModelBasedConfig)[];
 
 /** Fills the defaults and validates every field; `InvalidConfig` names the first bad one. */
-export function resolveModelBasedConfig(partial: Partial<ModelBasedConfig> = {}): ModelBasedConfig {
+export function resolveModelBasedConfig(partial: ModelBasedSettings = {}): ModelBasedConfig {
   const c = resolveConfig('worldModel', RULES, MODEL_BASED_DEFAULTS, partial);
+  if (c.planner !== null) c.planner = resolvePlannerConfig(c.planner);
   if (c.elites > c.members) throw new InvalidConfig(`Expected worldModel.elites <= members (${c.members}), got ${c.elites}.`);
   if (c.horizonTo <= c.horizonFrom) throw new InvalidConfig(`Expected worldModel.horizonTo > horizonFrom (${c.horizonFrom}), got ${c.horizonTo}.`);
   return c;

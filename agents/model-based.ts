@@ -13,13 +13,17 @@
  * 3. each of the agent's gradient steps draws round(realRatio B) real rows and the rest imagined (`MixedBatches`);
  *    with `disagreementScale` > 0 the rewards get the ensemble-disagreement bonus (continuous agents).
  *
+ * With `planner` set (continuous actions), the agent also ACTS by model-predictive control once the model is
+ * fitted (CEM over action sequences through the model with the critic's terminal value, agents/planner.ts): in
+ * training (uniform random actions before the first fit) and in `act` / `evaluate`; it still learns as above.
+ *
  * `withWorldModel(agent, config)` returns an `Agent` whose `learn` does all this and reports real and imagined
- * counts in its metrics; everything else (act, evaluate, save) is the agent's own.
+ * counts in its metrics; everything else (save, snapshots) is the agent's own.
  */
 import type { Env, Transition } from '../core/env.js';
 import { InvalidConfig } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { AnySpace, BoxSpace } from '../core/spaces.js';
+import { flatten, type AnySpace, type BoxSpace } from '../core/spaces.js';
 import type { OperatorFunction } from 'rxjs';
 import { tap } from 'rxjs';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
@@ -30,13 +34,14 @@ import { EnsembleDynamics, type DynamicsConfig, type DynamicsFunctions } from '.
 import { KNOWN_REWARDS } from '../models/world/known-rewards.js';
 import { KNOWN_TERMINATIONS } from '../models/world/known-terminations.js';
 import type { Agent, LearnOptions, LearnProgress, LearnResult } from './agent.js';
-import { horizonAt, resolveModelBasedConfig, type ModelBasedConfig } from './model-based-config.js';
-import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
+import { horizonAt, resolveModelBasedConfig, type ModelBasedConfig, type ModelBasedSettings } from './model-based-config.js';
+import { EVAL_SEED_OFFSET, evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+import { onEachReset, plannerFor, type CemPlanner } from './planner.js';
 import type { BatchSource } from './loops/off-policy.js';
 import { MixedBatches } from './mixed-batches.js';
 import type { CheckpointContent } from '../core/node/checkpoint/checkpoint.js';
 
-export { MODEL_BASED_CONFIG_KEYS, MODEL_BASED_DEFAULTS, horizonAt, resolveModelBasedConfig, type ModelBasedConfig } from './model-based-config.js';
+export { MODEL_BASED_CONFIG_KEYS, MODEL_BASED_DEFAULTS, horizonAt, resolveModelBasedConfig, type ModelBasedConfig, type ModelBasedSettings } from './model-based-config.js';
 
 // =========================================================================================================
 // The agent it wraps
@@ -60,6 +65,9 @@ function checkAgent(agent: Agent, c: ModelBasedConfig): asserts agent is OffPoli
   // The real data reaches the model through the run's transition consumers, which see env 0 only on N envs.
   if ((ac.numEnvs ?? 1) > 1) throw new InvalidConfig(`Expected ${agent.algo}.numEnvs 1 with a world model (the model learns from one env's transitions), got ${ac.numEnvs}.`);
   if (ac.learningStarts < 1) throw new InvalidConfig(`Expected ${agent.algo}.learningStarts >= 1 with a world model (the first batches are real), got ${ac.learningStarts}.`);
+  if (c.planner && (agent.env.actionSpace as AnySpace).kind !== 'box') {
+    throw new InvalidConfig(`Expected a continuous agent (td3 or ddpg) for worldModel.planner (CEM plans Box actions), got ${agent.algo} on ${(agent.env.actionSpace as AnySpace).kind} actions.`);
+  }
   if (c.disagreementScale > 0 && (agent.env.actionSpace as AnySpace).kind !== 'box') {
     throw new InvalidConfig(`Expected a continuous agent (td3 or ddpg) for the disagreement bonus, got ${agent.algo} on ${(agent.env.actionSpace as AnySpace).kind} actions; DQN explores with epsilon or bootstrapped heads.`);
   }
@@ -128,7 +136,7 @@ export function addRolloutNoise(actions: Float32Array, n: number, aw: number, al
 // =========================================================================================================
 
 /** Wraps `agent` (TD3, DDPG, or DQN) in model-based training; `model` defaults to an `EnsembleDynamics` for its env. */
-export function withWorldModel<O, A>(agent: Agent<O, A>, config: Partial<ModelBasedConfig> = {}, model?: WorldModel & { fit: EnsembleDynamics['fit']; observeStarts: EnsembleDynamics['observeStarts'] }): ModelBasedAgent<O, A> {
+export function withWorldModel<O, A>(agent: Agent<O, A>, config: ModelBasedSettings = {}, model?: WorldModel & { fit: EnsembleDynamics['fit']; observeStarts: EnsembleDynamics['observeStarts'] }): ModelBasedAgent<O, A> {
   return new ModelBasedAgent(agent, resolveModelBasedConfig(config), model);
 }
 
@@ -157,6 +165,9 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   /** A known reward that replaces the model's in rollouts (reward 'auto' on a built-in env), else null. */
   private readonly rewardFn: RewardFn | null;
   private uRows = new Float32Array(0);
+  /** The CEM planners of training and of evaluation (own seeds and warm starts) when `planner` is set, else null. */
+  private readonly planners: { train: CemPlanner; eval: CemPlanner } | null;
+  private readonly oneAlive = Uint8Array.of(1);
 
   constructor(agent: Agent<O, A>, readonly worldConfig: ModelBasedConfig, model?: ModelBasedAgent['model']) {
     checkAgent(agent as Agent, worldConfig);
@@ -185,6 +196,9 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     this.mixer = new MixedBatches(this.real, this.imagined, {
       realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
     });
+    const critics = (agent as { critics?: readonly Net[] }).critics ?? [], box = env.actionSpace as BoxSpace;
+    const planner = (seed: number) => plannerFor(this.model, c.planner!, { box, gamma: ac.gamma, reward: this.rewardFn, actor: this.actor, critics, seed });
+    this.planners = c.planner ? { train: planner(ac.seed * 31 + 5), eval: planner(ac.seed + EVAL_SEED_OFFSET) } : null;
   }
 
   get algo(): string { return this.inner.algo; }
@@ -198,12 +212,24 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     return {
       realTransitions: this.realSeen, imaginedTransitions: this.imaginedMade, modelReplay: this.imagined.size, realRows: m.realRows, imaginedRows: m.imaginedRows,
       modelFits: this.fits, modelSeconds: this.fitSeconds, modelMse: this.lastMse, horizon: this.horizon, bonus: m.lastBonus,
+      plannedActions: (this.planners?.train.planned ?? 0) + (this.planners?.eval.planned ?? 0),
     };
   }
 
-  act(obs: O): A { return this.inner.act(obs); }
+  /** The planner's action once the model is fitted (with `planner`), else the agent's own. */
+  act(obs: O): A {
+    if (!this.planners || !this.model.ready) return this.inner.act(obs);
+    return this.planners.eval.plan(flatten(this.env.observationSpace, obs), new Float32Array(this.aw)) as A;
+  }
   values(obs: O): Float32Array { return this.inner.values(obs); }
-  evaluate(options?: EvaluateOptions): Promise<EvaluateResult> { return this.inner.evaluate(options); }
+  /** Greedy episodes of the planning policy once the model is fitted (with `planner`; a fresh warm start each episode), else the agent's. */
+  evaluate(options: EvaluateOptions = {}): Promise<EvaluateResult> {
+    if (!this.planners || !this.model.ready) return this.inner.evaluate(options);
+    const seed = options.seed ?? this.inner.config.seed + EVAL_SEED_OFFSET, planner = this.planners.eval;
+    planner.reset(seed);
+    const env = onEachReset((options.env ?? this.env) as Env<unknown, unknown>, () => planner.reset());
+    return evaluatePolicy(env, (obs) => planner.plan(flatten(env.observationSpace, obs), new Float32Array(this.aw)), { ...options, seed });
+  }
   save(dir: string, options?: { replay?: boolean; selection?: CheckpointContent['selection'] }): Promise<void> { return this.inner.save(dir, options); }
   snapshot(): Record<string, NamedArray[]> { return this.inner.snapshot(); }
   restoreSnapshot(nets: Record<string, NamedArray[]>): void { this.inner.restoreSnapshot(nets); }
@@ -230,6 +256,10 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
           ...(c.rolloutEvery > 0 ? [{ every: c.rolloutEvery, run: (step: number) => this.imagineBetweenRefits(step) }] : []),
           ...(options.periodic ?? []),
         ],
+        ...(this.planners && !options.behaviour ? {
+          behaviour: (rows: Float32Array, n: number, _step: number, out: Int32Array | Float32Array) => this.planBehaviour(rows, n, out as Float32Array),
+          onReset: (obs: O, ctx: Parameters<NonNullable<LearnOptions<O, A>['onReset']>>[1]) => { this.planners!.train.reset(); options.onReset?.(obs, ctx); },
+        } : {}),
         ...(options.onProgress ? { onProgress: withMetrics(options.onProgress)! } : {}),
         ...(options.onLog ? { onLog: withMetrics(options.onLog)! } : {}),
       });
@@ -259,6 +289,21 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     }
     this.realSeen += r.size;
     log(`world model: resuming at step ${this.step} with the ${r.size} real transitions of the restored replay`);
+  }
+
+  // ALGORITHM: acting with the planner in training: uniform random actions until the model is fitted, then the
+  // planned action plus Gaussian noise of `planner.noise` half ranges (clipped to the bounds).
+  private planBehaviour(rows: Float32Array, n: number, out: Float32Array): void {
+    const box = this.env.actionSpace as BoxSpace, d = this.stateDim, aw = this.aw, planner = this.planners!.train;
+    for (let i = 0; i < n; i++) {
+      const action = out.subarray(i * aw, (i + 1) * aw);
+      if (!this.model.ready) {
+        for (let j = 0; j < aw; j++) action[j] = box.low[j]! + this.rng.float() * (box.high[j]! - box.low[j]!);
+        continue;
+      }
+      planner.plan(rows.subarray(i * d, (i + 1) * d), action);
+      if (planner.config.noise > 0) addRolloutNoise(action, 1, aw, this.oneAlive, box.low, box.high, planner.config.noise, this.rng);
+    }
   }
 
   /** Whether a refit is due at `step`: from `firstFit` on, `refitEvery` steps after the last one. */

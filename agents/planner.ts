@@ -1,0 +1,255 @@
+/**
+ * Model-predictive control over a world model: a cross-entropy-method (CEM) planner over action sequences, as PETS
+ * (Chua et al. 2018) and mbrl-lib's CEMOptimizer plan, with an optional learned terminal value as LOOP (Sikchi et
+ * al. 2021, "H-step lookahead") and TD-MPC add.
+ *
+ * Each `plan(state)`: a Gaussian over H x actionDim action sequences starts at the previous plan shifted by one step
+ * (warm start; the new last step at the middle of the bounds) with a std of a quarter of the action range; then for
+ * I iterations: sample P sequences (the mean itself as the first, the rest clipped to the bounds), roll each through
+ * the model from the current state (the model's batched step: one elite per candidate or a random elite per step,
+ * as the model's `startRollouts` says), score it by
+ *     J = sum_{t<H} gamma^t r_t + gamma^H V(s_H)     (V: e.g. min(Q1, Q2)(s_H, actor(s_H)); stops at a termination)
+ * and refit the Gaussian to the top K (blended with the old one by `alpha`, as mbrl-lib). The first action of the
+ * final mean is the one taken. Every buffer is preallocated: a plan allocates nothing.
+ */
+import { InvalidConfig } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { RewardFn, WorldModel, WorldStepOut } from '../models/world/contract.js';
+import { worldStepOut } from '../models/world/contract.js';
+import type { Env } from '../core/env.js';
+import type { BoxSpace } from '../core/spaces.js';
+import type { Net } from '../nn/types.js';
+import { bool, int, num, resolveConfig, type FieldRule } from './config.js';
+import { concatObsAction } from './ddpg.js';
+
+/** Settings of the CEM planner (`worldModel.planner`). */
+export interface PlannerConfig {
+  /** Model steps per candidate action sequence (H). */ horizon: number;
+  /** Candidate sequences per iteration (P). */ population: number;
+  /** CEM iterations per planned action (I). */ iterations: number;
+  /** Best candidates the Gaussian is refitted to each iteration (K <= P). */ elites: number;
+  /** Weight of the old mean and variance in each refit (mbrl-lib's alpha, 0.1). */ alpha: number;
+  /** Add gamma^H V(s_H), the agent's critic value of the last state (LOOP), when the agent has one. */ terminalValue: boolean;
+  /** While training: Gaussian noise of this std (in half action ranges) on the planned action; 0 for none. */ noise: number;
+}
+
+/** Defaults: mbrl-lib's CEM blend (alpha 0.1) and elite fraction (0.1); a short horizon made cheap by the terminal value. */
+export const PLANNER_DEFAULTS: Readonly<PlannerConfig> = Object.freeze({ horizon: 10, population: 100, iterations: 3, elites: 10, alpha: 0.1, terminalValue: true, noise: 0 });
+
+const RULES: { readonly [K in keyof PlannerConfig]: FieldRule } = {
+  horizon: [int(1, 1000), 'an integer from 1 to 1000'], population: [int(2, 1e6), 'an integer from 2 to 1e6'], iterations: [int(1, 1000), 'an integer from 1 to 1000'],
+  elites: [int(1, 1e6), 'an integer from 1 to 1e6'], alpha: [num(0, 0.999), 'a number in [0, 0.999]'], terminalValue: [bool, 'a boolean'], noise: [num(0, 10), 'a number in [0, 10]'],
+};
+
+/** Fills the planner's defaults and validates every field; `InvalidConfig` names the bad one (`worldModel.planner.<field>`). */
+export function resolvePlannerConfig(partial: unknown): PlannerConfig {
+  const c = resolveConfig('worldModel.planner', RULES, PLANNER_DEFAULTS, partial);
+  if (c.elites > c.population) throw new InvalidConfig(`Expected worldModel.planner.elites <= population (${c.population}), got ${c.elites}.`);
+  return c;
+}
+
+// =========================================================================================================
+// The math of one CEM iteration (pure functions over flat arrays)
+// =========================================================================================================
+
+/**
+ * P candidate sequences into `out` (H x P x aw, step-major so that step h of every candidate is one block): the
+ * mean (H x aw) as candidate 0, the others mean + std * N(0, 1), each clipped to [low, high].
+ */
+export function sampleCandidates(mean: Float32Array, std: Float32Array, P: number, H: number, aw: number, low: ArrayLike<number>, high: ArrayLike<number>, rng: Rng, out: Float32Array): void {
+  for (let h = 0; h < H; h++) {
+    for (let p = 0; p < P; p++) {
+      for (let j = 0; j < aw; j++) {
+        const k = h * aw + j;
+        const a = p === 0 ? mean[k]! : mean[k]! + std[k]! * rng.normal();
+        out[(h * P + p) * aw + j] = Math.min(high[j]!, Math.max(low[j]!, a));
+      }
+    }
+  }
+}
+
+/** The indices of the K highest of scores[0..P) into `out` (best first; ties go to the lower index). */
+export function topK(scores: Float64Array, P: number, K: number, out: Int32Array): void {
+  for (let k = 0; k < K; k++) {
+    let best = -1;
+    for (let p = 0; p < P; p++) {
+      if (best >= 0 && !(scores[p]! > scores[best]!)) continue;
+      let taken = false;
+      for (let q = 0; q < k; q++) if (out[q] === p) { taken = true; break; }
+      if (!taken) best = p;
+    }
+    out[k] = best;
+  }
+}
+
+/**
+ * Refits the Gaussian to the K elites `idx` of the candidates (H x P x aw): mean <- alpha mean + (1 - alpha)
+ * eliteMean, var <- alpha var + (1 - alpha) eliteVar (population variance), per step and action dimension.
+ */
+export function refitToElites(cands: Float32Array, idx: Int32Array, K: number, P: number, H: number, aw: number, alpha: number, mean: Float32Array, std: Float32Array): void {
+  for (let h = 0; h < H; h++) {
+    for (let j = 0; j < aw; j++) {
+      let s = 0;
+      for (let e = 0; e < K; e++) s += cands[(h * P + idx[e]!) * aw + j]!;
+      const m = s / K;
+      let v = 0;
+      for (let e = 0; e < K; e++) v += (cands[(h * P + idx[e]!) * aw + j]! - m) ** 2;
+      const k = h * aw + j;
+      mean[k] = alpha * mean[k]! + (1 - alpha) * m;
+      std[k] = Math.sqrt(alpha * std[k]! * std[k]! + (1 - alpha) * (v / K));
+    }
+  }
+}
+
+/** The warm start: the plan (H x aw) moved one step earlier, its last step set to `fill` (aw values). */
+export function shiftPlan(mean: Float32Array, H: number, aw: number, fill: ArrayLike<number>): void {
+  mean.copyWithin(0, aw, H * aw);
+  for (let j = 0; j < aw; j++) mean[(H - 1) * aw + j] = fill[j]!;
+}
+
+/** Adds step h's discounted rewards gamma^h r_i to the scores of the P live rows, then marks terminated rows dead. */
+export function addStepReturns(scores: Float64Array, alive: Uint8Array, rewards: Float32Array, terminated: Uint8Array, P: number, discount: number): void {
+  for (let p = 0; p < P; p++) {
+    if (!alive[p]) continue;
+    scores[p] = scores[p]! + discount * rewards[p]!;
+    if (terminated[p]) alive[p] = 0;
+  }
+}
+
+// =========================================================================================================
+// The planner
+// =========================================================================================================
+
+/** A terminal value: V(s) of n state rows (n x stateDim) into out (n). */
+export type TerminalValue = (states: Float32Array, n: number, out: Float32Array) => void;
+
+/** What a planner needs besides its config: the bounds, the discount, a known reward (else the model's), a terminal value, a seed. */
+export interface PlannerContext {
+  low: ArrayLike<number>;
+  high: ArrayLike<number>;
+  /** Discount of the planned return (the agent's gamma, so that the terminal value's scale matches). */
+  gamma: number;
+  reward: RewardFn | null;
+  value: TerminalValue | null;
+  seed: number;
+}
+
+/** CEM over action sequences through `model`: `plan(state)` returns the first action of the best sequence found. */
+export class CemPlanner {
+  private readonly rng: Rng;
+  private readonly d: number;
+  private readonly aw: number;
+  private readonly low: Float32Array;
+  private readonly high: Float32Array;
+  private readonly middle: Float32Array;
+  private readonly mean: Float32Array; // H x aw
+  private readonly std: Float32Array; // H x aw
+  private readonly cands: Float32Array; // H x P x aw
+  private readonly scores: Float64Array; // P
+  private readonly alive: Uint8Array; // P
+  private readonly elite: Int32Array; // K
+  private readonly states: Float32Array; // P x d
+  private readonly members: Int32Array; // P
+  private readonly values: Float32Array; // P
+  private readonly out: WorldStepOut;
+  /** Planned actions so far (for metrics and cost per action). */
+  planned = 0;
+
+  constructor(private readonly model: WorldModel, readonly config: PlannerConfig, private readonly ctx: PlannerContext) {
+    if (model.action.kind !== 'continuous') throw new InvalidConfig(`Expected a world model of continuous actions for the CEM planner, got ${model.action.kind} ones.`);
+    const { horizon: H, population: P, elites: K } = config;
+    this.d = model.stateDim;
+    this.aw = model.action.dim;
+    this.low = Float32Array.from(ctx.low);
+    this.high = Float32Array.from(ctx.high);
+    this.middle = this.low.map((l, j) => (l + this.high[j]!) / 2);
+    this.rng = new Rng(ctx.seed);
+    [this.mean, this.std] = [new Float32Array(H * this.aw), new Float32Array(H * this.aw)];
+    this.cands = new Float32Array(H * P * this.aw);
+    [this.scores, this.alive, this.elite] = [new Float64Array(P), new Uint8Array(P), new Int32Array(K)];
+    [this.states, this.members, this.values] = [new Float32Array(P * this.d), new Int32Array(P), new Float32Array(P)];
+    this.out = worldStepOut(P, this.d);
+    this.reset();
+  }
+
+  /** Forgets the warm start (a new episode): the mean plan at the middle of the bounds; reseeds when `seed` is given. */
+  reset(seed?: number): void {
+    for (let h = 0; h < this.config.horizon; h++) this.mean.set(this.middle, h * this.aw);
+    if (seed !== undefined) this.rng.reseed(seed);
+  }
+
+  /** The mean action sequence (H x aw) the next plan starts from (after a plan: the one it chose, not yet shifted). */
+  get currentPlan(): Float32Array { return this.mean; }
+
+  // ALGORITHM: CEM from the shifted previous plan; the first action of the final mean is returned in `action` (aw).
+  plan(state: Float32Array, action: Float32Array): Float32Array {
+    const { horizon: H, population: P, iterations: I, elites: K, alpha } = this.config, aw = this.aw;
+    if (this.planned > 0) shiftPlan(this.mean, H, aw, this.middle);
+    for (let k = 0; k < H * aw; k++) this.std[k] = (this.high[k % aw]! - this.low[k % aw]!) / 4;
+    for (let it = 0; it < I; it++) {
+      sampleCandidates(this.mean, this.std, P, H, aw, this.low, this.high, this.rng, this.cands);
+      this.score(state);
+      topK(this.scores, P, K, this.elite);
+      refitToElites(this.cands, this.elite, K, P, H, aw, alpha, this.mean, this.std);
+    }
+    for (let j = 0; j < aw; j++) action[j] = this.mean[j]!;
+    this.planned++;
+    return action;
+  }
+
+  /** J of every candidate: its discounted model return from `state`, plus gamma^H V(s_H) for rows still alive. */
+  private score(state: Float32Array): void {
+    const { horizon: H, population: P } = this.config, d = this.d, aw = this.aw, { gamma, reward, value } = this.ctx;
+    for (let p = 0; p < P; p++) this.states.set(state.subarray(0, d), p * d);
+    this.scores.fill(0);
+    this.alive.fill(1);
+    this.model.startRollouts(P, this.rng, this.members);
+    let discount = 1;
+    for (let h = 0; h < H; h++) {
+      const actions = this.cands.subarray(h * P * aw, (h + 1) * P * aw);
+      this.model.step(this.states, actions, P, this.members, this.rng, this.out);
+      reward?.(this.states, actions, this.out.nextStates, P, this.out.rewards);
+      addStepReturns(this.scores, this.alive, this.out.rewards, this.out.terminated, P, discount);
+      this.states.set(this.out.nextStates.subarray(0, P * d));
+      discount *= gamma;
+    }
+    if (!value) return;
+    value(this.states, P, this.values);
+    for (let p = 0; p < P; p++) if (this.alive[p]) this.scores[p] = this.scores[p]! + discount * this.values[p]!;
+  }
+}
+
+/**
+ * The terminal value of a DDPG/TD3 agent: min_k Q_k(s, a(s)) over its critics, a(s) = low + (actor(s) + 1) half,
+ * for up to `maxRows` state rows (stateDim floats each, the critic's observation units); buffers preallocated.
+ */
+export function criticValue(actor: Net, critics: readonly Net[], low: ArrayLike<number>, high: ArrayLike<number>, maxRows: number): TerminalValue {
+  const d = actor.inputSize, aw = actor.outputSize;
+  const u = new Float32Array(maxRows * aw), a = new Float32Array(maxRows * aw), rows = new Float32Array(maxRows * (d + aw)), q = new Float32Array(maxRows);
+  return (states, n, out) => {
+    actor.predict(states.subarray(0, n * d), n, u.subarray(0, n * aw));
+    for (let k = 0; k < n * aw; k++) a[k] = low[k % aw]! + (u[k]! + 1) * ((high[k % aw]! - low[k % aw]!) / 2);
+    concatObsAction(states, a, n, d, aw, rows);
+    for (let c = 0; c < critics.length; c++) {
+      critics[c]!.predict(rows.subarray(0, n * (d + aw)), n, q.subarray(0, n));
+      for (let i = 0; i < n; i++) out[i] = c === 0 ? q[i]! : Math.min(out[i]!, q[i]!);
+    }
+  };
+}
+
+/** A planner through `model` for a DDPG/TD3 agent: its bounds and gamma, a known reward (else the model's), its critics' terminal value if `terminalValue`. */
+export function plannerFor(model: WorldModel, config: PlannerConfig, a: { box: BoxSpace; gamma: number; reward: RewardFn | null; actor: Net | null; critics: readonly Net[]; seed: number }): CemPlanner {
+  const value = config.terminalValue && a.actor && a.critics.length > 0 ? criticValue(a.actor, a.critics, a.box.low, a.box.high, config.population) : null;
+  return new CemPlanner(model, config, { low: a.box.low, high: a.box.high, gamma: a.gamma, reward: a.reward, value, seed: a.seed % 2 ** 31 });
+}
+
+/** `env` with `onReset` called before each of its resets (a planner's warm start belongs to one episode). */
+export function onEachReset<E extends Env<unknown, unknown>>(env: E, onReset: () => void): E {
+  return new Proxy(env, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (key === 'reset') return (...args: unknown[]) => { onReset(); return (v as (...x: unknown[]) => unknown).apply(target, args); };
+      return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

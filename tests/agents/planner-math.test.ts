@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidConfig } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import '../../envs/builtin.js';
+import { make } from '../../envs/registry.js';
+import { evaluatePolicy } from '../../agents/evaluate.js';
+import { resolveModelBasedConfig } from '../../agents/model-based.js';
+import {
+  CemPlanner, PLANNER_DEFAULTS, addStepReturns, refitToElites, resolvePlannerConfig, sampleCandidates, shiftPlan, topK, type PlannerConfig, type PlannerContext,
+} from '../../agents/planner.js';
+import type { WorldModel } from '../../models/world/contract.js';
+import { pendulumReward } from '../../models/world/known-rewards.js';
+
+/** A deterministic world model from a step function over one row (state in, next state and reward out). */
+function toyModel(stateDim: number, step: (s: Float32Array, a: Float32Array, next: Float32Array) => number): WorldModel {
+  return {
+    kind: 'toy', stateDim, action: { kind: 'continuous', dim: 1 }, ready: true,
+    initialStates: (n, _rng, out = new Float32Array(n * stateDim)) => out,
+    startRollouts: (n, _rng, out = new Int32Array(n)) => out.fill(-1),
+    step(states, actions, n, _members, _rng, out) {
+      for (let i = 0; i < n; i++) {
+        out.rewards[i] = step(states.subarray(i * stateDim, (i + 1) * stateDim), actions.subarray(i, i + 1), out.nextStates.subarray(i * stateDim, (i + 1) * stateDim));
+        out.terminated[i] = 0;
+      }
+      return out;
+    },
+  };
+}
+
+/** A 1-D point mass x' = x + u, u in [-1, 1], reward -(x')^2: from x the best first action is clip(-x). */
+const pointMass = toyModel(1, (s, a, next) => {
+  next[0] = s[0]! + a[0]!;
+  return -(next[0] ** 2);
+});
+
+/** A delayed reward: state [x, t], x' = x + u, t' = t + 1; reward x' at t' = 3 only, minus 0.1 u^2 every step. Best u: 0 with H < 3, 1 with H >= 3. */
+const delayed = toyModel(2, (s, a, next) => {
+  next[0] = s[0]! + a[0]!;
+  next[1] = s[1]! + 1;
+  return (next[1] === 3 ? next[0] : 0) - 0.1 * a[0]! ** 2;
+});
+
+const CTX: PlannerContext = { low: [-1], high: [1], gamma: 1, reward: null, value: null, seed: 0 };
+
+function firstAction(model: WorldModel, config: Partial<PlannerConfig>, state: number[], seed: number, ctx: Partial<PlannerContext> = {}): number {
+  const p = new CemPlanner(model, resolvePlannerConfig(config), { ...CTX, ...ctx, seed });
+  return p.plan(Float32Array.from(state), new Float32Array(1))[0]!;
+}
+
+const meanOver = (seeds: number, f: (seed: number) => number) => Array.from({ length: seeds }, (_, s) => f(s)).reduce((a, b) => a + b, 0) / seeds;
+
+describe('CEM planner', () => {
+  it('finds the optimum of a point mass with a quadratic cost: u = -x inside the bounds, the bound outside them', () => {
+    const config = { horizon: 3, population: 200, iterations: 5, elites: 20 };
+    for (const seed of [0, 1, 2]) {
+      expect(firstAction(pointMass, config, [0.5], seed)).toBeCloseTo(-0.5, 1);
+      expect(firstAction(pointMass, config, [-0.3], seed)).toBeCloseTo(0.3, 1);
+      expect(firstAction(pointMass, config, [3], seed)).toBeLessThan(-0.9);
+    }
+  });
+
+  it('elites: refitting to the best few moves the plan to the optimum; refitting to the whole population does not', () => {
+    const err = (elites: number) => meanOver(8, (seed) => Math.abs(firstAction(pointMass, { horizon: 1, population: 50, iterations: 4, elites, alpha: 0 }, [0.6], seed) + 0.6));
+    expect(err(5)).toBeLessThan(0.08);
+    expect(err(50)).toBeGreaterThan(0.25);
+  });
+
+  it('iterations: more iterations get closer to the optimum', () => {
+    const err = (iterations: number) => meanOver(10, (seed) => Math.abs(firstAction(pointMass, { horizon: 2, population: 20, iterations, elites: 4 }, [0.45], seed) + 0.45));
+    expect(err(6)).toBeLessThan(0.5 * err(1));
+  });
+
+  it('horizon: a reward three steps away is seen with horizon 3 and not with horizon 2', () => {
+    const config = { population: 200, iterations: 5, elites: 20 };
+    expect(meanOver(4, (seed) => firstAction(delayed, { ...config, horizon: 3 }, [0, 0], seed))).toBeGreaterThan(0.6);
+    expect(Math.abs(meanOver(4, (seed) => firstAction(delayed, { ...config, horizon: 2 }, [0, 0], seed)))).toBeLessThan(0.2);
+  });
+
+  it('the terminal value is added at the end of the horizon, discounted by gamma^H', () => {
+    // V(s) = 10 x: with horizon 1 the quadratic cost alone says u = 0 from x = 0, the value says u = 1.
+    const value = (s: Float32Array, n: number, out: Float32Array) => { for (let i = 0; i < n; i++) out[i] = 10 * s[i]!; };
+    const config = { horizon: 1, population: 100, iterations: 5, elites: 10 };
+    expect(Math.abs(meanOver(4, (seed) => firstAction(pointMass, config, [0], seed)))).toBeLessThan(0.15);
+    expect(meanOver(4, (seed) => firstAction(pointMass, config, [0], seed, { value }))).toBeGreaterThan(0.9);
+    // gamma^H = 0.01 shrinks the value below the cost: the optimum of -u^2 + 0.1 u is u = 0.05.
+    expect(meanOver(4, (seed) => firstAction(pointMass, config, [0], seed, { value, gamma: 0.01 }))).toBeLessThan(0.2);
+  });
+
+  it('a known reward replaces the model reward', () => {
+    // The known reward -(u - 0.7)^2 ignores the state: the best action is 0.7 whatever the model says.
+    const reward = (_s: Float32Array, a: Float32Array, _n: Float32Array, n: number, out: Float32Array) => { for (let i = 0; i < n; i++) out[i] = -((a[i]! - 0.7) ** 2); };
+    expect(meanOver(4, (seed) => firstAction(pointMass, { horizon: 2, population: 100, iterations: 5, elites: 10 }, [0.2], seed, { reward }))).toBeCloseTo(0.7, 1);
+  });
+
+  it('warm start: the next plan starts from the previous one shifted by a step, its last step at the middle of the bounds', () => {
+    const p = new CemPlanner(pointMass, resolvePlannerConfig({ horizon: 4, population: 10, iterations: 1, elites: 2, alpha: 0.999 }), { ...CTX, low: [-1], high: [3] });
+    const a = new Float32Array(1);
+    p.plan(Float32Array.of(0), a);
+    p.currentPlan.set([0.1, 0.2, 0.3, 0.4]);
+    p.plan(Float32Array.of(0), a);
+    // alpha 0.999 keeps the mean where the warm start put it (within 0.1% of the elites' pull).
+    const plan = [...p.currentPlan];
+    [0.2, 0.3, 0.4, 1].forEach((v, h) => expect(plan[h]).toBeCloseTo(v, 2));
+    // reset forgets the plan.
+    p.reset();
+    expect([...p.currentPlan]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('keeps actions within asymmetric bounds', () => {
+    const p = new CemPlanner(pointMass, resolvePlannerConfig({ horizon: 3, population: 30, iterations: 2, elites: 3 }), { ...CTX, low: [0.5], high: [3] });
+    const a = new Float32Array(1);
+    for (const x of [-5, 0, 5]) {
+      p.plan(Float32Array.of(x), a);
+      expect(a[0]).toBeGreaterThanOrEqual(0.5);
+      expect(a[0]).toBeLessThanOrEqual(3);
+    }
+    // Far below the bounds' reach the best action is the upper bound.
+    expect(firstAction(pointMass, { horizon: 2, population: 100, iterations: 4, elites: 10 }, [-5], 0, { low: [0.5], high: [3] })).toBeGreaterThan(2.8);
+  });
+
+  it('is deterministic per seed and differs across seeds', () => {
+    const config = { horizon: 3, population: 20, iterations: 2, elites: 4 };
+    expect(firstAction(pointMass, config, [0.5], 7)).toBe(firstAction(pointMass, config, [0.5], 7));
+    expect(firstAction(pointMass, config, [0.5], 7)).not.toBe(firstAction(pointMass, config, [0.5], 8));
+    const p = new CemPlanner(pointMass, resolvePlannerConfig(config), { ...CTX, seed: 7 });
+    const first = p.plan(Float32Array.of(0.5), new Float32Array(1))[0];
+    p.reset(7);
+    expect(p.plan(Float32Array.of(0.5), new Float32Array(1))[0]).toBe(first);
+  });
+
+  it('with the true Pendulum dynamics as the world model, swings Pendulum up and holds it (return > -200)', async () => {
+    const truePendulum = toyModel(3, (s, a, next) => {
+      const th = Math.atan2(s[1]!, s[0]!), u = Math.min(2, Math.max(-2, a[0]!));
+      const w = Math.min(8, Math.max(-8, s[2]! + (15 * Math.sin(th) + 3 * u) * 0.05)), nth = th + w * 0.05;
+      [next[0], next[1], next[2]] = [Math.cos(nth), Math.sin(nth), w];
+      return 0;
+    });
+    const p = new CemPlanner(truePendulum, resolvePlannerConfig({ horizon: 20, population: 100, iterations: 3, elites: 10 }), { low: [-2], high: [2], gamma: 1, reward: pendulumReward, value: null, seed: 0 });
+    const r = await evaluatePolicy(make('Pendulum-v1'), (obs: Float32Array) => p.plan(obs, new Float32Array(1)), { episodes: 3, seed: 5 });
+    expect(r.mean).toBeGreaterThan(-200);
+    // The same planner without the known reward (the toy model's reward is 0) does not.
+    const blind = new CemPlanner(truePendulum, resolvePlannerConfig({ horizon: 10, population: 100, iterations: 3, elites: 10 }), { low: [-2], high: [2], gamma: 1, reward: null, value: null, seed: 0 });
+    expect((await evaluatePolicy(make('Pendulum-v1'), (obs: Float32Array) => blind.plan(obs, new Float32Array(1)), { episodes: 3, seed: 5 })).mean).toBeLessThan(-400);
+  }, 20_000);
+});
+
+describe('CEM math', () => {
+  it('sampleCandidates: candidate 0 is the mean, the rest spread by std, all clipped to the bounds (H x P x aw)', () => {
+    const mean = Float32Array.of(0.5, -0.5), std = Float32Array.of(0.1, 2); // H 2, aw 1
+    const out = new Float32Array(2 * 500);
+    sampleCandidates(mean, std, 500, 2, 1, [-1], [1], new Rng(1), out);
+    expect(out[0]).toBeCloseTo(0.5, 6);
+    expect(out[500]).toBeCloseTo(-0.5, 6);
+    const step0 = [...out.subarray(0, 500)], step1 = [...out.subarray(500)];
+    const sd = (xs: number[]) => { const m = xs.reduce((a, b) => a + b, 0) / xs.length; return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length); };
+    expect(sd(step0)).toBeGreaterThan(0.08);
+    expect(sd(step0)).toBeLessThan(0.12);
+    expect(Math.min(...step1)).toBe(-1);
+    expect(Math.max(...step1)).toBe(1);
+    expect(step1.every((a) => a >= -1 && a <= 1)).toBe(true);
+  });
+
+  it('topK: the K highest, best first, ties to the lower index', () => {
+    const out = new Int32Array(3);
+    topK(Float64Array.of(1, 5, 3, 5, -2, 4), 6, 3, out);
+    expect([...out]).toEqual([1, 3, 5]);
+    topK(Float64Array.of(-1, -1, -1), 3, 3, out);
+    expect([...out]).toEqual([0, 1, 2]);
+  });
+
+  it('refitToElites: mean and population std of the elites, blended by alpha', () => {
+    // H 1, P 4, aw 1: elites 1 and 3 hold 2 and 4.
+    const cands = Float32Array.of(0, 2, 100, 4), mean = Float32Array.of(10), std = Float32Array.of(3);
+    refitToElites(cands, Int32Array.of(1, 3), 2, 4, 1, 1, 0, mean, std);
+    expect(mean[0]).toBeCloseTo(3, 6);
+    expect(std[0]).toBeCloseTo(1, 6);
+    const m2 = Float32Array.of(10), s2 = Float32Array.of(3);
+    refitToElites(cands, Int32Array.of(1, 3), 2, 4, 1, 1, 0.25, m2, s2);
+    expect(m2[0]).toBeCloseTo(0.25 * 10 + 0.75 * 3, 5);
+    expect(s2[0]).toBeCloseTo(Math.sqrt(0.25 * 9 + 0.75 * 1), 5);
+  });
+
+  it('shiftPlan: one step earlier, the last step filled', () => {
+    const plan = Float32Array.of(1, 2, 3, 4, 5, 6); // H 3, aw 2
+    shiftPlan(plan, 3, 2, [7, 8]);
+    expect([...plan]).toEqual([3, 4, 5, 6, 7, 8]);
+  });
+
+  it('addStepReturns: discounted rewards of live rows; a terminated row stops counting', () => {
+    const scores = new Float64Array(2), alive = Uint8Array.of(1, 1);
+    addStepReturns(scores, alive, Float32Array.of(1, 2), Uint8Array.of(0, 1), 2, 1);
+    addStepReturns(scores, alive, Float32Array.of(1, 2), Uint8Array.of(0, 0), 2, 0.5);
+    expect([...scores]).toEqual([1.5, 2]);
+    expect([...alive]).toEqual([1, 0]);
+  });
+});
+
+describe('planner config', () => {
+  it('fills the defaults for missing fields', () => {
+    expect(resolvePlannerConfig({ horizon: 7 })).toEqual({ ...PLANNER_DEFAULTS, horizon: 7 });
+    expect(resolveModelBasedConfig({ planner: { population: 50, elites: 5 } }).planner).toEqual({ ...PLANNER_DEFAULTS, population: 50, elites: 5 });
+    expect(resolveModelBasedConfig({}).planner).toBeNull();
+  });
+
+  it('bad values give InvalidConfig naming the field and the expected form', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ horizon: 0 }, /worldModel\.planner\.horizon to be an integer from 1 to 1000, got 0/],
+      [{ population: 1.5 }, /worldModel\.planner\.population to be an integer from 2/],
+      [{ iterations: -1 }, /worldModel\.planner\.iterations to be an integer from 1/],
+      [{ elites: 0 }, /worldModel\.planner\.elites to be an integer from 1/],
+      [{ population: 10, elites: 11 }, /worldModel\.planner\.elites <= population \(10\), got 11/],
+      [{ alpha: 1 }, /worldModel\.planner\.alpha to be a number in \[0, 0\.999\]/],
+      [{ terminalValue: 'yes' }, /worldModel\.planner\.terminalValue to be a boolean/],
+      [{ noise: -0.1 }, /worldModel\.planner\.noise to be a number in \[0, 10\]/],
+      [{ horizn: 5 }, /worldModel\.planner config key .*"horizn"/],
+    ];
+    for (const [config, message] of bad) {
+      expect(() => resolvePlannerConfig(config)).toThrow(InvalidConfig);
+      expect(() => resolvePlannerConfig(config)).toThrow(message);
+    }
+    expect(() => resolveModelBasedConfig({ planner: 5 as never })).toThrow(/worldModel\.planner to be null or an object \{ horizon, population/);
+    expect(() => resolveModelBasedConfig({ planner: { horizon: 0 } })).toThrow(/worldModel\.planner\.horizon/);
+  });
+
+  it('rejects a world model of discrete actions', () => {
+    const discrete: WorldModel = { ...pointMass, action: { kind: 'discrete', n: 2, start: 0 } };
+    expect(() => new CemPlanner(discrete, resolvePlannerConfig({}), CTX)).toThrow(/continuous actions for the CEM planner, got discrete/);
+  });
+});
