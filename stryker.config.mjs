@@ -87,6 +87,9 @@ export const FUNCTIONS = {
     'terminationFor', 'rewardFor', 'firstFitStep', 'refitDue', 'rolloutDue', 'imaginedCapacity', 'eliteMse', 'actorToActions',
     'addRolloutNoise', 'roundsPerRefit', 'ModelBasedAgent.imagine',
   ],
+  // The CEM planner: sampling, elite selection, the Gaussian refit, the warm start, the discounted returns, the plan
+  // loop and the critic's terminal value.
+  'agents/planner.ts': ['sampleCandidates', 'topK', 'refitToElites', 'shiftPlan', 'addStepReturns', 'CemPlanner.plan', 'CemPlanner.score', 'resolvePlannerConfig'],
   'agents/mixed-batches.ts': ['gatherUniform', 'realRowCount', 'addBonus', 'MixedBatches.sampleInto'],
   'models/world/dynamics-math.ts': [
     'inputFeatures', 'deltaTargets', 'standardiseInPlace', 'groupByMember', 'sampleMemberRows', 'addEliteMeans', 'stateDisagreement', 'terminationFeatures',
@@ -196,6 +199,7 @@ export default {
     'tests/models/gan-math.test.ts',
     'tests/models/gan-losses-math.test.ts',
     'tests/agents/model-based-math.test.ts',
+    'tests/agents/planner-math.test.ts',
     'tests/models/world/dynamics-math.test.ts',
     'tests/models/world/ensemble-math.test.ts',
   ],

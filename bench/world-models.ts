@@ -37,6 +37,8 @@ export interface SolveRow {
   lastEval: number;
   /** Imagined transitions made (model-based only). */
   imagined?: number;
+  /** Actions the planner chose, in training and evaluation (model-based with a planner only). */
+  planned?: number;
 }
 
 /** Options of `stepsToSolve`. */
@@ -96,10 +98,13 @@ export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: 
       const agent = td3(env, { ...configs[kind], seed } as Partial<DdpgConfig>);
       const wrapped = kind === 'modelBased' ? withWorldModel(agent, worldModel) : agent;
       const row = await stepsToSolve(wrapped as Agent<unknown, unknown>, make('Pendulum-v1') as Env<unknown, unknown>, seed, o);
-      if (kind === 'modelBased') row.imagined = (wrapped as ReturnType<typeof withWorldModel>).metrics['imaginedTransitions']!;
+      if (kind === 'modelBased') {
+        const m = (wrapped as ReturnType<typeof withWorldModel>).metrics;
+        [row.imagined, row.planned] = [m['imaginedTransitions']!, m['plannedActions']!];
+      }
       wrapped.dispose();
       rows.push(row);
-      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s (${row.cpuSeconds.toFixed(1)} s CPU), last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}`);
+      o.log(`  ${kind} seed ${seed}: ${row.stepsToSolve ?? `not solved in ${o.maxSteps}`} steps, ${row.seconds.toFixed(1)} s (${row.cpuSeconds.toFixed(1)} s CPU), last eval ${row.lastEval.toFixed(1)}${row.imagined !== undefined ? `, ${row.imagined} imagined transitions` : ''}${row.planned ? `, ${row.planned} planned actions (${((1000 * row.cpuSeconds) / row.planned).toFixed(1)} ms CPU per planned action, the run's CPU over them)` : ''}`);
     }
     const steps = spread(rows.map((r) => r.stepsToSolve ?? o.maxSteps));
     return { rows, stepsToSolve: steps, solved: rows.filter((r) => r.stepsToSolve !== null).length, seconds: spread(rows.map((r) => r.seconds)), cpuSeconds: spread(rows.map((r) => r.cpuSeconds)) };
