@@ -14,7 +14,7 @@
  *    with `disagreementScale` > 0 the rewards get the ensemble-disagreement bonus (continuous agents).
  *
  * With `planner` set (continuous actions), the agent also ACTS by model-predictive control once the model is
- * fitted (CEM over action sequences through the model with the critic's terminal value, agents/planner.ts): in
+ * fitted (CEM over action sequences through the model, optionally with the critic's terminal value; planner.ts): in
  * training (uniform random actions before the first fit) and in `act` / `evaluate`; it still learns as above.
  *
  * `withWorldModel(agent, config)` returns an `Agent` whose `learn` does all this and reports real and imagined
@@ -296,12 +296,13 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   private planBehaviour(rows: Float32Array, n: number, out: Float32Array): void {
     const box = this.env.actionSpace as BoxSpace, d = this.stateDim, aw = this.aw, planner = this.planners!.train;
     for (let i = 0; i < n; i++) {
-      const action = out.subarray(i * aw, (i + 1) * aw);
+      // One env (checkAgent), so no per-step views: the row is the whole buffer.
+      const action = n === 1 ? out : out.subarray(i * aw, (i + 1) * aw);
       if (!this.model.ready) {
         for (let j = 0; j < aw; j++) action[j] = box.low[j]! + this.rng.float() * (box.high[j]! - box.low[j]!);
         continue;
       }
-      planner.plan(rows.subarray(i * d, (i + 1) * d), action);
+      planner.plan(n === 1 ? rows : rows.subarray(i * d, (i + 1) * d), action);
       if (planner.config.noise > 0) addRolloutNoise(action, 1, aw, this.oneAlive, box.low, box.high, planner.config.noise, this.rng);
     }
   }
