@@ -139,7 +139,7 @@ export interface PlannerContext {
   seed: number;
 }
 
-/** CEM over action sequences through `model`: `plan(state)` returns the first action of the best sequence found. */
+/** CEM over action sequences through `model`: `plan(state, action)` writes the first action of the final mean sequence. */
 export class CemPlanner {
   private readonly rng: Rng;
   private readonly d: number;
