@@ -191,6 +191,7 @@ export class CemPlanner {
   // ALGORITHM: CEM from the shifted previous plan; the first action of the final mean is returned in `action` (aw).
   plan(state: Float32Array, action: Float32Array): Float32Array {
     const { horizon: H, population: P, iterations: I, elites: K, alpha } = this.config, aw = this.aw;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the first plan's mean is the middle everywhere, which a shift keeps.
     if (this.planned > 0) shiftPlan(this.mean, H, aw, this.middle);
     for (let k = 0; k < H * aw; k++) this.std[k] = (this.high[k % aw]! - this.low[k % aw]!) / 4;
     for (let it = 0; it < I; it++) {

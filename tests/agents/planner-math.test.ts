@@ -86,6 +86,38 @@ describe('CEM planner', () => {
     expect(meanOver(4, (seed) => firstAction(pointMass, config, [0], seed, { value, gamma: 0.01 }))).toBeLessThan(0.2);
   });
 
+  it('a terminated candidate gets no terminal value', () => {
+    // Terminates once x' > 0.2: pushing past it forfeits V(s) = 10 x, so the best action is 0.2 rather than 1.
+    const ending: WorldModel = { ...pointMass, step(states, actions, n, members, rng, out) {
+      pointMass.step(states, actions, n, members, rng, out);
+      for (let i = 0; i < n; i++) out.terminated[i] = out.nextStates[i]! > 0.2 ? 1 : 0;
+      return out;
+    } };
+    const value = (s: Float32Array, n: number, out: Float32Array) => { for (let i = 0; i < n; i++) out[i] = 10 * s[i]!; };
+    const u = meanOver(4, (seed) => firstAction(ending, { horizon: 1, population: 200, iterations: 5, elites: 10 }, [0], seed, { value }));
+    expect(u).toBeGreaterThan(0.1);
+    expect(u).toBeLessThan(0.3);
+  });
+
+  it('runs iterations x horizon batched model steps of population rows per plan', () => {
+    const calls: number[] = [];
+    const counting: WorldModel = { ...pointMass, step(states, actions, n, members, rng, out) { calls.push(n); return pointMass.step(states, actions, n, members, rng, out); } };
+    new CemPlanner(counting, resolvePlannerConfig({ horizon: 4, population: 12, iterations: 3, elites: 2 }), CTX).plan(Float32Array.of(0), new Float32Array(1));
+    expect(calls).toEqual(new Array(12).fill(12));
+  });
+
+  it('plans each action dimension within its own bounds (2-D point mass)', () => {
+    const mass2: WorldModel = { ...toyModel(2, () => 0), action: { kind: 'continuous', dim: 2 }, step(states, actions, n, _m, _r, out) {
+      for (let i = 0; i < n * 2; i++) out.nextStates[i] = states[i]! + actions[i]!;
+      for (let i = 0; i < n; i++) [out.rewards[i], out.terminated[i]] = [-(out.nextStates[2 * i]! ** 2) - out.nextStates[2 * i + 1]! ** 2, 0];
+      return out;
+    } };
+    const plan = (seed: number) => new CemPlanner(mass2, resolvePlannerConfig({ horizon: 2, population: 200, iterations: 5, elites: 20 }), { ...CTX, low: [-1, -4], high: [1, 4], seed })
+      .plan(Float32Array.of(0.5, -2), new Float32Array(2));
+    expect(meanOver(3, (seed) => plan(seed)[0]!)).toBeCloseTo(-0.5, 1);
+    expect(meanOver(3, (seed) => plan(seed)[1]!)).toBeCloseTo(2, 1);
+  });
+
   it('a known reward replaces the model reward', () => {
     // The known reward -(u - 0.7)^2 ignores the state: the best action is 0.7 whatever the model says.
     const reward = (_s: Float32Array, a: Float32Array, _n: Float32Array, n: number, out: Float32Array) => { for (let i = 0; i < n; i++) out[i] = -((a[i]! - 0.7) ** 2); };
@@ -158,6 +190,25 @@ describe('CEM math', () => {
     expect(Math.min(...step1)).toBe(-1);
     expect(Math.max(...step1)).toBe(1);
     expect(step1.every((a) => a >= -1 && a <= 1)).toBe(true);
+  });
+
+  it('sampleCandidates: mean + std x the rng normals in step, candidate, dimension order (2 dimensions)', () => {
+    const mean = Float32Array.of(0.1, 1, -0.2, -1), std = Float32Array.of(0.3, 0.5, 0.2, 0.1); // H 2, aw 2
+    const out = new Float32Array(2 * 3 * 2), rng = new Rng(4), expected: number[] = [];
+    sampleCandidates(mean, std, 3, 2, 2, [-1, -2], [1, 2], new Rng(4), out);
+    for (let h = 0; h < 2; h++) for (let p = 0; p < 3; p++) for (let j = 0; j < 2; j++) {
+      const a = p === 0 ? mean[h * 2 + j]! : mean[h * 2 + j]! + std[h * 2 + j]! * rng.normal();
+      expected.push(Math.min([1, 2][j]!, Math.max([-1, -2][j]!, a)));
+    }
+    [...out].forEach((v, k) => expect(v).toBeCloseTo(expected[k]!, 6));
+  });
+
+  it('refitToElites: per step and dimension (H 2, aw 2)', () => {
+    // P 2, elites [1]: the Gaussian moves onto candidate 1 (alpha 0, std 0).
+    const cands = Float32Array.of(9, 9, 1, 2, 9, 9, 3, 4), mean = new Float32Array(4), std = Float32Array.of(1, 1, 1, 1);
+    refitToElites(cands, Int32Array.of(1), 1, 2, 2, 2, 0, mean, std);
+    expect([...mean]).toEqual([1, 2, 3, 4]);
+    expect([...std]).toEqual([0, 0, 0, 0]);
   });
 
   it('topK: the K highest, best first, ties to the lower index', () => {
