@@ -11,9 +11,12 @@
  * The members are the Bayesian zoo's `GaussianMlp` (models/bayes), trained by its `trainLearners`; the training
  * loop (held-out split, bootstrap, early stopping, elites) is in dynamics-fit.ts.
  */
-import { InvalidConfig, describeValue } from '../../core/errors.js';
-import { Rng, checkSeed } from '../../core/rng.js';
-import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
+import { join } from 'node:path';
+import { CorruptFile, InvalidConfig, describeValue } from '../../core/errors.js';
+import { IncompatibleState } from '../../nn/errors.js';
+import type { JsonValue } from '../../core/env.js';
+import { Rng, checkSeed, type RngState } from '../../core/rng.js';
+import { STATE, readCheckpoint, writeCheckpoint, type LoadedCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, plainEngineLine } from '../bayes/heteroscedastic.js';
 import { checkPositiveInt, scalingOf, standardise, type Scaling } from '../bayes/fit-data.js';
 import { actionFeatures, actionWidth, checkWorldAction, type Propagation, type TerminationFn, type WorldAction, type WorldModel, type WorldStepOut } from './contract.js';
@@ -279,8 +282,11 @@ export class EnsembleDynamics implements WorldModel {
   // Saving and loading
   // =======================================================================================================
 
-  /** Writes config, standardisation, elites, start states, every member, optimiser and rng as a checkpoint folder. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes config, standardisation, elites, start states, every member, optimiser and rng as a checkpoint folder
+   * (temp folder renamed into place, manifest last); `host` adds its owner's JSON counters and rng states.
+   */
+  async save(dir: string, host: { counters?: Record<string, JsonValue>; rngs?: Record<string, RngState> } = {}): Promise<void> {
     const s = this.requireFitted();
     const d = this.config.stateDim;
     await writeCheckpoint(dir, {
@@ -292,15 +298,36 @@ export class EnsembleDynamics implements WorldModel {
         ['starts', [{ name: 'starts', shape: [this.startCount, d], data: this.starts.slice(0, this.startCount * d) }]],
       ]),
       optimizers: Object.fromEntries(this.members.map((m, k) => [`member${k}`, m.optimizer.getState()])),
-      rngs: { model: this.rng.getState(), ...Object.fromEntries(this.rngs.map((r, k) => [`member${k}`, r.getState()])) },
-      counters: { fits: this.fits, startsSeen: this.startsSeen, elites: [...this.eliteIdx], scaling: { ...s } },
+      rngs: { ...host.rngs, model: this.rng.getState(), ...Object.fromEntries(this.rngs.map((r, k) => [`member${k}`, r.getState()])) },
+      counters: { host: host.counters ?? {}, fits: this.fits, startsSeen: this.startsSeen, elites: [...this.eliteIdx], scaling: { ...s } },
     });
   }
 
   /** Reads a model written by `save`; `fns` re-supplies the functions it cannot save. `InvalidConfig` for another model. */
   static async load(dir: string, fns: DynamicsFunctions = {}): Promise<EnsembleDynamics> {
+    return (await EnsembleDynamics.read(dir, fns)).model;
+  }
+
+  /**
+   * `load`, plus what `save`'s `host` wrote (its counters and rng states). Throws `CorruptFile` naming the file when
+   * the folder is damaged (manifest, sizes, hashes) or its content does not fit the saved config.
+   */
+  static async read(dir: string, fns: DynamicsFunctions = {}): Promise<{ model: EnsembleDynamics; counters: Record<string, JsonValue>; rngs: Record<string, RngState> }> {
     const c = await readCheckpoint(dir);
     if (c.algo !== 'model.world.ensemble') throw new InvalidConfig(`Expected a model.world.ensemble checkpoint, got one of '${c.algo}' at ${c.dir}.`);
+    const statePath = join(c.dir, STATE);
+    try {
+      const model = EnsembleDynamics.fromCheckpoint(c, fns);
+      const host = c.counters['host'];
+      return { model, counters: host !== null && typeof host === 'object' && !Array.isArray(host) ? host : {}, rngs: c.rngs };
+    } catch (err) {
+      if (!(err instanceof InvalidConfig || err instanceof IncompatibleState)) throw err;
+      throw new CorruptFile(statePath, `Expected ${statePath} to hold a dynamics ensemble that fits its own config, got: ${err.message}`, { cause: err });
+    }
+  }
+
+  /** The model a checkpoint read by `readCheckpoint` holds; `InvalidConfig` when a part is missing or misshapen. */
+  private static fromCheckpoint(c: LoadedCheckpoint, fns: DynamicsFunctions): EnsembleDynamics {
     const model = new EnsembleDynamics(c.config as DynamicsConfig, fns);
     model.members.forEach((m, k) => {
       m.setParams(c.nets[`member${k}`] ?? []);
@@ -312,12 +339,17 @@ export class EnsembleDynamics implements WorldModel {
     if (model.classifier) model.classifier.setParams(c.nets['termination'] ?? []);
     const starts = c.nets['starts']?.[0];
     if (starts) {
+      if (starts.data.length > model.starts.length) throw new InvalidConfig(`Expected at most ${model.config.maxStarts} start states, got ${starts.shape[0]}.`);
       model.starts.set(starts.data);
       model.startCount = starts.shape[0]!;
     }
     if (c.rngs['model']) model.rng.setState(c.rngs['model']);
-    model.scaling = c.counters['scaling'] as unknown as Scaling;
-    model.eliteIdx = (c.counters['elites'] as number[]).slice();
+    model.scaling = checkScaling(c.counters['scaling'], model.inDim, model.outDim);
+    const elites = c.counters['elites'];
+    if (!Array.isArray(elites) || elites.length !== model.config.elites || !elites.every((k) => Number.isInteger(k) && (k as number) >= 0 && (k as number) < model.config.members)) {
+      throw new InvalidConfig(`Expected ${model.config.elites} elite member indices below ${model.config.members}, got ${describeValue(elites)}.`);
+    }
+    model.eliteIdx = (elites as number[]).slice();
     model.fits = Number(c.counters['fits']);
     model.startsSeen = Number(c.counters['startsSeen']);
     return model;
@@ -358,4 +390,17 @@ export class EnsembleDynamics implements WorldModel {
       this.classifier!.predict(this.feat.subarray(0, n * w), n, out.terminated);
     }
   }
+}
+
+/** A saved standardisation checked against the model's widths (x: inDim, y: outDim; finite means, positive stds). */
+function checkScaling(v: unknown, inDim: number, outDim: number): Scaling {
+  const s = v as Record<string, unknown> | null;
+  const fits = (k: string, n: number, positive: boolean) => {
+    const a = s?.[k];
+    return Array.isArray(a) && a.length === n && a.every((x) => Number.isFinite(x) && (!positive || (x as number) > 0));
+  };
+  if (!(s && typeof s === 'object' && fits('xMean', inDim, false) && fits('xStd', inDim, true) && fits('yMean', outDim, false) && fits('yStd', outDim, true))) {
+    throw new InvalidConfig(`Expected a standardisation { xMean, xStd } of ${inDim} and { yMean, yStd } of ${outDim} values, got ${describeValue(v)}.`);
+  }
+  return s as unknown as Scaling;
 }
