@@ -18,7 +18,8 @@
  * training (uniform random actions before the first fit) and in `act` / `evaluate`; it still learns as above.
  *
  * `withWorldModel(agent, config)` returns an `Agent` whose `learn` does all this and reports real and imagined
- * counts in its metrics; everything else (save, snapshots) is the agent's own.
+ * counts in its metrics; `save` writes the agent's checkpoint and the fitted ensemble in its world/ folder, which
+ * `readWorldModel` reads back (model-based-checkpoint.ts); snapshots are the agent's own.
  */
 import type { Env, Transition } from '../core/env.js';
 import { InvalidConfig } from '../core/errors.js';
@@ -40,6 +41,8 @@ import { onEachReset, plannerFor, type CemPlanner } from './planner.js';
 import type { BatchSource } from './loops/off-policy.js';
 import { MixedBatches } from './mixed-batches.js';
 import type { CheckpointContent } from '../core/node/checkpoint/checkpoint.js';
+import type { RngState } from '../core/rng.js';
+import { adoptReplayRows, writeWorldModel, type WorldSchedule } from './model-based-checkpoint.js';
 
 export { MODEL_BASED_CONFIG_KEYS, MODEL_BASED_DEFAULTS, horizonAt, resolveModelBasedConfig, type ModelBasedConfig, type ModelBasedSettings } from './model-based-config.js';
 
@@ -152,14 +155,8 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   private readonly rng: Rng;
   private readonly stateDim: number;
   private readonly aw: number;
-  private realSeen = 0;
-  private imaginedMade = 0;
-  private fits = 0;
-  private fitSeconds = 0;
-  private lastMse = NaN;
-  private horizon = 0;
-  private lastFitStep = -1;
-  private lastRolloutStep = -1;
+  /** Counts and the refit schedule (saved with the ensemble, so a resumed run refits when it was due). */
+  private readonly at: WorldSchedule = { realSeen: 0, imaginedMade: 0, fits: 0, fitSeconds: 0, lastMse: NaN, horizon: 0, lastFitStep: -1, lastRolloutStep: -1 };
   /** The wrapped agent's actor for batched rollout actions (DDPG, TD3 on float observations), else null; and its output rows. */
   private readonly actor: Net | null;
   /** A known reward that replaces the model's in rollouts (reward 'auto' on a built-in env), else null. */
@@ -210,8 +207,8 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   get metrics(): Record<string, number> {
     const m = this.mixer.counts;
     return {
-      realTransitions: this.realSeen, imaginedTransitions: this.imaginedMade, modelReplay: this.imagined.size, realRows: m.realRows, imaginedRows: m.imaginedRows,
-      modelFits: this.fits, modelSeconds: this.fitSeconds, modelMse: this.lastMse, horizon: this.horizon, bonus: m.lastBonus,
+      realTransitions: this.at.realSeen, imaginedTransitions: this.at.imaginedMade, modelReplay: this.imagined.size, realRows: m.realRows, imaginedRows: m.imaginedRows,
+      modelFits: this.at.fits, modelSeconds: this.at.fitSeconds, modelMse: this.at.lastMse, horizon: this.at.horizon, bonus: m.lastBonus,
       plannedActions: (this.planners?.train.planned ?? 0) + (this.planners?.eval.planned ?? 0),
     };
   }
@@ -230,7 +227,12 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     const env = onEachReset((options.env ?? this.env) as Env<unknown, unknown>, () => planner.reset());
     return evaluatePolicy(env, (obs) => planner.plan(flatten(env.observationSpace, obs), new Float32Array(this.aw)), { ...options, seed });
   }
-  save(dir: string, options?: { replay?: boolean; selection?: CheckpointContent['selection'] }): Promise<void> { return this.inner.save(dir, options); }
+  /** The agent's checkpoint, then the fitted ensemble and the refit schedule in its world/ folder (model-based-checkpoint.ts). */
+  async save(dir: string, options?: { replay?: boolean; selection?: CheckpointContent['selection'] }): Promise<void> {
+    await this.inner.save(dir, options);
+    if (!(this.model instanceof EnsembleDynamics) || !this.model.ready) return;
+    await writeWorldModel(dir, this.model, this.at, this.rng.getState());
+  }
   snapshot(): Record<string, NamedArray[]> { return this.inner.snapshot(); }
   restoreSnapshot(nets: Record<string, NamedArray[]>): void { this.inner.restoreSnapshot(nets); }
   dispose(): void { this.inner.dispose(); }
@@ -246,7 +248,8 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     this.adoptRestoredReplay(log);
     // A refit (or round of rollouts) due at this call's first step would be skipped (the loop runs no hooks at its start boundary).
     if (this.due(this.step, firstFit)) await this.refitAndImagine(this.step, c.verbose ? log : null, options.signal);
-    else if (c.rolloutEvery > 0) await this.imagineBetweenRefits(this.step);
+    // Resumed with the saved ensemble but not its model replay (not saved): a round of rollouts refills it.
+    else if (c.rolloutEvery > 0 || (this.imagined.size === 0 && this.real.size > 0)) await this.imagineBetweenRefits(this.step);
     try {
       return await this.inner.learn({
         ...options,
@@ -275,20 +278,18 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
    */
   private adoptRestoredReplay(log: (line: string) => void): void {
     if (this.real.size > 0 || this.step === 0) return;
-    const replay = (this.inner as { replay?: unknown }).replay;
-    if (!(replay instanceof ReplayBuffer) || replay.size === 0 || replay.nStep !== 1) {
-      log(`world model: resuming at step ${this.step} without a replay in the checkpoint, so the model learns from this session's real steps (--checkpoint-replay keeps them)`);
-      return;
-    }
-    const r = replay as ReplayBuffer<ActionKind, unknown>, d = this.stateDim, aw = this.aw;
-    const first = r.size < r.capacity ? 0 : r.position;
-    for (let k = 0; k < r.size; k++) {
-      const i = (first + k) % r.capacity;
-      const action = this.kind === 'continuous' ? r.actions.subarray(i * aw, (i + 1) * aw) : r.actions[i]!;
-      this.real.add(r.obs.subarray(i * d, (i + 1) * d), action as never, r.rewards[i]!, r.nextObs.subarray(i * d, (i + 1) * d), r.terminated[i] === 1, r.truncated[i] === 1);
-    }
-    this.realSeen += r.size;
-    log(`world model: resuming at step ${this.step} with the ${r.size} real transitions of the restored replay`);
+    const adopted = adoptReplayRows(this.real, (this.inner as { replay?: unknown }).replay, this.kind, this.stateDim, this.aw);
+    // A restored schedule has counted these already.
+    this.at.realSeen = Math.max(this.at.realSeen, adopted);
+    log(adopted > 0
+      ? `world model: resuming at step ${this.step} with the ${adopted} real transitions of the restored replay`
+      : `world model: resuming at step ${this.step} without a replay in the checkpoint, so the model learns from this session's real steps (--checkpoint-replay keeps them)`);
+  }
+
+  /** Takes the saved ensemble's schedule and rollout rng (`readWorldModel`): the next refit comes when it was due. */
+  adoptSchedule(s: WorldSchedule, rolloutRng: RngState): void {
+    Object.assign(this.at, s);
+    this.rng.setState(rolloutRng);
   }
 
   // ALGORITHM: acting with the planner in training: uniform random actions until the model is fitted, then the
@@ -309,21 +310,21 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
 
   /** Whether a refit is due at `step`: from `firstFit` on, `refitEvery` steps after the last one. */
   private due(step: number, firstFit: number): boolean {
-    return refitDue(step, firstFit, this.real.size, this.lastFitStep, this.worldConfig.refitEvery);
+    return refitDue(step, firstFit, this.real.size, this.at.lastFitStep, this.worldConfig.refitEvery);
   }
 
-  /** A round of rollouts from the last fitted model, unless one ran at this step (or no model is fitted yet). */
+  /** A round of rollouts from the last fitted model, unless one ran at this step (or no model or real state yet). */
   private async imagineBetweenRefits(step: number): Promise<void> {
-    if (!rolloutDue(step, this.lastFitStep, this.lastRolloutStep, this.worldConfig)) return;
-    this.horizon = horizonAt(this.worldConfig, step);
-    this.lastRolloutStep = step;
-    this.imagine(this.horizon);
+    if (this.real.size === 0 || !rolloutDue(step, this.at.lastFitStep, this.at.lastRolloutStep, this.worldConfig)) return;
+    this.at.horizon = horizonAt(this.worldConfig, step);
+    this.at.lastRolloutStep = step;
+    this.imagine(this.at.horizon);
   }
 
   // ALGORITHM: the real data the model learns from, and the starts of its initial-state distribution.
   private observe(t: Transition<O, A>): void {
     this.real.addTransition(t as Transition<unknown, never>);
-    this.realSeen++;
+    this.at.realSeen++;
     if (t.t === 0) this.model.observeStarts(this.real.obs.subarray(this.lastRow() * this.stateDim, (this.lastRow() + 1) * this.stateDim), 1);
   }
   private lastRow(): number {
@@ -333,15 +334,15 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
   /** Refits the model on every real transition, then branches imagined rollouts into the model replay. */
   private async refitAndImagine(step: number, log: ((line: string) => void) | null, signal: AbortSignal | undefined): Promise<void> {
     const r = this.real, n = r.size;
-    this.lastFitStep = step;
+    this.at.lastFitStep = step;
     const report = await this.model.fit({ n, states: r.obs, actions: r.actions, rewards: r.rewards, nextStates: r.nextObs, terminated: r.terminated }, signal ? { signal } : {});
-    this.fits++;
-    this.fitSeconds += report.seconds;
-    this.lastMse = eliteMse(report.holdoutMse, report.elites);
-    this.horizon = horizonAt(this.worldConfig, step);
-    this.lastRolloutStep = step;
-    const made = this.worldConfig.realRatio < 1 ? this.imagine(this.horizon) : 0;
-    log?.(`world model: step ${step}, fit ${report.epochs} epochs in ${report.seconds.toFixed(1)} s on ${n} real transitions, held-out MSE ${this.lastMse.toExponential(2)}; ${made} imagined transitions (horizon ${this.horizon})`);
+    this.at.fits++;
+    this.at.fitSeconds += report.seconds;
+    this.at.lastMse = eliteMse(report.holdoutMse, report.elites);
+    this.at.horizon = horizonAt(this.worldConfig, step);
+    this.at.lastRolloutStep = step;
+    const made = this.worldConfig.realRatio < 1 ? this.imagine(this.at.horizon) : 0;
+    log?.(`world model: step ${step}, fit ${report.epochs} epochs in ${report.seconds.toFixed(1)} s on ${n} real transitions, held-out MSE ${this.at.lastMse.toExponential(2)}; ${made} imagined transitions (horizon ${this.at.horizon})`);
   }
 
   // ALGORITHM: MBPO's branched rollouts: start at real states, act with the current policy plus noise, and keep
@@ -367,7 +368,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       }
       states.set(out.nextStates);
     }
-    this.imaginedMade += made;
+    this.at.imaginedMade += made;
     return made;
   }
 

@@ -21,6 +21,7 @@ import { resolveRun } from '../../agents/runs/run-folder.js';
 import { parseJsonObject, readJsonObject, shellPath } from '../args.js';
 import { sceneReader } from '../live-consumers.js';
 import { runEnv, type RunConfig } from './train.js';
+import { restoreWorldModel } from '../world-model-load.js';
 import { fmtMeanStd, plural } from '../progress.js';
 
 /** Options of `rxgym eval`. */
@@ -61,6 +62,8 @@ export interface EvalReport {
   cut: number;
   /** Set when the preferred checkpoint was damaged and an older one was evaluated. */
   fellBack?: { from: string; reason: string };
+  /** For a model-based run: whether the evaluated policy planned through the saved ensemble, and how. */
+  worldModel?: { plans: boolean; restored: boolean; description: string };
 }
 
 /** File name of greedy evaluation episode `k` in an episodes folder. */
@@ -153,8 +156,18 @@ export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { 
     maxEpisodeSteps: opts.maxEpisodeSteps !== undefined ? parseIntFlag(opts.maxEpisodeSteps, '--max-episode-steps', 1) : (runConfig.maxEpisodeSteps ?? null),
   };
   const env = await runEnv(envConfig);
-  const { agent, checkpoint, fellBack } = await loadAgent(run.dir, env, { prefer: opts.latest ? 'latest' : 'final' });
+  const loaded = await loadAgent(run.dir, env, { prefer: opts.latest ? 'latest' : 'final' });
+  const { checkpoint, fellBack } = loaded;
   if (fellBack) stderr.write(`rxgym: evaluating ${shellPath(checkpoint.dir)} instead of ${shellPath(fellBack.from)}: ${fellBack.reason}\n`);
+  // A model-based run is evaluated with the policy it trained and reported: planning through its saved ensemble.
+  const world = runConfig.worldModel ? await restoreWorldModel(loaded.agent, runConfig.worldModel, checkpoint.dir).catch((err: unknown) => {
+    loaded.agent.dispose();
+    env.close();
+    throw err;
+  }) : null;
+  const agent = world?.agent ?? loaded.agent;
+  if (world && !world.restored) stderr.write(`rxgym: world model: ${world.description}\n`);
+  else if (world && !opts.json) stdout.write(`World model: ${world.description}\n`);
   const cap = envConfig.maxEpisodeSteps ?? DEFAULT_EVAL_EPISODE_STEPS;
   try {
     let r: { mean: number; std: number; returns: number[]; lengths: number[]; cut: number };
@@ -178,6 +191,7 @@ export async function evalCommand(runArg: string, opts: EvalOptions = {}, io: { 
       run: run.dir, env: runConfig.env, checkpoint: checkpoint.dir, step: checkpoint.step, episodes, seed,
       mean: r.mean, std: r.std, returns: r.returns, lengths: r.lengths, recorded, cut: r.cut,
       ...(fellBack ? { fellBack: { from: fellBack.from, reason: fellBack.reason } } : {}),
+      ...(world ? { worldModel: { plans: world.plans, restored: world.restored, description: world.description } } : {}),
     };
     if (opts.json) stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {

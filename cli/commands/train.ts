@@ -27,6 +27,7 @@ import { writeFileAtomic } from '../../core/node/files.js';
 import { keepLatest, recordTraining, sampleScenes, sceneReader, type LatestStep } from '../live-consumers.js';
 import { runSession } from '../session.js';
 import { applyWorldModel, worldModelSettings, worldPresetName } from '../world-model-flags.js';
+import { restoreWorldModel } from '../world-model-load.js';
 import type { DistributedAgent } from '../../scale/learner.js';
 import type { DistributedSetup } from '../../scale/setup.js';
 import type { RunSpec } from '../../scale/run-spec.js';
@@ -201,7 +202,11 @@ async function prepareResume(algo: string | undefined, envId: string | undefined
     const realEnv = await runEnv(runConfig);
     const env = d ? d.wrapEnv(realEnv, { entry, config, run, step: checkpoint.step }) : realEnv;
     await prepareEngines(entry, env, config);
-    const agent = applyWorldModel(await entry.restore(checkpoint, env, overrides), runConfig.worldModel);
+    const restored = await entry.restore(checkpoint, env, overrides);
+    // A model-based run takes its saved ensemble back, so it plans from its first resumed step instead of after a refit.
+    const world = runConfig.worldModel ? await restoreWorldModel(restored, runConfig.worldModel, checkpoint.dir) : null;
+    if (world) say(`World model: ${world.description}.`);
+    const agent = world?.agent ?? restored;
     const { writer, summary } = await MetricsWriter.openForResume(run.metrics, checkpoint.step);
     if (summary.droppedRows > 0) say(`metrics.jsonl: dropped ${summary.droppedRows} rows logged after step ${checkpoint.step} (they are logged again from there).`);
     if (summary.repairedLastLine || summary.brokenLines > 0) warn(`metrics.jsonl: removed ${summary.brokenLines + (summary.repairedLastLine ? 1 : 0)} cut-off line(s) left by an interrupted run.`);
