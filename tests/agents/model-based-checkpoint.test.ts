@@ -90,6 +90,9 @@ describe('model-based checkpoints', () => {
     const resumed = r.agent as ModelBasedAgent;
     await resumed.learn({ steps: 15, log: () => {} });
     expect(resumed.metrics['modelFits']).toBe(1); // the saved fit at step 50; the next is due at 100
+    // No refit on resuming: the last fit's error and time are the saved ones.
+    expect(resumed.metrics['modelMse']).toBe(agent.metrics['modelMse']);
+    expect(resumed.metrics['modelSeconds']).toBe(agent.metrics['modelSeconds']);
     expect(resumed.metrics['plannedActions']).toBe(15);
     expect(resumed.metrics['modelReplay']).toBeGreaterThan(0);
     expect(resumed.metrics['realTransitions']).toBe(80 + 15);
