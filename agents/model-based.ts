@@ -218,6 +218,8 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     if (!this.planners || !this.model.ready) return this.inner.act(obs);
     return this.planners.eval.plan(flatten(this.env.observationSpace, obs), new Float32Array(this.aw)) as A;
   }
+  /** For greedy episodes through `act` (recordings): seeds the evaluation planner as `evaluate` does; call with no seed at each reset (a fresh warm start). */
+  resetPlanning(seed?: number): void { this.planners?.eval.reset(seed); }
   values(obs: O): Float32Array { return this.inner.values(obs); }
   /** Greedy episodes of the planning policy once the model is fitted (with `planner`; a fresh warm start each episode), else the agent's. */
   evaluate(options: EvaluateOptions = {}): Promise<EvaluateResult> {

@@ -22,6 +22,7 @@ import { parseJsonObject, readJsonObject, shellPath } from '../args.js';
 import { sceneReader } from '../live-consumers.js';
 import { runEnv, type RunConfig } from './train.js';
 import { restoreWorldModel } from '../world-model-load.js';
+import { ModelBasedAgent } from '../../agents/model-based.js';
 import { fmtMeanStd, plural } from '../progress.js';
 
 /** Options of `rxgym eval`. */
@@ -106,9 +107,12 @@ export async function recordGreedyEpisodes(
   const files: string[] = [];
   const sceneOf = sceneReader(env);
   const resets = resetSceneTracker<unknown, unknown>(sceneOf);
+  // A planning agent's episodes start as in its `evaluate`: planner seeded once, warm start fresh at each reset.
+  const planning = agent instanceof ModelBasedAgent ? agent : null;
+  planning?.resetPlanning(o.seed);
   try {
     const summaries = await lastValueFrom(
-      steps$(env, (obs: unknown) => agent.act(obs), { seed: o.seed, maxEpisodes: o.episodes, closeEnv: false, onReset: resets.onReset }).pipe(
+      steps$(env, (obs: unknown) => agent.act(obs), { seed: o.seed, maxEpisodes: o.episodes, closeEnv: false, onReset: (obs, ctx) => { planning?.resetPlanning(); resets.onReset(obs, ctx); } }).pipe(
         recordEpisodes<unknown, unknown>(staging, {
           envId: o.envId,
           sceneOf,

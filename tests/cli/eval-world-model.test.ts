@@ -67,6 +67,13 @@ describe('rxgym eval of a model-based run', () => {
     expect(again.worldModel?.plans).toBe(true);
   }, 60_000);
 
+  it('--record: the recorded episodes plan as evaluate does (same returns for the same seed)', async () => {
+    const run = await runFolder();
+    const report = await evalCommand(run.dir, { episodes: 2, seed: 13, record: true }, { stdout: sink(), stderr: sink() });
+    expect(report.recorded).toHaveLength(2);
+    expect(report.returns).toEqual((await agent.evaluate({ episodes: 2, seed: 13 })).returns);
+  }, 60_000);
+
   it('without a saved ensemble (a checkpoint from before), evaluates the agent\'s own policy and says so in one line', async () => {
     const run = await runFolder();
     await rm(join(run.final, 'world'), { recursive: true });
