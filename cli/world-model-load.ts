@@ -6,6 +6,7 @@
 import type { Agent } from '../agents/agent.js';
 import { ModelBasedAgent, resolveModelBasedConfig, terminationFor } from '../agents/model-based.js';
 import { readWorldModel } from '../agents/model-based-checkpoint.js';
+import { shellPath } from './args.js';
 
 /** What `restoreWorldModel` did: the agent to use, and one line saying which policy it acts with. */
 export interface RestoredWorldModel {
@@ -31,7 +32,7 @@ export async function restoreWorldModel(agent: Agent, settings: Record<string, u
   const plans = c.planner !== null && saved !== null;
   const p = c.planner;
   const description = !saved
-    ? `no saved ensemble in ${checkpointDir} (written before ensembles were saved, or before the first fit): ${agent.algo} acts with its own policy${p ? ', not the planner' : ''}`
+    ? `no saved ensemble in ${shellPath(checkpointDir)} (written before ensembles were saved, or before the first fit): ${agent.algo} acts with its own policy${p ? ', not the planner' : ''}`
     : p
       ? `plans with CEM through the saved ensemble (${saved.model.config.members} members, fit ${saved.schedule.fits}): horizon ${p.horizon}, population ${p.population}, ${p.iterations} iterations, ${p.elites} elites${p.terminalValue ? ', critic terminal value' : ''}`
       : `saved ensemble restored (${saved.model.config.members} members, fit ${saved.schedule.fits}); ${agent.algo} acts with its own policy (no planner)`;
