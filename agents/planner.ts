@@ -19,7 +19,7 @@ import { worldStepOut } from '../models/world/contract.js';
 import type { Env } from '../core/env.js';
 import type { BoxSpace } from '../core/spaces.js';
 import type { Net } from '../nn/types.js';
-import { bool, int, num, resolveConfig, type FieldRule } from './config.js';
+import { bool, int, num, oneOf, resolveConfig, type FieldRule } from './config.js';
 import { concatObsAction } from './ddpg.js';
 
 /** Settings of the CEM planner (`worldModel.planner`). */
@@ -31,6 +31,12 @@ export interface PlannerConfig {
   /** Weight of the old mean and variance in each refit (mbrl-lib's alpha, 0.1). */ alpha: number;
   /** Add gamma^H V(s_H), the agent's critic value of the last state (LOOP), when the agent has one. */ terminalValue: boolean;
   /** While training: Gaussian noise of this std (in half action ranges) on the planned action; 0 for none. */ noise: number;
+  /**
+   * 'sampled': candidates step through the model's sampled next states (its propagation: TS-1 or TS-inf, PETS);
+   * 'mean': through the elites' mean next state (PETS's expectation; no aleatoric noise, so elites are not picked for
+   * lucky draws). 'mean' needs a model with `predictMean` and predicts no terminations.
+   */
+  transitions: 'sampled' | 'mean';
 }
 
 /**
@@ -39,11 +45,12 @@ export interface PlannerConfig {
  * population or iterations cost 1.5-2.5x for no clear gain); no terminal value (an untrained critic misled the first
  * plans).
  */
-export const PLANNER_DEFAULTS: Readonly<PlannerConfig> = Object.freeze({ horizon: 20, population: 100, iterations: 3, elites: 10, alpha: 0.1, terminalValue: false, noise: 0 });
+export const PLANNER_DEFAULTS: Readonly<PlannerConfig> = Object.freeze({ horizon: 20, population: 100, iterations: 3, elites: 10, alpha: 0.1, terminalValue: false, noise: 0, transitions: 'sampled' });
 
 const RULES: { readonly [K in keyof PlannerConfig]: FieldRule } = {
   horizon: [int(1, 1000), 'an integer from 1 to 1000'], population: [int(2, 1e6), 'an integer from 2 to 1e6'], iterations: [int(1, 1000), 'an integer from 1 to 1000'],
   elites: [int(1, 1e6), 'an integer from 1 to 1e6'], alpha: [num(0, 0.999), 'a number in [0, 0.999]'], terminalValue: [bool, 'a boolean'], noise: [num(0, 10), 'a number in [0, 10]'],
+  transitions: [oneOf('sampled', 'mean'), "'sampled' or 'mean'"],
 };
 
 /** Fills the planner's defaults and validates every field; `InvalidConfig` names the bad one (`worldModel.planner.<field>`). */
@@ -125,6 +132,16 @@ export function addStepReturns(scores: Float64Array, alive: Uint8Array, rewards:
 // The planner
 // =========================================================================================================
 
+/** A world model that also predicts its elites' mean next state and reward of n rows (EnsembleDynamics). */
+export interface MeanPredictor {
+  predictMean(states: Float32Array, actions: Float32Array, n: number): { nextStates: Float32Array; rewards: Float32Array };
+}
+
+/** Whether `model` offers `predictMean` (what the planner's 'mean' transitions step through). */
+export function predictsMean(model: WorldModel): model is WorldModel & MeanPredictor {
+  return typeof (model as Partial<MeanPredictor>).predictMean === 'function';
+}
+
 /** A terminal value: V(s) of n state rows (n x stateDim) into out (n). */
 export type TerminalValue = (states: Float32Array, n: number, out: Float32Array) => void;
 
@@ -163,6 +180,7 @@ export class CemPlanner {
 
   constructor(private readonly model: WorldModel, readonly config: PlannerConfig, private readonly ctx: PlannerContext) {
     if (model.action.kind !== 'continuous') throw new InvalidConfig(`Expected a world model of continuous actions for the CEM planner, got ${model.action.kind} ones.`);
+    if (config.transitions === 'mean' && !predictsMean(model)) throw new InvalidConfig(`Expected a world model with predictMean for worldModel.planner.transitions 'mean', got the ${model.kind} model.`);
     const { horizon: H, population: P, elites: K } = config;
     this.d = model.stateDim;
     this.aw = model.action.dim;
@@ -215,7 +233,8 @@ export class CemPlanner {
     let discount = 1;
     for (let h = 0; h < H; h++) {
       const actions = this.stepActions[h]!;
-      this.model.step(this.states, actions, P, this.members, this.rng, this.out);
+      if (this.config.transitions === 'mean') this.meanStep(actions);
+      else this.model.step(this.states, actions, P, this.members, this.rng, this.out);
       reward?.(this.states, actions, this.out.nextStates, P, this.out.rewards);
       addStepReturns(this.scores, this.alive, this.out.rewards, this.out.terminated, P, discount);
       this.states.set(this.out.nextStates);
@@ -224,6 +243,14 @@ export class CemPlanner {
     if (!value) return;
     value(this.states, P, this.values);
     for (let p = 0; p < P; p++) if (this.alive[p]) this.scores[p] = this.scores[p]! + discount * this.values[p]!;
+  }
+
+  /** One step of the P rows through the elites' mean prediction into `out` (no terminations). */
+  private meanStep(actions: Float32Array): void {
+    const P = this.config.population, m = (this.model as WorldModel & MeanPredictor).predictMean(this.states, actions, P);
+    this.out.nextStates.set(m.nextStates.subarray(0, P * this.d));
+    this.out.rewards.set(m.rewards.subarray(0, P));
+    this.out.terminated.fill(0);
   }
 }
 

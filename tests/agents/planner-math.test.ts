@@ -118,6 +118,28 @@ describe('CEM planner', () => {
     expect(meanOver(3, (seed) => plan(seed)[1]!)).toBeCloseTo(2, 1);
   });
 
+  it("transitions 'mean': candidates step through predictMean, not the sampled step (no lucky draws among the elites)", () => {
+    // Sampled next states carry noise of std 1: the elites are the lucky draws and the plan misses u = -x. The mean does not.
+    const noisy: WorldModel & { predictMean: (s: Float32Array, a: Float32Array, n: number) => { nextStates: Float32Array; rewards: Float32Array } } = {
+      ...pointMass,
+      step(states, actions, n, members, rng, out) {
+        pointMass.step(states, actions, n, members, rng, out);
+        for (let i = 0; i < n; i++) { out.nextStates[i] = out.nextStates[i]! + rng.normal(); out.rewards[i] = -(out.nextStates[i]! ** 2); }
+        return out;
+      },
+      predictMean(states, actions, n) {
+        const nextStates = new Float32Array(n), rewards = new Float32Array(n);
+        for (let i = 0; i < n; i++) { nextStates[i] = states[i]! + actions[i]!; rewards[i] = -(nextStates[i]! ** 2); }
+        return { nextStates, rewards };
+      },
+    };
+    const err = (transitions: 'sampled' | 'mean') => meanOver(6, (seed) => Math.abs(firstAction(noisy, { horizon: 2, population: 100, iterations: 4, elites: 10, transitions }, [0.5], seed) + 0.5));
+    expect(err('mean')).toBeLessThan(0.05);
+    expect(err('sampled')).toBeGreaterThan(0.1);
+    expect(() => firstAction(pointMass, { transitions: 'mean' }, [0], 0)).toThrow(InvalidConfig);
+    expect(() => firstAction(pointMass, { transitions: 'mean' }, [0], 0)).toThrow(/predictMean for worldModel\.planner\.transitions 'mean', got the toy model/);
+  });
+
   it('a known reward replaces the model reward', () => {
     // The known reward -(u - 0.7)^2 ignores the state: the best action is 0.7 whatever the model says.
     const reward = (_s: Float32Array, a: Float32Array, _n: Float32Array, n: number, out: Float32Array) => { for (let i = 0; i < n; i++) out[i] = -((a[i]! - 0.7) ** 2); };
@@ -263,6 +285,7 @@ describe('planner config', () => {
       [{ alpha: 1 }, /worldModel\.planner\.alpha to be a number in \[0, 0\.999\]/],
       [{ terminalValue: 'yes' }, /worldModel\.planner\.terminalValue to be a boolean/],
       [{ noise: -0.1 }, /worldModel\.planner\.noise to be a number in \[0, 10\]/],
+      [{ transitions: 'expected' }, /worldModel\.planner\.transitions to be 'sampled' or 'mean'/],
       [{ horizn: 5 }, /worldModel\.planner config key .*"horizn"/],
     ];
     for (const [config, message] of bad) {
