@@ -34,9 +34,11 @@ export interface PlannerConfig {
   /**
    * 'sampled': candidates step through the model's sampled next states (its propagation: TS-1 or TS-inf, PETS);
    * 'mean': through the elites' mean next state (PETS's expectation; no aleatoric noise, so elites are not picked for
-   * lucky draws). 'mean' needs a model with `predictMean` and predicts no terminations.
+   * lucky draws). 'mean' needs a model with `predictMean` and predicts no terminations. 'member-mean': the
+   * model's step with every normal draw at 0, i.e. each row's member's mean (members still drawn as propagation
+   * says; the cost of 'sampled', for models whose sampling noise comes from `rng.normal`).
    */
-  transitions: 'sampled' | 'mean';
+  transitions: 'sampled' | 'mean' | 'member-mean';
 }
 
 /**
@@ -50,7 +52,7 @@ export const PLANNER_DEFAULTS: Readonly<PlannerConfig> = Object.freeze({ horizon
 const RULES: { readonly [K in keyof PlannerConfig]: FieldRule } = {
   horizon: [int(1, 1000), 'an integer from 1 to 1000'], population: [int(2, 1e6), 'an integer from 2 to 1e6'], iterations: [int(1, 1000), 'an integer from 1 to 1000'],
   elites: [int(1, 1e6), 'an integer from 1 to 1e6'], alpha: [num(0, 0.999), 'a number in [0, 0.999]'], terminalValue: [bool, 'a boolean'], noise: [num(0, 10), 'a number in [0, 10]'],
-  transitions: [oneOf('sampled', 'mean'), "'sampled' or 'mean'"],
+  transitions: [oneOf('sampled', 'mean', 'member-mean'), "'sampled', 'mean' or 'member-mean'"],
 };
 
 /** Fills the planner's defaults and validates every field; `InvalidConfig` names the bad one (`worldModel.planner.<field>`). */
@@ -142,6 +144,12 @@ export function predictsMean(model: WorldModel): model is WorldModel & MeanPredi
   return typeof (model as Partial<MeanPredictor>).predictMean === 'function';
 }
 
+/** An Rng whose normal draws are their mean (no noise); integers and uniforms as its seed says. */
+export class NoiselessRng extends Rng {
+  /** Always `mean`: a model sampling through this rng steps to its predicted means. */
+  override normal(mean = 0, _std = 1): number { return mean; }
+}
+
 /** A terminal value: V(s) of n state rows (n x stateDim) into out (n). */
 export type TerminalValue = (states: Float32Array, n: number, out: Float32Array) => void;
 
@@ -159,6 +167,8 @@ export interface PlannerContext {
 /** CEM over action sequences through `model`: `plan(state, action)` writes the first action of the final mean sequence. */
 export class CemPlanner {
   private readonly rng: Rng;
+  /** The rng of model steps: `rng` itself, or a noiseless one under 'member-mean'. */
+  private readonly stepRng: Rng;
   private readonly d: number;
   private readonly aw: number;
   private readonly low: Float32Array;
@@ -188,6 +198,7 @@ export class CemPlanner {
     this.high = Float32Array.from(ctx.high);
     this.middle = this.low.map((l, j) => (l + this.high[j]!) / 2);
     this.rng = new Rng(ctx.seed);
+    this.stepRng = config.transitions === 'member-mean' ? new NoiselessRng(ctx.seed + 1) : this.rng;
     [this.mean, this.std] = [new Float32Array(H * this.aw), new Float32Array(H * this.aw)];
     this.cands = new Float32Array(H * P * this.aw);
     this.stepActions = Array.from({ length: H }, (_, h) => this.cands.subarray(h * P * this.aw, (h + 1) * P * this.aw));
@@ -201,6 +212,7 @@ export class CemPlanner {
   reset(seed?: number): void {
     for (let h = 0; h < this.config.horizon; h++) this.mean.set(this.middle, h * this.aw);
     if (seed !== undefined) this.rng.reseed(seed);
+    if (seed !== undefined && this.stepRng !== this.rng) this.stepRng.reseed(seed + 1);
   }
 
   /** The mean action sequence (H x aw) the next plan starts from (after a plan: the one it chose, not yet shifted). */
@@ -229,12 +241,12 @@ export class CemPlanner {
     for (let p = 0; p < P; p++) for (let j = 0; j < d; j++) this.states[p * d + j] = state[j]!;
     this.scores.fill(0);
     this.alive.fill(1);
-    this.model.startRollouts(P, this.rng, this.members);
+    this.model.startRollouts(P, this.stepRng, this.members);
     let discount = 1;
     for (let h = 0; h < H; h++) {
       const actions = this.stepActions[h]!;
       if (this.config.transitions === 'mean') this.meanStep(actions);
-      else this.model.step(this.states, actions, P, this.members, this.rng, this.out);
+      else this.model.step(this.states, actions, P, this.members, this.stepRng, this.out);
       reward?.(this.states, actions, this.out.nextStates, P, this.out.rewards);
       addStepReturns(this.scores, this.alive, this.out.rewards, this.out.terminated, P, discount);
       this.states.set(this.out.nextStates);

@@ -6,7 +6,7 @@ import { make } from '../../envs/registry.js';
 import { evaluatePolicy } from '../../agents/evaluate.js';
 import { resolveModelBasedConfig } from '../../agents/model-based.js';
 import {
-  CemPlanner, PLANNER_DEFAULTS, addStepReturns, refitToElites, resolvePlannerConfig, sampleCandidates, shiftPlan, topK, type PlannerConfig, type PlannerContext,
+  CemPlanner, NoiselessRng, PLANNER_DEFAULTS, addStepReturns, refitToElites, resolvePlannerConfig, sampleCandidates, shiftPlan, topK, type PlannerConfig, type PlannerContext,
 } from '../../agents/planner.js';
 import type { WorldModel } from '../../models/world/contract.js';
 import { pendulumReward } from '../../models/world/known-rewards.js';
@@ -133,11 +133,19 @@ describe('CEM planner', () => {
         return { nextStates, rewards };
       },
     };
-    const err = (transitions: 'sampled' | 'mean') => meanOver(6, (seed) => Math.abs(firstAction(noisy, { horizon: 2, population: 100, iterations: 4, elites: 10, transitions }, [0.5], seed) + 0.5));
+    const err = (transitions: PlannerConfig['transitions']) => meanOver(6, (seed) => Math.abs(firstAction(noisy, { horizon: 2, population: 100, iterations: 4, elites: 10, transitions }, [0.5], seed) + 0.5));
     expect(err('mean')).toBeLessThan(0.05);
     expect(err('sampled')).toBeGreaterThan(0.1);
+    // 'member-mean': the model's own step, its normal draws at 0.
+    expect(err('member-mean')).toBeLessThan(0.05);
     expect(() => firstAction(pointMass, { transitions: 'mean' }, [0], 0)).toThrow(InvalidConfig);
     expect(() => firstAction(pointMass, { transitions: 'mean' }, [0], 0)).toThrow(/predictMean for worldModel\.planner\.transitions 'mean', got the toy model/);
+  });
+
+  it('NoiselessRng: normal draws are their mean; integers follow the seed', () => {
+    const quiet = new NoiselessRng(3), loud = new Rng(3);
+    expect([quiet.normal(), quiet.normal(2, 5)]).toEqual([0, 2]);
+    expect(quiet.int(1000)).toBe(loud.int(1000));
   });
 
   it('a known reward replaces the model reward', () => {
@@ -285,7 +293,7 @@ describe('planner config', () => {
       [{ alpha: 1 }, /worldModel\.planner\.alpha to be a number in \[0, 0\.999\]/],
       [{ terminalValue: 'yes' }, /worldModel\.planner\.terminalValue to be a boolean/],
       [{ noise: -0.1 }, /worldModel\.planner\.noise to be a number in \[0, 10\]/],
-      [{ transitions: 'expected' }, /worldModel\.planner\.transitions to be 'sampled' or 'mean'/],
+      [{ transitions: 'expected' }, /worldModel\.planner\.transitions to be 'sampled', 'mean' or 'member-mean'/],
       [{ horizn: 5 }, /worldModel\.planner config key .*"horizn"/],
     ];
     for (const [config, message] of bad) {
