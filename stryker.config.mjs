@@ -88,8 +88,11 @@ export const FUNCTIONS = {
     'addRolloutNoise', 'roundsPerRefit', 'ModelBasedAgent.imagine',
   ],
   // The CEM planner: sampling, elite selection, the Gaussian refit, the warm start, the discounted returns, the plan
-  // loop and the critic's terminal value.
-  'agents/planner.ts': ['sampleCandidates', 'topK', 'refitToElites', 'shiftPlan', 'addStepReturns', 'CemPlanner.plan', 'CemPlanner.score', 'resolvePlannerConfig'],
+  // loop, the critic's terminal value, and the noiseless transitions ('mean', 'member-mean').
+  'agents/planner.ts': [
+    'sampleCandidates', 'topK', 'refitToElites', 'shiftPlan', 'addStepReturns', 'CemPlanner.plan', 'CemPlanner.score', 'CemPlanner.meanStep', 'resolvePlannerConfig',
+    'predictsMean', 'NoiselessRng.normal',
+  ],
   'agents/mixed-batches.ts': ['gatherUniform', 'realRowCount', 'addBonus', 'MixedBatches.sampleInto'],
   'models/world/dynamics-math.ts': [
     'inputFeatures', 'deltaTargets', 'standardiseInPlace', 'groupByMember', 'sampleMemberRows', 'addEliteMeans', 'stateDisagreement', 'terminationFeatures',
