@@ -62,6 +62,14 @@ describe('model-based training with a planner', () => {
     expect(withValue.slice(50)).not.toEqual(without.slice(50));
   }, 30_000);
 
+  it("transitions: with one elite, 'member-mean' (the ensemble's step, noiseless) plans as 'mean' (predictMean) does, and 'sampled' does not", async () => {
+    const plans = async (transitions: 'sampled' | 'mean' | 'member-mean') => (await trained({ ...TINY_PLANNER, transitions })).actions.slice(50);
+    const [memberMean, mean, sampled] = [await plans('member-mean'), await plans('mean'), await plans('sampled')];
+    expect(memberMean).toHaveLength(30);
+    memberMean.forEach((a, i) => expect(a).toBeCloseTo(mean[i]!, 3));
+    expect(Math.max(...memberMean.map((a, i) => Math.abs(a - sampled[i]!)))).toBeGreaterThan(0.01);
+  }, 60_000);
+
   it('refuses a planner on Discrete actions, naming the field', () => {
     expect(() => withWorldModel(dqn(make('CartPole-v1') as Env<Float32Array, number>, { learningStarts: 10 }), { planner: {} })).toThrow(/worldModel\.planner \(CEM plans Box actions\), got dqn on discrete/);
   });
