@@ -260,8 +260,8 @@ export class CemPlanner {
   /** One step of the P rows through the elites' mean prediction into `out` (no terminations). */
   private meanStep(actions: Float32Array): void {
     const P = this.config.population, m = (this.model as WorldModel & MeanPredictor).predictMean(this.states, actions, P);
-    this.out.nextStates.set(m.nextStates.subarray(0, P * this.d));
-    this.out.rewards.set(m.rewards.subarray(0, P));
+    this.out.nextStates.set(m.nextStates); // n x stateDim and n, as MeanPredictor says: the P rows exactly
+    this.out.rewards.set(m.rewards);
     this.out.terminated.fill(0);
   }
 }
