@@ -223,6 +223,7 @@ export class CemPlanner {
     const { horizon: H, population: P, iterations: I, elites: K, alpha } = this.config, aw = this.aw;
     // Stryker disable next-line ConditionalExpression,EqualityOperator: the first plan's mean is the middle everywhere, which a shift keeps.
     if (this.planned > 0) shiftPlan(this.mean, H, aw, this.middle);
+    // Stryker disable next-line EqualityOperator: std holds H x aw floats; a write at index H x aw is dropped.
     for (let k = 0; k < H * aw; k++) this.std[k] = (this.high[k % aw]! - this.low[k % aw]!) / 4;
     for (let it = 0; it < I; it++) {
       sampleCandidates(this.mean, this.std, P, H, aw, this.low, this.high, this.rng, this.cands);
@@ -230,6 +231,7 @@ export class CemPlanner {
       topK(this.scores, P, K, this.elite);
       refitToElites(this.cands, this.elite, K, P, H, aw, alpha, this.mean, this.std);
     }
+    // Stryker disable next-line EqualityOperator: action holds aw floats; a write at index aw is dropped.
     for (let j = 0; j < aw; j++) action[j] = this.mean[j]!;
     this.planned++;
     return action;
@@ -238,6 +240,7 @@ export class CemPlanner {
   /** J of every candidate: its discounted model return from `state`, plus gamma^H V(s_H) for rows still alive. */
   private score(state: Float32Array): void {
     const { horizon: H, population: P } = this.config, d = this.d, { gamma, reward, value } = this.ctx;
+    // Stryker disable next-line EqualityOperator: states holds P x d floats: a write past it is dropped, and row p's extra write lands on row p + 1's first float, which that row then sets.
     for (let p = 0; p < P; p++) for (let j = 0; j < d; j++) this.states[p * d + j] = state[j]!;
     this.scores.fill(0);
     this.alive.fill(1);
@@ -254,6 +257,7 @@ export class CemPlanner {
     }
     if (!value) return;
     value(this.states, P, this.values);
+    // Stryker disable next-line EqualityOperator: alive holds P flags, so alive[P] is undefined and row P is skipped.
     for (let p = 0; p < P; p++) if (this.alive[p]) this.scores[p] = this.scores[p]! + discount * this.values[p]!;
   }
 

@@ -276,6 +276,46 @@ describe('CEM math', () => {
   });
 });
 
+describe('CEM math: each function reads and writes only its shapes', () => {
+  // The planner's arrays are exactly these shapes, so a loop one past its end would go unseen there; longer arrays
+  // with sentinels show it here.
+  it('sampleCandidates draws exactly (P - 1) x H x aw normals', () => {
+    const rng = new Rng(8), ref = new Rng(8);
+    sampleCandidates(Float32Array.of(0, 0), Float32Array.of(1, 1), 3, 2, 1, [-5], [5], rng, new Float32Array(6));
+    for (let i = 0; i < 2 * 2 * 1; i++) ref.normal();
+    expect(rng.normal()).toBe(ref.normal());
+  });
+
+  it('topK looks at scores[0..P) only and writes out[0..K) only', () => {
+    const out = Int32Array.of(-7, -7, -7);
+    topK(Float64Array.of(1, 3, 2, 99), 3, 2, out);
+    expect([...out]).toEqual([1, 2, -7]);
+  });
+
+  it('refitToElites with alpha > 0 blends each step and dimension from its own old value, and stops at H x aw', () => {
+    // H 2, P 2, aw 2, elite 1 (candidate 1 holds 1, 2 at step 0 and 3, 4 at step 1); a sentinel after each array.
+    const cands = Float32Array.of(9, 9, 1, 2, 9, 9, 3, 4), mean = Float32Array.of(10, 20, 30, 40, -7), std = Float32Array.of(2, 2, 2, 2, -7);
+    refitToElites(cands, Int32Array.of(1), 1, 2, 2, 2, 0.5, mean, std);
+    [5.5, 11, 16.5, 22].forEach((v, k) => expect(mean[k]).toBeCloseTo(v, 5));
+    for (let k = 0; k < 4; k++) expect(std[k]).toBeCloseTo(Math.sqrt(0.5 * 4), 5);
+    expect(mean[4]).toBe(-7);
+    expect(std[4]).toBe(-7);
+  });
+
+  it('shiftPlan writes the H x aw plan only', () => {
+    const plan = Float32Array.of(1, 2, 3, 4, -7); // H 2, aw 2, then a sentinel
+    shiftPlan(plan, 2, 2, [7, 8]);
+    expect([...plan]).toEqual([3, 4, 7, 8, -7]);
+  });
+
+  it('addStepReturns touches the P rows only', () => {
+    const scores = Float64Array.of(0, 0, -7), alive = Uint8Array.of(1, 1, 1);
+    addStepReturns(scores, alive, Float32Array.of(1, 2, 3), Uint8Array.of(0, 0, 1), 2, 1);
+    expect([...scores]).toEqual([1, 2, -7]);
+    expect([...alive]).toEqual([1, 1, 1]);
+  });
+});
+
 describe('planner config', () => {
   it('fills the defaults for missing fields', () => {
     expect(resolvePlannerConfig({ horizon: 7 })).toEqual({ ...PLANNER_DEFAULTS, horizon: 7 });
