@@ -147,7 +147,9 @@ export function predictsMean(model: WorldModel): model is WorldModel & MeanPredi
 /** An Rng whose normal draws are their mean (no noise); integers and uniforms as its seed says. */
 export class NoiselessRng extends Rng {
   /** Always `mean`: a model sampling through this rng steps to its predicted means. */
-  override normal(mean = 0, _std = 1): number { return mean; }
+  override normal(mean = 0, _std = 1): number {
+    return mean;
+  }
 }
 
 /** A terminal value: V(s) of n state rows (n x stateDim) into out (n). */
