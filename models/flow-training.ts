@@ -1,8 +1,7 @@
 /**
- * RealNVP's training helpers (flow.ts): the per-batch scratch buffers that let a step allocate nothing, the
- * Polyak average of the parameters, the learning-rate schedule and the shifts' soft clamp.
+ * RealNVP's training helpers (flow.ts): the per-batch scratch buffers that let a step allocate nothing, and the
+ * Polyak average of the parameters.
  */
-import { cosineLr } from './density-layers.js';
 
 /** Per-coupling scratch of one training batch. */
 export interface Tape {
@@ -37,22 +36,4 @@ export function createScratch(rows: number, dim: number, couplings: number): Scr
 export function moveAverage(avg: Float32Array, params: Float32Array, decay: number): void {
   // Stryker disable next-line EqualityOperator: i <= length only adds a write past a typed array's end, which is dropped
   for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + (1 - decay) * (params[i]! - avg[i]!);
-}
-
-/** The learning rate at `progress` in [0, 1]: linear from 0 over warmupFraction of the fit, times the cosine decay. */
-export function warmupCosineLr(c: { learningRate: number; finalLrFraction: number; warmupFraction: number }, progress: number): number {
-  const ramp = c.warmupFraction > 0 ? Math.min(1, progress / c.warmupFraction) : 1;
-  return ramp * cosineLr(c.learningRate, c.finalLrFraction, progress);
-}
-
-/** A coupling's shift from its raw output: c tanh(raw / c), or raw itself when c = 0 (no clamp). */
-export function clampShift(raw: number, c: number): number {
-  return c > 0 ? c * Math.tanh(raw / c) : raw;
-}
-
-/** d clampShift / d raw at raw (1 when c = 0). */
-export function clampShiftSlope(raw: number, c: number): number {
-  if (!(c > 0)) return 1;
-  const th = Math.tanh(raw / c);
-  return 1 - th * th;
 }

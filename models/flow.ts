@@ -16,26 +16,85 @@
  * batches of 64 rather than 256 avoided a seed's 1.69 nats (rows torn off the moons by an over-steep map).
  */
 import { InvalidConfig, describeValue } from '../core/errors.js';
-import { Rng } from '../core/rng.js';
+import { Rng, checkSeed } from '../core/rng.js';
 import { writeCheckpoint } from '../core/node/checkpoint/checkpoint.js';
 import { createNet } from '../nn/net.js';
 import { adam } from '../nn/optimizers.js';
-import type { Net, Optimizer } from '../nn/types.js';
+import type { Activation, Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
-export type { RealNvpConfig } from './flow-config.js';
-import { resolveRealNvpConfig, type RealNvpConfig, type ResolvedRealNvpConfig } from './flow-config.js';
 import { invertMatrix, randomRotation, undoLinear } from './flow-linear.js';
-import { applyMovingNorm, backMovingNorm, createMovingNorm, undoMovingNorm, updateMovingNorm, type MovingNorm } from './flow-norm.js';
-import { clampShift, clampShiftSlope, createScratch, moveAverage, warmupCosineLr, type Scratch } from './flow-training.js';
+import { createScratch, moveAverage, type Scratch } from './flow-training.js';
 import {
-  HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, fitLoop, outArray, plainEngineLine, readModelCheckpoint, fitStandardisation,
+  HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint, fitStandardisation,
 } from './density-layers.js';
+
+/** Options of `RealNVP`. */
+export interface RealNvpConfig {
+  /** Floats per row (>= 2). */
+  dim: number;
+  /** Seed of the initial parameters, the shuffling and the sampler. */
+  seed: number;
+  /** Coupling layers (default 24; alternating masks). */
+  couplings?: number;
+  /** Hidden widths of each coupling's MLP (default [32, 32]). */
+  hidden?: number[];
+  /** Hidden nonlinearity (default 'relu'). */
+  activation?: Activation;
+  /** Adam's step size at the start (default 2e-3); it decays on a cosine to `finalLrFraction` of it. */
+  learningRate?: number;
+  /** Learning rate at the end of a fit as a fraction of the start (default 0.05). */
+  finalLrFraction?: number;
+  /** Soft clamp c of the log-scales: s = c tanh(raw / c) (default 2). */
+  scaleClamp?: number;
+  /**
+   * Global gradient-norm clip (default 100: a guard against a rare exploding step, not a regulariser). On the ring
+   * a few batches per epoch hit rows mapped far out (epoch losses of 1e2 to 1e6 nats); 10 did not help over seeds,
+   * and on two moons seed 1 it left one test row at log p = -10527 (11.7 nats mean; 38 with averaging).
+   */
+  maxGradNorm?: number;
+  /**
+   * A learned invertible linear layer z = x W + b before every coupling, W starting at a random rotation
+   * (Glow's invertible 1x1 convolution; default true). The alternating masks then split along learned directions.
+   */
+  linearMixing?: boolean;
+  /**
+   * Decay of an exponential moving average of the parameters taken after every step (Polyak averaging; default 0,
+   * off). At the end of `fit` the flow takes the averaged parameters: Adam's step noise widens sharp modes. At 0.999
+   * the ring (12500 steps) gains (bench/models-density.ts), but two moons (3200 steps, so the average reaches back
+   * into the large early steps) loses: 1.303 nats over seeds 0-4 against 1.185 without.
+   */
+  averageDecay?: number;
+}
+
+type Resolved = Required<RealNvpConfig>;
+
+function resolve(c: RealNvpConfig): Resolved {
+  if (!c || typeof c !== 'object') throw new InvalidConfig(`Expected a RealNVP config object, got ${describeValue(c)}.`);
+  if (!Number.isInteger(c.dim) || c.dim < 2) throw new InvalidConfig(`Expected dim to be an integer >= 2, got ${describeValue(c.dim)}.`);
+  checkSeed(c.seed);
+  const r: Resolved = {
+    dim: c.dim, seed: c.seed, couplings: c.couplings ?? 24, hidden: c.hidden ?? [32, 32], activation: c.activation ?? 'relu',
+    learningRate: c.learningRate ?? 2e-3, finalLrFraction: c.finalLrFraction ?? 0.05, scaleClamp: c.scaleClamp ?? 2, maxGradNorm: c.maxGradNorm ?? 100,
+    linearMixing: c.linearMixing ?? true, averageDecay: c.averageDecay ?? 0,
+  };
+  if (!Number.isInteger(r.couplings) || r.couplings < 1) throw new InvalidConfig(`Expected couplings to be a positive integer, got ${describeValue(r.couplings)}.`);
+  if (!Array.isArray(r.hidden) || !r.hidden.every((h) => Number.isInteger(h) && h > 0)) {
+    throw new InvalidConfig(`Expected hidden to be an array of positive integers, got ${describeValue(r.hidden)}.`);
+  }
+  for (const k of ['learningRate', 'scaleClamp', 'maxGradNorm'] as const) {
+    if (!(Number.isFinite(r[k]) && r[k] > 0)) throw new InvalidConfig(`Expected ${k} to be a finite number > 0, got ${describeValue(r[k])}.`);
+  }
+  if (!(r.finalLrFraction > 0 && r.finalLrFraction <= 1)) throw new InvalidConfig(`Expected finalLrFraction in (0, 1], got ${describeValue(r.finalLrFraction)}.`);
+  if (!(r.averageDecay >= 0 && r.averageDecay < 1)) throw new InvalidConfig(`Expected averageDecay in [0, 1), got ${describeValue(r.averageDecay)}.`);
+  if (typeof r.linearMixing !== 'boolean') throw new InvalidConfig(`Expected linearMixing to be true or false, got ${describeValue(r.linearMixing)}.`);
+  return r;
+}
 
 /** A RealNVP flow over rows of `dim` floats; see the file comment. */
 export class RealNVP implements GenerativeModel {
   readonly kind = 'realnvp';
   readonly dim: number;
-  readonly config: Readonly<ResolvedRealNvpConfig>;
+  readonly config: Readonly<Resolved>;
   readonly engine: string;
   /** One MLP per coupling: D inputs (the kept dimensions, others zero) to 2D outputs (s then t). */
   readonly nets: Net[];
@@ -52,11 +111,9 @@ export class RealNVP implements GenerativeModel {
   private readonly mixerInverse: Float64Array[];
   private readonly mixerLogDet: Float64Array;
   private scratch: Scratch | null = null;
-  /** With `movingNorm`, the statistics of the normalisation before each coupling; else null. */
-  private readonly norm: MovingNorm | null;
 
   constructor(config: RealNvpConfig) {
-    this.config = resolveRealNvpConfig(config);
+    this.config = resolve(config);
     const { dim, couplings, hidden, activation, seed } = this.config;
     this.dim = dim;
     this.nets = [];
@@ -84,7 +141,6 @@ export class RealNVP implements GenerativeModel {
     }
     this.mixerInverse = this.mixers.map(() => new Float64Array(dim * dim));
     this.mixerLogDet = new Float64Array(this.mixers.length);
-    this.norm = this.config.movingNorm > 0 ? createMovingNorm(couplings, dim) : null;
     this.opt = adam([...this.nets, ...this.mixers], { learningRate: this.config.learningRate, maxGradNorm: this.config.maxGradNorm });
     this.trainRng = new Rng(seed);
     this.sampleRng = new Rng(seed + 1);
@@ -106,8 +162,8 @@ export class RealNVP implements GenerativeModel {
     const decay = this.config.averageDecay;
     const averages = decay > 0 ? all.map((net) => net.params.slice()) : null;
     const report = await fitLoop(data, n, this.dim, this.trainRng, options, { epochs: 100, batchSize: 64 }, (batch, B, progress) => {
-      this.opt.learningRate = warmupCosineLr(this.config, progress);
-      const loss = this.gradient(batch, B, true);
+      this.opt.learningRate = cosineLr(this.config.learningRate, this.config.finalLrFraction, progress);
+      const loss = this.gradient(batch, B);
       this.opt.step();
       if (averages) all.forEach((net, k) => moveAverage(averages[k]!, net.params, decay));
       return loss;
@@ -119,10 +175,9 @@ export class RealNVP implements GenerativeModel {
 
   /**
    * The mean NLL (nats per row) of n rows and its gradient: zeroes the nets' grads and leaves dNLL/dparams in them
-   * (what `fit` steps on; exposed for gradient checks). Uses the current standardisation; `updateNorm` first moves
-   * the moving normalisations' statistics towards this batch's (as `fit` does).
+   * (what `fit` steps on; exposed for gradient checks). Uses the current standardisation.
    */
-  gradient(x: Float32Array, n: number, updateNorm = false): number {
+  gradient(x: Float32Array, n: number): number {
     checkRows(x, n, this.dim, 'x');
     const D = this.dim;
     for (const net of this.nets) net.zeroGrad();
@@ -131,7 +186,7 @@ export class RealNVP implements GenerativeModel {
     const z = s.z.subarray(0, n * D);
     const logDet = s.logDet.subarray(0, n);
     logDet.fill(0);
-    this.run(x, n, z, logDet, s, updateNorm);
+    this.run(x, n, z, logDet, s);
     let loss = 0;
     for (let i = 0; i < n; i++) {
       let sq = 0;
@@ -164,7 +219,6 @@ export class RealNVP implements GenerativeModel {
     const raw = new Float32Array(n * 2 * D);
     const row = new Float64Array(D);
     const c = this.config.scaleClamp;
-    const ct = this.config.shiftClamp;
     this.refreshMixers();
     for (let k = this.nets.length - 1; k >= 0; k--) {
       // Stryker disable next-line EqualityOperator: masked holds n x D floats: a write past it is dropped.
@@ -174,11 +228,10 @@ export class RealNVP implements GenerativeModel {
         for (let d = 0; d < D; d++) {
           if (this.keeps(k, d)) continue;
           const s = c * Math.tanh(raw[i * 2 * D + d]! / c);
-          x[i * D + d] = (x[i * D + d]! - clampShift(raw[i * 2 * D + D + d]!, ct)) * Math.exp(-s);
+          x[i * D + d] = (x[i * D + d]! - raw[i * 2 * D + D + d]!) * Math.exp(-s);
         }
       }
       if (this.mixers.length > 0) undoLinear(x, n, D, this.mixers[k]!.params, this.mixerInverse[k]!, row);
-      if (this.norm) undoMovingNorm(this.norm, k, x, n, D);
     }
     for (let i = 0; i < n * D; i++) x[i] = x[i]! * this.std[i % D]! + this.mean[i % D]!;
     return x;
@@ -224,10 +277,9 @@ export class RealNVP implements GenerativeModel {
    * The flow x -> z over n rows, adding each row's log-determinant into logDet. With `scratch` it runs the nets'
    * training forward and keeps what `backward` needs in its tapes; without, inference only.
    */
-  private run(x: Float32Array, n: number, z: Float32Array, logDet: Float64Array, scratch: Scratch | null, updateNorm = false): void {
+  private run(x: Float32Array, n: number, z: Float32Array, logDet: Float64Array, scratch: Scratch | null): void {
     const D = this.dim;
     const c = this.config.scaleClamp;
-    const ct = this.config.shiftClamp;
     this.refreshMixers();
     let constant = 0;
     for (let d = 0; d < D; d++) constant -= Math.log(this.std[d]!);
@@ -239,11 +291,6 @@ export class RealNVP implements GenerativeModel {
     const masked = scratch ? scratch.masked.subarray(0, n * D) : new Float32Array(n * D);
     const predicted = scratch ? null : new Float32Array(n * 2 * D);
     for (let k = 0; k < this.nets.length; k++) {
-      if (this.norm) {
-        if (updateNorm) updateMovingNorm(this.norm, k, z, n, D, this.config.movingNorm);
-        const ld = applyMovingNorm(this.norm, k, z, n, D);
-        for (let i = 0; i < n; i++) logDet[i] = logDet[i]! + ld;
-      }
       if (this.mixers.length > 0) {
         const mixer = this.mixers[k]!;
         // Both calls return the net's own buffer (or `masked`): copied back into z before z is read again.
@@ -267,7 +314,7 @@ export class RealNVP implements GenerativeModel {
         for (let d = 0; d < D; d++) {
           if (this.keeps(k, d)) continue;
           const s = c * Math.tanh(raw[i * 2 * D + d]! / c);
-          z[i * D + d] = z[i * D + d]! * Math.exp(s) + clampShift(raw[i * 2 * D + D + d]!, ct);
+          z[i * D + d] = z[i * D + d]! * Math.exp(s) + raw[i * 2 * D + D + d]!;
           ld += s;
         }
         logDet[i] = logDet[i]! + ld;
@@ -282,7 +329,6 @@ export class RealNVP implements GenerativeModel {
   private backward(dz: Float32Array, n: number, scratch: Scratch): void {
     const D = this.dim;
     const c = this.config.scaleClamp;
-    const ct = this.config.shiftClamp;
     const dOut = scratch.dOut.subarray(0, n * 2 * D);
     const dIn = scratch.dIn.subarray(0, n * D);
     for (let k = this.nets.length - 1; k >= 0; k--) {
@@ -297,7 +343,7 @@ export class RealNVP implements GenerativeModel {
           const dy = dz[i * D + d]!;
           const ds = dy * xin[i * D + d]! * e - 1 / n;
           dOut[i * 2 * D + d] = ds * (1 - th * th);
-          dOut[i * 2 * D + D + d] = dy * clampShiftSlope(raw[i * 2 * D + D + d]!, ct);
+          dOut[i * 2 * D + D + d] = dy;
           dz[i * D + d] = dy * e;
         }
       }
@@ -305,15 +351,13 @@ export class RealNVP implements GenerativeModel {
       // The moved dimensions were zeroed at the MLP's input, so only the kept ones receive its input gradient.
       // Stryker disable next-line EqualityOperator: dz views n x D floats: a write past it is dropped.
       for (let i = 0; i < n * D; i++) if (this.keeps(k, i % D)) dz[i] = dz[i]! + dIn[i]!;
-      if (this.mixers.length > 0) {
-        const mixer = this.mixers[k]!;
-        mixer.backward(dz, n, dIn);
-        dz.set(dIn);
-        // Every row's NLL has -log |det W|, whose gradient is -W^-T: once for the mean over rows.
-        const inv = this.mixerInverse[k]!;
-        for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) mixer.grads[i * D + j] = mixer.grads[i * D + j]! - inv[j * D + i]!;
-      }
-      if (this.norm) backMovingNorm(this.norm, k, dz, n, D);
+      if (this.mixers.length === 0) continue;
+      const mixer = this.mixers[k]!;
+      mixer.backward(dz, n, dIn);
+      dz.set(dIn);
+      // Every row's NLL has -log |det W|, whose gradient is -W^-T: once for the mean over rows.
+      const inv = this.mixerInverse[k]!;
+      for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) mixer.grads[i * D + j] = mixer.grads[i * D + j]! - inv[j * D + i]!;
     }
   }
 
@@ -331,10 +375,7 @@ export class RealNVP implements GenerativeModel {
       ]),
       optimizers: { adam: this.opt.getState() },
       rngs: { train: this.trainRng.getState(), sample: this.sampleRng.getState() },
-      counters: {
-        fitted: this.fitted, mean: [...this.mean], std: [...this.std],
-        ...(this.norm ? { normMean: [...this.norm.mean], normStd: [...this.norm.std], normSeen: [...this.norm.seen] } : {}),
-      },
+      counters: { fitted: this.fitted, mean: [...this.mean], std: [...this.std] },
     });
   }
 
@@ -350,11 +391,6 @@ export class RealNVP implements GenerativeModel {
     model.mean.set(ck.counters['mean'] as number[]);
     model.std.set(ck.counters['std'] as number[]);
     model.fitted = ck.counters['fitted'] === true;
-    if (model.norm) {
-      model.norm.mean.set(ck.counters['normMean'] as number[]);
-      model.norm.std.set(ck.counters['normStd'] as number[]);
-      (ck.counters['normSeen'] as boolean[]).forEach((v, k) => (model.norm!.seen[k] = v));
-    }
     return model;
   }
 }
