@@ -58,7 +58,7 @@ const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"], reward: [oneOf('auto', 'learned'), "'auto' or 'learned'"],
   members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
   maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"],
-  planner: [(v) => v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or an object { horizon, population, iterations, elites, alpha, terminalValue, noise, transitions }'], verbose: [bool, 'a boolean'],
+  planner: [(v) => v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or an object { horizon, population, iterations, elites, alpha, terminalValue, terminalValueFrom, actorCandidate, noise, transitions }'], verbose: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */

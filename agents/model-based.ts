@@ -194,7 +194,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
     });
     const critics = (agent as { critics?: readonly Net[] }).critics ?? [], box = env.actionSpace as BoxSpace;
-    const planner = (seed: number) => plannerFor(this.model, c.planner!, { box, gamma: ac.gamma, reward: this.rewardFn, actor: this.actor, critics, seed });
+    const planner = (seed: number) => plannerFor(this.model, c.planner!, { box, gamma: ac.gamma, reward: this.rewardFn, actor: this.actor, critics, seed, updates: () => this.inner.updates });
     this.planners = c.planner ? { train: planner(ac.seed * 31 + 5), eval: planner(ac.seed + EVAL_SEED_OFFSET) } : null;
   }
 
