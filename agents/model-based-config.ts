@@ -37,6 +37,11 @@ export interface ModelBasedConfig {
    * defaults for the missing fields.
    */
   planner: PlannerConfig | null;
+  /**
+   * Run a refit due at `learn`'s last step before it returns (the loop runs no hooks at its end), so that `act`,
+   * `evaluate` and `save` after it use a model of every real step; training is unchanged (the next call would run it first).
+   */
+  refitAtEnd: boolean;
   /** Print one line per refit through `learn`'s log. */ verbose: boolean;
 }
 
@@ -47,7 +52,7 @@ export type ModelBasedSettings = Partial<Omit<ModelBasedConfig, 'planner'>> & { 
 export const MODEL_BASED_DEFAULTS: Readonly<ModelBasedConfig> = Object.freeze({
   model: 'ensemble', refitEvery: 250, firstFit: 0, rolloutBatch: 1000, rolloutEvery: 0, horizonStart: 1, horizonEnd: 1, horizonFrom: 0, horizonTo: 1,
   realRatio: 0.05, retainRefits: 4, rolloutNoise: 0.1, disagreementScale: 0, realBufferSize: 1_000_000, termination: 'auto', reward: 'learned',
-  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', planner: null, verbose: false,
+  members: 7, elites: 5, hidden: [200, 200], maxEpochs: 100, minFitSteps: 0, propagation: 'random-member', planner: null, refitAtEnd: false, verbose: false,
 } satisfies ModelBasedConfig) as Readonly<ModelBasedConfig>;
 
 const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
@@ -58,7 +63,7 @@ const RULES: { readonly [K in keyof ModelBasedConfig]: FieldRule } = {
   realBufferSize: [int(1, 1e9), 'an integer from 1 to 1e9'], termination: [oneOf('auto', 'never', 'learned'), "'auto', 'never' or 'learned'"], reward: [oneOf('auto', 'learned'), "'auto' or 'learned'"],
   members: [int(1, 100), 'an integer from 1 to 100'], elites: [int(1, 100), 'an integer from 1 to 100'], hidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(int(1)), 'a non-empty array of positive integers'],
   maxEpochs: [int(1), 'a positive integer'], minFitSteps: [int(0), 'a non-negative integer'], propagation: [oneOf('random-member', 'fixed-member'), "'random-member' or 'fixed-member'"],
-  planner: [(v) => v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or an object { horizon, population, iterations, elites, alpha, terminalValue, noise, transitions }'], verbose: [bool, 'a boolean'],
+  planner: [(v) => v === null || (typeof v === 'object' && !Array.isArray(v)), 'null or an object { horizon, population, iterations, elites, alpha, terminalValue, terminalValueFrom, actorCandidate, noise, transitions }'], refitAtEnd: [bool, 'a boolean'], verbose: [bool, 'a boolean'],
 };
 
 /** The config fields, in documentation order. */

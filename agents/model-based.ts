@@ -194,7 +194,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
       realRatio: c.realRatio, gamma: ac.gamma, bonusScale: c.disagreementScale, model: this.model,
     });
     const critics = (agent as { critics?: readonly Net[] }).critics ?? [], box = env.actionSpace as BoxSpace;
-    const planner = (seed: number) => plannerFor(this.model, c.planner!, { box, gamma: ac.gamma, reward: this.rewardFn, actor: this.actor, critics, seed });
+    const planner = (seed: number) => plannerFor(this.model, c.planner!, { box, gamma: ac.gamma, reward: this.rewardFn, actor: this.actor, critics, seed, updates: () => this.inner.updates });
     this.planners = c.planner ? { train: planner(ac.seed * 31 + 5), eval: planner(ac.seed + EVAL_SEED_OFFSET) } : null;
   }
 
@@ -253,7 +253,7 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
     // Resumed with the saved ensemble but not its model replay (not saved): a round of rollouts refills it.
     else if (c.rolloutEvery > 0 || (this.imagined.size === 0 && this.real.size > 0)) await this.imagineBetweenRefits(this.step);
     try {
-      return await this.inner.learn({
+      const result = await this.inner.learn({
         ...options,
         consumers: [collect, ...(options.consumers ?? [])],
         periodic: [
@@ -268,6 +268,9 @@ export class ModelBasedAgent<O = unknown, A = unknown> implements Agent<O, A> {
         ...(options.onProgress ? { onProgress: withMetrics(options.onProgress)! } : {}),
         ...(options.onLog ? { onLog: withMetrics(options.onLog)! } : {}),
       });
+      // The loop runs no hooks at its last step: with refitAtEnd a refit due there runs now (the next call would run it first).
+      if (c.refitAtEnd && !options.signal?.aborted && this.due(this.step, firstFit)) await this.refitAndImagine(this.step, c.verbose ? log : null, options.signal);
+      return result;
     } finally {
       this.inner.batchSource = null;
     }

@@ -21,6 +21,7 @@ import type { BoxSpace } from '../core/spaces.js';
 import type { Net } from '../nn/types.js';
 import { bool, int, num, oneOf, resolveConfig, type FieldRule } from './config.js';
 import { concatObsAction } from './ddpg.js';
+import { actorSequence, type SequenceProposal } from './planner-proposal.js';
 
 /** Settings of the CEM planner (`worldModel.planner`). */
 export interface PlannerConfig {
@@ -30,6 +31,8 @@ export interface PlannerConfig {
   /** Best candidates the Gaussian is refitted to each iteration (K <= P). */ elites: number;
   /** Weight of the old mean and variance in each refit (mbrl-lib's alpha, 0.1). */ alpha: number;
   /** Add gamma^H V(s_H), the agent's critic value of the last state (LOOP), when the agent has one. */ terminalValue: boolean;
+  /** The agent's gradient updates before the terminal value counts (an untrained critic misleads the first plans); 0: from the start. */ terminalValueFrom: number;
+  /** Score the agent's actor, rolled through the model's mean, as one candidate each iteration (TD-MPC), when the agent has one. */ actorCandidate: boolean;
   /** While training: Gaussian noise of this std (in half action ranges) on the planned action; 0 for none. */ noise: number;
   /**
    * 'sampled': candidates step through the model's sampled next states (its propagation: TS-1 or TS-inf, PETS);
@@ -47,11 +50,11 @@ export interface PlannerConfig {
  * population or iterations cost 1.5-2.5x for no clear gain); no terminal value (an untrained critic misled the first
  * plans).
  */
-export const PLANNER_DEFAULTS: Readonly<PlannerConfig> = Object.freeze({ horizon: 20, population: 100, iterations: 3, elites: 10, alpha: 0.1, terminalValue: false, noise: 0, transitions: 'sampled' });
+export const PLANNER_DEFAULTS: Readonly<PlannerConfig> = Object.freeze({ horizon: 20, population: 100, iterations: 3, elites: 10, alpha: 0.1, terminalValue: false, terminalValueFrom: 0, actorCandidate: false, noise: 0, transitions: 'sampled' });
 
 const RULES: { readonly [K in keyof PlannerConfig]: FieldRule } = {
   horizon: [int(1, 1000), 'an integer from 1 to 1000'], population: [int(2, 1e6), 'an integer from 2 to 1e6'], iterations: [int(1, 1000), 'an integer from 1 to 1000'],
-  elites: [int(1, 1e6), 'an integer from 1 to 1e6'], alpha: [num(0, 0.999), 'a number in [0, 0.999]'], terminalValue: [bool, 'a boolean'], noise: [num(0, 10), 'a number in [0, 10]'],
+  elites: [int(1, 1e6), 'an integer from 1 to 1e6'], alpha: [num(0, 0.999), 'a number in [0, 0.999]'], terminalValue: [bool, 'a boolean'], terminalValueFrom: [int(0), 'a non-negative integer'], actorCandidate: [bool, 'a boolean'], noise: [num(0, 10), 'a number in [0, 10]'],
   transitions: [oneOf('sampled', 'mean', 'member-mean'), "'sampled', 'mean' or 'member-mean'"],
 };
 
@@ -115,6 +118,11 @@ export function refitToElites(cands: Float32Array, idx: Int32Array, K: number, P
   }
 }
 
+/** Candidate p of the candidates (H x P x aw) set to `seq` (H x aw), clipped to [low, high]. */
+export function setCandidate(cands: Float32Array, p: number, seq: Float32Array, P: number, H: number, aw: number, low: ArrayLike<number>, high: ArrayLike<number>): void {
+  for (let h = 0; h < H; h++) for (let j = 0; j < aw; j++) cands[(h * P + p) * aw + j] = Math.min(high[j]!, Math.max(low[j]!, seq[h * aw + j]!));
+}
+
 /** The warm start: the plan (H x aw) moved one step earlier, its last step set to `fill` (aw values). */
 export function shiftPlan(mean: Float32Array, H: number, aw: number, fill: ArrayLike<number>): void {
   mean.copyWithin(0, aw, H * aw);
@@ -163,6 +171,10 @@ export interface PlannerContext {
   gamma: number;
   reward: RewardFn | null;
   value: TerminalValue | null;
+  /** Whether the terminal value counts yet (absent: always). */
+  valueOn?: () => boolean;
+  /** A sequence scored as the last candidate of every iteration (e.g. the actor's), else null or absent. */
+  proposal?: SequenceProposal | null;
   seed: number;
 }
 
@@ -186,6 +198,7 @@ export class CemPlanner {
   private readonly states: Float32Array; // P x d
   private readonly members: Int32Array; // P
   private readonly values: Float32Array; // P
+  private readonly proposed: Float32Array; // H x aw
   private readonly out: WorldStepOut;
   /** Planned actions so far (for metrics and cost per action). */
   planned = 0;
@@ -206,6 +219,7 @@ export class CemPlanner {
     this.stepActions = Array.from({ length: H }, (_, h) => this.cands.subarray(h * P * this.aw, (h + 1) * P * this.aw));
     [this.scores, this.alive, this.elite] = [new Float64Array(P), new Uint8Array(P), new Int32Array(K)];
     [this.states, this.members, this.values] = [new Float32Array(P * this.d), new Int32Array(P), new Float32Array(P)];
+    this.proposed = new Float32Array(H * this.aw);
     this.out = worldStepOut(P, this.d);
     this.reset();
   }
@@ -227,8 +241,12 @@ export class CemPlanner {
     if (this.planned > 0) shiftPlan(this.mean, H, aw, this.middle);
     // Stryker disable next-line EqualityOperator: std holds H x aw floats; a write at index H x aw is dropped.
     for (let k = 0; k < H * aw; k++) this.std[k] = (this.high[k % aw]! - this.low[k % aw]!) / 4;
+    const proposal = this.ctx.proposal;
+    proposal?.(state, this.proposed);
     for (let it = 0; it < I; it++) {
       sampleCandidates(this.mean, this.std, P, H, aw, this.low, this.high, this.rng, this.cands);
+      // The last candidate, not the first: candidate 0 is the mean.
+      if (proposal) setCandidate(this.cands, P - 1, this.proposed, P, H, aw, this.low, this.high);
       this.score(state);
       topK(this.scores, P, K, this.elite);
       refitToElites(this.cands, this.elite, K, P, H, aw, alpha, this.mean, this.std);
@@ -257,7 +275,7 @@ export class CemPlanner {
       this.states.set(this.out.nextStates);
       discount *= gamma;
     }
-    if (!value) return;
+    if (!value || this.ctx.valueOn?.() === false) return;
     value(this.states, P, this.values);
     // Stryker disable next-line EqualityOperator: alive holds P flags, so alive[P] is undefined and row P is skipped.
     for (let p = 0; p < P; p++) if (this.alive[p]) this.scores[p] = this.scores[p]! + discount * this.values[p]!;
@@ -290,10 +308,16 @@ export function criticValue(actor: Net, critics: readonly Net[], low: ArrayLike<
   };
 }
 
-/** A planner through `model` for a DDPG/TD3 agent: its bounds and gamma, a known reward (else the model's), its critics' terminal value if `terminalValue`. */
-export function plannerFor(model: WorldModel, config: PlannerConfig, a: { box: BoxSpace; gamma: number; reward: RewardFn | null; actor: Net | null; critics: readonly Net[]; seed: number }): CemPlanner {
+/**
+ * A planner through `model` for a DDPG/TD3 agent: its bounds and gamma, a known reward (else the model's), its
+ * critics' terminal value if `terminalValue` (once `updates()` reaches `terminalValueFrom`), its actor's sequence as
+ * a candidate if `actorCandidate`.
+ */
+export function plannerFor(model: WorldModel, config: PlannerConfig, a: { box: BoxSpace; gamma: number; reward: RewardFn | null; actor: Net | null; critics: readonly Net[]; seed: number; updates?: () => number }): CemPlanner {
   const value = config.terminalValue && a.actor && a.critics.length > 0 ? criticValue(a.actor, a.critics, a.box.low, a.box.high, config.population) : null;
-  return new CemPlanner(model, config, { low: a.box.low, high: a.box.high, gamma: a.gamma, reward: a.reward, value, seed: a.seed % 2 ** 31 });
+  const updates = a.updates, valueOn = config.terminalValueFrom > 0 && updates ? () => updates() >= config.terminalValueFrom : null;
+  const proposal = config.actorCandidate && a.actor ? actorSequence(model, a.actor, a.box.low, a.box.high, config.horizon, a.seed + 2) : null;
+  return new CemPlanner(model, config, { low: a.box.low, high: a.box.high, gamma: a.gamma, reward: a.reward, value, ...(valueOn ? { valueOn } : {}), proposal, seed: a.seed % 2 ** 31 });
 }
 
 /** `env` with `onReset` called before each of its resets (a planner's warm start belongs to one episode). */

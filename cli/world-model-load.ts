@@ -34,7 +34,7 @@ export async function restoreWorldModel(agent: Agent, settings: Record<string, u
   const description = !saved
     ? `no saved ensemble in ${shellPath(checkpointDir)} (written before ensembles were saved, or before the first fit): ${agent.algo} acts with its own policy${p ? ', not the planner' : ''}`
     : p
-      ? `plans with CEM through the saved ensemble (${saved.model.config.members} members, fit ${saved.schedule.fits}): horizon ${p.horizon}, population ${p.population}, ${p.iterations} iterations, ${p.elites} elites${p.terminalValue ? ', critic terminal value' : ''}`
+      ? `plans with CEM through the saved ensemble (${saved.model.config.members} members, fit ${saved.schedule.fits}): horizon ${p.horizon}, population ${p.population}, ${p.iterations} iterations, ${p.elites} elites${p.terminalValue ? `, critic terminal value${p.terminalValueFrom > 0 ? ` from ${p.terminalValueFrom} updates` : ''}` : ''}${p.actorCandidate ? ', the actor as a candidate' : ''}`
       : `saved ensemble restored (${saved.model.config.members} members, fit ${saved.schedule.fits}); ${agent.algo} acts with its own policy (no planner)`;
   return { agent: wrapped, restored: saved !== null, plans, description };
 }

@@ -62,6 +62,19 @@ describe('model-based training with a planner', () => {
     expect(withValue.slice(50)).not.toEqual(without.slice(50));
   }, 30_000);
 
+  it('terminalValueFrom: the critic\'s value counts only once the agent has made that many updates', async () => {
+    const none = (await trained({ ...TINY_PLANNER, terminalValue: false })).actions;
+    const always = (await trained({ ...TINY_PLANNER, terminalValue: true })).actions;
+    expect((await trained({ ...TINY_PLANNER, terminalValue: true, terminalValueFrom: 1_000_000 })).actions).toEqual(none);
+    expect((await trained({ ...TINY_PLANNER, terminalValue: true, terminalValueFrom: 1 })).actions).toEqual(always);
+  }, 60_000);
+
+  it("actorCandidate: the actor's sequence among the candidates changes the plans (after the fit only)", async () => {
+    const withActor = (await trained({ ...TINY_PLANNER, actorCandidate: true })).actions, without = (await trained(TINY_PLANNER)).actions;
+    expect(withActor.slice(0, 50)).toEqual(without.slice(0, 50));
+    expect(withActor.slice(50)).not.toEqual(without.slice(50));
+  }, 30_000);
+
   it("transitions: with one elite, 'member-mean' (the ensemble's step, noiseless) plans as 'mean' (predictMean) does, and 'sampled' does not", async () => {
     const plans = async (transitions: 'sampled' | 'mean' | 'member-mean') => (await trained({ ...TINY_PLANNER, transitions })).actions.slice(50);
     const [memberMean, mean, sampled] = [await plans('member-mean'), await plans('mean'), await plans('sampled')];

@@ -171,6 +171,23 @@ describe('model-based training (MBPO-style)', () => {
     expect(agent.metrics['modelFits']).toBe(1);
   }, 60_000);
 
+  it('refitAtEnd: a refit due at the last step runs before learn() returns, and the next call does not repeat it (training unchanged)', async () => {
+    const run = async (refitAtEnd: boolean) => {
+      const agent = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), { ...TINY_WORLD, refitEvery: 100, refitAtEnd });
+      await agent.learn({ steps: 200, log: () => {} });
+      const fitsAfterFirst = agent.metrics['modelFits'];
+      await agent.learn({ steps: 100, log: () => {} });
+      return { fitsAfterFirst, fits: agent.metrics['modelFits'], imagined: agent.metrics['imaginedTransitions'], action: agent.act(Float32Array.of(1, 0, 0)) };
+    };
+    const [late, early] = [await run(false), await run(true)];
+    expect([late.fitsAfterFirst, early.fitsAfterFirst]).toEqual([0, 1]);
+    expect(early.fits).toBe(late.fits + 1); // the refit at 300: at the end here, not yet in the other run
+    expect(early.imagined).toBe(late.imagined + 80); // its round of rollouts: 40 of horizon 2 at step 300
+    // The agent trained on the same batches: its own action is the same.
+    expect(Array.from(early.action as Float32Array)).toEqual(Array.from(late.action as Float32Array));
+    expect(() => resolveModelBasedConfig({ refitAtEnd: 1 as never })).toThrow(/worldModel\.refitAtEnd to be a boolean/);
+  }, 60_000);
+
   it('rolloutEvery: rounds of rollouts from the last fitted model between refits, also at a later learn() call\'s first step', async () => {
     const world = { ...TINY_WORLD, rolloutEvery: 50 };
     const whole = withWorldModel(td3(make('Pendulum-v1') as Env<Float32Array, Float32Array>, TINY_TD3), world);

@@ -8,7 +8,9 @@ import { resolveModelBasedConfig } from '../../agents/model-based.js';
 import {
   CemPlanner, NoiselessRng, PLANNER_DEFAULTS, addStepReturns, refitToElites, resolvePlannerConfig, sampleCandidates, shiftPlan, topK, type PlannerConfig, type PlannerContext,
 } from '../../agents/planner.js';
+import { actorSequence } from '../../agents/planner-proposal.js';
 import type { WorldModel } from '../../models/world/contract.js';
+import type { Net } from '../../nn/types.js';
 import { pendulumReward } from '../../models/world/known-rewards.js';
 
 /** A deterministic world model from a step function over one row (state in, next state and reward out). */
@@ -97,6 +99,27 @@ describe('CEM planner', () => {
     const u = meanOver(4, (seed) => firstAction(ending, { horizon: 1, population: 200, iterations: 5, elites: 10 }, [0], seed, { value }));
     expect(u).toBeGreaterThan(0.1);
     expect(u).toBeLessThan(0.3);
+  });
+
+  it('proposal: a sequence scored as the last candidate of every iteration wins when it is the best', () => {
+    // The delayed reward with horizon 3 and one small iteration around u = 0: the proposal (1, 1, 1) scores 3 - 0.3,
+    // far above what 4 candidates of std 0.5 find, so with one elite and alpha 0 the plan is the proposal.
+    const proposal = (_s: Float32Array, out: Float32Array) => out.fill(1);
+    const config = { horizon: 3, population: 4, iterations: 1, elites: 1, alpha: 0 };
+    for (const seed of [0, 1, 2]) {
+      expect(firstAction(delayed, config, [0, 0], seed, { proposal })).toBe(1);
+      expect(firstAction(delayed, config, [0, 0], seed)).toBeLessThan(0.99);
+    }
+    // A bad proposal is no elite (the mean itself, candidate 0, scores above it), so the plan is not it.
+    const bad = (_s: Float32Array, out: Float32Array) => out.fill(-1);
+    for (const seed of [0, 1, 2]) expect(firstAction(delayed, config, [0, 0], seed, { proposal: bad })).toBeGreaterThan(-0.99);
+  });
+
+  it('valueOn: the terminal value counts only once it says so', () => {
+    const value = (s: Float32Array, n: number, out: Float32Array) => { for (let i = 0; i < n; i++) out[i] = 10 * s[i]!; };
+    const config = { horizon: 1, population: 100, iterations: 5, elites: 10 };
+    expect(meanOver(4, (seed) => firstAction(pointMass, config, [0], seed, { value, valueOn: () => true }))).toBeGreaterThan(0.9);
+    expect(Math.abs(meanOver(4, (seed) => firstAction(pointMass, config, [0], seed, { value, valueOn: () => false })))).toBeLessThan(0.15);
   });
 
   it('runs iterations x horizon batched model steps of population rows per plan', () => {
@@ -316,6 +339,28 @@ describe('CEM math: each function reads and writes only its shapes', () => {
   });
 });
 
+describe('actorSequence (the actor as a candidate)', () => {
+  /** An actor of one state float: u = -x / 2 (so with bounds [-2, 2] the action is -x). */
+  const halving = { inputSize: 1, outputSize: 1, predict: (x: Float32Array, n: number, out = new Float32Array(n)) => { for (let i = 0; i < n; i++) out[i] = -x[i]! / 2; return out; } } as unknown as Net;
+
+  it("acts from each next state of the model's step (a model without predictMean): x 0.8 gives -0.8 and then 0 (x' = x + a)", () => {
+    const seq = new Float32Array(3);
+    actorSequence(pointMass, halving, [-2], [2], 3, 0)(Float32Array.of(0.8), seq);
+    expect(Array.from(seq).map((v) => +v.toFixed(5))).toEqual([-0.8, 0, 0]);
+    // Clipped to the bounds, rescaled from the actor's [-1, 1].
+    actorSequence(pointMass, halving, [-1], [1], 3, 0)(Float32Array.of(3), seq);
+    expect(Array.from(seq).map((v) => +v.toFixed(5))).toEqual([-1, -1, -0.5]);
+  });
+
+  it('steps through predictMean when the model has one', () => {
+    // predictMean halves x; step would add the action.
+    const withMean = { ...pointMass, predictMean: (s: Float32Array, _a: Float32Array, n: number) => ({ nextStates: s.slice(0, n).map((x) => x / 2), rewards: new Float32Array(n) }) };
+    const seq = new Float32Array(3);
+    actorSequence(withMean, halving, [-2], [2], 3, 0)(Float32Array.of(0.8), seq);
+    expect(Array.from(seq).map((v) => +v.toFixed(5))).toEqual([-0.8, -0.4, -0.2]);
+  });
+});
+
 describe('planner config', () => {
   it('fills the defaults for missing fields', () => {
     expect(resolvePlannerConfig({ horizon: 7 })).toEqual({ ...PLANNER_DEFAULTS, horizon: 7 });
@@ -332,6 +377,8 @@ describe('planner config', () => {
       [{ population: 10, elites: 11 }, /worldModel\.planner\.elites <= population \(10\), got 11/],
       [{ alpha: 1 }, /worldModel\.planner\.alpha to be a number in \[0, 0\.999\]/],
       [{ terminalValue: 'yes' }, /worldModel\.planner\.terminalValue to be a boolean/],
+      [{ terminalValueFrom: -1 }, /worldModel\.planner\.terminalValueFrom to be a non-negative integer/],
+      [{ actorCandidate: 1 }, /worldModel\.planner\.actorCandidate to be a boolean/],
       [{ noise: -0.1 }, /worldModel\.planner\.noise to be a number in \[0, 10\]/],
       [{ transitions: 'expected' }, /worldModel\.planner\.transitions to be 'sampled', 'mean' or 'member-mean'/],
       [{ horizn: 5 }, /worldModel\.planner config key .*"horizn"/],
