@@ -91,8 +91,10 @@ export const FUNCTIONS = {
   // loop, the critic's terminal value, and the noiseless transitions ('mean', 'member-mean').
   'agents/planner.ts': [
     'sampleCandidates', 'topK', 'refitToElites', 'shiftPlan', 'addStepReturns', 'CemPlanner.plan', 'CemPlanner.score', 'CemPlanner.meanStep', 'resolvePlannerConfig',
-    'predictsMean', 'NoiselessRng.normal',
+    'predictsMean', 'NoiselessRng.normal', 'setCandidate',
   ],
+  // The actor's sequence through the model's mean (planner.actorCandidate).
+  'agents/planner-proposal.ts': ['actorSequence'],
   'agents/mixed-batches.ts': ['gatherUniform', 'realRowCount', 'addBonus', 'MixedBatches.sampleInto'],
   'models/world/dynamics-math.ts': [
     'inputFeatures', 'deltaTargets', 'standardiseInPlace', 'groupByMember', 'sampleMemberRows', 'addEliteMeans', 'stateDisagreement', 'terminationFeatures',

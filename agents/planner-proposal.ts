@@ -23,8 +23,10 @@ export function actorSequence(model: WorldModel, actor: Net, low: ArrayLike<numb
   return (state, seq) => {
     s.set(state.subarray(0, d));
     if (!predictsMean(model)) model.startRollouts(1, rng, members);
+    // Stryker disable next-line EqualityOperator: the break below ends the loop at h = horizon - 1.
     for (let h = 0; h < horizon; h++) {
       actor.predict(s, 1, u);
+      // Stryker disable next-line EqualityOperator: a holds aw floats, so a write at index aw is dropped.
       for (let j = 0; j < aw; j++) a[j] = Math.min(high[j]!, Math.max(low[j]!, low[j]! + (u[j]! + 1) * ((high[j]! - low[j]!) / 2)));
       seq.set(a, h * aw);
       // The last action needs no next state.

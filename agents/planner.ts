@@ -120,6 +120,7 @@ export function refitToElites(cands: Float32Array, idx: Int32Array, K: number, P
 
 /** Candidate p of the candidates (H x P x aw) set to `seq` (H x aw), clipped to [low, high]. */
 export function setCandidate(cands: Float32Array, p: number, seq: Float32Array, P: number, H: number, aw: number, low: ArrayLike<number>, high: ArrayLike<number>): void {
+  // Stryker disable next-line EqualityOperator: step H lies past the end of the H x P x aw candidates, so its writes are dropped.
   for (let h = 0; h < H; h++) for (let j = 0; j < aw; j++) cands[(h * P + p) * aw + j] = Math.min(high[j]!, Math.max(low[j]!, seq[h * aw + j]!));
 }
 

@@ -6,7 +6,7 @@ import { make } from '../../envs/registry.js';
 import { evaluatePolicy } from '../../agents/evaluate.js';
 import { resolveModelBasedConfig } from '../../agents/model-based.js';
 import {
-  CemPlanner, NoiselessRng, PLANNER_DEFAULTS, addStepReturns, refitToElites, resolvePlannerConfig, sampleCandidates, shiftPlan, topK, type PlannerConfig, type PlannerContext,
+  CemPlanner, NoiselessRng, PLANNER_DEFAULTS, addStepReturns, refitToElites, resolvePlannerConfig, sampleCandidates, setCandidate, shiftPlan, topK, type MeanPredictor, type PlannerConfig, type PlannerContext,
 } from '../../agents/planner.js';
 import { actorSequence } from '../../agents/planner-proposal.js';
 import type { WorldModel } from '../../models/world/contract.js';
@@ -339,6 +339,15 @@ describe('CEM math: each function reads and writes only its shapes', () => {
   });
 });
 
+/** An actor of `width` state floats and as many outputs: u_j = f(x_j). */
+function actorOf(f: (x: number) => number, width: number): Net {
+  const predict = (x: Float32Array, n: number, out = new Float32Array(n * width)): Float32Array => {
+    for (let i = 0; i < n * width; i++) out[i] = f(x[i]!);
+    return out;
+  };
+  return { inputSize: width, outputSize: width, predict } as unknown as Net;
+}
+
 describe('actorSequence (the actor as a candidate)', () => {
   /** An actor of one state float: u = -x / 2 (so with bounds [-2, 2] the action is -x). */
   const halving = { inputSize: 1, outputSize: 1, predict: (x: Float32Array, n: number, out = new Float32Array(n)) => { for (let i = 0; i < n; i++) out[i] = -x[i]! / 2; return out; } } as unknown as Net;
@@ -358,6 +367,54 @@ describe('actorSequence (the actor as a candidate)', () => {
     const seq = new Float32Array(3);
     actorSequence(withMean, halving, [-2], [2], 3, 0)(Float32Array.of(0.8), seq);
     expect(Array.from(seq).map((v) => +v.toFixed(5))).toEqual([-0.8, -0.4, -0.2]);
+  });
+});
+
+describe('setCandidate (a proposed sequence into the population)', () => {
+  it('writes candidate p of every step (H x P x aw layout), clipped per dimension, and nothing else', () => {
+    const cands = new Float32Array(2 * 3 * 2).fill(9);
+    setCandidate(cands, 1, Float32Array.of(0.5, -3, 3, 0.2), 3, 2, 2, [-1, -2], [1, 2]);
+    expect([...cands]).toEqual([9, 9, 0.5, -2, 9, 9, 9, 9, 1, 0.2, 9, 9].map((v) => Math.fround(v)));
+  });
+});
+
+describe('actorSequence: members, steps and wide actions', () => {
+  it('draws the members once per sequence, passes them to every step, and steps the model H - 1 times', () => {
+    const seen: number[] = [];
+    let starts = 0;
+    const memberModel: WorldModel = {
+      ...pointMass,
+      startRollouts: (n, _rng, out = new Int32Array(n)) => { starts++; return out.fill(4); },
+      step(states, actions, n, members, rng, out) { seen.push(members[0]!); return pointMass.step(states, actions, n, members, rng, out); },
+    };
+    actorSequence(memberModel, actorOf((x) => -x / 2, 1), [-2], [2], 4, 0)(Float32Array.of(0.8), new Float32Array(4));
+    expect(starts).toBe(1);
+    expect(seen).toEqual([4, 4, 4]);
+  });
+
+  it('draws no members for a model with predictMean', () => {
+    let starts = 0, means = 0;
+    const withMean: WorldModel & MeanPredictor = {
+      ...pointMass,
+      startRollouts: (n, _rng, out = new Int32Array(n)) => { starts++; return out.fill(0); },
+      predictMean: (s: Float32Array, _a: Float32Array, n: number) => { means++; return { nextStates: s.slice(0, n), rewards: new Float32Array(n) }; },
+    };
+    actorSequence(withMean, actorOf((x) => -x / 2, 1), [-2], [2], 3, 0)(Float32Array.of(0.8), new Float32Array(3));
+    expect([starts, means]).toEqual([0, 2]);
+  });
+
+  it('lays out two action dimensions step by step, each rescaled to its own bounds', () => {
+    // x' = x + a in 2-D; the actor's u = -x / 2 per dimension.
+    const plane: WorldModel = {
+      ...pointMass, stateDim: 2, action: { kind: 'continuous', dim: 2 },
+      step(states, actions, n, _members, _rng, out) {
+        for (let k = 0; k < 2 * n; k++) out.nextStates[k] = states[k]! + actions[k]!;
+        return out;
+      },
+    };
+    const seq = new Float32Array(6);
+    actorSequence(plane, actorOf((x) => -x / 2, 2), [-2, -1], [2, 1], 3, 0)(Float32Array.of(0.8, 0.4), seq);
+    expect(Array.from(seq).map((v) => +v.toFixed(5))).toEqual([-0.8, -0.2, 0, -0.1, 0, -0.05]);
   });
 });
 
