@@ -32,7 +32,7 @@ const FILES = [
   'nn/optimizers.ts', 'nn/losses.ts', 'nn/heads.ts', 'replay/sum-tree.ts',
   'models/vae-bounds.ts', 'models/rbm-energy.ts', 'models/rbm-log-z.ts',
   'models/gan-losses.ts',
-  'models/pixelcnn-conv.ts',
+  'models/pixelcnn-conv.ts', 'models/flow-spline.ts', 'models/flow-coupling.ts',
 ];
 
 /**
@@ -197,6 +197,7 @@ export default {
     'tests/models/rbm-math.test.ts',
     'tests/models/heteroscedastic-math.test.ts',
     'tests/models/flow-math.test.ts',
+    'tests/models/flow-spline-math.test.ts',
     'tests/models/made-math.test.ts',
     'tests/models/pixelcnn-math.test.ts',
     'tests/models/pixelcnn-conv-math.test.ts',

@@ -7,7 +7,7 @@
 export interface Tape {
   /** The coupling's input rows (B x D). */
   xin: Float32Array;
-  /** The MLP's raw output rows (B x 2D): raw log-scales then shifts. */
+  /** The MLP's raw output rows (B x outputs): affine, raw log-scales then shifts; spline, its raw parameters. */
   raw: Float32Array;
 }
 
@@ -22,13 +22,13 @@ export interface Scratch {
   dIn: Float32Array;
 }
 
-/** Training buffers for batches of `rows` rows of `dim` floats through `couplings` couplings. */
-export function createScratch(rows: number, dim: number, couplings: number): Scratch {
+/** Training buffers for batches of `rows` rows of `dim` floats through `couplings` couplings of `outputs` MLP outputs. */
+export function createScratch(rows: number, dim: number, couplings: number, outputs: number): Scratch {
   const tapes: Tape[] = [];
-  for (let k = 0; k < couplings; k++) tapes.push({ xin: new Float32Array(rows * dim), raw: new Float32Array(rows * 2 * dim) });
+  for (let k = 0; k < couplings; k++) tapes.push({ xin: new Float32Array(rows * dim), raw: new Float32Array(rows * outputs) });
   return {
     rows, tapes, z: new Float32Array(rows * dim), logDet: new Float64Array(rows), masked: new Float32Array(rows * dim),
-    dOut: new Float32Array(rows * 2 * dim), dIn: new Float32Array(rows * dim),
+    dOut: new Float32Array(rows * outputs), dIn: new Float32Array(rows * dim),
   };
 }
 

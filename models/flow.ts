@@ -4,7 +4,9 @@
  *
  * Coupling k keeps the dimensions a = {d : (d + k) even} and moves the others:
  *   z_b = x_b exp(s(x_a)) + t(x_a),   log |det| = sum_b s_b,   s = c tanh(raw / c) (a soft clamp, c = 2 default)
- * with s and t from one MLP per coupling (its input is x with the moved dimensions zeroed). Before each coupling
+ * with s and t from one MLP per coupling (its input is x with the moved dimensions zeroed). With `coupling: 'spline'`
+ * the moved dimensions go through Neural Spline Flows' monotone rational-quadratic splines instead (flow-spline.ts),
+ * z_b = g(x_b; theta(x_a)), log |det| = sum_b log g'(x_b), whose K bins come from the MLP. Before each coupling
  * sits a learned invertible linear layer x W + b (flow-linear.ts; W starts at a random rotation), so the masks
  * split along learned directions. The first layer is a fixed standardisation taken from the training data (its
  * log-determinant included), so raw units need no care. Runs on rxgym's plain Float32Array engine: deterministic
@@ -24,6 +26,7 @@ import type { Activation, Net, Optimizer } from '../nn/types.js';
 import type { FitOptions, FitReport, GenerativeModel } from './model.js';
 import { invertMatrix, randomRotation, undoLinear } from './flow-linear.js';
 import { createScratch, moveAverage, type Scratch } from './flow-training.js';
+import { affineMap, splineMap, type CouplingMap } from './flow-coupling.js';
 import {
   HALF_LOG_2PI, NO_ENV, checkFitted, checkRows, cosineLr, fitLoop, outArray, plainEngineLine, readModelCheckpoint, fitStandardisation,
 } from './density-layers.js';
@@ -64,6 +67,16 @@ export interface RealNvpConfig {
    * into the large early steps) loses: 1.303 nats over seeds 0-4 against 1.185 without.
    */
   averageDecay?: number;
+  /**
+   * The elementwise map of each coupling (default 'affine', RealNVP's z_b = x_b exp(s) + t). 'spline' is Neural
+   * Spline Flows' monotone rational-quadratic spline on [-tailBound, tailBound] (flow-spline.ts), the identity
+   * outside: many steep pieces per coupling where an affine map has one scale, for sharp multimodal densities.
+   */
+  coupling?: 'affine' | 'spline';
+  /** Bins of each spline (default 8; 'spline' only). */
+  bins?: number;
+  /** Half-width B of each spline's interval [-B, B] in standardised units (default 3; 'spline' only). */
+  tailBound?: number;
 }
 
 type Resolved = Required<RealNvpConfig>;
@@ -75,13 +88,16 @@ function resolve(c: RealNvpConfig): Resolved {
   const r: Resolved = {
     dim: c.dim, seed: c.seed, couplings: c.couplings ?? 24, hidden: c.hidden ?? [32, 32], activation: c.activation ?? 'relu',
     learningRate: c.learningRate ?? 2e-3, finalLrFraction: c.finalLrFraction ?? 0.05, scaleClamp: c.scaleClamp ?? 2, maxGradNorm: c.maxGradNorm ?? 100,
-    linearMixing: c.linearMixing ?? true, averageDecay: c.averageDecay ?? 0,
+    linearMixing: c.linearMixing ?? true, averageDecay: c.averageDecay ?? 0, coupling: c.coupling ?? 'affine', bins: c.bins ?? 8,
+    tailBound: c.tailBound ?? 3,
   };
+  if (r.coupling !== 'affine' && r.coupling !== 'spline') throw new InvalidConfig(`Expected coupling to be 'affine' or 'spline', got ${describeValue(r.coupling)}.`);
+  if (!Number.isInteger(r.bins) || r.bins < 2) throw new InvalidConfig(`Expected bins to be an integer >= 2, got ${describeValue(r.bins)}.`);
   if (!Number.isInteger(r.couplings) || r.couplings < 1) throw new InvalidConfig(`Expected couplings to be a positive integer, got ${describeValue(r.couplings)}.`);
   if (!Array.isArray(r.hidden) || !r.hidden.every((h) => Number.isInteger(h) && h > 0)) {
     throw new InvalidConfig(`Expected hidden to be an array of positive integers, got ${describeValue(r.hidden)}.`);
   }
-  for (const k of ['learningRate', 'scaleClamp', 'maxGradNorm'] as const) {
+  for (const k of ['learningRate', 'scaleClamp', 'maxGradNorm', 'tailBound'] as const) {
     if (!(Number.isFinite(r[k]) && r[k] > 0)) throw new InvalidConfig(`Expected ${k} to be a finite number > 0, got ${describeValue(r[k])}.`);
   }
   if (!(r.finalLrFraction > 0 && r.finalLrFraction <= 1)) throw new InvalidConfig(`Expected finalLrFraction in (0, 1], got ${describeValue(r.finalLrFraction)}.`);
@@ -96,7 +112,10 @@ export class RealNVP implements GenerativeModel {
   readonly dim: number;
   readonly config: Readonly<Resolved>;
   readonly engine: string;
-  /** One MLP per coupling: D inputs (the kept dimensions, others zero) to 2D outputs (s then t). */
+  /**
+   * One MLP per coupling: D inputs (the kept dimensions, others zero) to `outWidth` outputs: affine, 2D (s then
+   * t); spline, D blocks of 3K - 1 (flow-spline.ts), one per dimension.
+   */
   readonly nets: Net[];
   /** With `linearMixing`, one dense D -> D layer before each coupling (kernel W [in, out], bias b); else empty. */
   readonly mixers: Net[];
@@ -111,18 +130,25 @@ export class RealNVP implements GenerativeModel {
   private readonly mixerInverse: Float64Array[];
   private readonly mixerLogDet: Float64Array;
   private scratch: Scratch | null = null;
+  /** The couplings' elementwise map (affine or spline), its MLP outputs per row and its y, log-slope output. */
+  private readonly map: CouplingMap;
+  private readonly outWidth: number;
+  private readonly mapOut = new Float64Array(2);
 
   constructor(config: RealNvpConfig) {
     this.config = resolve(config);
     const { dim, couplings, hidden, activation, seed } = this.config;
     this.dim = dim;
+    const { coupling, bins, tailBound, scaleClamp } = this.config;
+    this.map = coupling === 'spline' ? splineMap(dim, bins, tailBound) : affineMap(dim, scaleClamp);
+    this.outWidth = this.map.width;
     this.nets = [];
     this.mixers = [];
     const rotations = new Rng(seed * 7919 + 3);
     for (let k = 0; k < couplings; k++) {
       const net = createNet({
         input: dim,
-        layers: [...hidden.map((units) => ({ kind: 'dense' as const, units, activation })), { kind: 'dense', units: 2 * dim }],
+        layers: [...hidden.map((units) => ({ kind: 'dense' as const, units, activation })), { kind: 'dense', units: this.outWidth }],
         seed: seed * 1009 + k,
       }, { engine: 'plain' });
       // The last layer starts at zero: every coupling is the identity at first, so training starts from N(0, I)
@@ -216,9 +242,9 @@ export class RealNVP implements GenerativeModel {
     const x = outArray(out, n * D);
     x.set(z.subarray(0, n * D));
     const masked = new Float32Array(n * D);
-    const raw = new Float32Array(n * 2 * D);
+    const W = this.outWidth;
+    const raw = new Float32Array(n * W);
     const row = new Float64Array(D);
-    const c = this.config.scaleClamp;
     this.refreshMixers();
     for (let k = this.nets.length - 1; k >= 0; k--) {
       // Stryker disable next-line EqualityOperator: masked holds n x D floats: a write past it is dropped.
@@ -226,9 +252,7 @@ export class RealNVP implements GenerativeModel {
       this.nets[k]!.predict(masked, n, raw);
       for (let i = 0; i < n; i++) {
         for (let d = 0; d < D; d++) {
-          if (this.keeps(k, d)) continue;
-          const s = c * Math.tanh(raw[i * 2 * D + d]! / c);
-          x[i * D + d] = (x[i * D + d]! - raw[i * 2 * D + D + d]!) * Math.exp(-s);
+          if (!this.keeps(k, d)) x[i * D + d] = this.map.inverse(raw, i * W, d, x[i * D + d]!);
         }
       }
       if (this.mixers.length > 0) undoLinear(x, n, D, this.mixers[k]!.params, this.mixerInverse[k]!, row);
@@ -262,7 +286,7 @@ export class RealNVP implements GenerativeModel {
 
   /** The training buffers for batches of n rows (grown, never shrunk). */
   private scratchFor(n: number): Scratch {
-    if (!this.scratch || this.scratch.rows < n) this.scratch = createScratch(n, this.dim, this.nets.length);
+    if (!this.scratch || this.scratch.rows < n) this.scratch = createScratch(n, this.dim, this.nets.length, this.outWidth);
     return this.scratch;
   }
 
@@ -279,7 +303,8 @@ export class RealNVP implements GenerativeModel {
    */
   private run(x: Float32Array, n: number, z: Float32Array, logDet: Float64Array, scratch: Scratch | null): void {
     const D = this.dim;
-    const c = this.config.scaleClamp;
+    const W = this.outWidth;
+    const out = this.mapOut;
     this.refreshMixers();
     let constant = 0;
     for (let d = 0; d < D; d++) constant -= Math.log(this.std[d]!);
@@ -289,7 +314,7 @@ export class RealNVP implements GenerativeModel {
     // Stryker disable next-line EqualityOperator: logDet holds (or views) n values: a write past it is dropped.
     for (let i = 0; i < n; i++) logDet[i] = logDet[i]! + constant;
     const masked = scratch ? scratch.masked.subarray(0, n * D) : new Float32Array(n * D);
-    const predicted = scratch ? null : new Float32Array(n * 2 * D);
+    const predicted = scratch ? null : new Float32Array(n * W);
     for (let k = 0; k < this.nets.length; k++) {
       if (this.mixers.length > 0) {
         const mixer = this.mixers[k]!;
@@ -303,7 +328,7 @@ export class RealNVP implements GenerativeModel {
         const tape = scratch.tapes[k]!;
         tape.xin.set(z.subarray(0, n * D));
         // forward's result is an engine buffer; copied because backward runs after the other couplings.
-        tape.raw.set(this.nets[k]!.forward(masked, n).subarray(0, n * 2 * D));
+        tape.raw.set(this.nets[k]!.forward(masked, n).subarray(0, n * W));
         raw = tape.raw;
       } else {
         raw = this.nets[k]!.predict(masked, n, predicted!);
@@ -313,9 +338,9 @@ export class RealNVP implements GenerativeModel {
         let ld = 0;
         for (let d = 0; d < D; d++) {
           if (this.keeps(k, d)) continue;
-          const s = c * Math.tanh(raw[i * 2 * D + d]! / c);
-          z[i * D + d] = z[i * D + d]! * Math.exp(s) + raw[i * 2 * D + D + d]!;
-          ld += s;
+          this.map.forward(raw, i * W, d, z[i * D + d]!, out);
+          z[i * D + d] = out[0]!;
+          ld += out[1]!;
         }
         logDet[i] = logDet[i]! + ld;
       }
@@ -328,8 +353,8 @@ export class RealNVP implements GenerativeModel {
    */
   private backward(dz: Float32Array, n: number, scratch: Scratch): void {
     const D = this.dim;
-    const c = this.config.scaleClamp;
-    const dOut = scratch.dOut.subarray(0, n * 2 * D);
+    const W = this.outWidth;
+    const dOut = scratch.dOut.subarray(0, n * W);
     const dIn = scratch.dIn.subarray(0, n * D);
     for (let k = this.nets.length - 1; k >= 0; k--) {
       const { xin, raw } = scratch.tapes[k]!;
@@ -337,14 +362,8 @@ export class RealNVP implements GenerativeModel {
       // Stryker disable next-line EqualityOperator: row n only writes past dOut and dz (views of n rows), which is dropped.
       for (let i = 0; i < n; i++) {
         for (let d = 0; d < D; d++) {
-          if (this.keeps(k, d)) continue;
-          const th = Math.tanh(raw[i * 2 * D + d]! / c);
-          const e = Math.exp(c * th);
-          const dy = dz[i * D + d]!;
-          const ds = dy * xin[i * D + d]! * e - 1 / n;
-          dOut[i * 2 * D + d] = ds * (1 - th * th);
-          dOut[i * 2 * D + D + d] = dy;
-          dz[i * D + d] = dy * e;
+          // The log-slope enters the mean NLL with -1 / n.
+          if (!this.keeps(k, d)) dz[i * D + d] = this.map.backward(raw, i * W, d, xin[i * D + d]!, dz[i * D + d]!, -1 / n, dOut);
         }
       }
       this.nets[k]!.backward(dOut, n, dIn);

@@ -1,4 +1,4 @@
-// RealNVP's likelihood against definitions that hold whatever its layers are: the log-determinant of `transform`
+// RealNVP's likelihood, with affine and with spline couplings, against definitions that hold whatever its layers are: the log-determinant of `transform`
 // against finite differences of the map itself, log p(x) integrating to 1 over the plane, the inverse undoing the
 // map, `gradient` against finite differences of the mean NLL, and the Polyak average. `npm run mutate` runs this file
 // against flow.ts and flow-training.ts.
@@ -8,14 +8,16 @@ import { RealNVP } from '../../models/flow.js';
 import { moveAverage } from '../../models/flow-training.js';
 
 /** A flow of `dim` with every parameter (the couplings' zero-started last layers included) moved at random, standardised on rows of std 2 and mean 1. */
-async function warped(dim: number, seed: number, linearMixing = true): Promise<RealNVP> {
-  const flow = new RealNVP({ dim, seed, couplings: 3, hidden: [8], linearMixing });
+async function warped(dim: number, seed: number, linearMixing = true, coupling: 'affine' | 'spline' = 'affine'): Promise<RealNVP> {
+  const flow = new RealNVP({ dim, seed, couplings: 3, hidden: [8], linearMixing, coupling, bins: 4 });
   const rng = new Rng(seed + 100);
   const data = Float32Array.from({ length: 64 * dim }, () => 1 + 2 * rng.normal());
   await flow.fit(data, 64, { epochs: 0 }); // fixes the standardisation only
-  // Couplings get weights of scale 0.4; mixers stay near their rotations (a nearly singular W would send mass far out).
+  // Couplings get weights of scale 0.4 (0.15 for splines, whose slopes would otherwise change within a finite
+  // difference's step); mixers stay near their rotations (a nearly singular W would send mass far out).
+  const scale = coupling === 'spline' ? 0.15 : 0.4;
   for (const [k, net] of [...flow.nets, ...flow.mixers].entries()) {
-    for (let i = 0; i < net.params.length; i++) net.params[i] = net.params[i]! + rng.normal(0, k < flow.nets.length ? 0.4 : 0.1);
+    for (let i = 0; i < net.params.length; i++) net.params[i] = net.params[i]! + rng.normal(0, k < flow.nets.length ? scale : 0.1);
     net.paramsChanged();
   }
   return flow;
@@ -38,10 +40,10 @@ function logAbsDet(a: number[][]): number {
   return s;
 }
 
-describe('RealNVP: the change of variables', () => {
+for (const coupling of ['affine', 'spline'] as const) describe(`RealNVP (${coupling} couplings): the change of variables`, () => {
   for (const linearMixing of [true, false]) {
     it(`transform's log-determinant is log |det dz/dx| by finite differences (3-D, linearMixing ${linearMixing})`, async () => {
-      const flow = await warped(3, 1, linearMixing);
+      const flow = await warped(3, 1, linearMixing, coupling);
       const x = Float32Array.from([0.4, -1.2, 2.5, 3, 0.1, -0.7]);
       const { logDet } = flow.transform(x, 2);
       for (let row = 0; row < 2; row++) {
@@ -62,7 +64,7 @@ describe('RealNVP: the change of variables', () => {
   }
 
   it('log p(x) integrates to 1 over the plane', async () => {
-    const flow = await warped(2, 2);
+    const flow = await warped(2, 2, true, coupling);
     const step = 0.1;
     const pts: number[] = [];
     for (let a = -12; a <= 14; a += step) for (let b = -12; b <= 14; b += step) pts.push(a, b);
@@ -72,7 +74,7 @@ describe('RealNVP: the change of variables', () => {
   });
 
   it('logProb is log N(z; 0, I) + logDet of transform, row by row', async () => {
-    const flow = await warped(3, 3);
+    const flow = await warped(3, 3, true, coupling);
     const x = Float32Array.from([0.4, -1.2, 2.5, 3, 0.1, -0.7]);
     const { z, logDet } = flow.transform(x, 2);
     const lp = flow.logProb(x, 2);
@@ -84,7 +86,7 @@ describe('RealNVP: the change of variables', () => {
   });
 
   it('inverse undoes transform, and sample maps N(0, I) draws through it', async () => {
-    const flow = await warped(3, 4);
+    const flow = await warped(3, 4, true, coupling);
     const x = Float32Array.from([0.4, -1.2, 2.5, 3, 0.1, -0.7]);
     const back = flow.inverse(flow.transform(x, 2).z, 2);
     for (let k = 0; k < 6; k++) expect(back[k]).toBeCloseTo(x[k]!, 3);
@@ -100,7 +102,7 @@ describe('RealNVP: the change of variables', () => {
   });
 
   it('gradient returns the mean NLL and its parameter gradient (finite differences)', async () => {
-    const flow = await warped(2, 5);
+    const flow = await warped(2, 5, true, coupling);
     const x = Float32Array.from([0.4, -1.2, 2.5, 3, 0.1, -0.7, 1, 1]);
     const nll = () => -flow.logProb(x, 4).reduce((s, v) => s + v, 0) / 4;
     expect(flow.gradient(x, 4)).toBeCloseTo(nll(), 4);
@@ -124,7 +126,7 @@ describe('RealNVP: the change of variables', () => {
   });
 
   it('without mixing layers: inverse undoes transform and gradient matches finite differences of the mean NLL', async () => {
-    const flow = await warped(2, 8, false);
+    const flow = await warped(2, 8, false, coupling);
     const x = Float32Array.from([0.4, -1.2, 2.5, 3, 0.1, -0.7]);
     const back = flow.inverse(flow.transform(x, 3).z, 3);
     x.forEach((v, i) => expect(back[i]!).toBeCloseTo(v, 4));
@@ -147,7 +149,7 @@ describe('RealNVP: the change of variables', () => {
   });
 
   it('inverse and logProb write n rows into a longer out and leave the rest; bad rows are named', async () => {
-    const flow = await warped(2, 6);
+    const flow = await warped(2, 6, true, coupling);
     const z = Float32Array.from([0.3, -0.5, 1.1, 0.2]);
     const out = new Float32Array(6).fill(7);
     flow.inverse(z, 2, out);
