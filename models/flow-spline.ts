@@ -38,9 +38,11 @@ function softmax(raw: ArrayLike<number>, o: number, K: number, p: Float64Array):
   for (let i = 0; i < K; i++) max = Math.max(max, raw[o + i]!);
   let sum = 0;
   for (let i = 0; i < K; i++) { p[i] = Math.exp(raw[o + i]! - max); sum += p[i]!; }
+  // Stryker disable next-line EqualityOperator: p holds K floats: a write past its end is dropped.
   for (let i = 0; i < K; i++) p[i] = p[i]! / sum;
 }
 
+// Stryker disable next-line EqualityOperator: at v = 20 both branches give 20 to within 2e-9.
 const softplus = (v: number): number => (v > 20 ? v : Math.log1p(Math.exp(v)));
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -51,6 +53,7 @@ function setKnots(raw: ArrayLike<number>, o: number, K: number, B: number, k: Kn
   const scale = 2 * B * (1 - MIN_BIN * K);
   k.xs[0] = -B;
   k.ys[0] = -B;
+  // Stryker disable next-line EqualityOperator: a pass at i = K only writes past the ends of w, h, xs and ys.
   for (let i = 0; i < K; i++) {
     k.w[i] = 2 * B * MIN_BIN + scale * k.pw[i]!;
     k.h[i] = 2 * B * MIN_BIN + scale * k.ph[i]!;
@@ -65,18 +68,24 @@ function setKnots(raw: ArrayLike<number>, o: number, K: number, B: number, k: Kn
   for (let i = 1; i < K; i++) k.d[i] = MIN_SLOPE + softplus(raw[o + 2 * K + i - 1]! + SLOPE_SHIFT);
 }
 
-/** The bin j with knots[j] <= v < knots[j + 1] (v inside [-B, B]). */
-function findBin(knots: Float64Array, K: number, v: number): number {
+/** Whether v lies inside (-B, B), where the spline acts. */
+// Stryker disable next-line EqualityOperator: at v = -B or B the spline gives y = v and log-slope 0 (end knots at +-B, end slopes 1), as the identity does.
+const inside = (v: number, B: number): boolean => v > -B && v < B;
+
+/** Sets the knots of raw[o ..] and returns the bin j with knots[j] <= v < knots[j + 1] along xs or ys (v inside). */
+function locate(raw: ArrayLike<number>, o: number, K: number, B: number, v: number, k: Knots, along: 'xs' | 'ys'): number {
+  setKnots(raw, o, K, B, k);
+  const knots = k[along];
   let j = 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: knots[K] = B > v stops the walk at K - 1 anyway, and at a knot both bins give the same y and slope.
   while (j < K - 1 && v >= knots[j + 1]!) j++;
   return j;
 }
 
 /** y and log dy/dx of one element, written to out[0] and out[1]. */
 export function splineForward(raw: ArrayLike<number>, o: number, K: number, B: number, x: number, k: Knots, out: Float64Array): void {
-  if (!(x > -B && x < B)) { out[0] = x; out[1] = 0; return; }
-  setKnots(raw, o, K, B, k);
-  const j = findBin(k.xs, K, x);
+  if (!inside(x, B)) { out[0] = x; out[1] = 0; return; }
+  const j = locate(raw, o, K, B, x, k, 'xs');
   const w = k.w[j]!, h = k.h[j]!, d0 = k.d[j]!, d1 = k.d[j + 1]!;
   const s = h / w;
   const xi = (x - k.xs[j]!) / w;
@@ -89,9 +98,8 @@ export function splineForward(raw: ArrayLike<number>, o: number, K: number, B: n
 
 /** x of one element from its y: the exact inverse of `splineForward` (the root of a quadratic in the bin). */
 export function splineInverse(raw: ArrayLike<number>, o: number, K: number, B: number, y: number, k: Knots): number {
-  if (!(y > -B && y < B)) return y;
-  setKnots(raw, o, K, B, k);
-  const j = findBin(k.ys, K, y);
+  if (!inside(y, B)) return y;
+  const j = locate(raw, o, K, B, y, k, 'ys');
   const w = k.w[j]!, h = k.h[j]!, d0 = k.d[j]!, d1 = k.d[j + 1]!;
   const s = h / w;
   const dy = y - k.ys[j]!;
@@ -111,9 +119,8 @@ export function splineInverse(raw: ArrayLike<number>, o: number, K: number, B: n
 export function splineBackward(
   raw: ArrayLike<number>, o: number, K: number, B: number, x: number, gy: number, gl: number, k: Knots, graw: Float32Array,
 ): number {
-  if (!(x > -B && x < B)) return gy;
-  setKnots(raw, o, K, B, k);
-  const j = findBin(k.xs, K, x);
+  if (!inside(x, B)) return gy;
+  const j = locate(raw, o, K, B, x, k, 'xs');
   const w = k.w[j]!, h = k.h[j]!, d0 = k.d[j]!, d1 = k.d[j + 1]!;
   const s = h / w;
   const xi = (x - k.xs[j]!) / w;

@@ -47,7 +47,7 @@ export interface RealNvpConfig {
   learningRate?: number;
   /** Learning rate at the end of a fit as a fraction of the start (default 0.05). */
   finalLrFraction?: number;
-  /** Soft clamp c of the log-scales: s = c tanh(raw / c) (default 2). */
+  /** Soft clamp c of the affine log-scales: s = c tanh(raw / c) (default 2; 'affine' only). */
   scaleClamp?: number;
   /**
    * Global gradient-norm clip (default 100: a guard against a rare exploding step, not a regulariser). On the ring
@@ -137,9 +137,8 @@ export class RealNVP implements GenerativeModel {
 
   constructor(config: RealNvpConfig) {
     this.config = resolve(config);
-    const { dim, couplings, hidden, activation, seed } = this.config;
+    const { dim, couplings, hidden, activation, seed, coupling, bins, tailBound, scaleClamp } = this.config;
     this.dim = dim;
-    const { coupling, bins, tailBound, scaleClamp } = this.config;
     this.map = coupling === 'spline' ? splineMap(dim, bins, tailBound) : affineMap(dim, scaleClamp);
     this.outWidth = this.map.width;
     this.nets = [];

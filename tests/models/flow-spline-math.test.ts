@@ -35,6 +35,28 @@ describe('rational-quadratic spline', () => {
     }
   });
 
+  it('passes through its knots with the slopes the raw parameters set (uniform widths, chosen heights and slopes)', () => {
+    const raw = new Float32Array(2 + splineParams(K)); // width logits 0: knots at -B + 2B i / K
+    const heights = [0.5, -1, 2, 0, 0.3];
+    const slopes = [0.7, -2, 1.5, 0];
+    heights.forEach((v, i) => { raw[2 + K + i] = v; });
+    slopes.forEach((v, i) => { raw[2 + 2 * K + i] = v; });
+    // Written out from the definitions: h_i = 2B (1e-3 + (1 - 1e-3 K) softmax(heights)_i), d_i = 1e-3 + softplus(u_i + c)
+    // with c such that u = 0 gives a slope of 1.
+    const e = heights.map(Math.exp);
+    const total = e.reduce((a, b) => a + b, 0);
+    const h = e.map((v) => 2 * B * (1e-3 + (1 - 1e-3 * K) * (v / total)));
+    const c = Math.log(Math.expm1(1 - 1e-3));
+    const d = [1, ...slopes.map((u) => 1e-3 + Math.log1p(Math.exp(u + c))), 1];
+    let y = -B;
+    for (let i = 1; i < K; i++) {
+      y += h[i - 1]!;
+      const [fy, ld] = forward(raw, -B + (2 * B * i) / K);
+      expect(fy).toBeCloseTo(y, 5);
+      expect(ld).toBeCloseTo(Math.log(d[i]!), 4);
+    }
+  });
+
   it('is the identity outside [-B, B], and maps -B and B to themselves', () => {
     const raw = rawParams(1);
     for (const x of [-7, -3, 3, 4.5]) expect(forward(raw, x)).toEqual([x, 0]);
@@ -106,10 +128,24 @@ describe('rational-quadratic spline', () => {
     }
   });
 
-  it('backward outside [-B, B] passes the gradient through and leaves the raw parameters alone', () => {
+  it('backward outside [-B, B], on either side, passes the gradient through and leaves the raw parameters alone', () => {
     const raw = rawParams(12);
-    const graw = new Float32Array(raw.length);
-    expect(splineBackward(raw, 2, K, B, 3.2, 0.9, 5, createKnots(K), graw)).toBe(0.9);
-    expect([...graw].every((v) => v === 0)).toBe(true);
+    for (const x of [3.2, -3.5]) {
+      const graw = new Float32Array(raw.length);
+      expect(splineBackward(raw, 2, K, B, x, 0.9, 5, createKnots(K), graw)).toBe(0.9);
+      expect([...graw].every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  it('stays finite with logits of 1000 and slope logits of 800 (the softmaxes subtract their own maximum)', () => {
+    const raw = new Float32Array(2 + splineParams(K));
+    raw[2 + K] = 1000; // one tall bin: the height softmax's maximum, far above the width logits beside it
+    raw[2 + 2 * K] = 800; // a steep inner slope; softplus must not overflow
+    raw[2 + 1] = -1000;
+    for (const x of [-2.5, -0.3, 1.7]) {
+      const [y, ld] = forward(raw, x);
+      expect(Number.isFinite(y) && Number.isFinite(ld)).toBe(true);
+      expect(splineInverse(raw, 2, K, B, y, createKnots(K))).toBeCloseTo(x, 6);
+    }
   });
 });
