@@ -193,6 +193,30 @@ describe('RealNVP', () => {
     expect(spline).toBeLessThan(affine - AFFINE_MARGIN);
   });
 
+  it('bins sets each spline MLP to D (3 bins - 1) outputs; tailBound is where the splines stop moving a value', async () => {
+    expect(new RealNVP({ dim: 3, seed: 0, couplings: 2, coupling: 'spline', bins: 6 }).nets[0]!.outputSize).toBe(3 * 17);
+    expect(new RealNVP({ dim: 3, seed: 0, couplings: 2, coupling: 'spline' }).nets[1]!.outputSize).toBe(3 * 23);
+    expect(new RealNVP({ dim: 3, seed: 0, couplings: 2 }).nets[0]!.outputSize).toBe(6);
+    const rng = new Rng(8);
+    const data = Float32Array.from({ length: 200 }, () => rng.normal());
+    const moved = async (tailBound: number | undefined): Promise<number> => {
+      const flow = new RealNVP({ dim: 2, seed: 1, couplings: 3, hidden: [8], coupling: 'spline', linearMixing: false, ...(tailBound ? { tailBound } : {}) });
+      await flow.fit(data, 100, { epochs: 0 }); // the standardisation only
+      for (const net of flow.nets) {
+        for (let i = 0; i < net.params.length; i++) net.params[i] = net.params[i]! + rng.normal(0, 0.3);
+        net.paramsChanged();
+      }
+      // A row about 2 standard units out in both coordinates, and the same row standardised by hand.
+      const mean = [0, 1].map((d) => data.filter((_, i) => i % 2 === d).reduce((a, b) => a + b, 0) / 100);
+      const x = Float32Array.from([2.2, -2.4]);
+      const { z } = flow.transform(x, 1);
+      const std = [0, 1].map((d) => Math.sqrt(data.filter((_, i) => i % 2 === d).reduce((a, b) => a + (b - mean[d]!) ** 2, 0) / 100));
+      return Math.max(...[0, 1].map((d) => Math.abs(z[d]! - (x[d]! - mean[d]!) / std[d]!)));
+    };
+    expect(await moved(1.5)).toBeLessThan(1e-5);
+    expect(await moved(undefined)).toBeGreaterThan(1e-2);
+  });
+
   it('is deterministic per seed, and save/load restores the same density and sampler', async () => {
     const rng = new Rng(4);
     const data = twoMoons(300, rng).data;
