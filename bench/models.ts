@@ -13,24 +13,31 @@
  *   rbm          the RBM on the same frames: reconstruction error of the first and last epoch, held-out log-likelihood
  *   calibration  deep ensemble and MC dropout on y = x^3 + noise (train x in [-4, 4]): 90% interval coverage on
  *                held-out x inside the range, epistemic std ratio |x| in [5, 6] vs |x| < 3, aleatoric std vs true noise
- * seconds.<model> is the wall time of each fit. A model whose file is not there yet prints "not built".
+ * seconds.<data>.<model> is the wall time of each fit in seconds (seconds.ring.gan, seconds.frames.made, ...).
  * --json prints one JSON object (nothing else on stdout; the table goes to stderr): each key's value is { mean, std,
- * values } (one value per seed), "not built", or an object of those by model (ring.modes, ring.highQuality,
- * grid.modes) or by part.
+ * values } (one value per seed), or an object of those by model (ring.modes, ring.highQuality, grid.modes) or by part.
  * Prints figures; asserts nothing.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng } from '../core/rng.js';
 import { gridOfGaussians, heteroscedastic, ringOfGaussians, splitIndices, takeRows, twoMoons } from '../models/data.js';
 import { correlation, epistemicRatio, singleGaussianNll, intervalCoverage, meanAndSpread, modeCoverage, ringEntropy } from '../models/metrics.js';
-import type { FitOptions, GenerativeModel, UncertainPredictor } from '../models/model.js';
+import type { FitOptions } from '../models/model.js';
+import { DeepEnsemble } from '../models/bayes/ensemble.js';
+import { McDropout } from '../models/bayes/mc-dropout.js';
+import { Gan } from '../models/gan.js';
+import { RealNVP } from '../models/flow.js';
+import { MADE } from '../models/made.js';
+import { PixelCNN } from '../models/pixelcnn.js';
+import { Rbm } from '../models/rbm.js';
+import { Vae } from '../models/vae.js';
+import { binaryFrames, writePng } from '../render/frames.js';
+import { RING_FLOW_BUDGET, ringFlowResult } from './models-density.js';
 
 const SECTIONS = ['ring', 'grid', 'moons', 'frames', 'rbm', 'calibration'] as const;
 type Section = (typeof SECTIONS)[number];
-const NOT_BUILT = 'not built';
 const FRAME = 28;
 
 /** Training budgets per model (epochs are multiplied by --epochs-scale). */
@@ -50,70 +57,26 @@ const BUDGET = {
   calibration: { n: 1000, test: 1000, outside: 400 },
 };
 
-type GenCtor<C> = new (config: C) => GenerativeModel;
-type PredCtor<C> = new (config: C) => UncertainPredictor;
-interface Zoo {
-  Gan?: GenCtor<{ dim: number; pack?: number; seed?: number }>;
-  RealNVP?: GenCtor<{ dim: number; seed: number }>;
-  MADE?: GenCtor<{ dim: number; seed: number; output: 'bernoulli' | 'gaussianMixture' }>;
-  Vae?: new (config: { dim: number; likelihood?: 'bernoulli'; seed?: number }) => GenerativeModel & {
-    evaluate(x: Float32Array, n: number, samples?: number): { elbo: Float64Array; iw: Float64Array };
-  };
-  PixelCnn?: GenCtor<{ width: number; height: number; seed: number }>;
-  Rbm?: GenCtor<{ visible: number; seed: number; epochs?: number }>;
-  DeepEnsemble?: PredCtor<{ inDim: number; outDim: number; seed: number }>;
-  McDropout?: PredCtor<{ inDim: number; outDim: number; seed: number }>;
-}
-
-/** Loads a zoo module by a computed path, so a file not written yet is "not built" rather than a compile error. */
-async function load(file: string, names: string[]): Promise<Record<string, unknown>> {
-  try {
-    const mod = (await import(pathToFileURL(join(fileURLToPath(new URL('../models/', import.meta.url)), file)).href)) as Record<string, unknown>;
-    return Object.fromEntries(names.filter((n) => typeof mod[n] === 'function').map((n) => [n, mod[n]]));
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return {};
-    throw err;
-  }
-}
-
-async function loadZoo(): Promise<Zoo> {
-  const pixel = await load('pixelcnn.ts', ['PixelCnn', 'PixelCNN', 'GatedPixelCnn', 'GatedPixelCNN']);
-  return {
-    ...(await load('gan.ts', ['Gan'])),
-    ...(await load('flow.ts', ['RealNVP'])),
-    ...(await load('made.ts', ['MADE'])),
-    ...(await load('vae.ts', ['Vae'])),
-    ...(await load('rbm.ts', ['Rbm'])),
-    ...(await load('bayes/ensemble.ts', ['DeepEnsemble'])),
-    ...(await load('bayes/mc-dropout.ts', ['McDropout'])),
-    ...(Object.values(pixel)[0] ? { PixelCnn: Object.values(pixel)[0] } : {}),
-  } as Zoo;
-}
-
-/** Per-seed values by key ("not built" when the model is missing). */
+/** Per-seed values by key. */
 class Figures {
   readonly values = new Map<string, number[]>();
-  readonly missing = new Set<string>();
   add(key: string, v: number): void {
     const a = this.values.get(key) ?? [];
     a.push(v);
     this.values.set(key, a);
   }
-  miss(key: string): void {
-    this.missing.add(key);
-  }
-  stat(key: string): { mean: number; std: number; values: number[] } | typeof NOT_BUILT {
-    const v = this.values.get(key);
-    if (!v) return NOT_BUILT;
+  stat(key: string): { mean: number; std: number; values: number[] } {
+    const v = this.values.get(key) ?? [];
     const { mean, std } = meanAndSpread(v);
     return { mean, std, values: v };
   }
 }
 
-async function timedFit(fig: Figures, model: string, fit: () => Promise<unknown>): Promise<void> {
+/** Fits and records the wall time as seconds.<key> (key: data.model, so that one model on two data sets keeps two keys). */
+async function timedFit(fig: Figures, key: string, fit: () => Promise<unknown>): Promise<void> {
   const t = performance.now();
   await fit();
-  fig.add(`seconds.${model}`, (performance.now() - t) / 1000);
+  fig.add(`seconds.${key}`, (performance.now() - t) / 1000);
 }
 
 function meanOf(a: ArrayLike<number>): number {
@@ -134,7 +97,6 @@ function scatter(samples: Float32Array, n: number, lim: number, px = 96): Float3
 }
 
 interface Ctx {
-  zoo: Zoo;
   fig: Figures;
   seed: number;
   /** The first seed: its samples are drawn as PNGs. */
@@ -148,18 +110,13 @@ interface Ctx {
 const epochs = (c: Ctx, e: number): FitOptions['epochs'] => Math.max(1, Math.round(e * c.scale));
 
 async function mixtureSection(c: Ctx, which: 'ring' | 'grid'): Promise<void> {
-  const { zoo, fig, seed } = c;
+  const { fig, seed } = c;
   const rng = new Rng(seed * 1000 + (which === 'ring' ? 1 : 2));
   const data = which === 'ring' ? ringOfGaussians(BUDGET.gan.n, rng) : gridOfGaussians(BUDGET.gan.n, rng);
   for (const [name, pack] of [['gan', 1], ['pacgan', 2]] as const) {
     const key = (m: string): string => `${which}.${m}.${name}`;
-    if (!zoo.Gan) {
-      fig.miss(key('modes'));
-      fig.miss(key('highQuality'));
-      continue;
-    }
-    const gan = new zoo.Gan({ dim: 2, pack, seed });
-    await timedFit(fig, name, () => gan.fit(data.data, data.n, { epochs: epochs(c, BUDGET.gan.epochs), batchSize: BUDGET.gan.batchSize }));
+    const gan = new Gan({ dim: 2, pack, seed });
+    await timedFit(fig, `${which}.${name}`, () => gan.fit(data.data, data.n, { epochs: epochs(c, BUDGET.gan.epochs), batchSize: BUDGET.gan.batchSize }));
     const s = gan.sample(BUDGET.gan.samples);
     const cov = modeCoverage(s, BUDGET.gan.samples, data.centres, data.std);
     fig.add(key('modes'), cov.modes);
@@ -167,55 +124,45 @@ async function mixtureSection(c: Ctx, which: 'ring' | 'grid'): Promise<void> {
     if (seed === c.seedZero) await c.png(`${which}-${name}.png`, scatter(s, BUDGET.gan.samples, which === 'ring' ? 2.5 : 5), 96, 96);
   }
   if (which !== 'ring') return;
-  if (!zoo.RealNVP) return fig.miss('ring.nll.flow');
-  const { RING_FLOW_BUDGET, ringFlowResult } = await import('./models-density.js');
   const ring = await ringFlowResult(seed, { epochs: epochs(c, RING_FLOW_BUDGET.epochs) });
-  fig.add('seconds.flowRing', ring.seconds);
+  fig.add('seconds.ring.flow', ring.seconds);
   fig.add('ring.nll.flow', ring.nll);
   const affine = await ringFlowResult(seed, { epochs: epochs(c, RING_FLOW_BUDGET.epochs), coupling: 'affine' });
-  fig.add('seconds.flowRingAffine', affine.seconds);
+  fig.add('seconds.ring.flowAffine', affine.seconds);
   fig.add('ring.nll.flowAffine', affine.nll);
 }
 
 async function moonsSection(c: Ctx): Promise<void> {
-  const { zoo, fig, seed } = c;
+  const { fig, seed } = c;
   const rng = new Rng(seed * 1000 + 3);
   const m = twoMoons(BUDGET.flow.n, rng);
   const { train: ti, test: si } = splitIndices(m.n, 1 / 3, rng);
   const train = takeRows(m.data, 2, ti), test = takeRows(m.data, 2, si);
   fig.add('moons.nll.gaussian', singleGaussianNll(train, ti.length, test, si.length));
-  if (zoo.RealNVP) {
-    const flow = new zoo.RealNVP({ dim: 2, seed });
-    await timedFit(fig, 'flow', () => flow.fit(train, ti.length, { epochs: epochs(c, BUDGET.flow.epochs), batchSize: BUDGET.flow.batchSize }));
-    fig.add('moons.nll.flow', -meanOf(flow.logProb!(test, si.length)));
-  } else fig.miss('moons.nll.flow');
-  if (zoo.MADE) {
-    const made = new zoo.MADE({ dim: 2, seed, output: 'gaussianMixture' });
-    await timedFit(fig, 'made', () => made.fit(train, ti.length, { epochs: epochs(c, BUDGET.made.epochs), batchSize: BUDGET.made.batchSize }));
-    fig.add('moons.nll.made', -meanOf(made.logProb!(test, si.length)));
-  } else fig.miss('moons.nll.made');
+  const flow = new RealNVP({ dim: 2, seed });
+  await timedFit(fig, 'moons.flow', () => flow.fit(train, ti.length, { epochs: epochs(c, BUDGET.flow.epochs), batchSize: BUDGET.flow.batchSize }));
+  fig.add('moons.nll.flow', -meanOf(flow.logProb(test, si.length)));
+  const made = new MADE({ dim: 2, seed, output: 'gaussianMixture' });
+  await timedFit(fig, 'moons.made', () => made.fit(train, ti.length, { epochs: epochs(c, BUDGET.made.epochs), batchSize: BUDGET.made.batchSize }));
+  fig.add('moons.nll.made', -meanOf(made.logProb(test, si.length)));
 }
 
 async function framesSection(c: Ctx): Promise<void> {
-  const { zoo, fig, seed } = c;
+  const { fig, seed } = c;
   const d = await c.frames();
   const dim = FRAME * FRAME;
   const opts = { epochs: epochs(c, BUDGET.frames.epochs), batchSize: BUDGET.frames.batchSize };
   if (seed === c.seedZero) await c.png('frames-data.png', d.test.subarray(0, 64 * dim), FRAME, FRAME);
-  const nll = async (key: string, name: string, make: (() => GenerativeModel) | null, fit = opts): Promise<void> => {
-    if (!make) return fig.miss(key);
-    const model = make();
-    await timedFit(fig, name, () => model.fit(d.train, d.nTrain, fit));
-    fig.add(key, -meanOf(model.logProb!(d.test, d.nTest)));
+  const nll = async (key: string, name: string, model: PixelCNN | MADE, fit = opts): Promise<void> => {
+    await timedFit(fig, `frames.${name}`, () => model.fit(d.train, d.nTrain, fit));
+    fig.add(key, -meanOf(model.logProb(d.test, d.nTest)));
     if (seed === c.seedZero) await c.png(`frames-${name}.png`, model.sample(64), FRAME, FRAME);
   };
-  const { PixelCnn, MADE } = zoo;
   const pixelOpts = { ...opts, epochs: epochs(c, BUDGET.frames.pixelcnnEpochs) };
-  await nll('frames.nll.pixelcnn', 'pixelcnn', PixelCnn ? () => new PixelCnn({ width: FRAME, height: FRAME, seed }) : null, pixelOpts);
-  await nll('frames.nll.made', 'made', MADE ? () => new MADE({ dim, seed, output: 'bernoulli' }) : null);
-  if (!zoo.Vae) return fig.miss('frames.elbo.vae');
-  const vae = new zoo.Vae({ dim, likelihood: 'bernoulli', seed });
-  await timedFit(fig, 'vae', () => vae.fit(d.train, d.nTrain, opts));
+  await nll('frames.nll.pixelcnn', 'pixelcnn', new PixelCNN({ width: FRAME, height: FRAME, seed }), pixelOpts);
+  await nll('frames.nll.made', 'made', new MADE({ dim, seed, output: 'bernoulli' }));
+  const vae = new Vae({ dim, likelihood: 'bernoulli', seed });
+  await timedFit(fig, 'frames.vae', () => vae.fit(d.train, d.nTrain, opts));
   const ev = vae.evaluate(d.test, d.nTest);
   fig.add('frames.elbo.vae', meanOf(ev.elbo));
   fig.add('frames.iw.vae', meanOf(ev.iw));
@@ -223,23 +170,19 @@ async function framesSection(c: Ctx): Promise<void> {
 }
 
 async function rbmSection(c: Ctx): Promise<void> {
-  const { zoo, fig, seed } = c;
-  if (!zoo.Rbm) {
-    fig.miss('rbm.reconstruction.first');
-    return fig.miss('rbm.logLikelihood');
-  }
+  const { fig, seed } = c;
   const d = await c.frames();
-  const rbm = new zoo.Rbm({ visible: FRAME * FRAME, seed });
+  const rbm = new Rbm({ visible: FRAME * FRAME, seed });
   const losses: number[] = [];
-  await timedFit(fig, 'rbm', () => rbm.fit(d.train, d.nTrain, { epochs: epochs(c, BUDGET.rbm.epochs), onEpoch: (e) => losses.push(e.loss) }));
+  await timedFit(fig, 'frames.rbm', () => rbm.fit(d.train, d.nTrain, { epochs: epochs(c, BUDGET.rbm.epochs), onEpoch: (e) => losses.push(e.loss) }));
   fig.add('rbm.reconstruction.first', losses[0]!);
   fig.add('rbm.reconstruction.last', losses[losses.length - 1]!);
-  fig.add('rbm.logLikelihood', meanOf(rbm.logProb!(d.test, d.nTest)));
+  fig.add('rbm.logLikelihood', meanOf(rbm.logProb(d.test, d.nTest)));
   if (seed === c.seedZero) await c.png('frames-rbm.png', rbm.sample(64), FRAME, FRAME);
 }
 
 async function calibrationSection(c: Ctx): Promise<void> {
-  const { zoo, fig, seed } = c;
+  const { fig, seed } = c;
   const rng = new Rng(seed * 1000 + 5);
   const B = BUDGET.calibration;
   const train = heteroscedastic(B.n, rng);
@@ -248,14 +191,10 @@ async function calibrationSection(c: Ctx): Promise<void> {
   const q = new Float32Array(B.test + B.outside);
   q.set(test.x);
   for (let i = 0; i < B.outside; i++) q[B.test + i] = (i % 2 === 0 ? 1 : -1) * rng.uniform(5, 6);
-  for (const [name, Ctor] of [['ensemble', zoo.DeepEnsemble], ['dropout', zoo.McDropout]] as const) {
+  for (const [name, Ctor] of [['ensemble', DeepEnsemble], ['dropout', McDropout]] as const) {
     const key = (m: string): string => `calibration.${name}.${m}`;
-    if (!Ctor) {
-      for (const m of ['coverage90', 'epistemicRatio', 'aleatoricCorrelation']) fig.miss(key(m));
-      continue;
-    }
     const model = new Ctor({ inDim: 1, outDim: 1, seed });
-    await timedFit(fig, name, () => model.fit(train.x, train.y, train.n));
+    await timedFit(fig, `calibration.${name}`, () => model.fit(train.x, train.y, train.n));
     const p = model.predict(q, q.length);
     const total = new Float32Array(B.test);
     const aleStd = new Float32Array(B.test);
@@ -301,15 +240,12 @@ export async function main(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const out = option(args, '--out') ?? (await mkdtemp(join(tmpdir(), 'rxgym-models-')));
   const log = (s: string): void => void (json ? process.stderr.write(`${s}\n`) : console.log(s));
-  const zoo = await loadZoo();
   const fig = new Figures();
-  const { binaryFrames, writePng } = await import('../render/frames.js');
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(out, { recursive: true });
   for (const seed of seeds) {
     let cached: Awaited<ReturnType<Ctx['frames']>> | null = null;
     const ctx: Ctx = {
-      zoo, fig, seed, scale, out, seedZero: seeds[0]!,
+      fig, seed, scale, out, seedZero: seeds[0]!,
       png: (name, frames, w, h) => writePng(join(out, name), frames, w, h),
       frames: async () => {
         if (cached) return cached;
@@ -352,12 +288,10 @@ export async function main(args: string[]): Promise<void> {
   if (only.has('frames')) {
     r['frames.nll.pixelcnn'] = fig.stat('frames.nll.pixelcnn');
     r['frames.nll.made'] = fig.stat('frames.nll.made');
-    const elbo = fig.stat('frames.elbo.vae');
-    r['frames.elbo.vae'] = elbo === NOT_BUILT ? elbo : { ...elbo, iw: fig.stat('frames.iw.vae') };
+    r['frames.elbo.vae'] = { ...fig.stat('frames.elbo.vae'), iw: fig.stat('frames.iw.vae') };
   }
   if (only.has('rbm')) {
-    const first = fig.stat('rbm.reconstruction.first');
-    r['rbm.reconstruction'] = first === NOT_BUILT ? first : { first, last: fig.stat('rbm.reconstruction.last') };
+    r['rbm.reconstruction'] = { first: fig.stat('rbm.reconstruction.first'), last: fig.stat('rbm.reconstruction.last') };
     r['rbm.logLikelihood'] = fig.stat('rbm.logLikelihood');
   }
   if (only.has('calibration')) {
@@ -375,7 +309,7 @@ export async function main(args: string[]): Promise<void> {
 
 function show(v: unknown): string {
   if (typeof v === 'number') return v.toFixed(3);
-  if (v === NOT_BUILT || typeof v !== 'object' || v === null) return String(v);
+  if (typeof v !== 'object' || v === null) return String(v);
   const o = v as Record<string, unknown>;
   if (typeof o.mean === 'number') {
     const base = `${(o.mean as number).toFixed(3)} ± ${(o.std as number).toFixed(3)}`;
