@@ -1,27 +1,15 @@
 /**
  * `npm run bench -- scale [--seeds 0,1,2] [--only vector,threads,redis] [--ns 1,4,16] [--json]` (issue 13): how
  * training scales out. `vector.*` comes from bench/scale-vector.ts (N envs in this thread); `threads.*` and `redis.*`
- * from bench/scale-threads.ts and bench/scale-redis.ts (actors in worker threads, and over Redis), each loaded when
- * the file exists and reported "not built" otherwise. Prints figures; asserts nothing.
+ * from bench/scale-threads.ts and bench/scale-redis.ts (actors in worker threads, and over Redis). Prints figures;
+ * asserts nothing.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { redisFigures } from './scale-redis.js';
+import { threadFigures } from './scale-threads.js';
 import { listFlag, vectorFigures } from './scale-vector.js';
 
 type Figures = (opts: { seeds: number[]; ns: number[]; log: (s: string) => void }) => Promise<Record<string, unknown>>;
 const PARTS = ['vector', 'threads', 'redis'] as const;
-
-/** `name` exported by bench/<file>, or null when the file is not there (a part another branch builds). */
-async function load(file: string, name: string): Promise<Figures | null> {
-  const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), file)).href;
-  try {
-    const mod = (await import(url)) as Record<string, unknown>;
-    return typeof mod[name] === 'function' ? (mod[name] as Figures) : null;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(file)) return null;
-    throw err;
-  }
-}
 
 export async function main(args: string[]): Promise<void> {
   const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').split(',') : [...PARTS];
@@ -30,12 +18,7 @@ export async function main(args: string[]): Promise<void> {
   const opts = { seeds: listFlag(args, '--seeds', [0, 1, 2]), ns: listFlag(args, '--ns', [1, 4, 16]), log: (s: string) => console.error(s) };
   const figures: Record<string, unknown> = {};
   for (const part of only) {
-    const run = part === 'vector' ? vectorFigures : await load(`scale-${part}.ts`, `${part === 'threads' ? 'thread' : part}Figures`);
-    if (run === null) {
-      figures[part] = 'not built';
-      opts.log(`${part}: not built (bench/scale-${part}.ts is missing)`);
-      continue;
-    }
+    const run: Figures = part === 'vector' ? vectorFigures : part === 'threads' ? threadFigures : redisFigures;
     Object.assign(figures, await run(opts));
   }
   if (args.includes('--json')) console.log(JSON.stringify(figures));

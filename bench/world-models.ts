@@ -13,11 +13,9 @@
  *   (ratio >= 2); published: MBPO 5-10x fewer steps than SAC, PETS 8x (at their own settings, not equal ones). A run
  *   that never solves within --max-steps (default 20000) counts as that many steps.
  * deepsea, pixels: figures from bench/world-models-deepsea.ts (`deepSeaFigures`) and bench/world-models-pixels.ts
- *   (`pixelFigures`) when those files exist, else "not built".
+ *   (`pixelFigures`).
  * --json prints one JSON object (keys `pendulum.modelFree.stepsToSolve`, ...) and nothing else on stdout.
  */
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Env } from '../core/env.js';
 import '../envs/builtin.js';
 import { make } from '../envs/registry.js';
@@ -26,6 +24,8 @@ import { loadPresets } from '../agents/registry.js';
 import { withWorldModel, type ModelBasedConfig } from '../agents/model-based.js';
 import type { Agent } from '../agents/agent.js';
 import { spread, type Spread } from './pg-ddpg.js';
+import { deepSeaFigures } from './world-models-deepsea.js';
+import { pixelFigures } from './world-models-pixels.js';
 
 /** One seed's run: steps to solve (null: not within the budget), wall and CPU seconds, the last evaluation. */
 export interface SolveRow {
@@ -115,20 +115,6 @@ export async function pendulumFigures(seeds: number[], o: SolveOptions & { set: 
   return { kinds, ratio: over('modelFree'), ratioPreset: over('modelFreePreset'), settings };
 }
 
-/** What the deepsea and pixels sections take (`deepSeaFigures`, `pixelFigures`). */
-interface SectionOptions { seeds: number[]; sizes: number[]; log: (s: string) => void }
-
-/** Loads a sibling bench module by a computed path, so a file not written yet is "not built" rather than a compile error. */
-async function load(file: string, name: string): Promise<((opts: SectionOptions) => Promise<Record<string, unknown>>) | null> {
-  try {
-    const mod = (await import(pathToFileURL(join(fileURLToPath(new URL('.', import.meta.url)), file)).href)) as Record<string, unknown>;
-    return typeof mod[name] === 'function' ? (mod[name] as (opts: SectionOptions) => Promise<Record<string, unknown>>) : null;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw err;
-  }
-}
-
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -174,14 +160,8 @@ export async function main(args: string[]): Promise<void> {
     report['pendulum.settings'] = p.settings;
     log(`  ratio model-free / model-based at the same TD3 settings: ${p.ratio.toFixed(2)}x (target >= 2x; published 5-10x: MBPO vs SAC, PETS 8x); the model-free preset / model-based: ${p.ratioPreset.toFixed(2)}x`);
   }
-  for (const [section, file, name] of [['deepsea', 'world-models-deepsea.ts', 'deepSeaFigures'], ['pixels', 'world-models-pixels.ts', 'pixelFigures']] as const) {
+  for (const [section, figures] of [['deepsea', deepSeaFigures], ['pixels', pixelFigures]] as const) {
     if (!only.includes(section)) continue;
-    const figures = await load(file, name);
-    if (!figures) {
-      log(`${section}: not built (bench/${file} with ${name} is not in this checkout)`);
-      report[section] = 'not built';
-      continue;
-    }
     const sizes = (option(args, '--sizes') ?? '10,14,20').split(',').map(Number);
     const out = await figures({ seeds, sizes, log });
     for (const [k, v] of Object.entries(out)) report[k.startsWith(`${section}.`) ? k : `${section}.${k}`] = v;
