@@ -33,6 +33,7 @@ const FILES = [
   'models/vae-bounds.ts', 'models/rbm-energy.ts', 'models/rbm-log-z.ts',
   'models/gan-losses.ts',
   'models/pixelcnn-conv.ts', 'models/flow-spline.ts', 'models/flow-coupling.ts',
+  'models/bayes/predictive.ts',
 ];
 
 /**
@@ -77,8 +78,8 @@ export const FUNCTIONS = {
   'models/pixelcnn.ts': ['PixelCNN.gradient', 'PixelCNN.logProb'],
   'models/gan.ts': ['Gan.discriminatorStep', 'Gan.generatorStep'],
   'models/gan-penalty.ts': ['act', 'gradientPenalty'],
-  'models/bayes/mc-dropout.ts': ['dropoutPrecision', 'McDropout.precision'],
-  'models/bayes/ensemble.ts': ['bootstrapMasks', 'DeepEnsemble.predict', 'DeepEnsemble.predictMember', 'DeepEnsemble.priorRaw'],
+  'models/bayes/mc-dropout.ts': ['dropoutPrecision', 'McDropout.precision', 'McDropout.logProb', 'McDropout.sample', 'McDropout.components'],
+  'models/bayes/ensemble.ts': ['bootstrapMasks', 'DeepEnsemble.predict', 'DeepEnsemble.predictMember', 'DeepEnsemble.priorRaw', 'DeepEnsemble.logProb', 'DeepEnsemble.sample', 'DeepEnsemble.components'],
   // Model-based training and the world models: the horizon schedule, when refits and rollouts run, the model replay's
   // size, the reward and termination choice, the rollout policy, the mixed batches and the disagreement bonus; the
   // ensemble's features, targets, member sampling, elites' moments and fit schedule; known rewards and terminations.
@@ -202,6 +203,7 @@ export default {
     'tests/models/pixelcnn-math.test.ts',
     'tests/models/pixelcnn-conv-math.test.ts',
     'tests/models/bayes-math.test.ts',
+    'tests/models/predictive-math.test.ts',
     'tests/models/gan-math.test.ts',
     'tests/models/gan-losses-math.test.ts',
     'tests/agents/model-based-math.test.ts',

@@ -12,7 +12,8 @@
  *                the VAE's ELBO and importance-weighted bound (nats per image); sample PNGs of seed 0 in --out
  *   rbm          the RBM on the same frames: reconstruction error of the first and last epoch, held-out log-likelihood
  *   calibration  deep ensemble and MC dropout on y = x^3 + noise (train x in [-4, 4]): 90% interval coverage on
- *                held-out x inside the range, epistemic std ratio |x| in [5, 6] vs |x| < 3, aleatoric std vs true noise
+ *                held-out x inside the range, epistemic std ratio |x| in [5, 6] vs |x| < 3, aleatoric std vs true noise,
+ *                held-out log-likelihood of the predictive mixture beside the true density's (calibration.oracle)
  * seconds.<data>.<model> is the wall time of each fit in seconds (seconds.ring.gan, seconds.frames.made, ...).
  * --json prints one JSON object (nothing else on stdout; the table goes to stderr): each key's value is { mean, std,
  * values } (one value per seed), or an object of those by model (ring.modes, ring.highQuality, grid.modes) or by part.
@@ -191,6 +192,10 @@ async function calibrationSection(c: Ctx): Promise<void> {
   const q = new Float32Array(B.test + B.outside);
   q.set(test.x);
   for (let i = 0; i < B.outside; i++) q[B.test + i] = (i % 2 === 0 ? 1 : -1) * rng.uniform(5, 6);
+  // The true density's own held-out log-likelihood, log N(y; x^3, s(x)^2): what a perfect predictive would score.
+  let oracle = 0;
+  for (let i = 0; i < B.test; i++) oracle += (-0.5 * ((test.y[i]! - test.x[i]! ** 3) / test.noiseStd[i]!) ** 2 - Math.log(test.noiseStd[i]!) - 0.5 * Math.log(2 * Math.PI)) / B.test;
+  fig.add('calibration.oracle.logLikelihood', oracle);
   for (const [name, Ctor] of [['ensemble', DeepEnsemble], ['dropout', McDropout]] as const) {
     const key = (m: string): string => `calibration.${name}.${m}`;
     const model = new Ctor({ inDim: 1, outDim: 1, seed });
@@ -205,6 +210,7 @@ async function calibrationSection(c: Ctx): Promise<void> {
     fig.add(key('coverage90'), intervalCoverage(p.mean.subarray(0, B.test), total, test.y));
     fig.add(key('epistemicRatio'), epistemicRatio(q, p.epistemic));
     fig.add(key('aleatoricCorrelation'), correlation(aleStd, test.noiseStd));
+    fig.add(key('logLikelihood'), meanOf(model.logProb(test.x, test.y, B.test)));
   }
 }
 
@@ -229,8 +235,12 @@ const REFERENCE: Record<string, string> = {
   'frames.elbo.vae': 'ELBO (nats per image; -ELBO bounds the NLL); IW bound beside',
   'rbm.reconstruction': 'want last <= first / 2',
   'rbm.logLikelihood': 'nats per image (AIS or exact log Z)',
+  'calibration.oracle.logLikelihood': 'the true density log N(y; x^3, s(x)^2) on the same held-out points',
 };
-const calibrationRef = { coverage90: 'want 0.85-0.95', epistemicRatio: 'want >= 3', aleatoricCorrelation: 'want >= 0.9' };
+const calibrationRef = {
+  coverage90: 'want 0.85-0.95', epistemicRatio: 'want >= 3', aleatoricCorrelation: 'want >= 0.9',
+  logLikelihood: 'held-out log p(y | x), nats per point (the predictive mixture); the true density scores calibration.oracle',
+};
 
 /** Entry: see the file comment. */
 export async function main(args: string[]): Promise<void> {
@@ -296,6 +306,7 @@ export async function main(args: string[]): Promise<void> {
   }
   if (only.has('calibration')) {
     for (const n of ['ensemble', 'dropout']) for (const m of Object.keys(calibrationRef)) r[`calibration.${n}.${m}`] = fig.stat(`calibration.${n}.${m}`);
+    r['calibration.oracle.logLikelihood'] = fig.stat('calibration.oracle.logLikelihood');
   }
   for (const k of [...fig.values.keys()].filter((k) => k.startsWith('seconds.')).sort()) r[k] = fig.stat(k);
   // With --json the table still goes to stderr, so that one long run gives both.

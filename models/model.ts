@@ -2,6 +2,7 @@
  * What every model of the zoo offers (generative and Bayesian), so that benches, tests and later the agents
  * (world models, uncertainty for exploration) use them alike. Data are row-major Float32Arrays: n rows of `dim`.
  */
+import type { Rng } from '../core/rng.js';
 
 /** Options of `fit`. */
 export interface FitOptions {
@@ -59,5 +60,9 @@ export interface UncertainPredictor {
   fit(x: Float32Array, y: Float32Array, n: number, options?: FitOptions): Promise<FitReport>;
   /** Predictions for n rows of x (n x inDim). */
   predict(x: Float32Array, n: number): Prediction;
+  /** log p(y | x) of the predictive distribution for n rows of x (n x inDim) and y (n x outDim): n values, nats per row. */
+  logProb(x: Float32Array, y: Float32Array, n: number): Float64Array;
+  /** One draw of y from the predictive distribution per row of x (n x inDim): n x outDim values. */
+  sample(x: Float32Array, n: number, rng?: Rng): Float32Array;
   save(dir: string): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { InvalidConfig, describeValue } from '../../core/errors.js';
 import { Rng, checkSeed } from '../../core/rng.js';
 import { readCheckpoint, writeCheckpoint } from '../../core/node/checkpoint/checkpoint.js';
 import type { FitOptions, FitReport, Prediction, UncertainPredictor } from '../model.js';
+import { gaussianComponents, mixtureLogProb, mixtureSample, setComponentMeans, setComponentStds, type GaussianComponents } from './predictive.js';
 import { checkFitted } from '../checks.js';
 import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, plainEngineLine, trainLearners, type Learner } from './heteroscedastic.js';
 import { checkPositiveInt, checkRows, prepareFit, scalingOf, standardise, type Scaling } from './fit-data.js';
@@ -71,6 +72,8 @@ export class DeepEnsemble implements UncertainPredictor {
   /** Untrained prior networks (one per member) when priorScale > 0. */
   readonly priors: GaussianMlp[] | null;
   private readonly rngs: Rng[];
+  /** The default generator of `sample`. */
+  private readonly sampleRng: Rng;
   private scaling: Scaling | null = null;
   private steps = 0;
   private epochs = 0;
@@ -95,6 +98,7 @@ export class DeepEnsemble implements UncertainPredictor {
       this.rngs.push(root.fork());
     }
     this.priors = c.priorScale > 0 ? this.members.map(() => mlp(root.int(2 ** 31))) : null;
+    this.sampleRng = root.fork();
   }
 
   get inDim(): number {
@@ -185,6 +189,21 @@ export class DeepEnsemble implements UncertainPredictor {
     return { mean, aleatoric };
   }
 
+  /**
+   * log p(y | x) under the members' equal-weight Gaussian mixture, for n rows of x (n x inDim) and y (n x outDim):
+   * n values in nats per row, in the targets' units, summed over the outDim targets.
+   */
+  logProb(x: Float32Array, y: Float32Array, n: number): Float64Array {
+    const xn = this.inputs(x, n, 'logProb()');
+    checkRows(y, n, this.config.outDim, 'y');
+    return mixtureLogProb(this.components(xn, n), y);
+  }
+
+  /** One draw of y per row of x (n x inDim), n x outDim: a member chosen uniformly, then its Gaussian; `rng` defaults to the model's own. */
+  sample(x: Float32Array, n: number, rng: Rng = this.sampleRng): Float32Array {
+    return mixtureSample(this.components(this.inputs(x, n, 'sample()'), n), rng);
+  }
+
   /** Writes config, standardisation, every member (and prior), optimiser and rng state as a checkpoint folder. */
   async save(dir: string): Promise<void> {
     const s = this.requireFitted('save()');
@@ -198,7 +217,7 @@ export class DeepEnsemble implements UncertainPredictor {
         ...(this.priors ?? []).map((p, k) => [`prior${k}`, p.getParams()] as const),
       ]),
       optimizers: Object.fromEntries(this.members.map((m, k) => [`member${k}`, m.optimizer.getState()])),
-      rngs: Object.fromEntries(this.rngs.map((r, k) => [`member${k}`, r.getState()])),
+      rngs: { ...Object.fromEntries(this.rngs.map((r, k) => [`member${k}`, r.getState()])), sample: this.sampleRng.getState() },
       counters: { steps: this.steps, epochs: this.epochs, scaling: { ...s } },
     });
   }
@@ -216,6 +235,7 @@ export class DeepEnsemble implements UncertainPredictor {
       if (r) model.rngs[k]!.setState(r);
     });
     model.priors?.forEach((p, k) => p.setParams(c.nets[`prior${k}`] ?? []));
+    if (c.rngs['sample']) model.sampleRng.setState(c.rngs['sample']);
     model.scaling = c.counters['scaling'] as unknown as Scaling;
     model.steps = Number(c.counters['steps']);
     model.epochs = Number(c.counters['epochs']);
@@ -237,6 +257,18 @@ export class DeepEnsemble implements UncertainPredictor {
     const s = this.requireFitted(action);
     checkRows(x, n, this.config.inDim, 'x');
     return standardise(x, n, s.xMean, s.xStd);
+  }
+
+  /** Each member's Gaussian (its prior's mean added) for n standardised rows xn: the predictive mixture's components. */
+  private components(xn: Float32Array, n: number): GaussianComponents {
+    const c = gaussianComponents(this.members.length, n, this.config.outDim);
+    const bounds = { min: this.config.minLogStd, max: this.config.maxLogStd };
+    this.members.forEach((mlp, k) => {
+      const raw = mlp.predictRaw(xn, n, null);
+      setComponentStds(c, k, raw, this.scaling!, bounds);
+      setComponentMeans(c, k, raw, this.scaling!, this.priorRaw(k, xn, n));
+    });
+    return c;
   }
 
   /** Member k's prior outputs (n x 2 outDim, means scaled by beta, log-std columns zero), or null without priors. */

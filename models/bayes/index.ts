@@ -13,3 +13,5 @@ export {
 export type { DropoutMasks, GaussianMlpConfig, LossScratch } from './heteroscedastic.js';
 export { prepareFit, scalingOf } from './fit-data.js';
 export type { PreparedFit, Scaling } from './fit-data.js';
+export { gaussianComponents, mixtureLogProb, mixtureSample, setComponentMeans, setComponentStds } from './predictive.js';
+export type { GaussianComponents } from './predictive.js';

@@ -24,6 +24,7 @@ import type { FitOptions, FitReport, Prediction, UncertainPredictor } from '../m
 import { checkFitted } from '../checks.js';
 import { DEFAULT_MAX_LOG_STD, DEFAULT_MIN_LOG_STD, GaussianMlp, MixtureAccumulator, heteroscedasticLoss, lossScratch, plainEngineLine, trainLearners, type DropoutMasks } from './heteroscedastic.js';
 import { checkPositiveInt, checkRows, prepareFit, standardise, type Scaling } from './fit-data.js';
+import { gaussianComponents, mixtureLogProb, mixtureSample, setComponentMeans, setComponentStds, type GaussianComponents } from './predictive.js';
 
 /** Settings of `McDropout`; every field but inDim and outDim has a default. */
 export interface McDropoutConfig {
@@ -68,6 +69,9 @@ export function dropoutPrecision(lengthScale: number, keepProb: number, n: numbe
   return (lengthScale * lengthScale * keepProb) / (2 * n * weightDecay);
 }
 
+/** Offset from the model's seed of the generator of `predict`'s T masks (the same masks on every call). */
+const PASS_SEED = 0x5eed;
+
 /** A Gaussian-output MLP with MC dropout; an `UncertainPredictor`. */
 export class McDropout implements UncertainPredictor {
   readonly kind = 'mc-dropout';
@@ -76,6 +80,8 @@ export class McDropout implements UncertainPredictor {
   readonly mlp: GaussianMlp;
   private readonly trainRng: Rng;
   private readonly maskRng: Rng;
+  /** The default generator of `sample`. */
+  private readonly sampleRng: Rng;
   private heldMask: DropoutMasks;
   private scaling: Scaling | null = null;
   private rowsSeen = 0;
@@ -97,6 +103,7 @@ export class McDropout implements UncertainPredictor {
     this.mlp = new GaussianMlp({ ...c, seed: root.int(2 ** 31) });
     this.trainRng = root.fork();
     this.maskRng = root.fork();
+    this.sampleRng = root.fork();
     this.heldMask = this.mlp.sampleMasks(this.maskRng);
   }
 
@@ -135,11 +142,41 @@ export class McDropout implements UncertainPredictor {
    */
   predict(x: Float32Array, n: number): Prediction {
     const xn = this.inputs(x, n, 'predict()');
-    const rng = new Rng(this.config.seed + 0x5eed);
+    const rng = new Rng(this.config.seed + PASS_SEED);
     const acc = this.accumulator(n);
     for (let t = 0; t < this.config.passes; t++) acc.add(this.mlp.predictRaw(xn, n, this.mlp.sampleMasks(rng)));
     const { mean, epistemic } = acc.result();
     return { mean, epistemic, aleatoric: this.maskFreeAleatoric(xn, n) };
+  }
+
+  /**
+   * log p(y | x) under the predictive mixture of `predict`: one Gaussian per dropout pass (the same T masks), with
+   * that pass's mean and the mask-free sigma. n rows of x (n x inDim) and y (n x outDim); nats per row, in the
+   * targets' units, summed over the outDim targets.
+   */
+  logProb(x: Float32Array, y: Float32Array, n: number): Float64Array {
+    const xn = this.inputs(x, n, 'logProb()');
+    checkRows(y, n, this.config.outDim, 'y');
+    return mixtureLogProb(this.components(xn, n), y);
+  }
+
+  /** One draw of y per row of x (n x inDim), n x outDim: one of `predict`'s T passes chosen uniformly, then its Gaussian; `rng` defaults to the model's own. */
+  sample(x: Float32Array, n: number, rng: Rng = this.sampleRng): Float32Array {
+    return mixtureSample(this.components(this.inputs(x, n, 'sample()'), n), rng);
+  }
+
+  /** The T passes' Gaussians for n standardised rows xn (the masks of `predict`, the mask-free sigma). */
+  private components(xn: Float32Array, n: number): GaussianComponents {
+    const { passes, outDim, minLogStd, maxLogStd } = this.config;
+    const c = gaussianComponents(passes, n, outDim);
+    setComponentStds(c, 0, this.mlp.predictRaw(xn, n, null), this.scaling!, { min: minLogStd, max: maxLogStd });
+    const rng = new Rng(this.config.seed + PASS_SEED);
+    // Stryker disable next-line EqualityOperator: a pass past the last writes past the end of the components' arrays, which typed arrays ignore.
+    for (let t = 0; t < passes; t++) {
+      c.std.copyWithin(t * n * outDim, 0, n * outDim);
+      setComponentMeans(c, t, this.mlp.predictRaw(xn, n, this.mlp.sampleMasks(rng)), this.scaling!);
+    }
+    return c;
   }
 
   /** Draws a new held mask (from the model's mask generator, or `rng`): call it once per episode for Thompson sampling. */
@@ -188,7 +225,7 @@ export class McDropout implements UncertainPredictor {
       env: { id: null, observationSpace: null, actionSpace: null },
       nets: { mlp: this.mlp.getParams() },
       optimizers: { mlp: this.mlp.optimizer.getState() },
-      rngs: { train: this.trainRng.getState(), mask: this.maskRng.getState() },
+      rngs: { train: this.trainRng.getState(), mask: this.maskRng.getState(), sample: this.sampleRng.getState() },
       counters: { steps: this.steps, rowsSeen: this.rowsSeen, scaling: { ...s } },
     });
   }
@@ -203,6 +240,7 @@ export class McDropout implements UncertainPredictor {
     if (o) model.mlp.optimizer.setState(o);
     if (c.rngs['train']) model.trainRng.setState(c.rngs['train']);
     if (c.rngs['mask']) model.maskRng.setState(c.rngs['mask']);
+    if (c.rngs['sample']) model.sampleRng.setState(c.rngs['sample']);
     model.scaling = c.counters['scaling'] as unknown as Scaling;
     model.steps = Number(c.counters['steps']);
     model.rowsSeen = Number(c.counters['rowsSeen']);

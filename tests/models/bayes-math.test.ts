@@ -1,6 +1,9 @@
 // The Bayesian models' own arithmetic: Gal's model precision tau for MC dropout, and the deep ensemble's
 // prediction as the mixture of its members (mean of their means, population variance of their means, mean of their
 // variances), priors included. `npm run mutate` runs this file against those functions.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
@@ -107,4 +110,108 @@ describe('DeepEnsemble.predict: the members\' mixture', () => {
     expect(Array.from(bootstrapMasks(2, 2, 1, new Rng(1)))).toEqual([1, 1, 1, 1]);
     expect(() => bootstrapMasks(2, 2, 0, new Rng(1))).toThrow(InvalidConfig);
   });
+});
+
+/** log N(y; mean, variance), nats. */
+const logNormal = (y: number, mean: number, variance: number): number => -0.5 * (y - mean) ** 2 / variance - 0.5 * Math.log(2 * Math.PI * variance);
+
+/** log (1/K) sum_k prod_j N(y_ij; mean_kij, var_kij) for row i of d targets, from K predictions of n x d. */
+function mixtureRow(parts: { mean: Float32Array; aleatoric: Float32Array }[], y: Float32Array, i: number, d: number): number {
+  let p = 0;
+  for (const part of parts) {
+    let lp = 0;
+    for (let j = 0; j < d; j++) lp += logNormal(y[i * d + j]!, part.mean[i * d + j]!, part.aleatoric[i * d + j]!);
+    p += Math.exp(lp) / parts.length;
+  }
+  return Math.log(p);
+}
+
+describe('the predictive distribution: logProb and sample', () => {
+  const rng = new Rng(4);
+  const n = 60;
+  const x = Float32Array.from({ length: n * 2 }, () => rng.normal());
+  const y = Float32Array.from({ length: n * 2 }, (_, k) => x[k]! * 2 - x[k - (k % 2)]! + rng.normal(0, 0.3) + 5);
+  const probe = Float32Array.from([0.2, -1, 1.5, 2, -3, 0]);
+  const target = Float32Array.from([5, 4, 9, 7, 1, 8]);
+
+  it("DeepEnsemble.logProb: the log of the members' average density, priors and both targets included", async () => {
+    const model = new DeepEnsemble({ inDim: 2, outDim: 2, members: 3, hidden: [8], epochs: 3, priorScale: 2, minLogStd: -1, maxLogStd: 0.2, seed: 1 });
+    await model.fit(x, y, n);
+    const members = [0, 1, 2].map((k) => model.predictMember(k, probe, 3));
+    const got = model.logProb(probe, target, 3);
+    expect(got).toBeInstanceOf(Float64Array);
+    expect(got.length).toBe(3);
+    for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(mixtureRow(members, target, i, 2), 4);
+  });
+
+  it("McDropout.logProb: the log of the average density over predict's T masks, each with the mask-free sigma", async () => {
+    // Log-std bounds of its own: the mixture's sigma must use the configured ones, as predictWithMask does.
+    const model = new McDropout({ inDim: 2, outDim: 2, hidden: [16], dropout: 0.3, passes: 7, epochs: 3, noiseRefitSteps: 5, minLogStd: -1, maxLogStd: 0.2, seed: 6 });
+    await model.fit(x, y, n);
+    const masks = new Rng(6 + 0x5eed);
+    const passes = Array.from({ length: 7 }, () => model.predictWithMask(probe, 3, model.sampleMask(masks)));
+    // The same masks as predict: their means' average is predict's mean.
+    const p = model.predict(probe, 3);
+    for (let k = 0; k < 6; k++) expect(p.mean[k]).toBeCloseTo(passes.reduce((s, q) => s + q.mean[k]!, 0) / 7, 4);
+    const got = model.logProb(probe, target, 3);
+    for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(mixtureRow(passes, target, i, 2), 4);
+  });
+
+  for (const kind of ['ensemble', 'dropout'] as const) {
+    const make = () => kind === 'ensemble'
+      ? new DeepEnsemble({ inDim: 2, outDim: 2, members: 3, hidden: [8], epochs: 3, seed: 2 })
+      : new McDropout({ inDim: 2, outDim: 2, hidden: [16], dropout: 0.3, passes: 9, epochs: 3, noiseRefitSteps: 5, seed: 2 });
+
+    it(`${kind}: sample's draws have predict's mean and total variance, row by row`, async () => {
+      const model = make();
+      await model.fit(x, y, n);
+      const reps = 20000;
+      // Two query points, each repeated reps times.
+      const q = new Float32Array(reps * 4);
+      for (let r = 0; r < reps; r++) q.set(probe.subarray(0, 4), r * 4);
+      const draws = model.sample(q, 2 * reps);
+      expect(draws.length).toBe(2 * reps * 2);
+      const p = model.predict(probe, 2);
+      for (let k = 0; k < 4; k++) {
+        const i = k >> 1, j = k & 1;
+        let m = 0;
+        for (let r = 0; r < reps; r++) m += draws[(r * 2 + i) * 2 + j]! / reps;
+        let v = 0;
+        for (let r = 0; r < reps; r++) v += (draws[(r * 2 + i) * 2 + j]! - m) ** 2 / reps;
+        const total = p.epistemic[k]! + p.aleatoric[k]!;
+        expect(Math.abs(m - p.mean[k]!)).toBeLessThan(4 * Math.sqrt(total / reps) + 1e-6);
+        expect(v / total).toBeGreaterThan(0.95);
+        expect(v / total).toBeLessThan(1.05);
+      }
+    });
+
+    it(`${kind}: sample draws from the model's own generator (later calls differ), or from the rng given (reproducible); save and load keep its state`, async () => {
+      const model = make();
+      await model.fit(x, y, n);
+      expect(Array.from(model.sample(probe, 3, new Rng(1)))).toEqual(Array.from(model.sample(probe, 3, new Rng(1))));
+      const first = model.sample(probe, 3);
+      expect(Array.from(model.sample(probe, 3))).not.toEqual(Array.from(first));
+      const dir = mkdtempSync(join(tmpdir(), 'rxgym-predictive-'));
+      try {
+        await model.save(dir);
+        const again = kind === 'ensemble' ? await DeepEnsemble.load(dir) : await McDropout.load(dir);
+        expect(Array.from(again.sample(probe, 3))).toEqual(Array.from(model.sample(probe, 3)));
+        expect(Array.from(again.logProb(probe, target, 3))).toEqual(Array.from(model.logProb(probe, target, 3)));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it(`${kind}: logProb and sample say what they need before fit, and name y's expected shape`, async () => {
+      const model = make();
+      const name = kind === 'ensemble' ? 'DeepEnsemble' : 'McDropout';
+      expect(() => model.logProb(probe, target, 3)).toThrow(`Expected a fitted ${name} before logProb(), got an untrained one: call fit() or ${name}.load() first.`);
+      expect(() => model.sample(probe, 3)).toThrow(`Expected a fitted ${name} before sample(), got an untrained one: call fit() or ${name}.load() first.`);
+      await model.fit(x, y, n);
+      expect(() => model.logProb(probe, target.subarray(0, 5), 3)).toThrow(InvalidConfig);
+      expect(() => model.logProb(probe, target.subarray(0, 5), 3)).toThrow('Expected y to be a Float32Array of n x dim = 3 x 2 = 6 values');
+      expect(() => model.logProb(probe, Float32Array.from([5, NaN, 9, 7, 1, 8]), 3)).toThrow(InvalidConfig);
+      expect(() => model.sample(probe.subarray(0, 5), 3)).toThrow(InvalidConfig);
+    });
+  }
 });

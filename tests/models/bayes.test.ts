@@ -42,6 +42,14 @@ function calibration(model: UncertainPredictor) {
   };
 }
 
+/** Mean log p(y | x) of the model's predictive distribution on the test points, nats per point. */
+function heldOutLogLik(model: UncertainPredictor): number {
+  return model.logProb(test.x, test.y, test.n).reduce((s, v) => s + v, 0) / test.n;
+}
+
+/** The true density's mean log N(y; x^3, s(x)^2) on the test points. */
+const oracleLogLik = test.y.reduce((s, y, i) => s - 0.5 * ((y - test.x[i]! ** 3) / test.noiseStd[i]!) ** 2 - Math.log(test.noiseStd[i]!) - 0.5 * Math.log(2 * Math.PI), 0) / test.n;
+
 const makers = {
   ensemble: (seed = 0) => new DeepEnsemble({ inDim: 1, outDim: 1, members: 4, epochs: 80, seed }),
   dropout: (seed = 0) => new McDropout({ inDim: 1, outDim: 1, epochs: 80, seed }),
@@ -59,6 +67,12 @@ describe.each(Object.entries(makers))('%s', (kind, make) => {
     expect(c.coverage).toBeLessThan(0.98);
     expect(c.ratio).toBeGreaterThan(3);
     expect(c.corr).toBeGreaterThan(0.9);
+    // The predictive mixture's held-out log-likelihood comes near the true density's, far above one epoch's.
+    const ll = heldOutLogLik(model);
+    const early = make();
+    await early.fit(train.x, train.y, train.n, { epochs: 1 });
+    expect(ll).toBeGreaterThan(oracleLogLik - 0.2);
+    expect(ll).toBeGreaterThan(heldOutLogLik(early) + 0.5);
   });
 
   it('is deterministic for a seed, and the seed matters', async () => {
