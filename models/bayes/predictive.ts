@@ -4,6 +4,7 @@
  * spread of the means plus the mean sigma^2); this file gives its density, for the held-out log-likelihood that
  * Gal and Ghahramani and Lakshminarayanan et al. report, and draws of y from it.
  */
+import { logSumExp } from '../../core/math.js';
 import type { Rng } from '../../core/rng.js';
 import { boundedLogStd } from './heteroscedastic.js';
 import type { Scaling } from './fit-data.js';
@@ -58,8 +59,7 @@ export function mixtureLogProb(c: GaussianComponents, y: Float32Array, out = new
   const { count, n, d } = c;
   const logs = new Float64Array(count);
   for (let i = 0; i < n; i++) {
-    let top = -Infinity;
-    // Stryker disable next-line EqualityOperator: a component past the last reads undefined, so its lp is NaN, which neither sets top nor is summed.
+    // Stryker disable next-line EqualityOperator: a component past the last writes past the end of logs, which typed arrays ignore.
     for (let k = 0; k < count; k++) {
       let lp = 0;
       for (let j = 0; j < d; j++) {
@@ -69,12 +69,8 @@ export function mixtureLogProb(c: GaussianComponents, y: Float32Array, out = new
         lp -= 0.5 * u * u + Math.log(s) + HALF_LOG_2PI;
       }
       logs[k] = lp;
-      // Stryker disable next-line EqualityOperator: on a tie top takes the same value.
-      if (lp > top) top = lp;
     }
-    let sum = 0;
-    for (let k = 0; k < count; k++) sum += Math.exp(logs[k]! - top);
-    out[i] = top + Math.log(sum / count);
+    out[i] = logSumExp(logs) - Math.log(count);
   }
   return out;
 }
