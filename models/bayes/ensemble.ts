@@ -194,9 +194,7 @@ export class DeepEnsemble implements UncertainPredictor {
    * n values in nats per row, in the targets' units, summed over the outDim targets.
    */
   logProb(x: Float32Array, y: Float32Array, n: number): Float64Array {
-    const xn = this.inputs(x, n, 'logProb()');
-    checkRows(y, n, this.config.outDim, 'y');
-    return mixtureLogProb(this.components(xn, n), y);
+    return mixtureLogProb(this.components(this.inputs(x, n, 'logProb()'), n), y);
   }
 
   /** One draw of y per row of x (n x inDim), n x outDim: a member chosen uniformly, then its Gaussian; `rng` defaults to the model's own. */

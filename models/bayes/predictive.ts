@@ -6,6 +6,7 @@
  */
 import { logSumExp } from '../../core/math.js';
 import type { Rng } from '../../core/rng.js';
+import { checkRows } from '../checks.js';
 import { boundedLogStd } from './heteroscedastic.js';
 import type { Scaling } from './fit-data.js';
 
@@ -53,10 +54,12 @@ export function setComponentStds(c: GaussianComponents, k: number, raw: Float32A
 
 /**
  * log p(y_i) = log (1/K) sum_k prod_j N(y_ij; mean_kij, std_kij^2) for each of the n rows of y (n x d), in nats,
- * the Gaussian constant included; computed with log-sum-exp so that far-off points stay finite.
+ * the Gaussian constant included; computed with log-sum-exp so that far-off points stay finite. Throws
+ * `InvalidConfig` naming y's expected shape unless y holds n x d finite values.
  */
 export function mixtureLogProb(c: GaussianComponents, y: Float32Array, out = new Float64Array(c.n)): Float64Array {
   const { count, n, d } = c;
+  checkRows(y, n, d, 'y');
   const logs = new Float64Array(count);
   for (let i = 0; i < n; i++) {
     // Stryker disable next-line EqualityOperator: a component past the last writes past the end of logs, which typed arrays ignore.

@@ -99,6 +99,12 @@ describe('mixtureLogProb: log (1/K) sum_k prod_j N(y_j; mean_kj, std_kj^2)', () 
     expect(got).toBeCloseTo(logNormal(1.5, 1, 0.01) + Math.log(1 + Math.exp(logNormal(1.5, 0, 0.01) - logNormal(1.5, 1, 0.01))) - Math.log(2), 6);
   });
 
+  it('names y\'s expected shape when y is short or not finite', () => {
+    const c = mixture(1, 2, 2, [0, 0, 0, 0], [1, 1, 1, 1]);
+    expect(() => mixtureLogProb(c, Float32Array.of(0, 1, 2))).toThrow('Expected y to be a Float32Array of n x dim = 2 x 2 = 4 values, got');
+    expect(() => mixtureLogProb(c, Float32Array.of(0, 1, NaN, 2))).toThrow('Expected y (n x dim = 2 x 2) to hold');
+  });
+
   it('writes n values into out when given, and nothing past them', () => {
     const c = mixture(1, 2, 1, [0, 0], [1, 1]);
     const out = Float64Array.of(5, 5, 5);
