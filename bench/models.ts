@@ -44,7 +44,7 @@ const FRAME = 28;
 
 /** Training budgets per model (epochs are multiplied by --epochs-scale). */
 const BUDGET = {
-  // bench/models-gan.ts's: 120 epochs on the ring, 480 on the grid (why, there).
+  // bench/models-gan.ts's: 480 epochs (why, there).
   gan: GAN_BUDGET,
   // RealNVP trains in batches of 64 (at 256 moons seed 1 scored 1.69, at 64 1.17). The ring flow is
   // bench/models-density.ts's ringFlowResult (its own data, RING_FLOW_BUDGET and RING_FLOW_CONFIG), so that both
@@ -118,8 +118,7 @@ async function mixtureSection(c: Ctx, which: 'ring' | 'grid'): Promise<void> {
   for (const [name, pack] of [['gan', 1], ['pacgan', 2]] as const) {
     const key = (m: string): string => `${which}.${m}.${name}`;
     const gan = new Gan({ dim: 2, pack, seed });
-    const ganEpochs = which === 'ring' ? BUDGET.gan.epochs : BUDGET.gan.gridEpochs;
-    await timedFit(fig, `${which}.${name}`, () => gan.fit(data.data, data.n, { epochs: epochs(c, ganEpochs), batchSize: BUDGET.gan.batchSize }));
+    await timedFit(fig, `${which}.${name}`, () => gan.fit(data.data, data.n, { epochs: epochs(c, BUDGET.gan.epochs), batchSize: BUDGET.gan.batchSize }));
     const s = gan.sample(BUDGET.gan.samples);
     const cov = modeCoverage(s, BUDGET.gan.samples, data.centres, data.std);
     fig.add(key('modes'), cov.modes);
