@@ -28,6 +28,7 @@ import { correlation, epistemicRatio, singleGaussianNll, intervalCoverage, meanA
 import type { FitOptions } from '../models/model.js';
 import { DeepEnsemble } from '../models/bayes/ensemble.js';
 import { McDropout } from '../models/bayes/mc-dropout.js';
+import { gaussianComponents, mixtureLogProb } from '../models/bayes/predictive.js';
 import { Gan } from '../models/gan.js';
 import { RealNVP } from '../models/flow.js';
 import { MADE } from '../models/made.js';
@@ -194,9 +195,10 @@ async function calibrationSection(c: Ctx): Promise<void> {
   q.set(test.x);
   for (let i = 0; i < B.outside; i++) q[B.test + i] = (i % 2 === 0 ? 1 : -1) * rng.uniform(5, 6);
   // The true density's own held-out log-likelihood, log N(y; x^3, s(x)^2): what a perfect predictive would score.
-  let oracle = 0;
-  for (let i = 0; i < B.test; i++) oracle += (-0.5 * ((test.y[i]! - test.x[i]! ** 3) / test.noiseStd[i]!) ** 2 - Math.log(test.noiseStd[i]!) - 0.5 * Math.log(2 * Math.PI)) / B.test;
-  fig.add('calibration.oracle.logLikelihood', oracle);
+  const truth = gaussianComponents(1, B.test, 1);
+  truth.mean.set(Array.from(test.x, (x) => x ** 3));
+  truth.std.set(test.noiseStd);
+  fig.add('calibration.oracle.logLikelihood', meanOf(mixtureLogProb(truth, test.y)));
   for (const [name, Ctor] of [['ensemble', DeepEnsemble], ['dropout', McDropout]] as const) {
     const key = (m: string): string => `calibration.${name}.${m}`;
     const model = new Ctor({ inDim: 1, outDim: 1, seed });
